@@ -1,0 +1,85 @@
+//! The operator's workspace API, guarded by the `ADMIN_TOKEN` secret.
+
+use halo_shared::admin::{NewWorkspace, WorkspaceUpdate};
+use halo_shared::keys::{IdentitySecret, SecretKey, WidgetKey};
+use halo_shared::llm::DEFAULT_INSTRUCTIONS;
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+use crate::auth::require_admin;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json_ok, json_response, read_json};
+use crate::platform::{key_hash, new_id, random_bytes};
+use crate::store::{self, Workspace};
+
+fn workspace_json(ws: &Workspace) -> serde_json::Value {
+    json!({
+        "org_id": ws.id,
+        "name": ws.name,
+        "allowed_origins": ws.allowed_origins(),
+        "identity_verification": ws.identity_verification != 0,
+        "created_at": ws.created_at,
+    })
+}
+
+/// `POST /api/admin/workspaces`: creates a workspace and returns its keys, this once only.
+pub async fn create_workspace(req: &mut Request, env: &Env) -> ApiResult<Response> {
+    require_admin(req, env)?;
+    let new = NewWorkspace::parse(&read_json(req).await?)?;
+    let id = new_id();
+    let agent_id = new_id();
+    let widget_key = WidgetKey::from_random(&random_bytes());
+    let secret_key = SecretKey::from_random(&random_bytes());
+    let identity_secret = IdentitySecret::from_random(&random_bytes());
+    let db = env.d1("DB")?;
+    store::insert_workspace(
+        &db,
+        &store::NewWorkspace {
+            id: &id,
+            name: &new.name,
+            widget_key_hash: &key_hash(widget_key.as_str()),
+            secret_key_hash: &key_hash(secret_key.as_str()),
+            identity_secret: identity_secret.as_str(),
+            allowed_origins: new.allowed_origins.as_ref().map(|o| json!(o).to_string()),
+            agent_id: &agent_id,
+            agent_instructions: DEFAULT_INSTRUCTIONS,
+        },
+    )
+    .await?;
+    Ok(json_response(
+        &json!({
+            "org_id": id,
+            "name": new.name,
+            "widget_key": widget_key.as_str(),
+            "secret_key": secret_key.as_str(),
+            "identity_secret": identity_secret.as_str(),
+            "agent_id": agent_id,
+            "allowed_origins": new.allowed_origins,
+        }),
+        201,
+    ))
+}
+
+async fn existing(env: &Env, id: &str) -> ApiResult<Workspace> {
+    store::workspace_by_id(&env.d1("DB")?, id)
+        .await?
+        .ok_or(ApiError::NotFound("No such workspace."))
+}
+
+/// `GET /api/admin/workspaces/:id`: the settings, never the keys.
+pub async fn get_workspace(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+    require_admin(req, env)?;
+    json_ok(&workspace_json(&existing(env, id).await?))
+}
+
+/// `PATCH /api/admin/workspaces/:id`: renames or sets the allowed origins.
+pub async fn update_workspace(req: &mut Request, env: &Env, id: &str) -> ApiResult<Response> {
+    require_admin(req, env)?;
+    let update = WorkspaceUpdate::parse(&read_json(req).await?)?;
+    existing(env, id).await?;
+    let origins = update
+        .allowed_origins
+        .map(|o| o.map(|list| json!(list).to_string()));
+    store::update_workspace(&env.d1("DB")?, id, update.name.as_deref(), origins).await?;
+    json_ok(&workspace_json(&existing(env, id).await?))
+}

@@ -1,0 +1,67 @@
+//! Who is calling: a browser with the publishable widget key, the customer's backend with the
+//! secret server key, or the operator with the admin token. Each returns the one workspace
+//! (or permission) the credential proves, so handlers cannot forget to scope a query.
+
+use halo_shared::keys::{bearer, constant_time_eq, SecretKey, WidgetKey};
+use sha2::{Digest, Sha256};
+use worker::{D1Database, Env, Request};
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::{authorization, setting};
+use crate::platform::key_hash;
+use crate::store::{self, Workspace};
+
+/// The workspace a publishable widget key belongs to. Unknown or malformed keys are 401.
+pub async fn widget_workspace(req: &Request, db: &D1Database) -> ApiResult<Workspace> {
+    let header = authorization(req);
+    let key = WidgetKey::parse(bearer(header.as_deref())?)?;
+    store::workspace_by_widget_key(db, &key_hash(key.as_str()))
+        .await?
+        .ok_or(ApiError::Unauthorized("Unknown widget key."))
+}
+
+/// The workspace a secret server key belongs to. A widget key here is refused: a key that is
+/// published in web pages must never unlock server endpoints.
+pub async fn secret_workspace(req: &Request, db: &D1Database) -> ApiResult<Workspace> {
+    let header = authorization(req);
+    let token = bearer(header.as_deref())?;
+    if WidgetKey::parse(token).is_ok() {
+        return Err(ApiError::Forbidden {
+            code: "secret_key_required",
+            message: "This endpoint needs the secret server key; the publishable widget key cannot call it.",
+        });
+    }
+    let key = SecretKey::parse(token)?;
+    store::workspace_by_secret_key(db, &key_hash(key.as_str()))
+        .await?
+        .ok_or(ApiError::Unauthorized("Unknown secret key."))
+}
+
+/// Checks the operator's `ADMIN_TOKEN`. Compared as SHA-256 digests in constant time so that
+/// neither the length nor a prefix of the token leaks through timing.
+pub fn require_admin(req: &Request, env: &Env) -> ApiResult<()> {
+    let expected = setting(env, "ADMIN_TOKEN").ok_or(ApiError::NotConfigured(
+        "The admin API is disabled: set the ADMIN_TOKEN secret (wrangler secret put ADMIN_TOKEN).",
+    ))?;
+    let header = authorization(req);
+    let presented = bearer(header.as_deref())?;
+    if constant_time_eq(
+        &Sha256::digest(presented.as_bytes()),
+        &Sha256::digest(expected.as_bytes()),
+    ) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized("Wrong admin token."))
+    }
+}
+
+/// Whether a browser at `origin` may use this workspace's widget key. `None` (no `Origin`
+/// header) is a server-side caller, which CORS does not concern.
+pub fn origin_allowed(ws: &Workspace, origin: Option<&str>) -> bool {
+    match (ws.allowed_origins(), origin) {
+        (None, _) | (_, None) => true,
+        (Some(list), Some(o)) => list
+            .iter()
+            .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(o)),
+    }
+}

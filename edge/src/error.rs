@@ -1,0 +1,100 @@
+//! The one API error type. Expected failures become 4xx answers with a stable `code`;
+//! anything unexpected is logged with its cause and answered with an opaque 500.
+
+use halo_shared::chat::FieldError;
+use halo_shared::keys::InvalidKey;
+use serde_json::json;
+use worker::Response;
+
+/// An error a handler returns; [`ApiError::into_response`] is the only way it reaches a client.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A field of the request is wrong; the message names it.
+    Field(FieldError),
+    /// The body is not JSON at all.
+    InvalidJson,
+    PayloadTooLarge {
+        max: usize,
+    },
+    /// No credential, a malformed one, or one no workspace has.
+    Unauthorized(&'static str),
+    /// The credential is valid but may not do this here.
+    Forbidden {
+        code: &'static str,
+        message: &'static str,
+    },
+    NotFound(&'static str),
+    MethodNotAllowed,
+    /// The deployment lacks a setting this route needs.
+    NotConfigured(&'static str),
+    /// Something of ours failed. The text is logged, never sent.
+    Internal(String),
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::Field(e)
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<InvalidKey> for ApiError {
+    fn from(e: InvalidKey) -> Self {
+        ApiError::Unauthorized(match e {
+            InvalidKey::Missing => "Send your key as `Authorization: Bearer <key>`.",
+            InvalidKey::Malformed => "The key is malformed.",
+        })
+    }
+}
+
+impl ApiError {
+    fn parts(&self) -> (u16, &'static str, String) {
+        match self {
+            ApiError::Field(e) => (400, e.code(), e.to_string()),
+            ApiError::InvalidJson => (
+                400,
+                "invalid_json",
+                "The request body must be valid JSON.".into(),
+            ),
+            ApiError::PayloadTooLarge { max } => (
+                413,
+                "payload_too_large",
+                format!("The request body must be at most {max} bytes."),
+            ),
+            ApiError::Unauthorized(m) => (401, "unauthorized", (*m).into()),
+            ApiError::Forbidden { code, message } => (403, code, (*message).into()),
+            ApiError::NotFound(m) => (404, "not_found", (*m).into()),
+            ApiError::MethodNotAllowed => (
+                405,
+                "method_not_allowed",
+                "This method is not allowed here.".into(),
+            ),
+            ApiError::NotConfigured(m) => (503, "not_configured", (*m).into()),
+            ApiError::Internal(_) => (
+                500,
+                "internal",
+                "Something went wrong on our side. Please try again.".into(),
+            ),
+        }
+    }
+
+    /// The JSON error answer: `{ "error": { "code", "message", "field"? } }`.
+    pub fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            worker::console_error!("internal error: {cause}");
+        }
+        let (status, code, message) = self.parts();
+        let mut error = json!({ "code": code, "message": message });
+        if let ApiError::Field(e) = &self {
+            error["field"] = json!(e.field);
+        }
+        crate::http::json_response(&json!({ "error": error }), status)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,136 @@
+//! Routing, CORS and the small helpers every handler shares.
+
+use serde::Serialize;
+use serde_json::Value;
+use worker::{Env, Headers, Method, Request, Response};
+
+use crate::error::{ApiError, ApiResult};
+use crate::{admin, chat, knowledge};
+
+/// Largest request body any endpoint reads.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Routes a request to its handler and turns every error into its JSON answer.
+pub async fn route(mut req: Request, env: Env) -> Response {
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let method = req.method();
+    let result = match (method.clone(), segments.as_slice()) {
+        (Method::Options, ["api", "sdk", "chat"]) => Ok(preflight()),
+        (Method::Get, ["health"]) => json_ok(&serde_json::json!({ "ok": true })),
+        (Method::Post, ["api", "sdk", "chat"]) => chat::post_chat(&mut req, &env).await,
+        (Method::Post, ["api", "sdk", "knowledge", "sources"]) => {
+            knowledge::create_source(&mut req, &env).await
+        }
+        (Method::Get, ["api", "sdk", "knowledge", "sources"]) => {
+            knowledge::list_sources(&req, &env).await
+        }
+        (Method::Get, ["api", "sdk", "conversations", session_id]) => {
+            chat::get_conversation(&req, &env, session_id).await
+        }
+        (Method::Post, ["api", "admin", "workspaces"]) => {
+            admin::create_workspace(&mut req, &env).await
+        }
+        (Method::Get, ["api", "admin", "workspaces", id]) => {
+            admin::get_workspace(&req, &env, id).await
+        }
+        (Method::Patch, ["api", "admin", "workspaces", id]) => {
+            admin::update_workspace(&mut req, &env, id).await
+        }
+        (
+            _,
+            ["api", "sdk", "chat"]
+            | ["health"]
+            | ["api", "admin", "workspaces", ..]
+            | ["api", "sdk", ..],
+        ) => Err(ApiError::MethodNotAllowed),
+        _ => Err(ApiError::NotFound("No such endpoint.")),
+    };
+    let mut response = result.unwrap_or_else(ApiError::into_response);
+    // Browsers may read the chat endpoint's answers, errors included; CORS for a known
+    // workspace was already decided by the handler, which then set the header itself.
+    if path == "/api/sdk/chat"
+        && !response
+            .headers()
+            .has("access-control-allow-origin")
+            .unwrap_or(false)
+    {
+        let _ = response
+            .headers_mut()
+            .set("access-control-allow-origin", "*");
+    }
+    response
+}
+
+/// Answers a CORS preflight for the publishable-key endpoints. Which origins may really call
+/// is decided per workspace on the request itself, once the key says which workspace it is.
+fn preflight() -> Response {
+    let headers = Headers::new();
+    for (k, v) in [
+        ("access-control-allow-origin", "*"),
+        ("access-control-allow-methods", "POST, OPTIONS"),
+        (
+            "access-control-allow-headers",
+            "authorization, content-type",
+        ),
+        ("access-control-max-age", "86400"),
+    ] {
+        let _ = headers.set(k, v);
+    }
+    Response::empty()
+        .map(|r| r.with_status(204).with_headers(headers))
+        .unwrap_or_else(|_| plain_500())
+}
+
+fn plain_500() -> Response {
+    Response::error("internal", 500).expect("a static error response is always valid")
+}
+
+/// A JSON answer with `status`.
+pub fn json_response(value: &impl Serialize, status: u16) -> Response {
+    match Response::from_json(value) {
+        Ok(r) => r.with_status(status),
+        Err(_) => plain_500(),
+    }
+}
+
+/// A 200 JSON answer.
+pub fn json_ok(value: &impl Serialize) -> ApiResult<Response> {
+    Ok(json_response(value, 200))
+}
+
+/// Reads a JSON body of at most [`MAX_BODY_BYTES`].
+pub async fn read_json(req: &mut Request) -> ApiResult<Value> {
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    if declared > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            max: MAX_BODY_BYTES,
+        });
+    }
+    let bytes = req.bytes().await?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            max: MAX_BODY_BYTES,
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|_| ApiError::InvalidJson)
+}
+
+/// The `Authorization` header's value, if any.
+pub fn authorization(req: &Request) -> Option<String> {
+    req.headers().get("authorization").ok().flatten()
+}
+
+/// A string var from `wrangler.toml` or a secret, trimmed; `None` when unset or empty.
+pub fn setting(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}

@@ -1,0 +1,24 @@
+//! Halo's edge: a Cloudflare Worker that answers the widget's chat requests.
+//!
+//! It owns the HTTP surface (routing, CORS, auth by key), storage in D1 and the answer
+//! engines. Domain rules (what a valid request is, how an offline answer is formed) live in
+//! `halo-shared`; handlers here stay thin: authenticate, parse, call the store or an engine,
+//! answer. It must never answer a request with another workspace's data: every store query
+//! takes the workspace id that the caller's key proved.
+
+mod admin;
+mod auth;
+mod chat;
+mod engine;
+mod error;
+mod http;
+mod knowledge;
+mod platform;
+mod store;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(http::route(req, env).await)
+}

@@ -1,0 +1,27 @@
+//! What the runtime gives us: randomness, hashing, the clock.
+
+use halo_shared::ids;
+use sha2::{Digest, Sha256};
+
+/// Fresh bytes from the platform's CSPRNG (`crypto.getRandomValues`).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::getrandom(&mut buf).expect("the Workers runtime always has crypto.getRandomValues");
+    buf
+}
+
+/// A new random UUID (v4).
+pub fn new_id() -> String {
+    ids::uuid_v4(random_bytes())
+}
+
+/// Hex SHA-256 of a credential: what we store and look keys up by. Keys carry 256 random
+/// bits, so a fast hash is enough; a slow password hash would only add latency.
+pub fn key_hash(key: &str) -> String {
+    ids::hex(&Sha256::digest(key.as_bytes()))
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}

@@ -1,0 +1,490 @@
+//! D1 storage. Bound parameters only, and every query that touches tenant data names the
+//! workspace (`org_id`): isolation is in the query text, not in the caller's memory.
+
+use halo_shared::answer::Passage;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::{query, D1Database, D1PreparedStatement, Result};
+
+use crate::platform::{new_id, now_ms};
+
+/// A workspace, as handlers see it (no credentials).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    allowed_origins: Option<String>,
+    pub identity_verification: i64,
+    pub created_at: i64,
+}
+
+impl Workspace {
+    /// The origins allowed to use the widget key, or `None` for any origin.
+    pub fn allowed_origins(&self) -> Option<Vec<String>> {
+        self.allowed_origins
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+    }
+}
+
+const WORKSPACE_COLUMNS: &str = "id, name, allowed_origins, identity_verification, created_at";
+
+pub async fn workspace_by_widget_key(db: &D1Database, hash: &str) -> Result<Option<Workspace>> {
+    query!(
+        db,
+        &format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE widget_key_hash = ?1"),
+        hash
+    )?
+    .first(None)
+    .await
+}
+
+pub async fn workspace_by_secret_key(db: &D1Database, hash: &str) -> Result<Option<Workspace>> {
+    query!(
+        db,
+        &format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE secret_key_hash = ?1"),
+        hash
+    )?
+    .first(None)
+    .await
+}
+
+pub async fn workspace_by_id(db: &D1Database, id: &str) -> Result<Option<Workspace>> {
+    query!(
+        db,
+        &format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = ?1"),
+        id
+    )?
+    .first(None)
+    .await
+}
+
+/// What a new workspace is created with.
+pub struct NewWorkspace<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub widget_key_hash: &'a str,
+    pub secret_key_hash: &'a str,
+    pub identity_secret: &'a str,
+    pub allowed_origins: Option<String>,
+    pub agent_id: &'a str,
+    pub agent_instructions: &'a str,
+}
+
+/// Creates the workspace and its default, active agent in one transaction.
+pub async fn insert_workspace(db: &D1Database, ws: &NewWorkspace<'_>) -> Result<()> {
+    let now = now_ms();
+    db.batch(vec![
+        query!(
+            db,
+            "INSERT INTO workspaces (id, name, widget_key_hash, secret_key_hash, identity_secret, allowed_origins, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            ws.id, ws.name, ws.widget_key_hash, ws.secret_key_hash, ws.identity_secret, ws.allowed_origins, now
+        )?,
+        query!(
+            db,
+            "INSERT INTO agents (id, org_id, name, instructions, is_active, created_at) VALUES (?1, ?2, 'Support agent', ?3, 1, ?4)",
+            ws.agent_id, ws.id, ws.agent_instructions, now
+        )?,
+    ])
+    .await?;
+    Ok(())
+}
+
+pub async fn update_workspace(
+    db: &D1Database,
+    id: &str,
+    name: Option<&str>,
+    allowed_origins: Option<Option<String>>,
+) -> Result<()> {
+    let mut batch = Vec::new();
+    if let Some(name) = name {
+        batch.push(query!(
+            db,
+            "UPDATE workspaces SET name = ?2 WHERE id = ?1",
+            id,
+            name
+        )?);
+    }
+    if let Some(origins) = allowed_origins {
+        batch.push(query!(
+            db,
+            "UPDATE workspaces SET allowed_origins = ?2 WHERE id = ?1",
+            id,
+            origins
+        )?);
+    }
+    if !batch.is_empty() {
+        db.batch(batch).await?;
+    }
+    Ok(())
+}
+
+/// An agent: who answers, with which instructions.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Agent {
+    pub id: String,
+    pub instructions: String,
+}
+
+/// The agent `id` names in this workspace, or the workspace's active agent when `id` is `None`.
+pub async fn agent(db: &D1Database, org: &str, id: Option<&str>) -> Result<Option<Agent>> {
+    match id {
+        Some(id) => query!(db, "SELECT id, instructions FROM agents WHERE org_id = ?1 AND id = ?2", org, id)?,
+        None => query!(
+            db,
+            "SELECT id, instructions FROM agents WHERE org_id = ?1 ORDER BY is_active DESC, created_at LIMIT 1",
+            org
+        )?,
+    }
+    .first(None)
+    .await
+}
+
+/// A conversation with its contact's external id (`None` for an anonymous visitor).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Conversation {
+    pub id: String,
+    pub session_id: String,
+    pub end_user_id: String,
+    pub external_id: Option<String>,
+    pub agent_id: String,
+    pub channel: String,
+    pub needs_human: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn conversation_by_session(
+    db: &D1Database,
+    org: &str,
+    session_id: &str,
+) -> Result<Option<Conversation>> {
+    query!(
+        db,
+        "SELECT c.id, c.session_id, c.end_user_id, u.external_id, c.agent_id, c.channel, c.needs_human, c.last_error, c.created_at
+         FROM conversations c JOIN end_users u ON u.id = c.end_user_id AND u.org_id = c.org_id
+         WHERE c.org_id = ?1 AND c.session_id = ?2",
+        org,
+        session_id
+    )?
+    .first(None)
+    .await
+}
+
+/// The contact for an external user id, created on first sight.
+pub async fn ensure_end_user(db: &D1Database, org: &str, external_id: &str) -> Result<String> {
+    let now = now_ms();
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+    }
+    let row: Option<Row> = query!(
+        db,
+        "INSERT INTO end_users (id, org_id, external_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)
+         ON CONFLICT (org_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET last_seen_at = excluded.last_seen_at
+         RETURNING id",
+        new_id(),
+        org,
+        external_id,
+        now
+    )?
+    .first(None)
+    .await?;
+    row.map(|r| r.id)
+        .ok_or_else(|| worker::Error::RustError("upsert returned no row".into()))
+}
+
+/// A new anonymous visitor.
+pub async fn insert_visitor(db: &D1Database, org: &str) -> Result<String> {
+    let id = new_id();
+    let now = now_ms();
+    query!(
+        db,
+        "INSERT INTO end_users (id, org_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+        &id,
+        org,
+        now
+    )?
+    .run()
+    .await?;
+    Ok(id)
+}
+
+/// A conversation to open together with its first message.
+pub struct NewConversation<'a> {
+    pub id: &'a str,
+    pub session_id: &'a str,
+    pub end_user_id: &'a str,
+    pub agent_id: &'a str,
+    pub channel: &'a str,
+    pub company_ref: Option<&'a str>,
+}
+
+/// The user's message, with what the client sent besides the text.
+pub struct UserMessage<'a> {
+    pub id: &'a str,
+    pub conversation_id: &'a str,
+    pub body: &'a str,
+    pub request: &'a Value,
+    pub images: &'a [String],
+}
+
+/// Stores the user's message (opening the conversation if it is new) in one transaction.
+/// This runs before any answer is attempted, so nothing the user said is lost.
+pub async fn record_user_message(
+    db: &D1Database,
+    org: &str,
+    new_conversation: Option<&NewConversation<'_>>,
+    msg: &UserMessage<'_>,
+) -> Result<()> {
+    let now = now_ms();
+    let mut batch: Vec<D1PreparedStatement> = Vec::new();
+    if let Some(c) = new_conversation {
+        batch.push(query!(
+            db,
+            "INSERT INTO conversations (id, org_id, session_id, end_user_id, agent_id, channel, company_ref, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            c.id, org, c.session_id, c.end_user_id, c.agent_id, c.channel, c.company_ref, now
+        )?);
+    } else {
+        batch.push(query!(
+            db,
+            "UPDATE conversations SET updated_at = ?3 WHERE org_id = ?1 AND id = ?2",
+            org,
+            msg.conversation_id,
+            now
+        )?);
+    }
+    batch.push(query!(
+        db,
+        "INSERT INTO messages (id, org_id, conversation_id, role, body, request, created_at) VALUES (?1, ?2, ?3, 'user', ?4, ?5, ?6)",
+        msg.id,
+        org,
+        msg.conversation_id,
+        msg.body,
+        msg.request.to_string(),
+        now
+    )?);
+    for (i, url) in msg.images.iter().enumerate() {
+        batch.push(query!(
+            db,
+            "INSERT INTO message_images (message_id, org_id, position, url) VALUES (?1, ?2, ?3, ?4)",
+            msg.id,
+            org,
+            i as u32,
+            url
+        )?);
+    }
+    db.batch(batch).await?;
+    Ok(())
+}
+
+/// The AI's reply and what it cost to produce.
+pub struct AiMessage<'a> {
+    pub conversation_id: &'a str,
+    pub body: &'a str,
+    pub engine: &'a str,
+    pub confidence: f64,
+    pub citations: &'a Value,
+    pub actions: &'a Value,
+    pub error: Option<&'a str>,
+    pub needs_human: bool,
+}
+
+/// Stores the reply and updates the conversation (failure record, hand-off flag).
+pub async fn record_ai_message(db: &D1Database, org: &str, m: &AiMessage<'_>) -> Result<()> {
+    let now = now_ms();
+    db.batch(vec![
+        query!(
+            db,
+            "INSERT INTO messages (id, org_id, conversation_id, role, body, engine, confidence, citations, actions, error, created_at)
+             VALUES (?1, ?2, ?3, 'ai', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            new_id(),
+            org,
+            m.conversation_id,
+            m.body,
+            m.engine,
+            m.confidence,
+            m.citations.to_string(),
+            m.actions.to_string(),
+            m.error,
+            now
+        )?,
+        query!(
+            db,
+            "UPDATE conversations SET updated_at = ?3, needs_human = MAX(needs_human, ?4), last_error = COALESCE(?5, last_error)
+             WHERE org_id = ?1 AND id = ?2",
+            org,
+            m.conversation_id,
+            now,
+            i32::from(m.needs_human),
+            m.error
+        )?,
+    ])
+    .await?;
+    Ok(())
+}
+
+/// One stored message, as the transcript API returns it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MessageRow {
+    pub id: String,
+    pub role: String,
+    pub body: String,
+    pub engine: Option<String>,
+    pub confidence: Option<f64>,
+    pub citations: Option<String>,
+    pub actions: Option<String>,
+    pub error: Option<String>,
+    pub created_at: i64,
+}
+
+/// A conversation's messages in the order they were written.
+pub async fn messages(
+    db: &D1Database,
+    org: &str,
+    conversation_id: &str,
+) -> Result<Vec<MessageRow>> {
+    query!(
+        db,
+        "SELECT id, role, body, engine, confidence, citations, actions, error, created_at FROM messages
+         WHERE org_id = ?1 AND conversation_id = ?2 ORDER BY created_at, rowid",
+        org,
+        conversation_id
+    )?
+    .all()
+    .await?
+    .results()
+}
+
+/// Recent turns of a conversation for the model's context, oldest first.
+pub async fn recent_turns(
+    db: &D1Database,
+    org: &str,
+    conversation_id: &str,
+    limit: u32,
+) -> Result<Vec<(String, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        role: String,
+        body: String,
+    }
+    let mut rows: Vec<Row> = query!(
+        db,
+        "SELECT role, body FROM messages WHERE org_id = ?1 AND conversation_id = ?2 AND role IN ('user', 'ai')
+         ORDER BY created_at DESC, rowid DESC LIMIT ?3",
+        org,
+        conversation_id,
+        limit
+    )?
+    .all()
+    .await?
+    .results()?;
+    rows.reverse();
+    Ok(rows.into_iter().map(|r| (r.role, r.body)).collect())
+}
+
+/// The best passages for an FTS5 `MATCH` expression, best first (bm25 weighs titles and
+/// headings above body text).
+pub async fn search_passages(
+    db: &D1Database,
+    org: &str,
+    fts_query: &str,
+    limit: u32,
+) -> Result<Vec<Passage>> {
+    #[derive(Deserialize)]
+    struct Row {
+        title: String,
+        url: Option<String>,
+        heading: Option<String>,
+        body: String,
+    }
+    let rows: Vec<Row> = query!(
+        db,
+        "SELECT c.title, s.url, c.heading, c.body
+         FROM knowledge_fts f
+         JOIN knowledge_chunks c ON c.id = f.rowid
+         JOIN knowledge_sources s ON s.id = c.source_id AND s.org_id = c.org_id
+         WHERE knowledge_fts MATCH ?2 AND c.org_id = ?1
+         ORDER BY bm25(knowledge_fts, 4.0, 2.0, 1.0)
+         LIMIT ?3",
+        org,
+        fts_query,
+        limit
+    )?
+    .all()
+    .await?
+    .results()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Passage {
+            title: r.title,
+            url: r.url,
+            heading: r.heading,
+            text: r.body,
+        })
+        .collect())
+}
+
+/// A knowledge source as listed.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SourceRow {
+    pub id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub kind: String,
+    pub chunks: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Stores a source and its chunks in one transaction (the FTS index follows by trigger).
+pub async fn insert_source(
+    db: &D1Database,
+    org: &str,
+    id: &str,
+    title: &str,
+    url: Option<&str>,
+    kind: &str,
+    chunks: &[(Option<String>, String)],
+) -> Result<()> {
+    let now = now_ms();
+    let mut batch = vec![query!(
+        db,
+        "INSERT INTO knowledge_sources (id, org_id, title, url, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        id,
+        org,
+        title,
+        url,
+        kind,
+        now
+    )?];
+    for (i, (heading, body)) in chunks.iter().enumerate() {
+        batch.push(query!(
+            db,
+            "INSERT INTO knowledge_chunks (org_id, source_id, position, title, heading, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            org,
+            id,
+            i as u32,
+            title,
+            heading,
+            body
+        )?);
+    }
+    db.batch(batch).await?;
+    Ok(())
+}
+
+pub async fn list_sources(db: &D1Database, org: &str) -> Result<Vec<SourceRow>> {
+    query!(
+        db,
+        "SELECT s.id, s.title, s.url, s.kind, s.created_at, s.updated_at,
+                (SELECT COUNT(*) FROM knowledge_chunks c WHERE c.org_id = s.org_id AND c.source_id = s.id) AS chunks
+         FROM knowledge_sources s WHERE s.org_id = ?1 ORDER BY s.created_at, s.rowid",
+        org
+    )?
+    .all()
+    .await?
+    .results()
+}

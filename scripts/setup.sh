@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what building Halo needs, once per machine, checking versions first: the wasm32
+# target, wasm-bindgen-cli (exactly Cargo.lock's version), worker-build, and the npm tools of
+# package-lock.json. With `--browser` also Debian's Chromium and ChromeDriver (for tests).
+# Everything comes from the package registries; nothing else is downloaded.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$HALO_ROOT"
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+[ -f Cargo.lock ] || cargo generate-lockfile
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+if [ "$("$WASM_BINDGEN_BIN" --version 2>/dev/null)" != "wasm-bindgen $wb_version" ]; then
+  say "installing wasm-bindgen-cli $wb_version (once per machine, a few minutes)"
+  # No --locked: its lockfile names a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$wb_version" --root "$HALO_TOOLS_DIR" --force
+fi
+
+if [ "$(worker-build --version 2>/dev/null)" != "$WORKER_BUILD_VERSION" ]; then
+  say "installing worker-build $WORKER_BUILD_VERSION (once per machine, a few minutes)"
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked --root "$HALO_TOOLS_DIR" --force
+fi
+
+# npm ci only when package-lock.json changed since the last install.
+if ! cmp -s package-lock.json node_modules/.halo-installed-lock 2>/dev/null; then
+  say "installing npm tools (wrangler, binaryen, playwright-core)"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.halo-installed-lock
+fi
+
+if [ "${1:-}" = "--browser" ] && ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
+  say "installing Debian's chromium and chromium-driver"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+mkdir -p .halo
+if [ ! -f .dev.vars ]; then
+  # Local secrets for `wrangler dev`; never committed.
+  printf 'ADMIN_TOKEN="%s"\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" > .dev.vars
+  say "wrote .dev.vars with a fresh local ADMIN_TOKEN"
+fi
+say "tools ready"

@@ -1,0 +1,290 @@
+//! Request bodies of the workspace admin API and the knowledge API, parsed and bounded.
+
+use serde_json::Value;
+
+use crate::chat::{FieldError, InvalidField};
+
+/// Longest workspace name or article title.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Most allowed origins per workspace.
+pub const MAX_ORIGINS: usize = 50;
+/// Longest article body, in characters.
+pub const MAX_SOURCE_CHARS: usize = 200_000;
+/// Longest URL.
+pub const MAX_URL_CHARS: usize = 2_048;
+
+fn err(field: &str, kind: InvalidField) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        kind,
+    }
+}
+
+fn object<'a>(body: &'a Value) -> Result<&'a serde_json::Map<String, Value>, FieldError> {
+    body.as_object().ok_or_else(|| {
+        err(
+            "body",
+            InvalidField::WrongType {
+                expected: "a JSON object",
+            },
+        )
+    })
+}
+
+fn text(
+    field: &str,
+    v: Option<&Value>,
+    max: usize,
+    required: bool,
+) -> Result<Option<String>, FieldError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return if required {
+            Err(err(field, InvalidField::Missing))
+        } else {
+            Ok(None)
+        };
+    };
+    let s = v.as_str().ok_or_else(|| {
+        err(
+            field,
+            InvalidField::WrongType {
+                expected: "a string",
+            },
+        )
+    })?;
+    let len = s.chars().count();
+    if s.trim().is_empty() {
+        return Err(err(field, InvalidField::Empty));
+    }
+    if len > max {
+        return Err(err(field, InvalidField::TooLong { max, len }));
+    }
+    Ok(Some(s.trim().to_owned()))
+}
+
+/// An `http(s)://host[:port]` origin, lower-cased, or `*`.
+pub fn parse_origin(s: &str) -> Option<String> {
+    if s == "*" {
+        return Some(s.to_owned());
+    }
+    let lower = s.trim_end_matches('/').to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))?;
+    let valid = !rest.is_empty()
+        && rest.len() <= 253
+        && rest
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b':' | b'[' | b']'));
+    valid.then_some(lower)
+}
+
+/// An `http(s)` URL without whitespace.
+pub fn parse_url(field: &str, v: Option<&Value>) -> Result<Option<String>, FieldError> {
+    let Some(url) = text(field, v, MAX_URL_CHARS, false)? else {
+        return Ok(None);
+    };
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(Some(url))
+    } else {
+        Err(err(field, InvalidField::Invalid("must be an http(s) URL")))
+    }
+}
+
+fn origins(v: &Value) -> Result<Option<Vec<String>>, FieldError> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let items = v.as_array().ok_or_else(|| {
+        err(
+            "allowed_origins",
+            InvalidField::WrongType {
+                expected: "an array of origins, or null",
+            },
+        )
+    })?;
+    if items.len() > MAX_ORIGINS {
+        return Err(err(
+            "allowed_origins",
+            InvalidField::TooMany {
+                max: MAX_ORIGINS,
+                len: items.len(),
+            },
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            o.as_str().and_then(parse_origin).ok_or_else(|| {
+                err(
+                    &format!("allowed_origins[{i}]"),
+                    InvalidField::Invalid("must be an origin like https://app.example.com, or *"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// `POST /api/admin/workspaces`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewWorkspace {
+    pub name: String,
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+impl NewWorkspace {
+    pub fn parse(body: &Value) -> Result<Self, FieldError> {
+        let o = object(body)?;
+        let name = text("name", o.get("name"), MAX_NAME_CHARS, true)?.unwrap_or_default();
+        let allowed_origins = o.get("allowed_origins").map(origins).transpose()?.flatten();
+        Ok(Self {
+            name,
+            allowed_origins,
+        })
+    }
+}
+
+/// `PATCH /api/admin/workspaces/:id`: only the fields present change; `allowed_origins: null`
+/// means any origin again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceUpdate {
+    pub name: Option<String>,
+    pub allowed_origins: Option<Option<Vec<String>>>,
+}
+
+impl WorkspaceUpdate {
+    pub fn parse(body: &Value) -> Result<Self, FieldError> {
+        let o = object(body)?;
+        Ok(Self {
+            name: text("name", o.get("name"), MAX_NAME_CHARS, false)?,
+            allowed_origins: o.get("allowed_origins").map(origins).transpose()?,
+        })
+    }
+}
+
+/// The kinds of document the knowledge API takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Markdown,
+    Text,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Markdown => "markdown",
+            SourceKind::Text => "text",
+        }
+    }
+}
+
+/// `POST /api/sdk/knowledge/sources`: a document uploaded in the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSource {
+    pub title: String,
+    pub url: Option<String>,
+    pub kind: SourceKind,
+    pub content: String,
+}
+
+impl NewSource {
+    pub fn parse(body: &Value) -> Result<Self, FieldError> {
+        let o = object(body)?;
+        let title = text("title", o.get("title"), MAX_NAME_CHARS, true)?.unwrap_or_default();
+        let url = parse_url("url", o.get("url"))?;
+        let kind = match text("kind", o.get("kind"), 20, false)?.as_deref() {
+            None | Some("markdown") => SourceKind::Markdown,
+            Some("text") => SourceKind::Text,
+            Some(_) => {
+                return Err(err(
+                    "kind",
+                    InvalidField::NotOneOf {
+                        allowed: "markdown, text",
+                    },
+                ))
+            }
+        };
+        let content =
+            text("content", o.get("content"), MAX_SOURCE_CHARS, true)?.unwrap_or_default();
+        Ok(Self {
+            title,
+            url,
+            kind,
+            content,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_workspace_needs_a_name() {
+        assert_eq!(NewWorkspace::parse(&json!({})).unwrap_err().field, "name");
+        let ws = NewWorkspace::parse(&json!({ "name": " Acme " })).unwrap();
+        assert_eq!(
+            ws,
+            NewWorkspace {
+                name: "Acme".into(),
+                allowed_origins: None
+            }
+        );
+    }
+
+    #[test]
+    fn origins_are_normalised_and_checked() {
+        let ws = NewWorkspace::parse(&json!({ "name": "A", "allowed_origins": ["https://App.Example.com/", "http://127.0.0.1:3000"] })).unwrap();
+        assert_eq!(
+            ws.allowed_origins,
+            Some(vec![
+                "https://app.example.com".into(),
+                "http://127.0.0.1:3000".into()
+            ])
+        );
+        let e =
+            NewWorkspace::parse(&json!({ "name": "A", "allowed_origins": ["https://a.com/path"] }))
+                .unwrap_err();
+        assert_eq!(e.field, "allowed_origins[0]");
+        assert_eq!(parse_origin("javascript:alert(1)"), None);
+    }
+
+    #[test]
+    fn an_update_distinguishes_absent_from_null() {
+        let u = WorkspaceUpdate::parse(&json!({ "allowed_origins": null })).unwrap();
+        assert_eq!(u.allowed_origins, Some(None));
+        let u = WorkspaceUpdate::parse(&json!({ "name": "B" })).unwrap();
+        assert_eq!((u.name.as_deref(), u.allowed_origins), (Some("B"), None));
+    }
+
+    #[test]
+    fn a_source_needs_title_and_content_and_a_known_kind() {
+        assert_eq!(
+            NewSource::parse(&json!({ "content": "x" }))
+                .unwrap_err()
+                .field,
+            "title"
+        );
+        assert_eq!(
+            NewSource::parse(&json!({ "title": "t" }))
+                .unwrap_err()
+                .field,
+            "content"
+        );
+        let e =
+            NewSource::parse(&json!({ "title": "t", "content": "c", "kind": "pdf" })).unwrap_err();
+        assert_eq!((e.field.as_str(), e.code()), ("kind", "invalid_value"));
+        let e = NewSource::parse(&json!({ "title": "t", "content": "c", "url": "ftp://x" }))
+            .unwrap_err();
+        assert_eq!(e.field, "url");
+        let s = NewSource::parse(&json!({ "title": "t", "content": "c", "url": "https://h/a" }))
+            .unwrap();
+        assert_eq!(s.kind, SourceKind::Markdown);
+    }
+}

@@ -1,0 +1,407 @@
+//! The offline answer engine's logic: answer from the workspace's own help articles with no
+//! model at all.
+//!
+//! The edge searches the index and hands the best passages here. This module decides whether
+//! they answer the question, quotes the most relevant sentences of the best one, cites the
+//! sources, and derives a confidence from how much of the question the passage covers. When
+//! nothing fits it says so plainly and offers a person, instead of guessing.
+
+use crate::chat::{Action, Citation};
+use crate::search::{query_terms, stem, words};
+
+/// A passage found by search: one chunk of a knowledge article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Passage {
+    pub title: String,
+    pub url: Option<String>,
+    pub heading: Option<String>,
+    pub text: String,
+}
+
+/// What an answer engine produced for one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    pub confidence: f64,
+    pub citations: Vec<Citation>,
+    pub actions: Vec<Action>,
+}
+
+/// Longest quoted excerpt, in characters.
+pub const MAX_EXCERPT_CHARS: usize = 600;
+
+/// The reply when the knowledge base has nothing on the question.
+pub const NO_ANSWER_TEXT: &str =
+    "I couldn't find anything about that in our help articles, so I'd rather not guess. \
+Would you like me to bring in someone from the team?";
+
+/// The reply when answering failed for a reason of ours (a model or the index was down).
+pub const FAILURE_TEXT: &str =
+    "Sorry, I couldn't put an answer together just now. Your message is saved, \
+and someone from the team can pick it up from here.";
+
+/// A reply that offers a person, with `reason` for the caller.
+pub fn offer_human(text: &str, reason: &str, confidence: f64) -> Answer {
+    Answer {
+        text: text.to_owned(),
+        confidence,
+        citations: Vec::new(),
+        actions: vec![Action::OfferHuman {
+            reason: reason.to_owned(),
+        }],
+    }
+}
+
+/// Small talk the engine answers without searching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Greeting,
+    Thanks,
+    Capabilities,
+    Human,
+    Question,
+}
+
+/// Classifies a message. Only short, unambiguous messages count as small talk.
+pub fn intent(message: &str) -> Intent {
+    let ws: Vec<String> = words(message).collect();
+    let text = ws.join(" ");
+    let has = |phrase: &str| format!(" {text} ").contains(&format!(" {phrase} "));
+    if [
+        "human",
+        "real person",
+        "a person",
+        "someone",
+        "representative",
+        "live agent",
+        "talk to support",
+        "speak to support",
+    ]
+    .iter()
+    .any(|p| has(p))
+        && [
+            "talk",
+            "speak",
+            "chat",
+            "connect",
+            "want",
+            "need",
+            "get",
+            "human",
+            "person",
+            "representative",
+        ]
+        .iter()
+        .any(|p| has(p))
+    {
+        return Intent::Human;
+    }
+    if ws.len() <= 6
+        && [
+            "what can you do",
+            "who are you",
+            "what are you",
+            "how can you help",
+            "what do you do",
+        ]
+        .iter()
+        .any(|p| has(p))
+    {
+        return Intent::Capabilities;
+    }
+    if ws.len() <= 4
+        && [
+            "thanks",
+            "thank you",
+            "thx",
+            "cheers",
+            "great thanks",
+            "perfect",
+        ]
+        .iter()
+        .any(|p| has(p))
+    {
+        return Intent::Thanks;
+    }
+    if ws.len() <= 3
+        && [
+            "hi",
+            "hello",
+            "hey",
+            "good morning",
+            "good afternoon",
+            "good evening",
+            "yo",
+            "hiya",
+        ]
+        .iter()
+        .any(|p| has(p))
+    {
+        return Intent::Greeting;
+    }
+    Intent::Question
+}
+
+/// Answers small talk, or `None` when the message is a real question.
+pub fn small_talk(message: &str) -> Option<Answer> {
+    let reply = |text: &str| Answer {
+        text: text.to_owned(),
+        confidence: 0.9,
+        citations: Vec::new(),
+        actions: Vec::new(),
+    };
+    match intent(message) {
+        Intent::Greeting => Some(reply("Hi! I'm the support assistant. Ask me anything about the product and I'll look it up in our help articles.")),
+        Intent::Thanks => Some(reply("You're welcome! Anything else I can help with?")),
+        Intent::Capabilities => Some(reply(
+            "I answer questions from our help articles, with a link to the source so you can read more. \
+If I can't find the answer, I'll say so and bring in someone from the team.",
+        )),
+        Intent::Human => Some(offer_human(
+            "Of course. I've flagged this conversation for the team, and a person will pick it up from here.",
+            "user_requested",
+            1.0,
+        )),
+        Intent::Question => None,
+    }
+}
+
+/// How much of the question a passage covers: the share of the question's topic terms that
+/// appear (stemmed) in the passage's title, heading or text.
+pub fn coverage(question: &str, passage: &Passage) -> f64 {
+    let terms: Vec<String> = query_terms(question).iter().map(|t| stem(t)).collect();
+    if terms.is_empty() {
+        return 0.0;
+    }
+    let haystack = format!(
+        "{} {} {}",
+        passage.title,
+        passage.heading.as_deref().unwrap_or(""),
+        passage.text
+    );
+    let present: std::collections::HashSet<String> = words(&haystack).map(|w| stem(&w)).collect();
+    let hits = terms.iter().filter(|t| present.contains(*t)).count();
+    hits as f64 / terms.len() as f64
+}
+
+/// Answers from the passages search returned (best first), or says plainly that there is
+/// nothing and offers a person.
+pub fn answer_from_passages(question: &str, passages: &[Passage]) -> Answer {
+    let scored: Vec<(f64, &Passage)> = passages
+        .iter()
+        .map(|p| (coverage(question, p), p))
+        .collect();
+    let best = scored
+        .iter()
+        .copied()
+        .fold(None::<(f64, &Passage)>, |acc, cur| match acc {
+            Some(a) if a.0 >= cur.0 => Some(a),
+            _ => Some(cur),
+        });
+    let n_terms = query_terms(question).len();
+    let Some((cov, passage)) = best else {
+        return offer_human(NO_ANSWER_TEXT, "no_answer", 0.1);
+    };
+    // One matching word out of several is a coincidence, not an answer.
+    let matched = (cov * n_terms as f64).round() as usize;
+    if cov < 0.5 && matched < 2 {
+        return offer_human(NO_ANSWER_TEXT, "no_answer", (0.1 + cov * 0.2).min(0.25));
+    }
+
+    let excerpt = excerpt(question, &passage.text);
+    let mut text = format!(
+        "Here's what our article \u{201c}{}\u{201d} says:\n\n{}",
+        passage.title, excerpt
+    );
+    let mut citations = vec![Citation {
+        title: passage.title.clone(),
+        url: passage.url.clone(),
+    }];
+    if let Some((_, other)) = scored
+        .iter()
+        .find(|(c, p)| *c >= 0.5 && p.title != passage.title)
+    {
+        text.push_str(&format!(
+            "\n\nYou may also find \u{201c}{}\u{201d} useful.",
+            other.title
+        ));
+        citations.push(Citation {
+            title: other.title.clone(),
+            url: other.url.clone(),
+        });
+    }
+    Answer {
+        text,
+        confidence: round2(0.3 + 0.65 * cov),
+        citations,
+        actions: Vec::new(),
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Splits text into sentences (keeping their punctuation) and lines.
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        let end_of_sentence = matches!(c, '.' | '?' | '!')
+            && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace());
+        if c == '\n' || end_of_sentence {
+            let s = text[start..=i].trim();
+            if !s.is_empty() {
+                out.push(s);
+            }
+            start = i + c.len_utf8();
+        }
+    }
+    let rest = text[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+/// The most relevant stretch of `text` for the question: from the sentence that shares most
+/// terms with it, onward, up to [`MAX_EXCERPT_CHARS`].
+pub fn excerpt(question: &str, text: &str) -> String {
+    if text.chars().count() <= MAX_EXCERPT_CHARS {
+        return text.trim().to_owned();
+    }
+    let terms: Vec<String> = query_terms(question).iter().map(|t| stem(t)).collect();
+    let parts = sentences(text);
+    let score = |s: &str| {
+        let ws: std::collections::HashSet<String> = words(s).map(|w| stem(&w)).collect();
+        terms.iter().filter(|t| ws.contains(*t)).count()
+    };
+    let first = (0..parts.len())
+        .max_by_key(|&i| (score(parts[i]), std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    let mut out = String::new();
+    for part in &parts[first..] {
+        if !out.is_empty() && out.chars().count() + part.chars().count() + 1 > MAX_EXCERPT_CHARS {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    if out.chars().count() > MAX_EXCERPT_CHARS {
+        out = out.chars().take(MAX_EXCERPT_CHARS - 1).collect::<String>() + "\u{2026}";
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passage(title: &str, text: &str) -> Passage {
+        Passage {
+            title: title.into(),
+            url: Some(format!("https://help.example.com/{}", title.len())),
+            heading: None,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn a_covering_passage_is_quoted_and_cited() {
+        let p = passage("Resetting your password", "To reset your password, open Settings > Security and choose Reset password. We email you a link valid for 30 minutes.");
+        let a = answer_from_passages("How do I reset my password?", &[p.clone()]);
+        assert!(a.text.contains("Settings > Security"), "{}", a.text);
+        assert_eq!(
+            a.citations,
+            vec![Citation {
+                title: p.title,
+                url: p.url
+            }]
+        );
+        assert!(a.actions.is_empty());
+        assert!(a.confidence >= 0.9, "{}", a.confidence);
+    }
+
+    #[test]
+    fn nothing_found_offers_a_person() {
+        let a = answer_from_passages("How do I reset my password?", &[]);
+        assert_eq!(a.text, NO_ANSWER_TEXT);
+        assert!(matches!(a.actions[0], Action::OfferHuman { .. }));
+        assert!(a.confidence < 0.3);
+    }
+
+    #[test]
+    fn a_single_coincidental_word_is_not_an_answer() {
+        let p = passage(
+            "Exporting your data",
+            "Go to Settings > Data and click Export to download a CSV.",
+        );
+        let a = answer_from_passages("Can my cat photos export to the moon base?", &[p]);
+        assert!(a.citations.is_empty());
+        assert!(!a.actions.is_empty());
+    }
+
+    #[test]
+    fn confidence_grows_with_coverage() {
+        let p = passage(
+            "Invoices",
+            "Download invoices from Billing. Invoices are issued monthly.",
+        );
+        let full = answer_from_passages("download invoices", &[p.clone()]);
+        let half = answer_from_passages("download invoices refund policy", &[p]);
+        assert!(
+            full.confidence > half.confidence,
+            "{} vs {}",
+            full.confidence,
+            half.confidence
+        );
+    }
+
+    #[test]
+    fn a_second_relevant_article_is_mentioned() {
+        let a = answer_from_passages(
+            "cancel subscription",
+            &[
+                passage(
+                    "Cancel your subscription",
+                    "You can cancel your subscription anytime.",
+                ),
+                passage(
+                    "Subscription billing",
+                    "We cancel a subscription at period end.",
+                ),
+            ],
+        );
+        assert_eq!(a.citations.len(), 2);
+        assert!(a.text.contains("Subscription billing"));
+    }
+
+    #[test]
+    fn a_long_passage_is_excerpted_around_the_best_sentence() {
+        let filler = "This sentence is about something else entirely. ".repeat(20);
+        let text = format!(
+            "{filler}Refunds are issued within 5 business days. They go to the original card."
+        );
+        let e = excerpt("when are refunds issued", &text);
+        assert!(e.starts_with("Refunds are issued"), "{e}");
+        assert!(e.chars().count() <= MAX_EXCERPT_CHARS);
+    }
+
+    #[test]
+    fn small_talk_is_answered_without_search() {
+        assert_eq!(intent("hi"), Intent::Greeting);
+        assert_eq!(intent("Hello!"), Intent::Greeting);
+        assert_eq!(intent("What can you do?"), Intent::Capabilities);
+        assert_eq!(intent("thanks!"), Intent::Thanks);
+        assert_eq!(intent("I want to talk to a human"), Intent::Human);
+        assert_eq!(intent("Can I speak to a real person please"), Intent::Human);
+        assert_eq!(
+            intent("hi, how do I export my invoices to CSV?"),
+            Intent::Question
+        );
+        assert_eq!(intent("How do I add someone to my team?"), Intent::Question);
+    }
+}

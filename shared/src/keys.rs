@@ -1,0 +1,159 @@
+//! Workspace key formats.
+//!
+//! A workspace has three credentials, each a prefix followed by 64 hex digits (256 random bits):
+//! - the publishable widget key `ab_live_…`, safe to put in a web page; it can only chat;
+//! - the secret server key `sk_live_…`, for the customer's backend REST calls;
+//! - the identity secret `ha_secret_…`, with which the customer's server signs user JWTs.
+//!
+//! Parsing checks the shape only; whether a key belongs to a workspace is the store's question.
+
+use crate::ids::hex;
+
+/// Number of random bytes behind every key.
+pub const KEY_BYTES: usize = 32;
+
+/// Why a presented key was refused before any lookup.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidKey {
+    #[error("no key was presented")]
+    Missing,
+    #[error("the key is malformed")]
+    Malformed,
+}
+
+macro_rules! key_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The prefix every key of this kind starts with.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// Accepts exactly `PREFIX` followed by 64 lower-case hex digits.
+            pub fn parse(s: &str) -> Result<Self, InvalidKey> {
+                if s.is_empty() {
+                    return Err(InvalidKey::Missing);
+                }
+                let body = s.strip_prefix($prefix).ok_or(InvalidKey::Malformed)?;
+                let well_formed = body.len() == KEY_BYTES * 2
+                    && body.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
+                if well_formed {
+                    Ok(Self(s.to_owned()))
+                } else {
+                    Err(InvalidKey::Malformed)
+                }
+            }
+
+            /// A new key from fresh random bytes.
+            pub fn from_random(bytes: &[u8; KEY_BYTES]) -> Self {
+                Self(format!("{}{}", $prefix, hex(bytes)))
+            }
+
+            /// The full key text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        // Keys never appear in logs by accident.
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}(\"{}…\")", stringify!($name), $prefix)
+            }
+        }
+    };
+}
+
+key_type!(
+    /// The publishable widget key: identifies the workspace from a browser; may only chat.
+    WidgetKey,
+    "ab_live_"
+);
+key_type!(
+    /// The secret server key: authorises the customer's backend for REST calls.
+    SecretKey,
+    "sk_live_"
+);
+key_type!(
+    /// The identity secret: the HMAC key for user JWTs. Never leaves the customer's server.
+    IdentitySecret,
+    "ha_secret_"
+);
+
+/// Pulls the credential out of an `Authorization: Bearer …` header value.
+pub fn bearer(header: Option<&str>) -> Result<&str, InvalidKey> {
+    let value = header.ok_or(InvalidKey::Missing)?.trim();
+    let (scheme, token) = value.split_once(' ').ok_or(InvalidKey::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(InvalidKey::Malformed);
+    }
+    match token.trim() {
+        "" => Err(InvalidKey::Missing),
+        t => Ok(t),
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_key_parses_back() {
+        let key = WidgetKey::from_random(&[7; KEY_BYTES]);
+        assert!(key.as_str().starts_with("ab_live_"));
+        assert_eq!(key.as_str().len(), 8 + 64);
+        assert_eq!(WidgetKey::parse(key.as_str()), Ok(key));
+    }
+
+    #[test]
+    fn a_key_of_another_kind_is_malformed() {
+        let secret = SecretKey::from_random(&[1; KEY_BYTES]);
+        assert_eq!(
+            WidgetKey::parse(secret.as_str()),
+            Err(InvalidKey::Malformed)
+        );
+        assert_eq!(SecretKey::parse(secret.as_str()), Ok(secret));
+    }
+
+    #[test]
+    fn truncated_or_non_hex_keys_are_malformed() {
+        let good = IdentitySecret::from_random(&[0xab; KEY_BYTES]);
+        let short = &good.as_str()[..good.as_str().len() - 1];
+        assert_eq!(IdentitySecret::parse(short), Err(InvalidKey::Malformed));
+        let upper = good.as_str().to_uppercase();
+        assert_eq!(IdentitySecret::parse(&upper), Err(InvalidKey::Malformed));
+        assert_eq!(IdentitySecret::parse(""), Err(InvalidKey::Missing));
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_key() {
+        let key = SecretKey::from_random(&[9; KEY_BYTES]);
+        assert!(!format!("{key:?}").contains("0909"));
+    }
+
+    #[test]
+    fn bearer_tokens_are_extracted() {
+        assert_eq!(bearer(Some("Bearer abc")), Ok("abc"));
+        assert_eq!(bearer(Some("bearer   abc ")), Ok("abc"));
+        assert_eq!(bearer(Some("Basic abc")), Err(InvalidKey::Malformed));
+        assert_eq!(bearer(Some("Bearer ")), Err(InvalidKey::Malformed));
+        assert_eq!(bearer(None), Err(InvalidKey::Missing));
+    }
+
+    #[test]
+    fn constant_time_eq_compares_contents_and_lengths() {
+        assert!(constant_time_eq(b"same", b"same"));
+        assert!(!constant_time_eq(b"same", b"sane"));
+        assert!(!constant_time_eq(b"same", b"same!"));
+    }
+}

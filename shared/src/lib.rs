@@ -1,0 +1,15 @@
+//! Halo's pure domain: the chat API's types, request parsing and validation, key formats,
+//! the full-text query sanitiser and the offline answer engine's logic.
+//!
+//! This crate owns rules, never I/O: it must not name `worker`, `leptos` or `web_sys`, so that
+//! everything here builds for the native target (where most unit tests run) and for wasm32
+//! (where the edge Worker and the widget use it).
+
+pub mod admin;
+pub mod answer;
+pub mod chat;
+pub mod ids;
+pub mod keys;
+pub mod knowledge;
+pub mod llm;
+pub mod search;
