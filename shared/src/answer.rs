@@ -184,6 +184,27 @@ pub fn coverage(question: &str, passage: &Passage) -> f64 {
     hits as f64 / terms.len() as f64
 }
 
+/// How well a passage's own section heading fits the question: the share of the heading's
+/// topic words that the question uses (1.0 without a heading). Among passages that cover the
+/// question equally, it prefers the general section ("Resetting your password") over a
+/// narrower one the user did not ask about ("The reset email did not arrive").
+pub fn heading_fit(question: &str, passage: &Passage) -> f64 {
+    let Some(section) = passage
+        .heading
+        .as_deref()
+        .and_then(|h| h.rsplit(" > ").next())
+    else {
+        return 1.0;
+    };
+    let asked: std::collections::HashSet<String> =
+        query_terms(question).iter().map(|t| stem(t)).collect();
+    let own: Vec<String> = query_terms(section).iter().map(|t| stem(t)).collect();
+    if own.is_empty() {
+        return 1.0;
+    }
+    own.iter().filter(|t| asked.contains(*t)).count() as f64 / own.len() as f64
+}
+
 /// Answers from the passages search returned (best first), or says plainly that there is
 /// nothing and offers a person.
 pub fn answer_from_passages(question: &str, passages: &[Passage]) -> Answer {
@@ -191,11 +212,12 @@ pub fn answer_from_passages(question: &str, passages: &[Passage]) -> Answer {
         .iter()
         .map(|p| (coverage(question, p), p))
         .collect();
+    let rank = |(cov, p): &(f64, &Passage)| cov + 0.25 * heading_fit(question, p);
     let best = scored
         .iter()
         .copied()
         .fold(None::<(f64, &Passage)>, |acc, cur| match acc {
-            Some(a) if a.0 >= cur.0 => Some(a),
+            Some(a) if rank(&a) >= rank(&cur) => Some(a),
             _ => Some(cur),
         });
     let n_terms = query_terms(question).len();
@@ -219,7 +241,7 @@ pub fn answer_from_passages(question: &str, passages: &[Passage]) -> Answer {
     }];
     if let Some((_, other)) = scored
         .iter()
-        .find(|(c, p)| *c >= 0.5 && p.title != passage.title)
+        .find(|(c, p)| *c >= 0.75 && p.title != passage.title)
     {
         text.push_str(&format!(
             "\n\nYou may also find \u{201c}{}\u{201d} useful.",
@@ -377,6 +399,46 @@ mod tests {
         );
         assert_eq!(a.citations.len(), 2);
         assert!(a.text.contains("Subscription billing"));
+    }
+
+    #[test]
+    fn the_general_section_beats_a_narrower_one_the_user_did_not_ask_about() {
+        let narrow = Passage {
+            heading: Some("Resetting your password > The reset email did not arrive".into()),
+            ..passage(
+                "Resetting your password",
+                "Check spam. The reset link for your password may be disabled under SSO.",
+            )
+        };
+        let general = Passage {
+            heading: Some("Resetting your password".into()),
+            ..passage(
+                "Resetting your password",
+                "To reset your password, click Forgot password? on the sign-in page.",
+            )
+        };
+        let a = answer_from_passages(
+            "How do I reset my password?",
+            &[narrow.clone(), general.clone()],
+        );
+        assert!(a.text.contains("Forgot password?"), "{}", a.text);
+        let a = answer_from_passages("the reset email did not arrive", &[general, narrow]);
+        assert!(a.text.contains("Check spam"), "{}", a.text);
+    }
+
+    #[test]
+    fn an_article_sharing_one_word_of_two_is_not_suggested() {
+        let a = answer_from_passages(
+            "reset password",
+            &[
+                passage(
+                    "Resetting your password",
+                    "Reset your password in Settings.",
+                ),
+                passage("2FA", "An admin can reset 2FA."),
+            ],
+        );
+        assert_eq!(a.citations.len(), 1);
     }
 
     #[test]

@@ -1,0 +1,243 @@
+//! The `window.Halo` JS API and the one call the widget makes to the chat endpoint.
+
+use js_sys::{Array, Function, Object, Reflect, JSON};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::state::{self, prop_str, Config, Message, Role, Ui, STATE};
+
+/// Replaces the snippet's queue with the real `Halo` function and replays the queued calls.
+pub fn install(default_api_base: String) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let stub = Reflect::get(&window, &"Halo".into()).unwrap_or(JsValue::UNDEFINED);
+    let queued = Reflect::get(&stub, &"q".into()).unwrap_or(JsValue::UNDEFINED);
+    let base = default_api_base.clone();
+    let real = Closure::<dyn Fn(JsValue, JsValue)>::new(move |cmd: JsValue, arg: JsValue| {
+        dispatch(&base, cmd.as_string().unwrap_or_default().as_str(), arg);
+    });
+    let f: &Function = real.as_ref().unchecked_ref();
+    let _ = Reflect::set(f, &"loaded".into(), &JsValue::TRUE);
+    let _ = Reflect::set(
+        f,
+        &"v".into(),
+        &Reflect::get(&stub, &"v".into()).unwrap_or(JsValue::UNDEFINED),
+    );
+    let _ = Reflect::set(&window, &"Halo".into(), f);
+    real.forget(); // lives as long as the page
+    if Array::is_array(&queued) {
+        for args in Array::from(&queued).iter() {
+            let args = Array::from(&args);
+            dispatch(
+                &default_api_base,
+                args.get(0).as_string().unwrap_or_default().as_str(),
+                args.get(1),
+            );
+        }
+    }
+}
+
+fn as_object(v: &JsValue) -> Option<Object> {
+    v.is_object().then(|| v.clone().unchecked_into())
+}
+
+/// Copies `from`'s own properties over `into` (later calls win, like Object.assign).
+fn merged(into: Option<Object>, from: &Object) -> Object {
+    let target = into.unwrap_or_default();
+    Object::assign(&target, from)
+}
+
+fn with_ui(f: impl FnOnce(Ui)) {
+    if let Some(ui) = STATE.with_borrow(|s| s.ui) {
+        f(ui);
+    }
+}
+
+fn dispatch(default_api_base: &str, cmd: &str, arg: JsValue) {
+    match cmd {
+        "boot" => boot(default_api_base, &arg),
+        "identify" => {
+            if let Some(o) = as_object(&arg) {
+                STATE.with_borrow_mut(|s| s.user = Some(merged(s.user.take(), &o)));
+            }
+        }
+        "identifyCompany" => {
+            if let Some(o) = as_object(&arg) {
+                STATE.with_borrow_mut(|s| s.company = Some(merged(s.company.take(), &o)));
+            }
+        }
+        "setContext" => {
+            if let Some(o) = as_object(&arg) {
+                STATE.with_borrow_mut(|s| s.context = Some(merged(s.context.take(), &o)));
+            }
+        }
+        "open" => with_ui(|ui| {
+            ui.open.set(true);
+            ui.unread.set(false);
+        }),
+        "close" => with_ui(|ui| ui.open.set(false)),
+        "toggle" => with_ui(|ui| ui.open.update(|o| *o = !*o)),
+        "shutdown" | "reset" => {
+            let org = STATE.with_borrow_mut(|s| {
+                s.user = None;
+                s.company = None;
+                s.context = None;
+                s.config.as_ref().map(|c| c.org_id.clone())
+            });
+            if let Some(org) = org {
+                state::forget(&org);
+            }
+            with_ui(|ui| {
+                ui.messages.set(Vec::new());
+                ui.open.set(false);
+                ui.unread.set(false);
+            });
+        }
+        other => web_sys::console::warn_1(&format!("Halo: unknown command {other:?}").into()),
+    }
+}
+
+fn boot(default_api_base: &str, arg: &JsValue) {
+    if STATE.with_borrow(|s| s.config.is_some()) {
+        return; // booted already: a second snippet or boot call changes nothing
+    }
+    let (Some(org_id), Some(widget_key)) = (prop_str(arg, "orgId"), prop_str(arg, "widgetKey"))
+    else {
+        web_sys::console::error_1(&"Halo: boot needs { orgId, widgetKey }".into());
+        return;
+    };
+    let api_base = prop_str(arg, "apiBase").unwrap_or_else(|| default_api_base.to_owned());
+    let config = Config {
+        org_id,
+        widget_key,
+        api_base: api_base.trim_end_matches('/').to_owned(),
+    };
+    let ui = Ui {
+        open: RwSignal::new(false),
+        unread: RwSignal::new(false),
+        pending: RwSignal::new(false),
+        messages: RwSignal::new(state::saved_messages(&config.org_id)),
+    };
+    STATE.with_borrow_mut(|s| {
+        s.config = Some(config);
+        s.ui = Some(ui);
+    });
+    crate::ui::mount(ui);
+}
+
+/// The chat request body: the message, the session, and what identify/setContext said.
+fn request_body(config: &Config, text: &str) -> Object {
+    let body = Object::new();
+    let set = |k: &str, v: &JsValue| {
+        let _ = Reflect::set(&body, &k.into(), v);
+    };
+    set("message", &text.into());
+    set("channel", &"chat".into());
+    if let Some(s) = state::saved_session(&config.org_id) {
+        set("session_id", &s.as_str().into());
+    }
+    STATE.with_borrow(|s| {
+        let traits = Object::new();
+        if let Some(user) = &s.user {
+            for entry in Object::entries(user).iter() {
+                let pair = Array::from(&entry);
+                let (k, v) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
+                match k.as_str() {
+                    "user_id" | "userId" => set("user_id", &v),
+                    "user_token" | "userToken" => set("user_token", &v),
+                    "company_id" => set("company_id", &v),
+                    // Traits are scalars; anything else is not sent.
+                    _ if v.is_string() || v.as_f64().is_some() || v.as_bool().is_some() => {
+                        let _ = Reflect::set(&traits, &k.into(), &v);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(id) = s.company.as_ref().and_then(|c| prop_str(c, "company_id")) {
+            set("company_id", &id.into());
+        }
+        if Object::keys(&traits).length() > 0 {
+            set("custom_fields", &traits);
+        }
+        if let Some(ctx) = &s.context {
+            set("context", ctx);
+        }
+    });
+    body
+}
+
+/// What the chat endpoint answered.
+pub struct Reply {
+    pub text: String,
+    pub citations: Vec<state::Citation>,
+}
+
+/// Posts one message; on success remembers the session it belongs to.
+pub async fn send(text: &str) -> Result<Reply, String> {
+    let config = STATE
+        .with_borrow(|s| s.config.clone())
+        .ok_or("not booted")?;
+    let window = web_sys::window().ok_or("no window")?;
+    let body =
+        JSON::stringify(&request_body(&config, text)).map_err(|_| "unserialisable request")?;
+    let headers = web_sys::Headers::new().map_err(|_| "headers")?;
+    let _ = headers.set("content-type", "application/json");
+    let _ = headers.set("authorization", &format!("Bearer {}", config.widget_key));
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&body.into());
+    let url = format!("{}/api/sdk/chat", config.api_base);
+    let network = "We couldn't reach support. Check your connection and try again.";
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        .await
+        .map_err(|_| network.to_owned())?
+        .unchecked_into();
+    let json = match resp.json() {
+        Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::NULL),
+        Err(_) => JsValue::NULL,
+    };
+    if !resp.ok() {
+        let detail = Reflect::get(&json, &"error".into())
+            .ok()
+            .and_then(|e| prop_str(&e, "message"));
+        web_sys::console::error_1(
+            &format!(
+                "Halo: chat failed ({}): {}",
+                resp.status(),
+                detail.as_deref().unwrap_or("")
+            )
+            .into(),
+        );
+        return Err("Something went wrong on our side. Please try again in a moment.".into());
+    }
+    if let Some(session) = prop_str(&json, "session_id") {
+        state::save_session(&config.org_id, &session);
+    }
+    Ok(Reply {
+        text: prop_str(&json, "text").unwrap_or_default(),
+        citations: state::parse_citations(
+            &Reflect::get(&json, &"citations".into()).unwrap_or(JsValue::NULL),
+        ),
+    })
+}
+
+/// Adds a line to the panel and saves the conversation.
+pub fn push(ui: Ui, role: Role, text: String, citations: Vec<state::Citation>) {
+    ui.messages.update(|m| {
+        m.push(Message {
+            id: state::next_id(),
+            role,
+            text,
+            citations,
+        })
+    });
+    if let Some(org) = STATE.with_borrow(|s| s.config.as_ref().map(|c| c.org_id.clone())) {
+        ui.messages
+            .with_untracked(|m| state::save_messages(&org, m));
+    }
+}

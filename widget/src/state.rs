@@ -1,0 +1,202 @@
+//! The widget's state: configuration from `boot`, who the user is, the context the page set,
+//! and the conversation shown in the panel (kept in localStorage across reloads).
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Object, Reflect, JSON};
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+
+/// From `Halo('boot', { orgId, widgetKey, apiBase? })`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub org_id: String,
+    pub widget_key: String,
+    pub api_base: String,
+}
+
+/// Who wrote a line in the panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Ai,
+    /// A problem reaching support, shown but never sent.
+    Notice,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Ai => "ai",
+            Role::Notice => "notice",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "user" => Role::User,
+            "ai" => Role::Ai,
+            _ => return None,
+        })
+    }
+}
+
+/// A source an answer cites.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Citation {
+    pub title: String,
+    /// Only `http(s)` URLs are kept; anything else is shown as plain text.
+    pub url: Option<String>,
+}
+
+/// One line of the conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub id: u32,
+    pub role: Role,
+    pub text: String,
+    pub citations: Vec<Citation>,
+}
+
+/// The reactive parts the panel renders. Copy handles to arena-owned signals.
+#[derive(Clone, Copy)]
+pub struct Ui {
+    pub open: RwSignal<bool>,
+    pub unread: RwSignal<bool>,
+    pub pending: RwSignal<bool>,
+    pub messages: RwSignal<Vec<Message>>,
+}
+
+/// Everything the JS API has been told.
+#[derive(Default)]
+pub struct State {
+    pub config: Option<Config>,
+    pub user: Option<Object>,
+    pub company: Option<Object>,
+    pub context: Option<Object>,
+    pub ui: Option<Ui>,
+    next_id: u32,
+}
+
+thread_local! {
+    pub static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+/// A string property of a JS object.
+pub fn prop_str(obj: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
+pub fn is_web_url(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
+pub fn next_id() -> u32 {
+    STATE.with_borrow_mut(|s| {
+        s.next_id += 1;
+        s.next_id
+    })
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn key(org_id: &str, what: &str) -> String {
+    format!("halo:{org_id}:{what}")
+}
+
+/// The session id saved for this workspace, if any.
+pub fn saved_session(org_id: &str) -> Option<String> {
+    storage()?.get_item(&key(org_id, "session")).ok().flatten()
+}
+
+pub fn save_session(org_id: &str, session_id: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(&key(org_id, "session"), session_id);
+    }
+}
+
+/// Most lines kept in localStorage.
+const KEPT_MESSAGES: usize = 50;
+
+/// Saves the conversation (user and AI lines; notices are transient).
+pub fn save_messages(org_id: &str, messages: &[Message]) {
+    let Some(s) = storage() else { return };
+    let kept = messages.iter().filter(|m| m.role != Role::Notice);
+    let skip = kept.clone().count().saturating_sub(KEPT_MESSAGES);
+    let arr = Array::new();
+    for m in kept.skip(skip) {
+        let o = Object::new();
+        let _ = Reflect::set(&o, &"role".into(), &m.role.as_str().into());
+        let _ = Reflect::set(&o, &"text".into(), &m.text.as_str().into());
+        let cites = Array::new();
+        for c in &m.citations {
+            let co = Object::new();
+            let _ = Reflect::set(&co, &"title".into(), &c.title.as_str().into());
+            if let Some(u) = &c.url {
+                let _ = Reflect::set(&co, &"url".into(), &u.as_str().into());
+            }
+            cites.push(&co);
+        }
+        let _ = Reflect::set(&o, &"citations".into(), &cites);
+        arr.push(&o);
+    }
+    if let Ok(json) = JSON::stringify(&arr) {
+        let _ = s.set_item(&key(org_id, "messages"), &String::from(json));
+    }
+}
+
+/// Reads citations from a JSON array of `{ title, url? }`.
+pub fn parse_citations(v: &JsValue) -> Vec<Citation> {
+    if !Array::is_array(v) {
+        return Vec::new();
+    }
+    Array::from(v)
+        .iter()
+        .filter_map(|c| {
+            let title = prop_str(&c, "title")?;
+            let url = prop_str(&c, "url").filter(|u| is_web_url(u));
+            Some(Citation { title, url })
+        })
+        .collect()
+}
+
+/// The conversation saved for this workspace.
+pub fn saved_messages(org_id: &str) -> Vec<Message> {
+    let Some(text) = storage().and_then(|s| s.get_item(&key(org_id, "messages")).ok().flatten())
+    else {
+        return Vec::new();
+    };
+    let Ok(v) = JSON::parse(&text) else {
+        return Vec::new();
+    };
+    if !Array::is_array(&v) {
+        return Vec::new();
+    }
+    Array::from(&v)
+        .iter()
+        .filter_map(|m| {
+            let role = Role::parse(&prop_str(&m, "role")?)?;
+            let text = prop_str(&m, "text")?;
+            let citations = parse_citations(&Reflect::get(&m, &"citations".into()).ok()?);
+            Some(Message {
+                id: next_id(),
+                role,
+                text,
+                citations,
+            })
+        })
+        .collect()
+}
+
+/// Forgets the session and the conversation (on logout).
+pub fn forget(org_id: &str) {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(&key(org_id, "session"));
+        let _ = s.remove_item(&key(org_id, "messages"));
+    }
+}

@@ -1,0 +1,207 @@
+//! The visible widget: one component per region (launcher, panel header, message list,
+//! composer), mounted inside an open Shadow DOM on a host element of its own.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::api;
+use crate::state::{Citation, Role, Ui};
+
+/// Styles live in the shadow root. `:host` rules are `!important` because, for important
+/// declarations, the shadow tree's win over the page's: hostile page CSS cannot hide, resize
+/// or restyle the widget.
+const CSS: &str = r#"
+:host{all:initial!important;display:block!important;position:static!important;visibility:visible!important;opacity:1!important;transform:none!important;filter:none!important}
+*{box-sizing:border-box;margin:0;padding:0;font:inherit;color:inherit;letter-spacing:normal;text-transform:none}
+.root{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c1e21}
+.launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border-radius:50%;border:0;background:#2f5bea;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center}
+.launcher:focus-visible,.send:focus-visible,.close:focus-visible{outline:3px solid #9db4ff;outline-offset:2px}
+.launcher svg{width:26px;height:26px;fill:currentColor}
+.badge{position:absolute;top:2px;right:2px;width:14px;height:14px;border-radius:50%;background:#e5484d;border:2px solid #fff}
+.panel{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:370px;max-width:calc(100vw - 40px);height:560px;max-height:calc(100vh - 120px);background:#fff;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.22);display:flex;flex-direction:column;overflow:hidden}
+.head{display:flex;align-items:center;justify-content:space-between;padding:14px 16px;background:#2f5bea;color:#fff;font-weight:600;font-size:15px}
+.close{border:0;background:none;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:2px 6px}
+.log{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:10px;list-style:none}
+.msg{max-width:85%;padding:9px 12px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}
+.user{align-self:flex-end;background:#2f5bea;color:#fff;border-bottom-right-radius:4px}
+.ai{align-self:flex-start;background:#f0f2f5;border-bottom-left-radius:4px}
+.notice{align-self:center;background:#fff4e5;color:#7a4b00;font-size:13px}
+.cites{margin-top:6px;font-size:12px;color:#555}
+.cites a{color:#2f5bea;text-decoration:underline}
+.empty{color:#666;text-align:center;margin:auto 10px}
+.typing{align-self:flex-start;background:#f0f2f5;border-radius:12px;padding:10px 14px;display:flex;gap:4px}
+.typing i{width:6px;height:6px;border-radius:50%;background:#8a8d91;animation:b 1s infinite}
+.typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}
+@keyframes b{0%,80%,100%{opacity:.3}40%{opacity:1}}
+form{display:flex;gap:8px;padding:10px;border-top:1px solid #e4e6eb}
+textarea{flex:1;resize:none;border:1px solid #ccd0d5;border-radius:10px;padding:8px 10px;height:40px;max-height:120px;font-size:14px;background:#fff;color:#1c1e21}
+textarea:focus{outline:2px solid #9db4ff;border-color:#2f5bea}
+.send{border:0;border-radius:10px;background:#2f5bea;color:#fff;padding:0 14px;font-weight:600;cursor:pointer}
+.send:disabled{opacity:.5;cursor:default}
+"#;
+
+const CHAT_ICON: &str = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
+
+/// Creates `<halo-widget>` at the end of `<body>`, attaches its shadow root and mounts the UI.
+pub fn mount(ui: Ui) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let (Some(body), Ok(host)) = (document.body(), document.create_element("halo-widget")) else {
+        return;
+    };
+    let _ = host.set_attribute("data-testid", "halo-host");
+    let Ok(shadow) =
+        host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+    else {
+        return;
+    };
+    let (Ok(style), Ok(root)) = (
+        document.create_element("style"),
+        document.create_element("div"),
+    ) else {
+        return;
+    };
+    style.set_text_content(Some(CSS));
+    let _ = root.set_attribute("class", "root");
+    let _ = shadow.append_child(&style);
+    let _ = shadow.append_child(&root);
+    let _ = body.append_child(&host);
+    leptos::mount::mount_to(
+        root.unchecked_into(),
+        move || view! { <Launcher ui/> <Panel ui/> },
+    )
+    .forget();
+}
+
+#[component]
+fn Launcher(ui: Ui) -> impl IntoView {
+    let toggle = move |_| {
+        ui.open.update(|o| *o = !*o);
+        ui.unread.set(false);
+    };
+    view! {
+        <button class="launcher" data-testid="halo-launcher" on:click=toggle
+            aria-label=move || if ui.open.get() { "Close support chat" } else { "Open support chat" }
+            aria-expanded=move || ui.open.get().to_string()>
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d=CHAT_ICON/></svg>
+            <Show when=move || ui.unread.get()>
+                <span class="badge" data-testid="halo-unread" aria-label="unread reply"></span>
+            </Show>
+        </button>
+    }
+}
+
+#[component]
+fn Panel(ui: Ui) -> impl IntoView {
+    view! {
+        <Show when=move || ui.open.get()>
+            <div class="panel" role="dialog" aria-label="Support chat" data-testid="halo-panel">
+                <div class="head">
+                    <span>"Support"</span>
+                    <button class="close" aria-label="Close" data-testid="halo-close" on:click=move |_| ui.open.set(false)>"×"</button>
+                </div>
+                <MessageList ui/>
+                <Composer ui/>
+            </div>
+        </Show>
+    }
+}
+
+fn citations_view(citations: Vec<Citation>) -> impl IntoView {
+    (!citations.is_empty()).then(|| {
+        view! {
+            <div class="cites" data-testid="halo-citations">
+                "Sources: "
+                {citations
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let sep = if i > 0 { ", " } else { "" };
+                        match c.url {
+                            Some(url) => view! { {sep} <a href=url target="_blank" rel="noopener noreferrer">{c.title}</a> }.into_any(),
+                            None => view! { {sep} <span>{c.title}</span> }.into_any(),
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        }
+    })
+}
+
+#[component]
+fn MessageList(ui: Ui) -> impl IntoView {
+    let log = NodeRef::<leptos::html::Ol>::new();
+    // Keep the latest line in view as lines arrive.
+    Effect::new(move |_| {
+        ui.messages.track();
+        ui.pending.track();
+        if let Some(el) = log.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
+    view! {
+        <ol class="log" node_ref=log aria-live="polite" data-testid="halo-messages">
+            <Show when=move || ui.messages.with(Vec::is_empty) && !ui.pending.get()>
+                <li class="empty">"Hi! Ask us anything: we usually answer right away."</li>
+            </Show>
+            <For each=move || ui.messages.get() key=|m| m.id let:m>
+                <li class=format!("msg {}", m.role.as_str()) data-testid="halo-message" data-role=m.role.as_str()>
+                    {m.text}
+                    {citations_view(m.citations)}
+                </li>
+            </For>
+            <Show when=move || ui.pending.get()>
+                <li class="typing" data-testid="halo-typing" aria-label="Support is typing"><i></i><i></i><i></i></li>
+            </Show>
+        </ol>
+    }
+}
+
+#[component]
+fn Composer(ui: Ui) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let submit = move || {
+        let text = draft.get_untracked().trim().to_owned();
+        if text.is_empty() || ui.pending.get_untracked() {
+            return;
+        }
+        draft.set(String::new());
+        api::push(ui, Role::User, text.clone(), Vec::new());
+        ui.pending.set(true);
+        spawn_local(async move {
+            match api::send(&text).await {
+                Ok(reply) => {
+                    api::push(ui, Role::Ai, reply.text, reply.citations);
+                    if !ui.open.get_untracked() {
+                        ui.unread.set(true);
+                    }
+                }
+                Err(notice) => {
+                    api::push(ui, Role::Notice, notice, Vec::new());
+                    // Nothing typed is lost: the text goes back into the composer.
+                    if draft.get_untracked().is_empty() {
+                        draft.set(text);
+                    }
+                }
+            }
+            ui.pending.set(false);
+        });
+    };
+    view! {
+        <form on:submit=move |ev| { ev.prevent_default(); submit(); }>
+            <textarea data-testid="halo-input" aria-label="Message" placeholder="Ask a question…" maxlength="10000"
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=move |ev: web_sys::KeyboardEvent| {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        submit();
+                    }
+                }></textarea>
+            <button class="send" type="submit" data-testid="halo-send"
+                disabled=move || ui.pending.get() || draft.with(|d| d.trim().is_empty())>"Send"</button>
+        </form>
+    }
+}
