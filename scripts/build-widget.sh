@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$HALO_ROOT"
 out=dist/widget
-if [ -f "$out/halo.js" ] && [ -z "$(find widget shared/src snippet/halo-snippet.js Cargo.lock Cargo.toml scripts/build-widget.sh -newer "$out/halo.js" -print -quit)" ]; then
+if [ -f "$out/halo.js" ] && [ -z "$(find widget snippet/halo-snippet.js Cargo.lock Cargo.toml scripts/build-widget.sh -newer "$out/halo.js" -print -quit)" ]; then
   exit 0
 fi
 cargo build --release --target wasm32-unknown-unknown -p halo-widget

@@ -39,7 +39,8 @@ test("calls made before the widget loads are queued in order", () => {
   p.window.Halo("identify", { user_id: "u1" });
   p.window.Halo("open");
   assert.deepEqual(
-    p.window.Halo.q.map((args) => Array.from(args)),
+    // JSON round trip: the queue lives in the sandbox's realm, with its own Array prototype.
+    JSON.parse(JSON.stringify(p.window.Halo.q.map((args) => Array.from(args)))),
     [["boot", { orgId: "o", widgetKey: "k" }], ["identify", { user_id: "u1" }], ["open"]],
   );
 });

@@ -41,8 +41,10 @@ pub async fn route(mut req: Request, env: Env) -> Response {
             _,
             ["api", "sdk", "chat"]
             | ["health"]
-            | ["api", "admin", "workspaces", ..]
-            | ["api", "sdk", ..],
+            | ["api", "admin", "workspaces"]
+            | ["api", "admin", "workspaces", _]
+            | ["api", "sdk", "knowledge", "sources"]
+            | ["api", "sdk", "conversations", _],
         ) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound("No such endpoint.")),
     };

@@ -20,7 +20,7 @@ fn err(field: &str, kind: InvalidField) -> FieldError {
     }
 }
 
-fn object<'a>(body: &'a Value) -> Result<&'a serde_json::Map<String, Value>, FieldError> {
+fn object(body: &Value) -> Result<&serde_json::Map<String, Value>, FieldError> {
     body.as_object().ok_or_else(|| {
         err(
             "body",

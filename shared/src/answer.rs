@@ -334,7 +334,7 @@ mod tests {
     #[test]
     fn a_covering_passage_is_quoted_and_cited() {
         let p = passage("Resetting your password", "To reset your password, open Settings > Security and choose Reset password. We email you a link valid for 30 minutes.");
-        let a = answer_from_passages("How do I reset my password?", &[p.clone()]);
+        let a = answer_from_passages("How do I reset my password?", std::slice::from_ref(&p));
         assert!(a.text.contains("Settings > Security"), "{}", a.text);
         assert_eq!(
             a.citations,
@@ -372,7 +372,7 @@ mod tests {
             "Invoices",
             "Download invoices from Billing. Invoices are issued monthly.",
         );
-        let full = answer_from_passages("download invoices", &[p.clone()]);
+        let full = answer_from_passages("download invoices", std::slice::from_ref(&p));
         let half = answer_from_passages("download invoices refund policy", &[p]);
         assert!(
             full.confidence > half.confidence,

@@ -1,0 +1,9 @@
+//! Black-box tests of the Worker under a real `wrangler dev` with a real local D1.
+//! One binary; each test makes its own workspace, so tests never see each other's data.
+
+mod admin;
+mod browser;
+mod chat;
+mod llm;
+mod restart;
+mod validation;

@@ -1,0 +1,125 @@
+// Browser test: a host page on another origin, with hostile CSS and the snippet (boot,
+// identify and setContext queued before the widget loads), in headless Debian Chromium.
+// A visitor opens the widget, asks, sees the typing state and the answer with its source,
+// reloads and finds the conversation still there. Exits non-zero on the first failure.
+//
+// Usage: node tests/browser/widget.mjs <api base> <org id> <widget key> <secret key>
+import { createServer } from "node:http";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const [base, orgId, widgetKey, secretKey] = process.argv.slice(2);
+const root = new URL("../../", import.meta.url);
+const snippet = readFileSync(new URL("dist/widget/snippet.min.js", root), "utf8")
+  .trim()
+  .replace("__HALO_WIDGET_URL__", `${base}/widget/halo.js`);
+
+const hostile = `<!doctype html><html><head><meta charset="utf-8"><title>Hostile host</title>
+<style>
+  * { font-size: 40px !important; color: red !important; font-family: "Comic Sans MS", cursive !important;
+      line-height: 3 !important; letter-spacing: 4px !important; box-sizing: content-box !important; }
+  button { display: none !important; }
+  div, ol, li, form, textarea, a, span { background: lime !important; border: 6px dashed red !important; padding: 40px !important; }
+  halo-widget { display: none !important; opacity: 0 !important; }
+</style></head>
+<body><h1>Shop</h1><p>Content of the customer's app.</p>
+<script>
+${snippet}
+Halo("boot", { orgId: ${JSON.stringify(orgId)}, widgetKey: ${JSON.stringify(widgetKey)} });
+Halo("identify", { user_id: "browser-user-1", name: "Ada", plan: "pro" });
+Halo("setContext", { page: { label: "Current page", type: "status", value: "checkout" } });
+window.__queuedBeforeLoad = window.Halo.q.length;
+</script></body></html>`;
+
+const server = createServer((req, res) => {
+  res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+  res.end(hostile);
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const hostUrl = `http://127.0.0.1:${server.address().port}/`;
+
+const profile = mkdtempSync(join(tmpdir(), "halo-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+const step = (s) => console.log(`  ok: ${s}`);
+try {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+
+  // Hold each chat request a moment (it still goes to the real Worker) so the typing state is observable.
+  await page.route(`${base}/api/sdk/chat`, async (route) => {
+    if (route.request().method() === "POST") await new Promise((r) => setTimeout(r, 400));
+    await route.continue();
+  });
+
+  await page.goto(hostUrl);
+  assert.equal(await page.evaluate(() => window.__queuedBeforeLoad), 3, "three calls were queued before load");
+  const launcher = page.getByTestId("halo-launcher");
+  await launcher.waitFor({ state: "visible", timeout: 15000 });
+  assert.equal(await page.evaluate(() => window.Halo.loaded), true);
+  step("the launcher shows although the page hides buttons and halo-widget");
+
+  const fontSize = await launcher.evaluate((el) => getComputedStyle(el).fontSize);
+  const box = await launcher.boundingBox();
+  assert.equal(fontSize, "14px", "host CSS must not reach the widget");
+  assert.ok(Math.abs(box.width - 56) < 1 && Math.abs(box.height - 56) < 1, `launcher is 56x56, got ${box.width}x${box.height}`);
+  step("hostile CSS does not reach inside the shadow root");
+
+  assert.equal(await page.getByTestId("halo-panel").count(), 0, "the panel never opens by itself");
+  await launcher.click();
+  await page.getByTestId("halo-panel").waitFor({ state: "visible" });
+  step("clicking the launcher opens the panel");
+
+  await page.getByTestId("halo-input").fill("How do I reset my password?");
+  await page.getByTestId("halo-send").click();
+  await page.getByTestId("halo-typing").waitFor({ state: "visible", timeout: 5000 });
+  step("a typing state shows while the answer is on its way");
+  const answer = page.locator('[data-testid="halo-message"][data-role="ai"]').first();
+  await answer.waitFor({ timeout: 15000 });
+  assert.match(await answer.innerText(), /Forgot password\?/);
+  const link = answer.locator("a");
+  assert.equal(await link.getAttribute("href"), "https://help.example.test/reset");
+  assert.equal(await link.innerText(), "Resetting your password");
+  assert.equal(await page.getByTestId("halo-typing").count(), 0);
+  step("the answer appears with its source as a link");
+
+  await page.getByTestId("halo-input").fill("What do I paste into the embed field?");
+  await page.getByTestId("halo-input").press("Enter");
+  const second = page.locator('[data-testid="halo-message"][data-role="ai"]').nth(1);
+  await second.waitFor({ timeout: 15000 });
+  assert.match(await second.innerText(), /<img src=x onerror=alert\(1\)>/, "markup in answers shows as text");
+  assert.equal(await page.locator("halo-widget img").count(), 0, "no element is created from answer text");
+  step("replies render as text, never as HTML");
+
+  const session = await page.evaluate((org) => localStorage.getItem(`halo:${org}:session`), orgId);
+  assert.ok(session, "the session id is kept in localStorage");
+  await page.reload();
+  await launcher.waitFor({ state: "visible", timeout: 15000 });
+  assert.equal(await page.getByTestId("halo-panel").count(), 0, "still closed after a reload");
+  await launcher.click();
+  assert.equal(await page.locator('[data-testid="halo-message"]').count(), 4, "the conversation survives a reload");
+  await page.getByTestId("halo-input").fill("thanks!");
+  await page.getByTestId("halo-send").click();
+  await page.locator('[data-testid="halo-message"][data-role="ai"]').nth(2).waitFor({ timeout: 15000 });
+  const transcript = await (await fetch(`${base}/api/sdk/conversations/${session}`, {
+    headers: { authorization: `Bearer ${secretKey}` },
+  })).json();
+  assert.equal(transcript.messages.length, 6, "all three exchanges are one server-side conversation");
+  assert.equal(transcript.user_id, "browser-user-1", "identify() queued before load reached the server");
+  step("after a reload the same session continues");
+
+  assert.deepEqual(errors, [], "no page errors");
+  console.log("browser: 1 passed, 0 failed");
+} finally {
+  await context.close();
+  server.close();
+  rmSync(profile, { recursive: true, force: true });
+}

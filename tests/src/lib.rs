@@ -1,0 +1,329 @@
+//! A `spawn_app`-style harness: starts the real Worker under `wrangler dev` (real workerd, real
+//! local D1) on free ports with a fresh database, and gives tests a small HTTP client.
+//!
+//! Each `wrangler dev` runs under a watchdog shell in its own process group: when the test
+//! process exits, the watchdog stops the whole group, so no server outlives the run.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the repo")
+        .to_path_buf()
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wrangler() -> PathBuf {
+    root().join("node_modules/.bin/wrangler")
+}
+
+fn tool_env(cmd: &mut Command, state: &Path) {
+    cmd.current_dir(root())
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("XDG_CONFIG_HOME", state.join("config"))
+        .env("HALO_SKIP_BUILD", "1")
+        .env("NO_COLOR", "1");
+}
+
+/// A running `wrangler dev`.
+pub struct Server {
+    pub base: String,
+    pub admin_token: String,
+    pub state_dir: PathBuf,
+    vars: Vec<(String, String)>,
+    child: Option<Child>,
+}
+
+impl Server {
+    /// Starts the Worker with a fresh local D1 (migrations applied) and the given vars.
+    pub fn start(vars: &[(&str, &str)]) -> Server {
+        let state_dir =
+            std::env::temp_dir().join(format!("halo-test-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&state_dir).expect("state dir");
+        let mut migrate = Command::new(wrangler());
+        migrate
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&state_dir);
+        tool_env(&mut migrate, &state_dir);
+        let out = migrate
+            .output()
+            .expect("wrangler runs (did setup install the npm tools?)");
+        assert!(
+            out.status.success(),
+            "migrations failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let admin_token = format!("test-admin-{}", free_port());
+        let mut all: Vec<(String, String)> = vec![("ADMIN_TOKEN".into(), admin_token.clone())];
+        all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut server = Server {
+            base: String::new(),
+            admin_token,
+            state_dir,
+            vars: all,
+            child: None,
+        };
+        server.boot();
+        server
+    }
+
+    fn boot(&mut self) {
+        let port = free_port();
+        // Vars go in an env file: it replaces .dev.vars, so a developer's local secrets never
+        // leak into a test run.
+        let env_file = self.state_dir.join("test.env");
+        let lines: String = self
+            .vars
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{v}\"\n"))
+            .collect();
+        std::fs::write(&env_file, lines).expect("env file");
+        let log = std::fs::File::create(self.state_dir.join(format!("wrangler-{port}.log")))
+            .expect("log file");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(r#"parent=$1; shift; "$@" & child=$!; while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done; kill -- -$$ 2>/dev/null"#)
+            .arg("sh")
+            .arg(std::process::id().to_string())
+            .arg(wrangler())
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string(), "--inspector-port", &free_port().to_string()])
+            .args(["--show-interactive-dev-session=false", "--log-level", "warn", "--persist-to"])
+            .arg(&self.state_dir)
+            .arg("--env-file")
+            .arg(&env_file)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+        tool_env(&mut cmd, &self.state_dir);
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        self.child = Some(cmd.spawn().expect("wrangler dev starts"));
+        self.base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            if let Ok(r) = agent().get(format!("{}/health", self.base)).call() {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "wrangler dev did not become ready; see {}",
+            self.state_dir.display()
+        );
+    }
+
+    /// Stops the server (its whole process group) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("--")
+                .arg(format!("-{}", child.id()))
+                .status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops and starts again on the same local database.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.boot();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A new workspace with its keys, through the admin API.
+    pub fn workspace(&self) -> Workspace {
+        self.workspace_with(json!({ "name": "Test workspace" }))
+    }
+
+    pub fn workspace_with(&self, body: Value) -> Workspace {
+        let r = call(
+            self,
+            "POST",
+            "/api/admin/workspaces",
+            Some(&self.admin_token),
+            Some(body),
+        );
+        assert_eq!(r.status, 201, "creating a workspace: {}", r.body);
+        let s = |k: &str| r.body[k].as_str().expect(k).to_owned();
+        Workspace {
+            org_id: s("org_id"),
+            widget_key: s("widget_key"),
+            secret_key: s("secret_key"),
+            identity_secret: s("identity_secret"),
+            agent_id: s("agent_id"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
+
+/// The server most tests share: offline engine, no LLM configured.
+pub fn app() -> &'static Server {
+    static APP: OnceLock<Server> = OnceLock::new();
+    APP.get_or_init(|| Server::start(&[]))
+}
+
+/// A workspace's ids and keys as the admin API returned them.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub org_id: String,
+    pub widget_key: String,
+    pub secret_key: String,
+    pub identity_secret: String,
+    pub agent_id: String,
+}
+
+/// An HTTP answer: status, JSON body (or `Value::Null`), and headers.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The error object's `(code, field)`.
+    pub fn error(&self) -> (String, Option<String>) {
+        let e = &self.body["error"];
+        (
+            e["code"].as_str().unwrap_or("").to_owned(),
+            e["field"].as_str().map(str::to_owned),
+        )
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// Sends a request with an optional bearer token and JSON body.
+pub fn call(
+    server: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
+    send(
+        server,
+        method,
+        path,
+        token,
+        &[],
+        body.map(|b| b.to_string()),
+    )
+}
+
+/// Sends a request with extra headers and a raw body.
+pub fn send(
+    server: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> Reply {
+    let mut req = ureq::http::Request::builder()
+        .method(method)
+        .uri(server.url(path));
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let has_body = body.is_some();
+    let req = req
+        .header("content-type", "application/json")
+        .body(body.unwrap_or_default())
+        .expect("request");
+    let agent = agent();
+    let mut resp = if has_body || method != "GET" {
+        agent.run(req)
+    } else {
+        agent.run(req.map(|_| ()))
+    }
+    .expect("the server answers");
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        headers,
+    }
+}
+
+/// Posts a chat message with the workspace's widget key.
+pub fn chat(server: &Server, ws: &Workspace, body: Value) -> Reply {
+    call(
+        server,
+        "POST",
+        "/api/sdk/chat",
+        Some(&ws.widget_key),
+        Some(body),
+    )
+}
+
+/// Adds a knowledge article with the workspace's secret key.
+pub fn add_article(server: &Server, ws: &Workspace, title: &str, url: &str, content: &str) {
+    let r = call(
+        server,
+        "POST",
+        "/api/sdk/knowledge/sources",
+        Some(&ws.secret_key),
+        Some(json!({ "title": title, "url": url, "content": content })),
+    );
+    assert_eq!(r.status, 201, "adding an article: {}", r.body);
+}
+
+/// The transcript of a session, read with the secret key.
+pub fn conversation(server: &Server, ws: &Workspace, session_id: &str) -> Reply {
+    call(
+        server,
+        "GET",
+        &format!("/api/sdk/conversations/{session_id}"),
+        Some(&ws.secret_key),
+        None,
+    )
+}
