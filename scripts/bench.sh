@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make bench`: prints what the widget costs a customer's page on the wire, the Worker's size,
+# the snippet's size, and chat latency with the offline engine. Figures only; nothing fails.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$HALO_ROOT"
+
+sizes() { # file -> raw gzip brotli
+  printf '%8d %8d %8d' "$(stat -c %s "$1")" "$(gzip -9c "$1" | wc -c)" "$(brotli -c -q 11 "$1" | wc -c)"
+}
+command -v brotli >/dev/null || { echo "brotli is needed (apt-get install brotli)" >&2; exit 1; }
+
+echo "Sizes in bytes                         raw     gzip   brotli"
+printf '%-32s %s\n' "widget wasm" "$(sizes dist/widget/halo_widget_bg.wasm)"
+printf '%-32s %s\n' "widget js (entry + glue)" "$(sizes dist/widget/halo.js)"
+cat dist/widget/halo_widget_bg.wasm dist/widget/halo.js > "${TMPDIR:-/tmp}/halo-widget-total"
+printf '%-32s %s\n' "widget on the wire (wasm + js)" "$(sizes "${TMPDIR:-/tmp}/halo-widget-total")"
+rm -f "${TMPDIR:-/tmp}/halo-widget-total"
+printf '%-32s %s\n' "snippet (minified)" "$(sizes dist/widget/snippet.min.js)"
+printf '%-32s %s\n' "worker wasm (edge)" "$(sizes edge/build/index_bg.wasm)"
+printf '%-32s %s\n' "worker js (shim + glue)" "$(sizes edge/build/index.js)"
+echo
+cargo run --quiet --release -p halo-tests --bin bench -- "${BENCH_REQUESTS:-300}"
