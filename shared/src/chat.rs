@@ -207,14 +207,9 @@ impl ChatRequest {
     /// Parses a request body. Unknown top-level fields are ignored so that older servers
     /// accept newer clients; every known field is checked for type and bounds.
     pub fn parse(body: &Value) -> Result<Self, FieldError> {
-        let obj = body.as_object().ok_or_else(|| {
-            FieldError::new(
-                "body",
-                InvalidField::WrongType {
-                    expected: "a JSON object",
-                },
-            )
-        })?;
+        let obj = body
+            .as_object()
+            .ok_or_else(|| wrong_type("body", "a JSON object"))?;
         let get = |k: &str| obj.get(k).filter(|v| !v.is_null());
 
         let message = match get("message") {
@@ -247,14 +242,9 @@ impl ChatRequest {
         let channel = match get("channel") {
             None => Channel::default(),
             Some(v) => {
-                let s = v.as_str().ok_or_else(|| {
-                    FieldError::new(
-                        "channel",
-                        InvalidField::WrongType {
-                            expected: "a string",
-                        },
-                    )
-                })?;
+                let s = v
+                    .as_str()
+                    .ok_or_else(|| wrong_type("channel", "a string"))?;
                 Channel::parse(s).ok_or_else(|| {
                     FieldError::new(
                         "channel",
@@ -293,15 +283,52 @@ impl ChatRequest {
     }
 }
 
-fn bounded_string(field: &str, v: &Value, max: usize) -> Result<String, FieldError> {
-    let s = v.as_str().ok_or_else(|| {
-        FieldError::new(
+fn wrong_type(field: &str, expected: &'static str) -> FieldError {
+    FieldError::new(field, InvalidField::WrongType { expected })
+}
+
+/// An array of at most `max` items.
+fn bounded_array<'v>(
+    field: &str,
+    v: &'v Value,
+    max: usize,
+    expected: &'static str,
+) -> Result<&'v Vec<Value>, FieldError> {
+    let items = v.as_array().ok_or_else(|| wrong_type(field, expected))?;
+    if items.len() > max {
+        return Err(FieldError::new(
             field,
-            InvalidField::WrongType {
-                expected: "a string",
+            InvalidField::TooMany {
+                max,
+                len: items.len(),
             },
-        )
-    })?;
+        ));
+    }
+    Ok(items)
+}
+
+/// An object of at most `max` entries.
+fn bounded_object<'v>(
+    field: &str,
+    v: &'v Value,
+    max: usize,
+    expected: &'static str,
+) -> Result<&'v Map<String, Value>, FieldError> {
+    let obj = v.as_object().ok_or_else(|| wrong_type(field, expected))?;
+    if obj.len() > max {
+        return Err(FieldError::new(
+            field,
+            InvalidField::TooMany {
+                max,
+                len: obj.len(),
+            },
+        ));
+    }
+    Ok(obj)
+}
+
+fn bounded_string(field: &str, v: &Value, max: usize) -> Result<String, FieldError> {
+    let s = v.as_str().ok_or_else(|| wrong_type(field, "a string"))?;
     let len = s.chars().count();
     if len > max {
         return Err(FieldError::new(field, InvalidField::TooLong { max, len }));
@@ -331,14 +358,7 @@ pub fn is_session_id(s: &str) -> bool {
 }
 
 fn session_id(field: &str, v: &Value) -> Result<String, FieldError> {
-    let s = v.as_str().ok_or_else(|| {
-        FieldError::new(
-            field,
-            InvalidField::WrongType {
-                expected: "a string",
-            },
-        )
-    })?;
+    let s = v.as_str().ok_or_else(|| wrong_type(field, "a string"))?;
     if is_session_id(s) {
         Ok(s.to_owned())
     } else {
@@ -350,36 +370,15 @@ fn session_id(field: &str, v: &Value) -> Result<String, FieldError> {
 }
 
 fn images(v: &Value) -> Result<Vec<String>, FieldError> {
-    let items = v.as_array().ok_or_else(|| {
-        FieldError::new(
-            "images",
-            InvalidField::WrongType {
-                expected: "an array of strings",
-            },
-        )
-    })?;
-    if items.len() > MAX_IMAGES {
-        return Err(FieldError::new(
-            "images",
-            InvalidField::TooMany {
-                max: MAX_IMAGES,
-                len: items.len(),
-            },
-        ));
-    }
+    let items = bounded_array("images", v, MAX_IMAGES, "an array of strings")?;
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
             let field = format!("images[{i}]");
-            let s = item.as_str().ok_or_else(|| {
-                FieldError::new(
-                    &field,
-                    InvalidField::WrongType {
-                        expected: "a string",
-                    },
-                )
-            })?;
+            let s = item
+                .as_str()
+                .ok_or_else(|| wrong_type(&field, "a string"))?;
             let len = s.chars().count();
             if let Some(rest) = s.strip_prefix("data:") {
                 let (mime, _) = rest.split_once(";base64,").ok_or_else(|| {
@@ -455,23 +454,7 @@ fn key(field: &str, k: &str) -> Result<(), FieldError> {
 
 /// Parses a trait map: string keys to scalar values (string, number, boolean or null).
 pub fn traits(field: &str, v: &Value) -> Result<Map<String, Value>, FieldError> {
-    let obj = v.as_object().ok_or_else(|| {
-        FieldError::new(
-            field,
-            InvalidField::WrongType {
-                expected: "an object",
-            },
-        )
-    })?;
-    if obj.len() > MAX_CUSTOM_FIELDS {
-        return Err(FieldError::new(
-            field,
-            InvalidField::TooMany {
-                max: MAX_CUSTOM_FIELDS,
-                len: obj.len(),
-            },
-        ));
-    }
+    let obj = bounded_object(field, v, MAX_CUSTOM_FIELDS, "an object")?;
     for (k, val) in obj {
         key(field, k)?;
         match val {
@@ -489,11 +472,9 @@ pub fn traits(field: &str, v: &Value) -> Result<Map<String, Value>, FieldError> 
             }
             Value::Number(_) | Value::Bool(_) | Value::Null => {}
             _ => {
-                return Err(FieldError::new(
-                    format!("{field}.{k}"),
-                    InvalidField::WrongType {
-                        expected: "a string, number, boolean or null",
-                    },
+                return Err(wrong_type(
+                    &format!("{field}.{k}"),
+                    "a string, number, boolean or null",
                 ))
             }
         }
@@ -502,34 +483,13 @@ pub fn traits(field: &str, v: &Value) -> Result<Map<String, Value>, FieldError> 
 }
 
 fn context(v: &Value) -> Result<BTreeMap<String, ContextEntry>, FieldError> {
-    let obj = v.as_object().ok_or_else(|| {
-        FieldError::new(
-            "context",
-            InvalidField::WrongType {
-                expected: "an object",
-            },
-        )
-    })?;
-    if obj.len() > MAX_CONTEXT_ENTRIES {
-        return Err(FieldError::new(
-            "context",
-            InvalidField::TooMany {
-                max: MAX_CONTEXT_ENTRIES,
-                len: obj.len(),
-            },
-        ));
-    }
+    let obj = bounded_object("context", v, MAX_CONTEXT_ENTRIES, "an object")?;
     obj.iter()
         .map(|(k, entry)| {
             key("context", k)?;
             let at = |sub: &str| format!("context.{k}.{sub}");
             let e = entry.as_object().ok_or_else(|| {
-                FieldError::new(
-                    format!("context.{k}"),
-                    InvalidField::WrongType {
-                        expected: "an object with label and value",
-                    },
-                )
+                wrong_type(&format!("context.{k}"), "an object with label and value")
             })?;
             let label = match e.get("label").filter(|v| !v.is_null()) {
                 None => return Err(FieldError::new(at("label"), InvalidField::Missing)),
@@ -579,47 +539,21 @@ fn context(v: &Value) -> Result<BTreeMap<String, ContextEntry>, FieldError> {
 }
 
 fn history(v: &Value) -> Result<Vec<HistoryItem>, FieldError> {
-    let items = v.as_array().ok_or_else(|| {
-        FieldError::new(
-            "history",
-            InvalidField::WrongType {
-                expected: "an array",
-            },
-        )
-    })?;
-    if items.len() > MAX_HISTORY_ITEMS {
-        return Err(FieldError::new(
-            "history",
-            InvalidField::TooMany {
-                max: MAX_HISTORY_ITEMS,
-                len: items.len(),
-            },
-        ));
-    }
+    let items = bounded_array("history", v, MAX_HISTORY_ITEMS, "an array")?;
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
             let at = format!("history[{i}]");
-            let o = item.as_object().ok_or_else(|| {
-                FieldError::new(
-                    &at,
-                    InvalidField::WrongType {
-                        expected: "an object",
-                    },
-                )
-            })?;
+            let o = item
+                .as_object()
+                .ok_or_else(|| wrong_type(&at, "an object"))?;
             let pick = |a: &str, b: &str| o.get(a).or_else(|| o.get(b)).filter(|v| !v.is_null());
             let who = pick("speaker", "role")
                 .ok_or_else(|| FieldError::new(format!("{at}.role"), InvalidField::Missing))?;
-            let who = who.as_str().ok_or_else(|| {
-                FieldError::new(
-                    format!("{at}.role"),
-                    InvalidField::WrongType {
-                        expected: "a string",
-                    },
-                )
-            })?;
+            let who = who
+                .as_str()
+                .ok_or_else(|| wrong_type(&format!("{at}.role"), "a string"))?;
             let speaker = match who.to_ascii_lowercase().as_str() {
                 "user" | "customer" | "human" => Speaker::User,
                 "assistant" | "ai" | "bot" | "agent" => Speaker::Assistant,

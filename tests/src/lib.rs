@@ -52,6 +52,7 @@ pub struct Server {
 impl Server {
     /// Starts the Worker with a fresh local D1 (migrations applied) and the given vars.
     pub fn start(vars: &[(&str, &str)]) -> Server {
+        remove_stale_state();
         let state_dir =
             std::env::temp_dir().join(format!("halo-test-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&state_dir).expect("state dir");
@@ -94,8 +95,8 @@ impl Server {
             .map(|(k, v)| format!("{k}=\"{v}\"\n"))
             .collect();
         std::fs::write(&env_file, lines).expect("env file");
-        let log = std::fs::File::create(self.state_dir.join(format!("wrangler-{port}.log")))
-            .expect("log file");
+        let log_path = self.state_dir.join(format!("wrangler-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("log file");
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(r#"parent=$1; shift; "$@" & child=$!; while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done; kill -- -$$ 2>/dev/null"#)
@@ -123,9 +124,12 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
         panic!(
-            "wrangler dev did not become ready; see {}",
-            self.state_dir.display()
+            "wrangler dev did not become ready in 90 s; its log ({}):\n{tail}",
+            log_path.display()
         );
     }
 
@@ -178,7 +182,29 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
-        let _ = std::fs::remove_dir_all(&self.state_dir);
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.state_dir);
+        }
+    }
+}
+
+/// Removes the state of servers from earlier runs whose test process is gone (shared servers
+/// live in statics, which are never dropped).
+fn remove_stale_state() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("halo-test-")
+            .and_then(|r| r.split('-').next())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
