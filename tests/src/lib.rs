@@ -85,6 +85,21 @@ impl Server {
     }
 
     fn boot(&mut self) {
+        // Ports are picked free but could be taken by a parallel server before wrangler binds
+        // them; only that case is retried, and never more than twice.
+        for _ in 0..3 {
+            match self.try_boot() {
+                Ok(()) => return,
+                Err(log) if log.contains("EADDRINUSE") || log.contains("already in use") => {
+                    self.stop()
+                }
+                Err(log) => panic!("{log}"),
+            }
+        }
+        panic!("wrangler dev found no free port in 3 attempts");
+    }
+
+    fn try_boot(&mut self) -> Result<(), String> {
         let port = free_port();
         // Vars go in an env file: it replaces .dev.vars, so a developer's local secrets never
         // leak into a test run.
@@ -115,22 +130,36 @@ impl Server {
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         self.child = Some(cmd.spawn().expect("wrangler dev starts"));
         self.base = format!("http://127.0.0.1:{port}");
+        let log_tail = |why: &str| {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            format!(
+                "wrangler dev {why}; its log ({}):\n{tail}",
+                log_path.display()
+            )
+        };
+        // Ready means *this* server answers: our admin token opens the admin API (404 for a
+        // workspace that does not exist), which another test's server would refuse.
+        let probe = format!(
+            "/api/admin/workspaces/{}",
+            "00000000-0000-4000-8000-000000000000"
+        );
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
-            if let Ok(r) = agent().get(format!("{}/health", self.base)).call() {
-                if r.status() == 200 {
-                    return;
-                }
+            if let Some(Ok(Some(_))) = self.child.as_mut().map(Child::try_wait) {
+                return Err(log_tail("exited before it was ready"));
+            }
+            let probe_req = agent()
+                .get(self.url(&probe))
+                .header("authorization", format!("Bearer {}", self.admin_token))
+                .call();
+            if probe_req.is_ok_and(|r| r.status() == 404) {
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
-        panic!(
-            "wrangler dev did not become ready in 90 s; its log ({}):\n{tail}",
-            log_path.display()
-        );
+        Err(log_tail("did not become ready in 90 s"))
     }
 
     /// Stops the server (its whole process group) and waits for it.
