@@ -287,9 +287,46 @@ fn sentences(text: &str) -> Vec<&str> {
     out
 }
 
+/// Markdown's inline marks removed, for quoting into a plain-text reply: `**bold**`,
+/// `__bold__` and `` `code` `` lose their marks, `[text](url)` becomes `text (url)`.
+pub fn plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut rest = markdown;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with("**") || rest.starts_with("__") {
+            rest = &rest[2..];
+        } else if c == '`' {
+            rest = &rest[1..];
+        } else if c == '[' {
+            let link = rest
+                .find("](")
+                .zip(rest.find(')'))
+                .filter(|(mid, end)| mid < end);
+            match link {
+                Some((mid, end)) => {
+                    out.push_str(&rest[1..mid]);
+                    out.push_str(" (");
+                    out.push_str(&rest[mid + 2..end]);
+                    out.push(')');
+                    rest = &rest[end + 1..];
+                }
+                None => {
+                    out.push(c);
+                    rest = &rest[1..];
+                }
+            }
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
 /// The most relevant stretch of `text` for the question: from the sentence that shares most
 /// terms with it, onward, up to [`MAX_EXCERPT_CHARS`].
 pub fn excerpt(question: &str, text: &str) -> String {
+    let text = &plain_text(text);
     if text.chars().count() <= MAX_EXCERPT_CHARS {
         return text.trim().to_owned();
     }
@@ -453,12 +490,26 @@ mod tests {
     }
 
     #[test]
+    fn quoted_markdown_loses_its_inline_marks() {
+        assert_eq!(
+            plain_text("Open **Settings > Security**, run `halo init`, see [the guide](https://h/g) or __this__."),
+            "Open Settings > Security, run halo init, see the guide (https://h/g) or this."
+        );
+        assert_eq!(plain_text("a [bracket] and 2*3"), "a [bracket] and 2*3");
+    }
+
+    #[test]
     fn small_talk_is_answered_without_search() {
         assert_eq!(intent("hi"), Intent::Greeting);
         assert_eq!(intent("Hello!"), Intent::Greeting);
         assert_eq!(intent("What can you do?"), Intent::Capabilities);
         assert_eq!(intent("thanks!"), Intent::Thanks);
         assert_eq!(intent("I want to talk to a human"), Intent::Human);
+        // What the widget's "Talk to a person" button sends.
+        assert_eq!(
+            intent("I'd like to talk to a person, please."),
+            Intent::Human
+        );
         assert_eq!(intent("Can I speak to a real person please"), Intent::Human);
         assert_eq!(
             intent("hi, how do I export my invoices to CSV?"),

@@ -74,6 +74,11 @@ try {
   step("hostile CSS does not reach inside the shadow root");
 
   assert.equal(await page.getByTestId("halo-panel").count(), 0, "the panel never opens by itself");
+  await page.evaluate(() => window.Halo("open"));
+  await page.getByTestId("halo-panel").waitFor({ state: "visible" });
+  await page.evaluate(() => window.Halo("close"));
+  await page.getByTestId("halo-panel").waitFor({ state: "detached" });
+  step("Halo('open') and Halo('close') drive the panel");
   await launcher.click();
   await page.getByTestId("halo-panel").waitFor({ state: "visible" });
   step("clicking the launcher opens the panel");
@@ -115,6 +120,20 @@ try {
   assert.equal(transcript.messages.length, 6, "all three exchanges are one server-side conversation");
   assert.equal(transcript.user_id, "browser-user-1", "identify() queued before load reached the server");
   step("after a reload the same session continues");
+
+  await page.getByTestId("halo-input").fill("Do you have a dark mode for the dashboard?");
+  await page.getByTestId("halo-send").click();
+  const offer = page.getByTestId("halo-talk-to-person");
+  await offer.waitFor({ state: "visible", timeout: 15000 });
+  assert.match(await page.locator('[data-testid="halo-message"][data-role="ai"]').nth(3).innerText(), /couldn't find/);
+  await offer.click();
+  await page.locator('[data-testid="halo-message"][data-role="ai"]').nth(4).waitFor({ timeout: 15000 });
+  assert.equal(await offer.count(), 0, "the offer goes once it is taken up");
+  const flagged = await (await fetch(`${base}/api/sdk/conversations/${session}`, {
+    headers: { authorization: `Bearer ${secretKey}` },
+  })).json();
+  assert.equal(flagged.needs_human, true, "the conversation is flagged for the team");
+  step("when the AI cannot help, 'Talk to a person' flags the conversation for the team");
 
   assert.deepEqual(errors, [], "no page errors");
   console.log("browser: 1 passed, 0 failed");

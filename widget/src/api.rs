@@ -120,6 +120,7 @@ fn boot(default_api_base: &str, arg: &JsValue) {
         unread: RwSignal::new(false),
         pending: RwSignal::new(false),
         messages: RwSignal::new(state::saved_messages(&config.org_id)),
+        draft: RwSignal::new(String::new()),
     };
     STATE.with_borrow_mut(|s| {
         s.config = Some(config);
@@ -170,14 +171,8 @@ fn request_body(config: &Config, text: &str) -> Object {
     body
 }
 
-/// What the chat endpoint answered.
-pub struct Reply {
-    pub text: String,
-    pub citations: Vec<state::Citation>,
-}
-
-/// Posts one message; on success remembers the session it belongs to.
-pub async fn send(text: &str) -> Result<Reply, String> {
+/// Posts one message; on success remembers the session and returns the AI's line.
+pub async fn send(text: &str) -> Result<Message, String> {
     let config = STATE
         .with_borrow(|s| s.config.clone())
         .ok_or("not booted")?;
@@ -218,26 +213,46 @@ pub async fn send(text: &str) -> Result<Reply, String> {
     if let Some(session) = prop_str(&json, "session_id") {
         state::save_session(&config.org_id, &session);
     }
-    Ok(Reply {
-        text: prop_str(&json, "text").unwrap_or_default(),
-        citations: state::parse_citations(
-            &Reflect::get(&json, &"citations".into()).unwrap_or(JsValue::NULL),
-        ),
+    let field = |k: &str| Reflect::get(&json, &k.into()).unwrap_or(JsValue::NULL);
+    Ok(Message {
+        citations: state::parse_citations(&field("citations")),
+        offer_human: state::offers_human(&field("actions")),
+        ..Message::new(Role::Ai, prop_str(&json, "text").unwrap_or_default())
     })
 }
 
 /// Adds a line to the panel and saves the conversation.
-pub fn push(ui: Ui, role: Role, text: String, citations: Vec<state::Citation>) {
-    ui.messages.update(|m| {
-        m.push(Message {
-            id: state::next_id(),
-            role,
-            text,
-            citations,
-        })
-    });
+pub fn push(ui: Ui, message: Message) {
+    ui.messages.update(|m| m.push(message));
     if let Some(org) = STATE.with_borrow(|s| s.config.as_ref().map(|c| c.org_id.clone())) {
         ui.messages
             .with_untracked(|m| state::save_messages(&org, m));
     }
+}
+
+/// Sends `text` as the user: shows it, shows the typing state, then the reply or a notice.
+/// If sending fails and the composer is empty, the text goes back into it: nothing typed is lost.
+pub fn ask(ui: Ui, text: String) {
+    if text.trim().is_empty() || ui.pending.get_untracked() {
+        return;
+    }
+    push(ui, Message::new(Role::User, text.clone()));
+    ui.pending.set(true);
+    leptos::task::spawn_local(async move {
+        match send(&text).await {
+            Ok(reply) => {
+                push(ui, reply);
+                if !ui.open.get_untracked() {
+                    ui.unread.set(true);
+                }
+            }
+            Err(notice) => {
+                push(ui, Message::new(Role::Notice, notice));
+                if ui.draft.get_untracked().is_empty() {
+                    ui.draft.set(text);
+                }
+            }
+        }
+        ui.pending.set(false);
+    });
 }

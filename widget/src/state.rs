@@ -57,6 +57,21 @@ pub struct Message {
     pub role: Role,
     pub text: String,
     pub citations: Vec<Citation>,
+    /// The AI offered to bring in a person (the panel shows a button for it).
+    pub offer_human: bool,
+}
+
+impl Message {
+    /// A line with no citations and no offer.
+    pub fn new(role: Role, text: String) -> Self {
+        Self {
+            id: next_id(),
+            role,
+            text,
+            citations: Vec::new(),
+            offer_human: false,
+        }
+    }
 }
 
 /// The reactive parts the panel renders. Copy handles to arena-owned signals.
@@ -66,6 +81,8 @@ pub struct Ui {
     pub unread: RwSignal<bool>,
     pub pending: RwSignal<bool>,
     pub messages: RwSignal<Vec<Message>>,
+    /// The composer's text.
+    pub draft: RwSignal<String>,
 }
 
 /// Everything the JS API has been told.
@@ -143,11 +160,22 @@ pub fn save_messages(org_id: &str, messages: &[Message]) {
             cites.push(&co);
         }
         let _ = Reflect::set(&o, &"citations".into(), &cites);
+        let _ = Reflect::set(&o, &"offer_human".into(), &m.offer_human.into());
         arr.push(&o);
     }
     if let Ok(json) = JSON::stringify(&arr) {
         let _ = s.set_item(&key(org_id, "messages"), &String::from(json));
     }
+}
+
+/// Whether a JSON array of actions holds an offer of a person that the user has not already
+/// taken up (`reason` other than `user_requested`).
+pub fn offers_human(actions: &JsValue) -> bool {
+    Array::is_array(actions)
+        && Array::from(actions).iter().any(|a| {
+            prop_str(&a, "type").as_deref() == Some("offer_human")
+                && prop_str(&a, "reason").as_deref() != Some("user_requested")
+        })
 }
 
 /// Reads citations from a JSON array of `{ title, url? }`.
@@ -183,11 +211,13 @@ pub fn saved_messages(org_id: &str) -> Vec<Message> {
             let role = Role::parse(&prop_str(&m, "role")?)?;
             let text = prop_str(&m, "text")?;
             let citations = parse_citations(&Reflect::get(&m, &"citations".into()).ok()?);
+            let offer_human = Reflect::get(&m, &"offer_human".into()).ok()?.is_truthy();
             Some(Message {
                 id: next_id(),
                 role,
                 text,
                 citations,
+                offer_human,
             })
         })
         .collect()

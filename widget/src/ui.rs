@@ -2,11 +2,10 @@
 //! composer), mounted inside an open Shadow DOM on a host element of its own.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::state::{Citation, Role, Ui};
+use crate::state::{Citation, Ui};
 
 /// Styles live in the shadow root. `:host` rules are `!important` because, for important
 /// declarations, the shadow tree's win over the page's: hostile page CSS cannot hide, resize
@@ -38,8 +37,12 @@ form{display:flex;gap:8px;padding:10px;border-top:1px solid #e4e6eb}
 textarea{flex:1;resize:none;border:1px solid #ccd0d5;border-radius:10px;padding:8px 10px;height:40px;max-height:120px;font-size:14px;background:#fff;color:#1c1e21}
 textarea:focus{outline:2px solid #9db4ff;border-color:#2f5bea}
 .send{border:0;border-radius:10px;background:#2f5bea;color:#fff;padding:0 14px;font-weight:600;cursor:pointer}
-.send:disabled{opacity:.5;cursor:default}
+.send:disabled,.human:disabled{opacity:.5;cursor:default}
+.human{display:block;margin-top:8px;border:1px solid #2f5bea;border-radius:8px;background:#fff;color:#2f5bea;padding:5px 10px;font-size:13px;font-weight:600;cursor:pointer}
 "#;
+
+/// What the "Talk to a person" button sends; the server recognises it as a request for a person.
+const TALK_TO_PERSON: &str = "I'd like to talk to a person, please.";
 
 const CHAT_ICON: &str = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
 
@@ -150,6 +153,16 @@ fn MessageList(ui: Ui) -> impl IntoView {
                 <li class=format!("msg {}", m.role.as_str()) data-testid="halo-message" data-role=m.role.as_str()>
                     {m.text}
                     {citations_view(m.citations)}
+                    {m.offer_human.then(|| {
+                        let latest = move || ui.messages.with(|all| all.last().map(|l| l.id)) == Some(m.id);
+                        view! {
+                            <Show when=latest>
+                                <button class="human" data-testid="halo-talk-to-person"
+                                    disabled=move || ui.pending.get()
+                                    on:click=move |_| api::ask(ui, TALK_TO_PERSON.to_owned())>"Talk to a person"</button>
+                            </Show>
+                        }
+                    })}
                 </li>
             </For>
             <Show when=move || ui.pending.get()>
@@ -161,33 +174,12 @@ fn MessageList(ui: Ui) -> impl IntoView {
 
 #[component]
 fn Composer(ui: Ui) -> impl IntoView {
-    let draft = RwSignal::new(String::new());
+    let draft = ui.draft;
     let submit = move || {
-        let text = draft.get_untracked().trim().to_owned();
-        if text.is_empty() || ui.pending.get_untracked() {
-            return;
+        if !ui.pending.get_untracked() {
+            api::ask(ui, draft.get_untracked().trim().to_owned());
+            draft.set(String::new());
         }
-        draft.set(String::new());
-        api::push(ui, Role::User, text.clone(), Vec::new());
-        ui.pending.set(true);
-        spawn_local(async move {
-            match api::send(&text).await {
-                Ok(reply) => {
-                    api::push(ui, Role::Ai, reply.text, reply.citations);
-                    if !ui.open.get_untracked() {
-                        ui.unread.set(true);
-                    }
-                }
-                Err(notice) => {
-                    api::push(ui, Role::Notice, notice, Vec::new());
-                    // Nothing typed is lost: the text goes back into the composer.
-                    if draft.get_untracked().is_empty() {
-                        draft.set(text);
-                    }
-                }
-            }
-            ui.pending.set(false);
-        });
     };
     view! {
         <form on:submit=move |ev| { ev.prevent_default(); submit(); }>
