@@ -1,5 +1,6 @@
 //! `POST /api/sdk/chat` and the transcript read.
 
+use futures_util::future::join;
 use halo_shared::answer::{self, Passage};
 use halo_shared::chat::{
     Action, ChatRequest, ChatResponse, FieldError, HistoryItem, InvalidField, Speaker, UserRef,
@@ -13,7 +14,7 @@ use crate::engine::{self, OpenAiCompatible, Question};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
 use crate::platform::new_id;
-use crate::store::{self, AiMessage, Conversation, NewConversation, UserMessage};
+use crate::store::{self, AiMessage, Contact, Conversation, NewConversation, Scope, UserMessage};
 
 /// Passages given to an engine per question.
 const PASSAGES_PER_QUESTION: u32 = 4;
@@ -49,7 +50,35 @@ fn request_record(chat: &ChatRequest) -> Value {
 
 pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1("DB")?;
-    let ws = auth::widget_workspace(req, &db).await?;
+    // The body is read first because the agent it names is looked up together with the key;
+    // a refused key still answers 401 before any complaint about the body.
+    let body = read_json(req).await;
+    let chat = body.as_ref().ok().map(ChatRequest::parse);
+    let agent_id = chat
+        .as_ref()
+        .and_then(|c| c.as_ref().ok())
+        .and_then(|c| c.agent_id.as_deref());
+    let session_id = chat
+        .as_ref()
+        .and_then(|c| c.as_ref().ok())
+        .and_then(|c| c.session_id.as_deref());
+    let key_hash = auth::widget_key_hash(req)?;
+    // The key's workspace and the session it names are read at the same time; the session
+    // lookup is scoped by the key itself, so it can only find this workspace's conversation.
+    let (caller, existing) = join(
+        store::workspace_and_agent_by_widget_key(&db, &key_hash, agent_id),
+        async {
+            match session_id {
+                Some(s) => {
+                    store::conversation_by_session(&db, Scope::WidgetKeyHash(&key_hash), s).await
+                }
+                None => Ok(None),
+            }
+        },
+    )
+    .await;
+    let (ws, agent) = caller?.ok_or(ApiError::Unauthorized("Unknown widget key."))?;
+    let existing = existing?;
     let origin = req.headers().get("origin")?;
     if !auth::origin_allowed(&ws, origin.as_deref()) {
         return Err(ApiError::Forbidden {
@@ -57,22 +86,19 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
             message: "This site's origin is not in the workspace's allowed origins.",
         });
     }
-    let chat = ChatRequest::parse(&read_json(req).await?)?;
-    let agent = store::agent(&db, &ws.id, chat.agent_id.as_deref())
-        .await?
-        .ok_or_else(|| {
-            ApiError::Field(FieldError {
-                field: "agent_id".into(),
-                kind: InvalidField::Invalid("names no agent of this workspace"),
-            })
-        })?;
-
-    let existing = match &chat.session_id {
-        Some(s) => store::conversation_by_session(&db, &ws.id, s).await?,
-        None => None,
+    let chat = match chat {
+        Some(parsed) => parsed?,
+        None => return Err(body.err().unwrap_or(ApiError::InvalidJson)),
     };
-    let (conversation_id, session_id, end_user_id, is_new) = match existing {
-        Some(c) if continues(&c, &chat.user) => (c.id, c.session_id, c.end_user_id, false),
+    let agent = agent.ok_or_else(|| {
+        ApiError::Field(FieldError {
+            field: "agent_id".into(),
+            kind: InvalidField::Invalid("names no agent of this workspace"),
+        })
+    })?;
+
+    let (conversation_id, session_id, is_new) = match existing {
+        Some(c) if continues(&c, &chat.user) => (c.id, c.session_id, false),
         taken => {
             // An unknown session id is the caller's to choose; one that belongs to someone
             // else is never reused.
@@ -80,11 +106,7 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
                 (Some(s), None) => s.clone(),
                 _ => new_id(),
             };
-            let end_user_id = match &chat.user {
-                UserRef::External(id) => store::ensure_end_user(&db, &ws.id, id).await?,
-                UserRef::Anonymous => store::insert_visitor(&db, &ws.id).await?,
-            };
-            (new_id(), session_id, end_user_id, true)
+            (new_id(), session_id, true)
         }
     };
 
@@ -93,36 +115,49 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let new_conversation = NewConversation {
         id: &conversation_id,
         session_id: &session_id,
-        end_user_id: &end_user_id,
+        contact: match &chat.user {
+            UserRef::External(id) => Contact::External(id),
+            UserRef::Anonymous => Contact::Visitor,
+        },
         agent_id: &agent.id,
         channel: chat.channel.as_str(),
         company_ref: chat.company_id.as_deref(),
     };
-    store::record_user_message(
+    let message_id = new_id();
+    let user_message = UserMessage {
+        id: &message_id,
+        conversation_id: &conversation_id,
+        body: &chat.message,
+        request: &request,
+        images: &chat.images,
+    };
+    let stored = store::record_user_message(
         &db,
         &ws.id,
         is_new.then_some(&new_conversation),
-        &UserMessage {
-            id: &new_id(),
-            conversation_id: &conversation_id,
-            body: &chat.message,
-            request: &request,
-            images: &chat.images,
-        },
-    )
-    .await?;
+        &user_message,
+    );
+    // Searching only reads, so it runs while the message is written; nothing is generated
+    // until the write has succeeded.
+    let search = async {
+        match fts_match_query(&chat.message) {
+            Some(q) if answer::small_talk(&chat.message).is_none() => {
+                Some(store::search_passages(&db, &ws.id, &q, PASSAGES_PER_QUESTION).await)
+            }
+            _ => None,
+        }
+    };
+    let (stored, searched) = join(stored, search).await;
+    stored?;
 
     let mut failures: Vec<String> = Vec::new();
-    let passages: Vec<Passage> = match fts_match_query(&chat.message) {
-        Some(q) if answer::small_talk(&chat.message).is_none() => {
-            store::search_passages(&db, &ws.id, &q, PASSAGES_PER_QUESTION)
-                .await
-                .unwrap_or_else(|e| {
-                    failures.push(format!("search: {e}"));
-                    Vec::new()
-                })
+    let passages: Vec<Passage> = match searched {
+        Some(Ok(passages)) => passages,
+        Some(Err(e)) => {
+            failures.push(format!("search: {e}"));
+            Vec::new()
         }
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     let provider = OpenAiCompatible::from_env(env);
     let history = match (&provider, chat.history.is_empty()) {
@@ -221,7 +256,7 @@ async fn stored_history(
 pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
-    let c = store::conversation_by_session(&db, &ws.id, session_id)
+    let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
         .await?
         .ok_or(ApiError::NotFound(
             "No conversation with this session_id in this workspace.",

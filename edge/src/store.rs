@@ -29,14 +29,52 @@ impl Workspace {
 
 const WORKSPACE_COLUMNS: &str = "id, name, allowed_origins, identity_verification, created_at";
 
-pub async fn workspace_by_widget_key(db: &D1Database, hash: &str) -> Result<Option<Workspace>> {
-    query!(
+/// The workspace a widget key hash belongs to, with the agent that should answer: the one
+/// `agent_id` names (`None` if it names no agent of this workspace), else the active agent.
+/// One round trip, since it is on every chat request.
+pub async fn workspace_and_agent_by_widget_key(
+    db: &D1Database,
+    hash: &str,
+    agent_id: Option<&str>,
+) -> Result<Option<(Workspace, Option<Agent>)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        name: String,
+        allowed_origins: Option<String>,
+        identity_verification: i64,
+        created_at: i64,
+        agent_id: Option<String>,
+        agent_instructions: Option<String>,
+    }
+    let row: Option<Row> = query!(
         db,
-        &format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE widget_key_hash = ?1"),
-        hash
+        "SELECT w.id, w.name, w.allowed_origins, w.identity_verification, w.created_at,
+                a.id AS agent_id, a.instructions AS agent_instructions
+         FROM workspaces w
+         LEFT JOIN agents a ON a.id = (
+           SELECT id FROM agents WHERE org_id = w.id AND (?2 IS NULL OR id = ?2)
+           ORDER BY is_active DESC, created_at LIMIT 1)
+         WHERE w.widget_key_hash = ?1",
+        hash,
+        agent_id
     )?
     .first(None)
-    .await
+    .await?;
+    Ok(row.map(|r| {
+        let agent = r
+            .agent_id
+            .zip(r.agent_instructions)
+            .map(|(id, instructions)| Agent { id, instructions });
+        let ws = Workspace {
+            id: r.id,
+            name: r.name,
+            allowed_origins: r.allowed_origins,
+            identity_verification: r.identity_verification,
+            created_at: r.created_at,
+        };
+        (ws, agent)
+    }))
 }
 
 pub async fn workspace_by_secret_key(db: &D1Database, hash: &str) -> Result<Option<Workspace>> {
@@ -127,26 +165,11 @@ pub struct Agent {
     pub instructions: String,
 }
 
-/// The agent `id` names in this workspace, or the workspace's active agent when `id` is `None`.
-pub async fn agent(db: &D1Database, org: &str, id: Option<&str>) -> Result<Option<Agent>> {
-    match id {
-        Some(id) => query!(db, "SELECT id, instructions FROM agents WHERE org_id = ?1 AND id = ?2", org, id)?,
-        None => query!(
-            db,
-            "SELECT id, instructions FROM agents WHERE org_id = ?1 ORDER BY is_active DESC, created_at LIMIT 1",
-            org
-        )?,
-    }
-    .first(None)
-    .await
-}
-
 /// A conversation with its contact's external id (`None` for an anonymous visitor).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Conversation {
     pub id: String,
     pub session_id: String,
-    pub end_user_id: String,
     pub external_id: Option<String>,
     pub agent_id: String,
     pub channel: String,
@@ -155,67 +178,54 @@ pub struct Conversation {
     pub created_at: i64,
 }
 
+/// Which workspace a lookup is scoped to.
+pub enum Scope<'a> {
+    /// A workspace id already proven by a key.
+    Org(&'a str),
+    /// The workspace of a widget key hash, resolved in the same query, so a session can be
+    /// looked up at the same time as the key.
+    WidgetKeyHash(&'a str),
+}
+
 pub async fn conversation_by_session(
     db: &D1Database,
-    org: &str,
+    scope: Scope<'_>,
     session_id: &str,
 ) -> Result<Option<Conversation>> {
+    let (org_condition, value) = match scope {
+        Scope::Org(id) => ("c.org_id = ?1", id),
+        Scope::WidgetKeyHash(h) => (
+            "c.org_id = (SELECT id FROM workspaces WHERE widget_key_hash = ?1)",
+            h,
+        ),
+    };
     query!(
         db,
-        "SELECT c.id, c.session_id, c.end_user_id, u.external_id, c.agent_id, c.channel, c.needs_human, c.last_error, c.created_at
-         FROM conversations c JOIN end_users u ON u.id = c.end_user_id AND u.org_id = c.org_id
-         WHERE c.org_id = ?1 AND c.session_id = ?2",
-        org,
+        &format!(
+            "SELECT c.id, c.session_id, u.external_id, c.agent_id, c.channel, c.needs_human, c.last_error, c.created_at
+             FROM conversations c JOIN end_users u ON u.id = c.end_user_id AND u.org_id = c.org_id
+             WHERE {org_condition} AND c.session_id = ?2"
+        ),
+        value,
         session_id
     )?
     .first(None)
     .await
 }
 
-/// The contact for an external user id, created on first sight.
-pub async fn ensure_end_user(db: &D1Database, org: &str, external_id: &str) -> Result<String> {
-    let now = now_ms();
-    #[derive(Deserialize)]
-    struct Row {
-        id: String,
-    }
-    let row: Option<Row> = query!(
-        db,
-        "INSERT INTO end_users (id, org_id, external_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)
-         ON CONFLICT (org_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET last_seen_at = excluded.last_seen_at
-         RETURNING id",
-        new_id(),
-        org,
-        external_id,
-        now
-    )?
-    .first(None)
-    .await?;
-    row.map(|r| r.id)
-        .ok_or_else(|| worker::Error::RustError("upsert returned no row".into()))
-}
-
-/// A new anonymous visitor.
-pub async fn insert_visitor(db: &D1Database, org: &str) -> Result<String> {
-    let id = new_id();
-    let now = now_ms();
-    query!(
-        db,
-        "INSERT INTO end_users (id, org_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
-        &id,
-        org,
-        now
-    )?
-    .run()
-    .await?;
-    Ok(id)
+/// Who a new conversation is with.
+pub enum Contact<'a> {
+    /// A user known by the customer's id: the contact is created on first sight.
+    External(&'a str),
+    /// An anonymous visitor: a new contact.
+    Visitor,
 }
 
 /// A conversation to open together with its first message.
 pub struct NewConversation<'a> {
     pub id: &'a str,
     pub session_id: &'a str,
-    pub end_user_id: &'a str,
+    pub contact: Contact<'a>,
     pub agent_id: &'a str,
     pub channel: &'a str,
     pub company_ref: Option<&'a str>,
@@ -230,8 +240,9 @@ pub struct UserMessage<'a> {
     pub images: &'a [String],
 }
 
-/// Stores the user's message (opening the conversation if it is new) in one transaction.
-/// This runs before any answer is attempted, so nothing the user said is lost.
+/// Stores the user's message in one transaction, opening the conversation (and creating its
+/// contact) if it is new. This runs before any answer is attempted, so nothing the user said
+/// is lost.
 pub async fn record_user_message(
     db: &D1Database,
     org: &str,
@@ -241,11 +252,37 @@ pub async fn record_user_message(
     let now = now_ms();
     let mut batch: Vec<D1PreparedStatement> = Vec::new();
     if let Some(c) = new_conversation {
+        let visitor_id = new_id();
+        let (external_id, end_user_id) = match c.contact {
+            Contact::External(id) => {
+                batch.push(query!(
+                    db,
+                    "INSERT INTO end_users (id, org_id, external_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)
+                     ON CONFLICT (org_id, external_id) WHERE external_id IS NOT NULL
+                     DO UPDATE SET last_seen_at = excluded.last_seen_at",
+                    new_id(),
+                    org,
+                    id,
+                    now
+                )?);
+                (Some(id), None)
+            }
+            Contact::Visitor => {
+                batch.push(query!(
+                    db,
+                    "INSERT INTO end_users (id, org_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+                    &visitor_id,
+                    org,
+                    now
+                )?);
+                (None, Some(visitor_id.as_str()))
+            }
+        };
         batch.push(query!(
             db,
             "INSERT INTO conversations (id, org_id, session_id, end_user_id, agent_id, channel, company_ref, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            c.id, org, c.session_id, c.end_user_id, c.agent_id, c.channel, c.company_ref, now
+             VALUES (?1, ?2, ?3, COALESCE(?4, (SELECT id FROM end_users WHERE org_id = ?2 AND external_id = ?5)), ?6, ?7, ?8, ?9, ?9)",
+            c.id, org, c.session_id, end_user_id, external_id, c.agent_id, c.channel, c.company_ref, now
         )?);
     } else {
         batch.push(query!(
