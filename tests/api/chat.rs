@@ -346,3 +346,43 @@ fn asking_for_a_person_flags_the_conversation_for_the_team() {
     let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
     assert_eq!(t.body["needs_human"], json!(true));
 }
+
+#[test]
+fn a_refused_key_is_401_even_when_the_body_is_also_wrong() {
+    let app = app();
+    let unknown = format!("ab_live_{}", "1".repeat(64));
+    let r = call(
+        app,
+        "POST",
+        "/api/sdk/chat",
+        Some(&unknown),
+        Some(json!({ "channel": "fax" })),
+    );
+    assert_eq!((r.status, r.error().0.as_str()), (401, "unauthorized"));
+    let r = send(
+        app,
+        "POST",
+        "/api/sdk/chat",
+        None,
+        &[],
+        Some("{not json".into()),
+    );
+    assert_eq!(r.status, 401);
+}
+
+#[test]
+fn an_agent_of_another_workspace_cannot_answer() {
+    let app = app();
+    let a = app.workspace();
+    let b = app.workspace();
+    let r = chat(app, &b, json!({ "message": "hi", "agent_id": a.agent_id }));
+    assert_eq!(
+        (r.status, r.error()),
+        (400, ("invalid_value".into(), Some("agent_id".into())))
+    );
+    let own = chat(app, &b, json!({ "message": "hi", "agent_id": b.agent_id }));
+    assert_eq!(
+        (own.status, &own.body["agent_id"]),
+        (200, &json!(b.agent_id))
+    );
+}
