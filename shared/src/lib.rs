@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod answer;
 pub mod chat;
+pub mod context;
 pub mod ids;
 pub mod keys;
 pub mod knowledge;
