@@ -143,6 +143,23 @@ pub enum ContextType {
 }
 
 impl ContextType {
+    /// What the value of an entry of this type must be, when `value` is not that.
+    fn shape_error(self, value: &Value) -> Option<&'static str> {
+        use ContextType::*;
+        match self {
+            List | Integration | Error | Feature | Metric | Relationship
+                if !(value.is_array() || value.is_object()) =>
+            {
+                Some("an array of items (or an object keyed by name) for this context type")
+            }
+            Config if !value.is_object() => Some("an object of settings for type config"),
+            Status if value.is_array() => {
+                Some("a string, number, boolean or object for type status")
+            }
+            _ => None,
+        }
+    }
+
     const ALLOWED: &'static str =
         "list, integration, error, status, config, feature, metric, relationship, custom";
 
@@ -283,12 +300,12 @@ impl ChatRequest {
     }
 }
 
-fn wrong_type(field: &str, expected: &'static str) -> FieldError {
+pub(crate) fn wrong_type(field: &str, expected: &'static str) -> FieldError {
     FieldError::new(field, InvalidField::WrongType { expected })
 }
 
 /// An array of at most `max` items.
-fn bounded_array<'v>(
+pub(crate) fn bounded_array<'v>(
     field: &str,
     v: &'v Value,
     max: usize,
@@ -308,7 +325,7 @@ fn bounded_array<'v>(
 }
 
 /// An object of at most `max` entries.
-fn bounded_object<'v>(
+pub(crate) fn bounded_object<'v>(
     field: &str,
     v: &'v Value,
     max: usize,
@@ -327,7 +344,7 @@ fn bounded_object<'v>(
     Ok(obj)
 }
 
-fn bounded_string(field: &str, v: &Value, max: usize) -> Result<String, FieldError> {
+pub fn bounded_string(field: &str, v: &Value, max: usize) -> Result<String, FieldError> {
     let s = v.as_str().ok_or_else(|| wrong_type(field, "a string"))?;
     let len = s.chars().count();
     if len > max {
@@ -336,7 +353,7 @@ fn bounded_string(field: &str, v: &Value, max: usize) -> Result<String, FieldErr
     Ok(s.to_owned())
 }
 
-fn identifier(field: &str, v: &Value) -> Result<String, FieldError> {
+pub fn identifier(field: &str, v: &Value) -> Result<String, FieldError> {
     let s = bounded_string(field, v, MAX_ID_CHARS)?;
     if s.trim().is_empty() {
         return Err(FieldError::new(field, InvalidField::Empty));
@@ -482,7 +499,7 @@ pub fn traits(field: &str, v: &Value) -> Result<Map<String, Value>, FieldError> 
     Ok(obj.clone())
 }
 
-fn context(v: &Value) -> Result<BTreeMap<String, ContextEntry>, FieldError> {
+pub fn context(v: &Value) -> Result<BTreeMap<String, ContextEntry>, FieldError> {
     let obj = bounded_object("context", v, MAX_CONTEXT_ENTRIES, "an object")?;
     obj.iter()
         .map(|(k, entry)| {
@@ -532,6 +549,9 @@ fn context(v: &Value) -> Result<BTreeMap<String, ContextEntry>, FieldError> {
                         len,
                     },
                 ));
+            }
+            if let Some(expected) = kind.and_then(|t| t.shape_error(&value)) {
+                return Err(wrong_type(&at("value"), expected));
             }
             Ok((k.clone(), ContextEntry { label, kind, value }))
         })
@@ -764,6 +784,17 @@ mod tests {
             ("context.a.type", "invalid_value")
         );
         let e = err(json!({ "message": "x", "context": { "a": { "label": "A" } } }));
+        assert_eq!(e.field, "context.a.value");
+        let e = err(
+            json!({ "message": "x", "context": { "a": { "label": "A", "type": "integration", "value": "ok" } } }),
+        );
+        assert_eq!(
+            (e.field.as_str(), e.code()),
+            ("context.a.value", "invalid_type")
+        );
+        let e = err(
+            json!({ "message": "x", "context": { "a": { "label": "A", "type": "config", "value": [1] } } }),
+        );
         assert_eq!(e.field, "context.a.value");
     }
 
