@@ -80,6 +80,11 @@ pub async fn update_workspace(req: &mut Request, env: &Env, id: &str) -> ApiResu
     let origins = update
         .allowed_origins
         .map(|o| o.map(|list| json!(list).to_string()));
-    store::update_workspace(&env.d1("DB")?, id, update.name.as_deref(), origins).await?;
+    let db = env.d1("DB")?;
+    store::update_workspace(&db, id, update.name.as_deref(), origins).await?;
+    if let Some(on) = update.identity_verification {
+        store::set_identity_verification(&db, id, on).await?;
+    }
+
     json_ok(&workspace_json(&existing(env, id).await?))
 }

@@ -54,6 +54,33 @@ pub fn require_admin(req: &Request, env: &Env) -> ApiResult<()> {
     }
 }
 
+/// Refuses (403) a browser whose origin may not use this workspace's widget key.
+pub fn check_origin(ws: &Workspace, req: &Request) -> ApiResult<()> {
+    let origin = req.headers().get("origin")?;
+    if origin_allowed(ws, origin.as_deref()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            code: "origin_not_allowed",
+            message: "This site's origin is not in the workspace's allowed origins.",
+        })
+    }
+}
+
+/// The CORS header of a widget-key answer: any origin by default (never with credentials),
+/// or the caller's own origin when the workspace lists its allowed origins.
+pub fn cors_for(ws: &Workspace, req: &Request, resp: &mut worker::Response) -> ApiResult<()> {
+    let headers = resp.headers_mut();
+    match (ws.allowed_origins(), req.headers().get("origin")?) {
+        (Some(_), Some(o)) => {
+            headers.set("access-control-allow-origin", &o)?;
+            headers.set("vary", "Origin")?;
+        }
+        _ => headers.set("access-control-allow-origin", "*")?,
+    }
+    Ok(())
+}
+
 /// Whether a browser at `origin` may use this workspace's widget key. `None` (no `Origin`
 /// header) is a server-side caller, which CORS does not concern.
 pub fn origin_allowed(ws: &Workspace, origin: Option<&str>) -> bool {

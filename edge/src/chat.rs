@@ -1,20 +1,28 @@
 //! `POST /api/sdk/chat` and the transcript read.
 
-use futures_util::future::join;
+use std::collections::BTreeMap;
+
+use futures_util::future::{join, join3};
 use halo_shared::answer::{self, Passage};
 use halo_shared::chat::{
     Action, ChatRequest, ChatResponse, FieldError, HistoryItem, InvalidField, Speaker, UserRef,
 };
+use halo_shared::context;
+use halo_shared::identity::{verify_user_token, TrustedClaims};
+use halo_shared::profile::{context_sightings, trait_sightings, Scope as ProfileScope};
 use halo_shared::search::fts_match_query;
-use serde_json::{json, Value};
-use worker::{Env, Request, Response};
+use serde_json::{json, Map, Value};
+use worker::{D1Database, Env, Request, Response};
 
 use crate::auth;
 use crate::engine::{self, OpenAiCompatible, Question};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
 use crate::platform::new_id;
-use crate::store::{self, AiMessage, Contact, Conversation, NewConversation, Scope, UserMessage};
+use crate::store::contacts::{self, StoredCompany, StoredUser, UserWrite};
+use crate::store::{
+    self, Agent, AiMessage, Conversation, NewConversation, Scope, Turn, UserMessage,
+};
 
 /// Passages given to an engine per question.
 const PASSAGES_PER_QUESTION: u32 = 4;
@@ -48,21 +56,88 @@ fn request_record(chat: &ChatRequest) -> Value {
     })
 }
 
+/// Checks a user's identity token. `Ok(Some)` carries the claims a valid token vouches for;
+/// `Ok(None)` is an unverified user, allowed only while the workspace does not require
+/// verification. Runs before anything is stored, so a refused request changes nothing.
+pub fn verify_token(
+    ws: &store::Workspace,
+    user_id: &str,
+    token: Option<&str>,
+) -> ApiResult<Option<TrustedClaims>> {
+    match token {
+        Some(token) => verify_user_token(token, ws.identity_secret.expose().as_bytes(), user_id)
+            .map(Some)
+            .map_err(|e| ApiError::Identity { code: "invalid_user_token", message: format!("The user_token was refused: {e}.") }),
+        None if ws.identity_verification != 0 => Err(ApiError::Identity {
+            code: "user_token_required",
+            message: "This workspace verifies identities: send a user_token signed with the identity secret.".into(),
+        }),
+        None => Ok(None),
+    }
+}
+
+/// The traits a valid token vouches for, as traits.
+pub fn trusted_traits(claims: &TrustedClaims) -> Map<String, Value> {
+    [
+        ("email", &claims.email),
+        ("name", &claims.name),
+        ("role", &claims.role),
+        ("plan", &claims.plan),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), Value::String(v.clone()))))
+    .collect()
+}
+
+/// What is stored about the user and their company, and the team's field descriptions.
+struct Stored {
+    user: Option<StoredUser>,
+    company: Option<StoredCompany>,
+    descriptions: BTreeMap<String, String>,
+}
+
+async fn load_stored(
+    db: &D1Database,
+    org: &str,
+    user: &UserRef,
+    company_ref: Option<&str>,
+) -> worker::Result<Stored> {
+    let user_fut = async {
+        match user {
+            UserRef::External(id) => contacts::user(db, org, id).await,
+            UserRef::Anonymous => Ok(None),
+        }
+    };
+    let company_fut = async {
+        match company_ref {
+            Some(c) => contacts::company(db, org, c).await,
+            None => Ok(None),
+        }
+    };
+    let (user, company, descriptions) =
+        join3(user_fut, company_fut, contacts::descriptions(db, org)).await;
+    let user = user?;
+    // The company the user is linked to comes first; company_id only fills in when unlinked.
+    let company = match user.as_ref().and_then(|u| u.company_id.as_deref()) {
+        Some(linked) if Some(linked) != company_ref => contacts::company(db, org, linked).await?,
+        _ => company?,
+    };
+    Ok(Stored {
+        user,
+        company,
+        descriptions: descriptions?,
+    })
+}
+
 pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1("DB")?;
-    // The body is read first because the agent it names is looked up together with the key;
-    // a refused key still answers 401 before any complaint about the body.
-    let body = read_json(req).await;
-    let chat = body.as_ref().ok().map(ChatRequest::parse);
-    let agent_id = chat
-        .as_ref()
-        .and_then(|c| c.as_ref().ok())
-        .and_then(|c| c.agent_id.as_deref());
-    let session_id = chat
-        .as_ref()
-        .and_then(|c| c.as_ref().ok())
-        .and_then(|c| c.session_id.as_deref());
+    // A missing or malformed key is refused before the body is even read.
     let key_hash = auth::widget_key_hash(req)?;
+    let body = read_json(req).await;
+    let parsed = body.as_ref().ok().map(ChatRequest::parse);
+    let valid = parsed.as_ref().and_then(|c| c.as_ref().ok());
+    let agent_id = valid.and_then(|c| c.agent_id.as_deref());
+    let session_id = valid.and_then(|c| c.session_id.as_deref());
     // The key's workspace and the session it names are read at the same time; the session
     // lookup is scoped by the key itself, so it can only find this workspace's conversation.
     let (caller, existing) = join(
@@ -77,68 +152,91 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
         },
     )
     .await;
-    let (ws, agent) = caller?.ok_or(ApiError::Unauthorized("Unknown widget key."))?;
-    let existing = existing?;
-    let origin = req.headers().get("origin")?;
-    if !auth::origin_allowed(&ws, origin.as_deref()) {
-        return Err(ApiError::Forbidden {
-            code: "origin_not_allowed",
-            message: "This site's origin is not in the workspace's allowed origins.",
-        });
-    }
-    let chat = match chat {
+    let (ws, requested_agent) = caller?.ok_or(ApiError::Unauthorized("Unknown widget key."))?;
+    auth::check_origin(&ws, req)?;
+    let chat = match parsed {
         Some(parsed) => parsed?,
         None => return Err(body.err().unwrap_or(ApiError::InvalidJson)),
     };
-    let agent = agent.ok_or_else(|| {
-        ApiError::Field(FieldError {
-            field: "agent_id".into(),
-            kind: InvalidField::Invalid("names no agent of this workspace"),
-        })
-    })?;
-
-    let (conversation_id, session_id, is_new) = match existing {
-        Some(c) if continues(&c, &chat.user) => (c.id, c.session_id, false),
-        taken => {
-            // An unknown session id is the caller's to choose; one that belongs to someone
-            // else is never reused.
-            let session_id = match (&chat.session_id, taken) {
-                (Some(s), None) => s.clone(),
-                _ => new_id(),
-            };
-            (new_id(), session_id, true)
+    let claims = match &chat.user {
+        UserRef::External(id) => verify_token(&ws, id, chat.user_token.as_deref())?,
+        UserRef::Anonymous => None,
+    };
+    let existing = existing?;
+    let taken_by_another = existing.as_ref().is_some_and(|c| !continues(c, &chat.user));
+    let continuing = existing.filter(|c| continues(c, &chat.user));
+    let agent = match (&chat.agent_id, &continuing) {
+        (Some(_), _) => requested_agent.ok_or_else(|| {
+            ApiError::Field(FieldError {
+                field: "agent_id".into(),
+                kind: InvalidField::Invalid("names no agent of this workspace"),
+            })
+        })?,
+        // A conversation stays with the agent it was pinned to.
+        (None, Some(c)) => Agent {
+            id: c.agent_id.clone(),
+            instructions: c.agent_instructions.clone(),
+        },
+        (None, None) => {
+            requested_agent.ok_or(ApiError::Internal("the workspace has no agent".into()))?
         }
     };
+    let session_id = match (&continuing, &chat.session_id) {
+        (Some(c), _) => c.session_id.clone(),
+        // An unknown session id is the caller's to choose; one that belongs to someone else
+        // is never reused.
+        (None, Some(s)) if !taken_by_another => s.clone(),
+        _ => new_id(),
+    };
+
+    // The trusted claims of a valid token override what the page sent.
+    let mut request_traits = chat.custom_fields.clone();
+    if let Some(c) = &claims {
+        request_traits.extend(trusted_traits(c));
+    }
+    let company_ref = claims
+        .as_ref()
+        .and_then(|c| c.company_id.clone())
+        .or_else(|| chat.company_id.clone());
+    let user_traits = claims.as_ref().map(trusted_traits).unwrap_or_default();
+    let sightings: Vec<_> = trait_sightings(ProfileScope::User, &chat.custom_fields)
+        .into_iter()
+        .chain(context_sightings(&chat.context))
+        .collect();
 
     // The user's words are stored before anything that could fail while answering.
     let request = request_record(&chat);
-    let new_conversation = NewConversation {
-        id: &conversation_id,
-        session_id: &session_id,
-        contact: match &chat.user {
-            UserRef::External(id) => Contact::External(id),
-            UserRef::Anonymous => Contact::Visitor,
-        },
-        agent_id: &agent.id,
-        channel: chat.channel.as_str(),
-        company_ref: chat.company_id.as_deref(),
-    };
+    let conversation_id = new_id();
     let message_id = new_id();
-    let user_message = UserMessage {
-        id: &message_id,
-        conversation_id: &conversation_id,
-        body: &chat.message,
-        request: &request,
-        images: &chat.images,
+    let turn = Turn {
+        session_id: &session_id,
+        new_conversation: continuing.is_none().then_some(NewConversation {
+            id: &conversation_id,
+            channel: chat.channel.as_str(),
+            company_ref: chat.company_id.as_deref(),
+        }),
+        user: match &chat.user {
+            UserRef::External(id) => Some(UserWrite {
+                external_id: id,
+                traits: &user_traits,
+                context: json!({}),
+                company_external_id: claims.as_ref().and_then(|c| c.company_id.as_deref()),
+                verified: claims.is_some(),
+            }),
+            UserRef::Anonymous => None,
+        },
+        company_external_id: claims.as_ref().and_then(|c| c.company_id.as_deref()),
+        agent_id: &agent.id,
+        message: UserMessage {
+            id: &message_id,
+            body: &chat.message,
+            request: &request,
+            images: &chat.images,
+        },
+        sightings: &sightings,
     };
-    let stored = store::record_user_message(
-        &db,
-        &ws.id,
-        is_new.then_some(&new_conversation),
-        &user_message,
-    );
-    // Searching only reads, so it runs while the message is written; nothing is generated
-    // until the write has succeeded.
+    // Searching and loading the profile only read, so they run while the turn is written;
+    // nothing is generated until the write has succeeded.
     let search = async {
         match fts_match_query(&chat.message) {
             Some(q) if answer::small_talk(&chat.message).is_none() => {
@@ -147,21 +245,46 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
             _ => None,
         }
     };
-    let (stored, searched) = join(stored, search).await;
+    let (stored, searched, loaded) = join3(
+        store::record_user_message(&db, &ws.id, &turn),
+        search,
+        load_stored(&db, &ws.id, &chat.user, company_ref.as_deref()),
+    )
+    .await;
     stored?;
 
     let mut failures: Vec<String> = Vec::new();
+    let mut search_failed = false;
     let passages: Vec<Passage> = match searched {
         Some(Ok(passages)) => passages,
         Some(Err(e)) => {
+            search_failed = true;
             failures.push(format!("search: {e}"));
             Vec::new()
         }
         None => Vec::new(),
     };
+    let loaded = loaded.unwrap_or_else(|e| {
+        failures.push(format!("profile: {e}"));
+        Stored {
+            user: None,
+            company: None,
+            descriptions: BTreeMap::new(),
+        }
+    });
+    let stored_user = loaded.user.map(|u| u.profile()).unwrap_or_default();
+    let user = context::merge(
+        &stored_user.traits,
+        &request_traits,
+        &stored_user.context,
+        &chat.context,
+    );
+    let company = loaded.company.map(|c| c.profile());
+    let rendered = context::render(&user, company.as_ref(), &loaded.descriptions);
+
     let provider = OpenAiCompatible::from_env(env);
     let history = match (&provider, chat.history.is_empty()) {
-        (Some(_), true) if !is_new => stored_history(&db, &ws.id, &conversation_id)
+        (Some(_), true) if continuing.is_some() => stored_history(&db, &ws.id, &session_id)
             .await
             .unwrap_or_else(|e| {
                 failures.push(format!("history: {e}"));
@@ -172,12 +295,23 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let question = Question {
         message: &chat.message,
         instructions: &agent.instructions,
+        user: &user,
+        company: company.as_ref(),
+        context: &rendered,
         history: &history,
         passages: &passages,
     };
     let mut outcome = engine::answer(provider.as_ref(), &question).await;
     failures.extend(outcome.error.take());
-    if !failures.is_empty() && outcome.answer.actions.is_empty() {
+    if search_failed && outcome.answer.text == answer::NO_ANSWER_TEXT {
+        // "Nothing found" would be untrue: the search itself failed.
+        outcome.answer = answer::offer_human(answer::FAILURE_TEXT, "engine_failed", 0.0);
+    }
+    if !failures.is_empty() {
+        outcome
+            .answer
+            .actions
+            .retain(|a| !matches!(a, Action::OfferHuman { .. }));
         outcome.answer.actions.push(Action::OfferHuman {
             reason: "engine_failed".into(),
         });
@@ -191,11 +325,16 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
         .actions
         .iter()
         .any(|x| matches!(x, Action::OfferHuman { reason } if reason != "no_answer"));
+    // What the AI saw, kept with the reply for the team.
+    let trace = json!({
+        "context": rendered,
+        "passages": passages.iter().map(|p| json!({ "title": p.title, "url": p.url, "heading": p.heading, "text": p.text })).collect::<Vec<_>>(),
+    });
     if let Err(e) = store::record_ai_message(
         &db,
         &ws.id,
         &AiMessage {
-            conversation_id: &conversation_id,
+            session_id: &session_id,
             body: &a.text,
             engine: outcome.engine,
             confidence: a.confidence,
@@ -203,6 +342,7 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
             actions: &actions,
             error: error.as_deref(),
             needs_human,
+            trace: &trace,
         },
     )
     .await
@@ -221,23 +361,16 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
         citations: outcome.answer.citations,
     };
     let mut resp = json_response(&response, 200);
-    let headers = resp.headers_mut();
-    match (ws.allowed_origins(), origin) {
-        (Some(_), Some(o)) => {
-            headers.set("access-control-allow-origin", &o)?;
-            headers.set("vary", "Origin")?;
-        }
-        _ => headers.set("access-control-allow-origin", "*")?,
-    }
+    auth::cors_for(&ws, req, &mut resp)?;
     Ok(resp)
 }
 
 async fn stored_history(
-    db: &worker::D1Database,
+    db: &D1Database,
     org: &str,
-    conversation_id: &str,
+    session_id: &str,
 ) -> worker::Result<Vec<HistoryItem>> {
-    let mut turns = store::recent_turns(db, org, conversation_id, STORED_TURNS + 1).await?;
+    let mut turns = store::recent_turns(db, org, session_id, STORED_TURNS + 1).await?;
     turns.pop(); // the message being answered, stored a moment ago
     Ok(turns
         .into_iter()
@@ -268,7 +401,7 @@ pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> Api
             let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()).unwrap_or(Value::Null);
             json!({
                 "id": m.id, "role": m.role, "text": m.body, "engine": m.engine, "confidence": m.confidence,
-                "citations": parse(&m.citations), "actions": parse(&m.actions), "error": m.error, "created_at": m.created_at,
+                "citations": parse(&m.citations), "actions": parse(&m.actions), "error": m.error, "trace": parse(&m.trace), "created_at": m.created_at,
             })
         })
         .collect();

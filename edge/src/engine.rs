@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use halo_shared::answer::{self, Answer, Passage};
 use halo_shared::chat::HistoryItem;
+use halo_shared::context::Profile;
 use halo_shared::llm;
 use serde_json::Value;
 use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
@@ -20,6 +21,11 @@ use crate::http::setting;
 pub struct Question<'a> {
     pub message: &'a str,
     pub instructions: &'a str,
+    /// The user's merged traits and context, and their company's.
+    pub user: &'a Profile,
+    pub company: Option<&'a Profile>,
+    /// Those, rendered for the prompt (`context::render`).
+    pub context: &'a str,
     pub history: &'a [HistoryItem],
     pub passages: &'a [Passage],
 }
@@ -45,8 +51,7 @@ impl AnswerEngine for Offline {
     }
 
     async fn answer(&self, q: &Question<'_>) -> Result<Answer, EngineError> {
-        Ok(answer::small_talk(q.message)
-            .unwrap_or_else(|| answer::answer_from_passages(q.message, q.passages)))
+        Ok(answer::answer(q.message, q.passages, q.user, q.company))
     }
 }
 
@@ -140,13 +145,14 @@ impl AnswerEngine for OpenAiCompatible {
         if let Some(reply) = answer::small_talk(q.message).filter(|a| !a.actions.is_empty()) {
             return Ok(reply); // a request for a person is honoured without asking the model
         }
-        let messages = llm::build_messages(q.instructions, q.passages, q.history, q.message);
+        let messages =
+            llm::build_messages(q.instructions, q.context, q.passages, q.history, q.message);
         let body = llm::request_body(&self.model, &messages, self.max_tokens);
         let text = llm::parse_completion(&self.call(&body).await?)
             .map_err(|e| EngineError(e.to_string()))?;
         // The model's prose has no score of its own: confidence and citations come from how
         // well the passages it was given cover the question.
-        let grounded = answer::answer_from_passages(q.message, q.passages);
+        let grounded = answer::answer(q.message, q.passages, q.user, q.company);
         Ok(Answer {
             text,
             confidence: grounded.confidence.max(0.3),

@@ -18,6 +18,11 @@ pub enum ApiError {
     },
     /// No credential, a malformed one, or one no workspace has.
     Unauthorized(&'static str),
+    /// The user's identity token was missing where required, or refused.
+    Identity {
+        code: &'static str,
+        message: String,
+    },
     /// The credential is valid but may not do this here.
     Forbidden {
         code: &'static str,
@@ -67,6 +72,7 @@ impl ApiError {
                 format!("The request body must be at most {max} bytes."),
             ),
             ApiError::Unauthorized(m) => (401, "unauthorized", (*m).into()),
+            ApiError::Identity { code, message } => (401, code, message.clone()),
             ApiError::Forbidden { code, message } => (403, code, (*message).into()),
             ApiError::NotFound(m) => (404, "not_found", (*m).into()),
             ApiError::MethodNotAllowed => (

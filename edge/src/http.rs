@@ -5,7 +5,7 @@ use serde_json::Value;
 use worker::{Env, Headers, Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{admin, chat, knowledge};
+use crate::{admin, chat, knowledge, people};
 
 /// Largest request body any endpoint reads.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -16,7 +16,9 @@ pub async fn route(mut req: Request, env: Env) -> Response {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
     let result = match (method.clone(), segments.as_slice()) {
-        (Method::Options, ["api", "sdk", "chat"]) => Ok(preflight()),
+        (Method::Options, ["api", "sdk", "chat"] | ["api", "sdk", "widget", "identify"]) => {
+            Ok(preflight())
+        }
         (Method::Get, ["health"]) => json_ok(&serde_json::json!({ "ok": true })),
         (Method::Post, ["api", "sdk", "chat"]) => chat::post_chat(&mut req, &env).await,
         (Method::Post, ["api", "sdk", "knowledge", "sources"]) => {
@@ -24,6 +26,22 @@ pub async fn route(mut req: Request, env: Env) -> Response {
         }
         (Method::Get, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::list_sources(&req, &env).await
+        }
+        (Method::Post, ["api", "sdk", "widget", "identify"]) => {
+            people::identify_from_widget(&mut req, &env).await
+        }
+        (Method::Post, ["api", "sdk", "users", "identify"]) => {
+            people::identify_user(&mut req, &env).await
+        }
+        (Method::Post, ["api", "sdk", "companies", "identify"]) => {
+            people::identify_company(&mut req, &env).await
+        }
+        (Method::Post, ["api", "sdk", "context"]) => people::update_context(&mut req, &env).await,
+        (Method::Get, ["api", "sdk", "users", id]) => people::get_user(&req, &env, id).await,
+        (Method::Get, ["api", "sdk", "companies", id]) => people::get_company(&req, &env, id).await,
+        (Method::Get, ["api", "sdk", "attributes"]) => people::list_attributes(&req, &env).await,
+        (Method::Patch, ["api", "sdk", "attributes"]) => {
+            people::describe_attribute(&mut req, &env).await
         }
         (Method::Get, ["api", "sdk", "conversations", session_id]) => {
             chat::get_conversation(&req, &env, session_id).await
@@ -44,7 +62,12 @@ pub async fn route(mut req: Request, env: Env) -> Response {
             | ["api", "admin", "workspaces"]
             | ["api", "admin", "workspaces", _]
             | ["api", "sdk", "knowledge", "sources"]
-            | ["api", "sdk", "conversations", _],
+            | ["api", "sdk", "conversations", _]
+            | ["api", "sdk", "widget", "identify"]
+            | ["api", "sdk", "users", _]
+            | ["api", "sdk", "companies", _]
+            | ["api", "sdk", "context"]
+            | ["api", "sdk", "attributes"],
         ) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound("No such endpoint.")),
     };

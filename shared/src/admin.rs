@@ -155,6 +155,8 @@ impl NewWorkspace {
 pub struct WorkspaceUpdate {
     pub name: Option<String>,
     pub allowed_origins: Option<Option<Vec<String>>>,
+    /// When on, widget calls that name a user need a valid `user_token`.
+    pub identity_verification: Option<bool>,
 }
 
 impl WorkspaceUpdate {
@@ -163,6 +165,18 @@ impl WorkspaceUpdate {
         Ok(Self {
             name: text("name", o.get("name"), MAX_NAME_CHARS, false)?,
             allowed_origins: o.get("allowed_origins").map(origins).transpose()?,
+            identity_verification: match o.get("identity_verification") {
+                None => None,
+                Some(Value::Bool(b)) => Some(*b),
+                Some(_) => {
+                    return Err(err(
+                        "identity_verification",
+                        InvalidField::WrongType {
+                            expected: "a boolean",
+                        },
+                    ))
+                }
+            },
         })
     }
 }
@@ -261,6 +275,14 @@ mod tests {
         assert_eq!(u.allowed_origins, Some(None));
         let u = WorkspaceUpdate::parse(&json!({ "name": "B" })).unwrap();
         assert_eq!((u.name.as_deref(), u.allowed_origins), (Some("B"), None));
+        let u = WorkspaceUpdate::parse(&json!({ "identity_verification": true })).unwrap();
+        assert_eq!(u.identity_verification, Some(true));
+        assert_eq!(
+            WorkspaceUpdate::parse(&json!({ "identity_verification": "yes" }))
+                .unwrap_err()
+                .field,
+            "identity_verification"
+        );
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //! sources, and derives a confidence from how much of the question the passage covers. When
 //! nothing fits it says so plainly and offers a person, instead of guessing.
 
-use crate::chat::{Action, Citation};
+use serde_json::Value;
+
+use crate::chat::{Action, Citation, ContextType};
+use crate::context::{clean, Profile};
 use crate::search::{query_terms, stem, words};
 
 /// A passage found by search: one chunk of a knowledge article.
@@ -323,6 +326,177 @@ pub fn plain_text(markdown: &str) -> String {
     out
 }
 
+/// A problem in the user's or company's context, phrased for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What it concerns ("Google Ads"): the question must name it.
+    pub subject: String,
+    pub sentence: String,
+}
+
+fn text_of(o: &serde_json::Map<String, Value>, keys: &[&str]) -> Option<String> {
+    keys.iter()
+        .find_map(|k| {
+            o.get(*k).and_then(|v| {
+                v.as_str()
+                    .map(clean)
+                    .or_else(|| (!v.is_null()).then(|| clean(&v.to_string())))
+            })
+        })
+        .filter(|s| !s.is_empty())
+}
+
+fn entries_of(value: &Value) -> Vec<serde_json::Map<String, Value>> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_object().cloned())
+            .collect(),
+        Value::Object(o) => o
+            .iter()
+            .filter_map(|(k, v)| {
+                let mut item = v.as_object()?.clone();
+                item.entry("name")
+                    .or_insert_with(|| Value::String(k.clone()));
+                Some(item)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What is broken for this user right now: integrations that report an error or are not
+/// connected, open errors, and statuses, as sentences.
+pub fn problems(profile: &Profile) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for entry in profile.context.values() {
+        match entry.kind {
+            Some(ContextType::Integration) => {
+                for item in entries_of(&entry.value) {
+                    let Some(name) = text_of(&item, &["name", "label", "title"]) else {
+                        continue;
+                    };
+                    let connected = item
+                        .get("connected")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true);
+                    let error = text_of(&item, &["error", "error_message"]);
+                    let status = text_of(&item, &["status", "state"]).unwrap_or_default();
+                    let sentence = if !connected {
+                        format!("your {name} integration is not connected")
+                    } else if let Some(e) = error {
+                        format!("your {name} integration is connected but reports an error: {e}")
+                    } else if status.eq_ignore_ascii_case("error") {
+                        format!("your {name} integration reports an error")
+                    } else {
+                        continue;
+                    };
+                    out.push(Problem {
+                        subject: name,
+                        sentence,
+                    });
+                }
+            }
+            Some(ContextType::Error) => {
+                for item in entries_of(&entry.value) {
+                    let subject = text_of(&item, &["source", "name", "label", "title"])
+                        .unwrap_or_else(|| clean(&entry.label));
+                    if let Some(message) = text_of(&item, &["message", "error", "detail", "value"])
+                    {
+                        out.push(Problem {
+                            sentence: format!("there is an open issue with {subject}: {message}"),
+                            subject,
+                        });
+                    }
+                }
+            }
+            Some(ContextType::Status) => {
+                let value = match &entry.value {
+                    Value::String(s) => clean(s),
+                    Value::Object(o) => {
+                        text_of(o, &["state", "status", "value"]).unwrap_or_default()
+                    }
+                    other => clean(&other.to_string()),
+                };
+                if !value.is_empty() {
+                    let label = clean(&entry.label);
+                    out.push(Problem {
+                        sentence: format!("{label}: {value}"),
+                        subject: label,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The problem in the user's (then the company's) context that the question is about: the
+/// question must name most of its subject ("Google Ads" needs both words: "Facebook Ads"
+/// is not about it), and the best-named one wins.
+pub fn relevant_problem(
+    question: &str,
+    user: &Profile,
+    company: Option<&Profile>,
+) -> Option<Problem> {
+    let terms: std::collections::HashSet<String> =
+        query_terms(question).iter().map(|t| stem(t)).collect();
+    let named = |subject: &str| {
+        let own: Vec<String> = query_terms(subject).iter().map(|t| stem(t)).collect();
+        let hits = own.iter().filter(|w| terms.contains(*w)).count();
+        (hits * 2 > own.len()).then_some(hits)
+    };
+    problems(user)
+        .into_iter()
+        .chain(company.map(problems).unwrap_or_default())
+        .filter_map(|p| named(&p.subject).map(|n| (n, p)))
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, p)| p)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// The offline engine: small talk; else what the user's own context says about the question
+/// (with the article that helps, when one covers it); else the articles alone.
+pub fn answer(
+    question: &str,
+    passages: &[Passage],
+    user: &Profile,
+    company: Option<&Profile>,
+) -> Answer {
+    if let Some(reply) = small_talk(question) {
+        return reply;
+    }
+    let from_articles = answer_from_passages(question, passages);
+    let Some(problem) = relevant_problem(question, user, company) else {
+        return from_articles;
+    };
+    let mut text = format!("I checked your account: {}.", capitalise(&problem.sentence));
+    if from_articles.citations.is_empty() {
+        text.push_str(" If you'd like, I can bring in someone from the team to help fix it.");
+        return Answer {
+            text,
+            confidence: 0.75,
+            citations: Vec::new(),
+            actions: Vec::new(),
+        };
+    }
+    text.push_str("\n\n");
+    text.push_str(&from_articles.text);
+    Answer {
+        text,
+        confidence: from_articles.confidence.max(0.85),
+        citations: from_articles.citations,
+        actions: Vec::new(),
+    }
+}
+
 /// The most relevant stretch of `text` for the question: from the sentence that shares most
 /// terms with it, onward, up to [`MAX_EXCERPT_CHARS`].
 pub fn excerpt(question: &str, text: &str) -> String {
@@ -487,6 +661,97 @@ mod tests {
         let e = excerpt("when are refunds issued", &text);
         assert!(e.starts_with("Refunds are issued"), "{e}");
         assert!(e.chars().count() <= MAX_EXCERPT_CHARS);
+    }
+
+    fn spec_user() -> Profile {
+        use crate::chat::ContextEntry;
+        use serde_json::json;
+        Profile {
+            traits: Default::default(),
+            context: std::collections::BTreeMap::from([
+                (
+                    "integrations".to_owned(),
+                    ContextEntry {
+                        label: "Connected Integrations".into(),
+                        kind: Some(ContextType::Integration),
+                        value: json!([
+                            { "name": "Facebook Ads", "connected": true, "status": "active" },
+                            { "name": "Google Ads", "connected": true, "status": "error", "error": "Token expired" },
+                            { "name": "HubSpot", "connected": false }
+                        ]),
+                    },
+                ),
+                (
+                    "issues".to_owned(),
+                    ContextEntry {
+                        label: "Current Issues".into(),
+                        kind: Some(ContextType::Error),
+                        value: json!([{ "source": "Tracking pixel", "message": "Pixel not firing on checkout page" }]),
+                    },
+                ),
+            ]),
+        }
+    }
+
+    #[test]
+    fn a_question_about_the_users_own_state_is_answered_from_context() {
+        let user = spec_user();
+        let a = answer(
+            "Why isn't my Google Ads tracking working?",
+            &[],
+            &user,
+            None,
+        );
+        assert!(
+            a.text.contains(
+                "Google Ads integration is connected but reports an error: Token expired"
+            ),
+            "{}",
+            a.text
+        );
+        let a = answer("hubspot sync?", &[], &user, None);
+        assert!(
+            a.text.contains("HubSpot integration is not connected"),
+            "{}",
+            a.text
+        );
+        let a = answer("is the tracking pixel ok on checkout", &[], &user, None);
+        assert!(
+            a.text
+                .contains("open issue with Tracking pixel: Pixel not firing"),
+            "{}",
+            a.text
+        );
+    }
+
+    #[test]
+    fn the_context_answer_brings_the_article_that_fixes_it() {
+        let article = passage(
+            "Connecting Google Ads",
+            "If Google Ads shows an error, click Reconnect to sign in again.",
+        );
+        let a = answer(
+            "Why isn't my Google Ads tracking working?",
+            &[article],
+            &spec_user(),
+            None,
+        );
+        assert!(
+            a.text
+                .starts_with("I checked your account: Your Google Ads integration"),
+            "{}",
+            a.text
+        );
+        assert!(a.text.contains("click Reconnect"), "{}", a.text);
+        assert_eq!(a.citations[0].title, "Connecting Google Ads");
+    }
+
+    #[test]
+    fn healthy_integrations_and_unrelated_questions_use_the_articles() {
+        let a = answer("How do Facebook Ads work?", &[], &spec_user(), None);
+        assert!(!a.text.contains("I checked your account"), "{}", a.text);
+        let a = answer("How do I reset my password?", &[], &spec_user(), None);
+        assert_eq!(a.text, NO_ANSWER_TEXT);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 mod admin;
 mod browser;
 mod chat;
+mod identity;
 mod llm;
+mod people;
 mod restart;
 mod validation;

@@ -210,7 +210,8 @@ fn all_documented_fields_together_are_accepted() {
         &ws,
         json!({
             "message": "Why is Google Ads not syncing?",
-            "user_id": "u-1", "user_token": "header.payload.sig", "session_id": "client-chosen-123",
+                        "user_id": "u-1", "user_token": halo_tests::user_token(&ws, json!({ "user_id": "u-1" })), "session_id": "client-chosen-123",
+
             "company_id": "acme", "channel": "livehelp", "agent_id": ws.agent_id,
             "images": ["https://x.test/a.png", "data:image/png;base64,iVBORw0KGgo="],
             "custom_fields": { "plan": "pro", "seats": 3, "trial": false },

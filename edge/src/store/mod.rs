@@ -1,6 +1,8 @@
 //! D1 storage. Bound parameters only, and every query that touches tenant data names the
 //! workspace (`org_id`): isolation is in the query text, not in the caller's memory.
 
+pub mod contacts;
+
 use halo_shared::answer::Passage;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,7 +17,26 @@ pub struct Workspace {
     pub name: String,
     allowed_origins: Option<String>,
     pub identity_verification: i64,
+    /// The HMAC key for user tokens: it leaves the store only to verify a token.
+    pub identity_secret: Redacted,
     pub created_at: i64,
+}
+
+/// A secret read from storage; `Debug` never shows it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(String);
+
+impl Redacted {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redacted(…)")
+    }
 }
 
 impl Workspace {
@@ -27,7 +48,8 @@ impl Workspace {
     }
 }
 
-const WORKSPACE_COLUMNS: &str = "id, name, allowed_origins, identity_verification, created_at";
+const WORKSPACE_COLUMNS: &str =
+    "id, name, allowed_origins, identity_verification, identity_secret, created_at";
 
 /// The workspace a widget key hash belongs to, with the agent that should answer: the one
 /// `agent_id` names (`None` if it names no agent of this workspace), else the active agent.
@@ -43,13 +65,14 @@ pub async fn workspace_and_agent_by_widget_key(
         name: String,
         allowed_origins: Option<String>,
         identity_verification: i64,
+        identity_secret: Redacted,
         created_at: i64,
         agent_id: Option<String>,
         agent_instructions: Option<String>,
     }
     let row: Option<Row> = query!(
         db,
-        "SELECT w.id, w.name, w.allowed_origins, w.identity_verification, w.created_at,
+        "SELECT w.id, w.name, w.allowed_origins, w.identity_verification, w.identity_secret, w.created_at,
                 a.id AS agent_id, a.instructions AS agent_instructions
          FROM workspaces w
          LEFT JOIN agents a ON a.id = (
@@ -71,6 +94,7 @@ pub async fn workspace_and_agent_by_widget_key(
             name: r.name,
             allowed_origins: r.allowed_origins,
             identity_verification: r.identity_verification,
+            identity_secret: r.identity_secret,
             created_at: r.created_at,
         };
         (ws, agent)
@@ -129,6 +153,18 @@ pub async fn insert_workspace(db: &D1Database, ws: &NewWorkspace<'_>) -> Result<
     Ok(())
 }
 
+pub async fn set_identity_verification(db: &D1Database, id: &str, on: bool) -> Result<()> {
+    query!(
+        db,
+        "UPDATE workspaces SET identity_verification = ?2 WHERE id = ?1",
+        id,
+        i32::from(on)
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
 pub async fn update_workspace(
     db: &D1Database,
     id: &str,
@@ -172,6 +208,7 @@ pub struct Conversation {
     pub session_id: String,
     pub external_id: Option<String>,
     pub agent_id: String,
+    pub agent_instructions: String,
     pub channel: String,
     pub needs_human: i64,
     pub last_error: Option<String>,
@@ -202,8 +239,11 @@ pub async fn conversation_by_session(
     query!(
         db,
         &format!(
-            "SELECT c.id, c.session_id, u.external_id, c.agent_id, c.channel, c.needs_human, c.last_error, c.created_at
-             FROM conversations c JOIN end_users u ON u.id = c.end_user_id AND u.org_id = c.org_id
+            "SELECT c.id, c.session_id, u.external_id, c.agent_id, a.instructions AS agent_instructions,
+                    c.channel, c.needs_human, c.last_error, c.created_at
+             FROM conversations c
+             JOIN end_users u ON u.id = c.end_user_id AND u.org_id = c.org_id
+             JOIN agents a ON a.id = c.agent_id AND a.org_id = c.org_id
              WHERE {org_condition} AND c.session_id = ?2"
         ),
         value,
@@ -213,20 +253,10 @@ pub async fn conversation_by_session(
     .await
 }
 
-/// Who a new conversation is with.
-pub enum Contact<'a> {
-    /// A user known by the customer's id: the contact is created on first sight.
-    External(&'a str),
-    /// An anonymous visitor: a new contact.
-    Visitor,
-}
-
-/// A conversation to open together with its first message.
+/// A conversation to open with this turn. A request racing on the same new session id may
+/// open it first; then this turn joins that conversation instead of failing.
 pub struct NewConversation<'a> {
     pub id: &'a str,
-    pub session_id: &'a str,
-    pub contact: Contact<'a>,
-    pub agent_id: &'a str,
     pub channel: &'a str,
     pub company_ref: Option<&'a str>,
 }
@@ -234,92 +264,123 @@ pub struct NewConversation<'a> {
 /// The user's message, with what the client sent besides the text.
 pub struct UserMessage<'a> {
     pub id: &'a str,
-    pub conversation_id: &'a str,
     pub body: &'a str,
     pub request: &'a Value,
     pub images: &'a [String],
 }
 
-/// Stores the user's message in one transaction, opening the conversation (and creating its
-/// contact) if it is new. This runs before any answer is attempted, so nothing the user said
-/// is lost.
-pub async fn record_user_message(
-    db: &D1Database,
-    org: &str,
-    new_conversation: Option<&NewConversation<'_>>,
-    msg: &UserMessage<'_>,
-) -> Result<()> {
+/// Everything one user turn writes, in one transaction.
+pub struct Turn<'a> {
+    pub session_id: &'a str,
+    pub new_conversation: Option<NewConversation<'a>>,
+    /// The identified user who speaks (upserted first), or `None` for a visitor.
+    pub user: Option<contacts::UserWrite<'a>>,
+    /// A company to create if missing before the user is linked to it (a trusted claim).
+    pub company_external_id: Option<&'a str>,
+    /// The agent answering this turn: the conversation is pinned to it.
+    pub agent_id: &'a str,
+    pub message: UserMessage<'a>,
+    pub sightings: &'a [halo_shared::profile::Sighting],
+}
+
+/// The conversation of a session, as a subquery on `?org` and `?session` parameters.
+const CONVERSATION_OF_SESSION: &str =
+    "(SELECT id FROM conversations WHERE org_id = ?1 AND session_id = ?2)";
+
+/// Stores the user's turn in one transaction: the contact (created or updated), the
+/// conversation (opened if new; claimed by the user if a visitor started it), the message and
+/// its images, and the keys seen. This runs before any answer is attempted, so nothing the
+/// user said is lost.
+pub async fn record_user_message(db: &D1Database, org: &str, turn: &Turn<'_>) -> Result<()> {
     let now = now_ms();
     let mut batch: Vec<D1PreparedStatement> = Vec::new();
-    if let Some(c) = new_conversation {
+    if let Some(company) = turn.company_external_id {
+        batch.push(contacts::upsert_company(
+            db,
+            org,
+            company,
+            &serde_json::Map::new(),
+            &Value::Object(Default::default()),
+        )?);
+    }
+    let external_id = turn.user.as_ref().map(|u| u.external_id);
+    if let Some(user) = &turn.user {
+        batch.push(contacts::upsert_user(db, org, user)?);
+    }
+    if let Some(c) = &turn.new_conversation {
         let visitor_id = new_id();
-        let (external_id, end_user_id) = match c.contact {
-            Contact::External(id) => {
-                batch.push(query!(
-                    db,
-                    "INSERT INTO end_users (id, org_id, external_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)
-                     ON CONFLICT (org_id, external_id) WHERE external_id IS NOT NULL
-                     DO UPDATE SET last_seen_at = excluded.last_seen_at",
-                    new_id(),
-                    org,
-                    id,
-                    now
-                )?);
-                (Some(id), None)
-            }
-            Contact::Visitor => {
-                batch.push(query!(
-                    db,
-                    "INSERT INTO end_users (id, org_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
-                    &visitor_id,
-                    org,
-                    now
-                )?);
-                (None, Some(visitor_id.as_str()))
-            }
-        };
+        if external_id.is_none() {
+            batch.push(query!(
+                db,
+                "INSERT INTO end_users (id, org_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+                &visitor_id,
+                org,
+                now
+            )?);
+        }
         batch.push(query!(
             db,
             "INSERT INTO conversations (id, org_id, session_id, end_user_id, agent_id, channel, company_ref, created_at, updated_at)
-             VALUES (?1, ?2, ?3, COALESCE(?4, (SELECT id FROM end_users WHERE org_id = ?2 AND external_id = ?5)), ?6, ?7, ?8, ?9, ?9)",
-            c.id, org, c.session_id, end_user_id, external_id, c.agent_id, c.channel, c.company_ref, now
-        )?);
-    } else {
-        batch.push(query!(
-            db,
-            "UPDATE conversations SET updated_at = ?3 WHERE org_id = ?1 AND id = ?2",
+             VALUES (?3, ?1, ?2, COALESCE((SELECT id FROM end_users WHERE org_id = ?1 AND external_id = ?4), ?5), ?6, ?7, ?8, ?9, ?9)
+             ON CONFLICT (org_id, session_id) DO NOTHING",
             org,
-            msg.conversation_id,
+            turn.session_id,
+            c.id,
+            external_id,
+            external_id.is_none().then_some(visitor_id.as_str()),
+            turn.agent_id,
+            c.channel,
+            c.company_ref,
             now
         )?);
     }
+    // A visitor who logs in mid-conversation takes the conversation with them.
     batch.push(query!(
         db,
-        "INSERT INTO messages (id, org_id, conversation_id, role, body, request, created_at) VALUES (?1, ?2, ?3, 'user', ?4, ?5, ?6)",
-        msg.id,
+        "UPDATE conversations SET updated_at = ?3, agent_id = ?4,
+           end_user_id = CASE
+             WHEN ?5 IS NOT NULL AND (SELECT external_id FROM end_users WHERE id = conversations.end_user_id) IS NULL
+             THEN (SELECT id FROM end_users WHERE org_id = ?1 AND external_id = ?5)
+             ELSE end_user_id END
+         WHERE org_id = ?1 AND session_id = ?2",
         org,
-        msg.conversation_id,
-        msg.body,
-        msg.request.to_string(),
+        turn.session_id,
+        now,
+        turn.agent_id,
+        external_id
+    )?);
+    let m = &turn.message;
+    batch.push(query!(
+        db,
+        &format!(
+            "INSERT INTO messages (id, org_id, conversation_id, role, body, request, created_at)
+             VALUES (?3, ?1, {CONVERSATION_OF_SESSION}, 'user', ?4, ?5, ?6)"
+        ),
+        org,
+        turn.session_id,
+        m.id,
+        m.body,
+        m.request.to_string(),
         now
     )?);
-    for (i, url) in msg.images.iter().enumerate() {
+    for (i, url) in m.images.iter().enumerate() {
         batch.push(query!(
             db,
             "INSERT INTO message_images (message_id, org_id, position, url) VALUES (?1, ?2, ?3, ?4)",
-            msg.id,
+            m.id,
             org,
             i as u32,
             url
         )?);
     }
+    batch.extend(contacts::record_sightings(db, org, turn.sightings)?);
     db.batch(batch).await?;
     Ok(())
 }
 
 /// The AI's reply and what it cost to produce.
 pub struct AiMessage<'a> {
-    pub conversation_id: &'a str,
+    pub session_id: &'a str,
     pub body: &'a str,
     pub engine: &'a str,
     pub confidence: f64,
@@ -327,6 +388,8 @@ pub struct AiMessage<'a> {
     pub actions: &'a Value,
     pub error: Option<&'a str>,
     pub needs_human: bool,
+    /// What the AI saw: the rendered context and the passages (JSON).
+    pub trace: &'a Value,
 }
 
 /// Stores the reply and updates the conversation (failure record, hand-off flag).
@@ -335,25 +398,28 @@ pub async fn record_ai_message(db: &D1Database, org: &str, m: &AiMessage<'_>) ->
     db.batch(vec![
         query!(
             db,
-            "INSERT INTO messages (id, org_id, conversation_id, role, body, engine, confidence, citations, actions, error, created_at)
-             VALUES (?1, ?2, ?3, 'ai', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            new_id(),
+            &format!(
+                "INSERT INTO messages (id, org_id, conversation_id, role, body, engine, confidence, citations, actions, error, trace, created_at)
+                 VALUES (?3, ?1, {CONVERSATION_OF_SESSION}, 'ai', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            ),
             org,
-            m.conversation_id,
+            m.session_id,
+            new_id(),
             m.body,
             m.engine,
             m.confidence,
             m.citations.to_string(),
             m.actions.to_string(),
             m.error,
+            m.trace.to_string(),
             now
         )?,
         query!(
             db,
             "UPDATE conversations SET updated_at = ?3, needs_human = MAX(needs_human, ?4), last_error = COALESCE(?5, last_error)
-             WHERE org_id = ?1 AND id = ?2",
+             WHERE org_id = ?1 AND session_id = ?2",
             org,
-            m.conversation_id,
+            m.session_id,
             now,
             i32::from(m.needs_human),
             m.error
@@ -374,6 +440,7 @@ pub struct MessageRow {
     pub citations: Option<String>,
     pub actions: Option<String>,
     pub error: Option<String>,
+    pub trace: Option<String>,
     pub created_at: i64,
 }
 
@@ -385,7 +452,7 @@ pub async fn messages(
 ) -> Result<Vec<MessageRow>> {
     query!(
         db,
-        "SELECT id, role, body, engine, confidence, citations, actions, error, created_at FROM messages
+        "SELECT id, role, body, engine, confidence, citations, actions, error, trace, created_at FROM messages
          WHERE org_id = ?1 AND conversation_id = ?2 ORDER BY created_at, rowid",
         org,
         conversation_id
@@ -399,7 +466,7 @@ pub async fn messages(
 pub async fn recent_turns(
     db: &D1Database,
     org: &str,
-    conversation_id: &str,
+    session_id: &str,
     limit: u32,
 ) -> Result<Vec<(String, String)>> {
     #[derive(Deserialize)]
@@ -409,10 +476,12 @@ pub async fn recent_turns(
     }
     let mut rows: Vec<Row> = query!(
         db,
-        "SELECT role, body FROM messages WHERE org_id = ?1 AND conversation_id = ?2 AND role IN ('user', 'ai')
-         ORDER BY created_at DESC, rowid DESC LIMIT ?3",
+        &format!(
+            "SELECT role, body FROM messages WHERE org_id = ?1 AND conversation_id = {CONVERSATION_OF_SESSION}
+             AND role IN ('user', 'ai') ORDER BY created_at DESC, rowid DESC LIMIT ?3"
+        ),
         org,
-        conversation_id,
+        session_id,
         limit
     )?
     .all()

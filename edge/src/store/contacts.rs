@@ -1,0 +1,392 @@
+//! Contacts (end users), companies, their traits and context, and discovered attributes.
+//!
+//! Traits with a dedicated column (name, email, role, plan, signed_up_at; name, plan, industry
+//! for companies) live there; the rest in the `custom_fields` JSON blob; context in the
+//! `context` JSON blob. Writes are partial: a key that is absent is left alone, a `null`
+//! removes it (JSON merge-patch semantics, done by SQLite's `json_patch`).
+
+use std::collections::BTreeMap;
+
+use halo_shared::chat::ContextEntry;
+use halo_shared::context::{Profile, COMPANY_TRAITS, USER_TRAITS};
+use halo_shared::profile::Sighting;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use worker::{query, D1Database, D1PreparedStatement, Result};
+
+use crate::platform::{new_id, now_ms};
+
+/// Splits traits into the column values (as text; `null` clears) and the custom rest.
+fn split_traits(traits: &Map<String, Value>, columns: &[&str]) -> (Value, Value) {
+    let mut cols = Map::new();
+    let mut custom = Map::new();
+    for (k, v) in traits {
+        if columns.contains(&k.as_str()) && k != "team_size" {
+            let text = match v {
+                Value::Null => Value::Null,
+                Value::String(s) => Value::String(s.clone()),
+                other => Value::String(other.to_string()),
+            };
+            cols.insert(k.clone(), text);
+        } else if k != "team_size" {
+            custom.insert(k.clone(), v.clone());
+        }
+    }
+    (Value::Object(cols), Value::Object(custom))
+}
+
+/// A merge-patch for a context blob: entries to set, keys to delete (`null`).
+pub fn context_patch(set: &BTreeMap<String, ContextEntry>, delete: &[String]) -> Value {
+    let mut patch = Map::new();
+    for k in delete {
+        patch.insert(k.clone(), Value::Null);
+    }
+    for (k, e) in set {
+        patch.insert(k.clone(), serde_json::to_value(e).unwrap_or(Value::Null));
+    }
+    Value::Object(patch)
+}
+
+/// Upserts a company's traits and context patch.
+pub fn upsert_company(
+    db: &D1Database,
+    org: &str,
+    external_id: &str,
+    traits: &Map<String, Value>,
+    context: &Value,
+) -> Result<D1PreparedStatement> {
+    let (cols, custom) = split_traits(traits, COMPANY_TRAITS);
+    let now = now_ms();
+    query!(
+        db,
+        "INSERT INTO companies (id, org_id, external_id, name, plan, industry, custom_fields, context, created_at, updated_at)
+         VALUES (?1, ?2, ?3, json_extract(?4, '$.name'), json_extract(?4, '$.plan'), json_extract(?4, '$.industry'),
+                 json_patch('{}', ?5), json_patch('{}', ?6), ?7, ?7)
+         ON CONFLICT (org_id, external_id) DO UPDATE SET
+           name = CASE WHEN json_type(?4, '$.name') IS NULL THEN name ELSE excluded.name END,
+           plan = CASE WHEN json_type(?4, '$.plan') IS NULL THEN plan ELSE excluded.plan END,
+           industry = CASE WHEN json_type(?4, '$.industry') IS NULL THEN industry ELSE excluded.industry END,
+           custom_fields = json_patch(custom_fields, ?5),
+           context = json_patch(context, ?6),
+           updated_at = excluded.updated_at",
+        new_id(),
+        org,
+        external_id,
+        cols.to_string(),
+        custom.to_string(),
+        context.to_string(),
+        now
+    )
+}
+
+/// What one write to a contact carries.
+pub struct UserWrite<'a> {
+    pub external_id: &'a str,
+    pub traits: &'a Map<String, Value>,
+    pub context: Value,
+    /// Links the contact to this company, which must exist by then (same batch, earlier).
+    pub company_external_id: Option<&'a str>,
+    /// Whether a valid identity token vouched for this write. A verified contact stays so.
+    pub verified: bool,
+}
+
+/// Upserts a contact: traits, context patch, company link, verified flag, last seen.
+pub fn upsert_user(db: &D1Database, org: &str, w: &UserWrite<'_>) -> Result<D1PreparedStatement> {
+    let (cols, custom) = split_traits(w.traits, USER_TRAITS);
+    let now = now_ms();
+    query!(
+        db,
+        "INSERT INTO end_users (id, org_id, external_id, verified, name, email, role, plan, signed_up_at,
+                                custom_fields, context, company_id, created_at, last_seen_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, json_extract(?5, '$.name'), json_extract(?5, '$.email'), json_extract(?5, '$.role'),
+                 json_extract(?5, '$.plan'), json_extract(?5, '$.signed_up_at'), json_patch('{}', ?6), json_patch('{}', ?7),
+                 (SELECT id FROM companies WHERE org_id = ?2 AND external_id = ?8), ?9, ?9, ?9)
+         ON CONFLICT (org_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET
+           verified = MAX(verified, excluded.verified),
+           name = CASE WHEN json_type(?5, '$.name') IS NULL THEN name ELSE excluded.name END,
+           email = CASE WHEN json_type(?5, '$.email') IS NULL THEN email ELSE excluded.email END,
+           role = CASE WHEN json_type(?5, '$.role') IS NULL THEN role ELSE excluded.role END,
+           plan = CASE WHEN json_type(?5, '$.plan') IS NULL THEN plan ELSE excluded.plan END,
+           signed_up_at = CASE WHEN json_type(?5, '$.signed_up_at') IS NULL THEN signed_up_at ELSE excluded.signed_up_at END,
+           custom_fields = json_patch(custom_fields, ?6),
+           context = json_patch(context, ?7),
+           company_id = COALESCE(excluded.company_id, company_id),
+           last_seen_at = excluded.last_seen_at,
+           updated_at = excluded.updated_at",
+        new_id(),
+        org,
+        w.external_id,
+        i32::from(w.verified),
+        cols.to_string(),
+        custom.to_string(),
+        w.context.to_string(),
+        w.company_external_id,
+        now
+    )
+}
+
+/// Records sightings of trait and context keys (type and sample of the latest).
+pub fn record_sightings(
+    db: &D1Database,
+    org: &str,
+    sightings: &[Sighting],
+) -> Result<Vec<D1PreparedStatement>> {
+    let now = now_ms();
+    sightings
+        .iter()
+        .map(|s| {
+            query!(
+                db,
+                "INSERT INTO attributes (org_id, scope, key, type, sample, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 ON CONFLICT (org_id, scope, key) DO UPDATE SET type = excluded.type, sample = excluded.sample, last_seen_at = excluded.last_seen_at",
+                org,
+                s.scope.as_str(),
+                &s.key,
+                &s.kind,
+                &s.sample,
+                now
+            )
+        })
+        .collect()
+}
+
+/// A stored contact as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredUser {
+    pub user_id: String,
+    pub verified: bool,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<String>,
+    pub plan: Option<String>,
+    pub signed_up_at: Option<String>,
+    pub custom_fields: Value,
+    pub context: Value,
+    pub company_id: Option<String>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// A stored company as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredCompany {
+    pub company_id: String,
+    pub name: Option<String>,
+    pub plan: Option<String>,
+    pub industry: Option<String>,
+    pub team_size: i64,
+    pub custom_fields: Value,
+    pub context: Value,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Deserialize)]
+struct UserRow {
+    user_id: String,
+    verified: i64,
+    name: Option<String>,
+    email: Option<String>,
+    role: Option<String>,
+    plan: Option<String>,
+    signed_up_at: Option<String>,
+    custom_fields: String,
+    context: String,
+    company_id: Option<String>,
+    created_at: i64,
+    last_seen_at: i64,
+}
+
+#[derive(Deserialize)]
+struct CompanyRow {
+    company_id: String,
+    name: Option<String>,
+    plan: Option<String>,
+    industry: Option<String>,
+    team_size: i64,
+    custom_fields: String,
+    context: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn parse_blob(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|_| json!({}))
+}
+
+pub async fn user(db: &D1Database, org: &str, external_id: &str) -> Result<Option<StoredUser>> {
+    let row: Option<UserRow> = query!(
+        db,
+        "SELECT u.external_id AS user_id, u.verified, u.name, u.email, u.role, u.plan, CAST(u.signed_up_at AS TEXT) AS signed_up_at,
+                u.custom_fields, u.context, c.external_id AS company_id, u.created_at, u.last_seen_at
+         FROM end_users u LEFT JOIN companies c ON c.id = u.company_id AND c.org_id = u.org_id
+         WHERE u.org_id = ?1 AND u.external_id = ?2",
+        org,
+        external_id
+    )?
+    .first(None)
+    .await?;
+    Ok(row.map(|r| StoredUser {
+        user_id: r.user_id,
+        verified: r.verified != 0,
+        name: r.name,
+        email: r.email,
+        role: r.role,
+        plan: r.plan,
+        signed_up_at: r.signed_up_at,
+        custom_fields: parse_blob(&r.custom_fields),
+        context: parse_blob(&r.context),
+        company_id: r.company_id,
+        created_at: r.created_at,
+        last_seen_at: r.last_seen_at,
+    }))
+}
+
+pub async fn company(
+    db: &D1Database,
+    org: &str,
+    external_id: &str,
+) -> Result<Option<StoredCompany>> {
+    let row: Option<CompanyRow> = query!(
+        db,
+        "SELECT c.external_id AS company_id, c.name, c.plan, c.industry, c.custom_fields, c.context, c.created_at, c.updated_at,
+                (SELECT COUNT(*) FROM end_users u WHERE u.org_id = c.org_id AND u.company_id = c.id) AS team_size
+         FROM companies c WHERE c.org_id = ?1 AND c.external_id = ?2",
+        org,
+        external_id
+    )?
+    .first(None)
+    .await?;
+    Ok(row.map(|r| StoredCompany {
+        company_id: r.company_id,
+        name: r.name,
+        plan: r.plan,
+        industry: r.industry,
+        team_size: r.team_size,
+        custom_fields: parse_blob(&r.custom_fields),
+        context: parse_blob(&r.context),
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }))
+}
+
+fn context_map(blob: &Value) -> BTreeMap<String, ContextEntry> {
+    blob.as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| Some((k.clone(), serde_json::from_value(v.clone()).ok()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl StoredUser {
+    /// Traits and context as the prompt merge takes them.
+    pub fn profile(&self) -> Profile {
+        let mut traits = Map::new();
+        for (k, v) in [
+            ("name", &self.name),
+            ("email", &self.email),
+            ("role", &self.role),
+            ("plan", &self.plan),
+            ("signed_up_at", &self.signed_up_at),
+        ] {
+            if let Some(v) = v {
+                traits.insert(k.into(), Value::String(v.clone()));
+            }
+        }
+        if let Some(custom) = self.custom_fields.as_object() {
+            traits.extend(custom.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        Profile {
+            traits,
+            context: context_map(&self.context),
+        }
+    }
+}
+
+impl StoredCompany {
+    pub fn profile(&self) -> Profile {
+        let mut traits = Map::new();
+        for (k, v) in [
+            ("name", &self.name),
+            ("plan", &self.plan),
+            ("industry", &self.industry),
+        ] {
+            if let Some(v) = v {
+                traits.insert(k.into(), Value::String(v.clone()));
+            }
+        }
+        traits.insert("team_size".into(), json!(self.team_size));
+        if let Some(custom) = self.custom_fields.as_object() {
+            traits.extend(custom.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        Profile {
+            traits,
+            context: context_map(&self.context),
+        }
+    }
+}
+
+/// A discovered attribute.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AttributeRow {
+    pub scope: String,
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub sample: Option<String>,
+    pub description: Option<String>,
+    pub first_seen_at: i64,
+    pub last_seen_at: i64,
+}
+
+pub async fn attributes(db: &D1Database, org: &str) -> Result<Vec<AttributeRow>> {
+    query!(
+        db,
+        "SELECT scope, key, type, sample, description, first_seen_at, last_seen_at FROM attributes WHERE org_id = ?1 ORDER BY scope, key",
+        org
+    )?
+    .all()
+    .await?
+    .results()
+}
+
+/// The team's descriptions, by key, for the prompt's field notes.
+pub async fn descriptions(db: &D1Database, org: &str) -> Result<BTreeMap<String, String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        key: String,
+        description: String,
+    }
+    let rows: Vec<Row> = query!(
+        db,
+        "SELECT key, description FROM attributes WHERE org_id = ?1 AND description IS NOT NULL",
+        org
+    )?
+    .all()
+    .await?
+    .results()?;
+    Ok(rows.into_iter().map(|r| (r.key, r.description)).collect())
+}
+
+/// Sets (or clears) a description; false when the key was never seen.
+pub async fn describe(
+    db: &D1Database,
+    org: &str,
+    scope: &str,
+    key: &str,
+    description: Option<&str>,
+) -> Result<bool> {
+    let result = query!(
+        db,
+        "UPDATE attributes SET description = ?4 WHERE org_id = ?1 AND scope = ?2 AND key = ?3",
+        org,
+        scope,
+        key,
+        description
+    )?
+    .run()
+    .await?;
+    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+}

@@ -1,0 +1,238 @@
+//! Identity verification of user tokens on the chat endpoint and the widget's identify call.
+
+use halo_tests::{app, call, chat, conversation, now_secs, sign_jwt, user_token, Workspace};
+use serde_json::{json, Value};
+
+fn require_verification(ws: &Workspace, on: bool) {
+    let app = app();
+    let r = call(
+        app,
+        "PATCH",
+        &format!("/api/admin/workspaces/{}", ws.org_id),
+        Some(&app.admin_token),
+        Some(json!({ "identity_verification": on })),
+    );
+    assert_eq!(
+        (r.status, &r.body["identity_verification"]),
+        (200, &json!(on)),
+        "{}",
+        r.body
+    );
+}
+
+fn contact(ws: &Workspace, user_id: &str) -> (u16, Value) {
+    let r = call(
+        app(),
+        "GET",
+        &format!("/api/sdk/users/{user_id}"),
+        Some(&ws.secret_key),
+        None,
+    );
+    (r.status, r.body)
+}
+
+#[test]
+fn a_valid_token_verifies_the_contact_and_its_claims_override_the_page() {
+    let app = app();
+    let ws = app.workspace();
+    let token = user_token(
+        &ws,
+        json!({ "user_id": "u-ok", "email": "real@acme.test", "plan": "enterprise", "iat": now_secs(), "exp": now_secs() + 600 }),
+    );
+    let r = chat(
+        app,
+        &ws,
+        json!({ "message": "hi", "user_id": "u-ok", "user_token": token, "custom_fields": { "email": "forged@evil.test", "plan": "free" } }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (status, body) = contact(&ws, "u-ok");
+    assert_eq!(status, 200);
+    assert_eq!(body["user"]["verified"], json!(true));
+    assert_eq!(body["user"]["email"], json!("real@acme.test"));
+    assert_eq!(body["user"]["plan"], json!("enterprise"));
+}
+
+#[test]
+fn every_bad_token_is_a_401_that_stores_nothing() {
+    let app = app();
+    let ws = app.workspace();
+    let other = app.workspace();
+    let now = now_secs();
+    let hs256 = json!({ "alg": "HS256", "typ": "JWT" });
+    let good = user_token(&ws, json!({ "user_id": "victim" }));
+    let (head, rest) = good.split_once('.').unwrap();
+    let sig = rest.split_once('.').unwrap().1;
+    let forged_payload = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"user_id":"victim","plan":"enterprise"}"#)
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("tampered payload", format!("{head}.{forged_payload}.{sig}")),
+        (
+            "another workspace's secret",
+            user_token(&other, json!({ "user_id": "victim" })),
+        ),
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                "eyJhbGciOiJub25lIn0", "eyJ1c2VyX2lkIjoidmljdGltIn0"
+            ),
+        ),
+        (
+            "HS512",
+            sign_jwt(
+                &json!({ "alg": "HS512" }),
+                &json!({ "user_id": "victim" }),
+                &ws.identity_secret,
+            ),
+        ),
+        (
+            "jwk header",
+            sign_jwt(
+                &json!({ "alg": "HS256", "jwk": { "kty": "oct" } }),
+                &json!({ "user_id": "victim" }),
+                &ws.identity_secret,
+            ),
+        ),
+        (
+            "expired",
+            sign_jwt(
+                &hs256,
+                &json!({ "user_id": "victim", "exp": now - 3600 }),
+                &ws.identity_secret,
+            ),
+        ),
+        (
+            "not yet valid",
+            sign_jwt(
+                &hs256,
+                &json!({ "user_id": "victim", "nbf": now + 3600 }),
+                &ws.identity_secret,
+            ),
+        ),
+        (
+            "issued in the future",
+            sign_jwt(
+                &hs256,
+                &json!({ "user_id": "victim", "iat": now + 3600 }),
+                &ws.identity_secret,
+            ),
+        ),
+        (
+            "no user_id claim",
+            sign_jwt(&hs256, &json!({ "sub": "victim" }), &ws.identity_secret),
+        ),
+        (
+            "another user's token",
+            user_token(&ws, json!({ "user_id": "someone-else" })),
+        ),
+        ("garbage", "not.a.jwt".into()),
+    ];
+    for (what, token) in cases {
+        let session = format!("sess-{}", what.replace(' ', "-").replace('\'', ""));
+        let r = chat(
+            app,
+            &ws,
+            json!({ "message": "hi", "user_id": "victim", "user_token": token, "session_id": session }),
+        );
+        assert_eq!(
+            (r.status, r.error().0.as_str()),
+            (401, "invalid_user_token"),
+            "{what}: {}",
+            r.body
+        );
+        assert_eq!(
+            conversation(app, &ws, &session).status,
+            404,
+            "{what}: nothing stored"
+        );
+    }
+    assert_eq!(contact(&ws, "victim").0, 404, "no contact was created");
+}
+
+#[test]
+fn with_verification_on_a_named_user_needs_a_token_and_visitors_still_chat() {
+    let app = app();
+    let ws = app.workspace();
+    require_verification(&ws, true);
+    let r = chat(
+        app,
+        &ws,
+        json!({ "message": "hi", "user_id": "u-1", "session_id": "needs-token-1" }),
+    );
+    assert_eq!(
+        (r.status, r.error().0.as_str()),
+        (401, "user_token_required")
+    );
+    assert_eq!(conversation(app, &ws, "needs-token-1").status, 404);
+    assert_eq!(contact(&ws, "u-1").0, 404);
+    let widget = call(
+        app,
+        "POST",
+        "/api/sdk/widget/identify",
+        Some(&ws.widget_key),
+        Some(json!({ "user_id": "u-1", "plan": "pro" })),
+    );
+    assert_eq!(widget.status, 401);
+    assert_eq!(
+        contact(&ws, "u-1").0,
+        404,
+        "identify without a token changed nothing"
+    );
+
+    assert_eq!(
+        chat(app, &ws, json!({ "message": "hi" })).status,
+        200,
+        "anonymous visitors need no token"
+    );
+    let token = user_token(&ws, json!({ "user_id": "u-1" }));
+    assert_eq!(
+        chat(
+            app,
+            &ws,
+            json!({ "message": "hi", "user_id": "u-1", "user_token": token })
+        )
+        .status,
+        200
+    );
+    assert_eq!(contact(&ws, "u-1").1["user"]["verified"], json!(true));
+}
+
+#[test]
+fn with_verification_off_browser_contacts_are_marked_unverified() {
+    let app = app();
+    let ws = app.workspace();
+    assert_eq!(
+        chat(
+            app,
+            &ws,
+            json!({ "message": "hi", "user_id": "u-unverified" })
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        contact(&ws, "u-unverified").1["user"]["verified"],
+        json!(false)
+    );
+    let w = call(
+        app,
+        "POST",
+        "/api/sdk/widget/identify",
+        Some(&ws.widget_key),
+        Some(json!({ "user_id": "u-w", "name": "Wanda" })),
+    );
+    assert_eq!(
+        (w.status, &w.body["verified"]),
+        (200, &json!(false)),
+        "{}",
+        w.body
+    );
+    let (_, body) = contact(&ws, "u-w");
+    assert_eq!(
+        (&body["user"]["verified"], &body["user"]["name"]),
+        (&json!(false), &json!("Wanda"))
+    );
+}
