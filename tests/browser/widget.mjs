@@ -31,6 +31,9 @@ ${snippet}
 Halo("boot", { orgId: ${JSON.stringify(orgId)}, widgetKey: ${JSON.stringify(widgetKey)} });
 Halo("identify", { user_id: "browser-user-1", name: "Ada", plan: "pro" });
 Halo("setContext", { page: { label: "Current page", type: "status", value: "checkout" } });
+Halo("setContext", { integrations: { label: "Connected Integrations", type: "integration", value: [
+  { name: "Google Ads", connected: true, status: "error", error: "Token expired" } ] } });
+Halo("setContext", { broken: { value: "no label" } });
 window.__queuedBeforeLoad = window.Halo.q.length;
 </script></body></html>`;
 
@@ -61,7 +64,7 @@ try {
   });
 
   await page.goto(hostUrl);
-  assert.equal(await page.evaluate(() => window.__queuedBeforeLoad), 3, "three calls were queued before load");
+    assert.equal(await page.evaluate(() => window.__queuedBeforeLoad), 5, "five calls were queued before load");
   const launcher = page.getByTestId("halo-launcher");
   await launcher.waitFor({ state: "visible", timeout: 15000 });
   assert.equal(await page.evaluate(() => window.Halo.loaded), true);
@@ -133,7 +136,24 @@ try {
     headers: { authorization: `Bearer ${secretKey}` },
   })).json();
   assert.equal(flagged.needs_human, true, "the conversation is flagged for the team");
-  step("when the AI cannot help, 'Talk to a person' flags the conversation for the team");
+    step("when the AI cannot help, 'Talk to a person' flags the conversation for the team");
+
+  await page.getByTestId("halo-input").fill("Why isn't my Google Ads tracking working?");
+  await page.getByTestId("halo-send").click();
+  const fromContext = page.locator('[data-testid="halo-message"][data-role="ai"]').nth(5);
+  await fromContext.waitFor({ timeout: 15000 });
+  assert.match(await fromContext.innerText(), /Google Ads integration is connected but reports an error: Token expired/);
+  step("setContext() queued before load reaches the AI, which answers from it");
+
+  const contact = await (await fetch(`${base}/api/sdk/users/browser-user-1`, {
+    headers: { authorization: `Bearer ${secretKey}` },
+  })).json();
+  assert.equal(contact.user.name, "Ada", "identify() traits were stored");
+  assert.equal(contact.user.verified, false, "a browser identify without a token is unverified");
+  assert.equal(contact.user.context.integrations.value[0].error, "Token expired", "setContext() was stored");
+  assert.equal(contact.user.context.broken, undefined, "a malformed entry was dropped, not sent");
+  step("identify() and setContext() are stored on the contact");
+
 
   assert.deepEqual(errors, [], "no page errors");
   console.log("browser: 1 passed, 0 failed");

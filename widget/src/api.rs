@@ -62,16 +62,19 @@ fn dispatch(default_api_base: &str, cmd: &str, arg: JsValue) {
         "identify" => {
             if let Some(o) = as_object(&arg) {
                 STATE.with_borrow_mut(|s| s.user = Some(merged(s.user.take(), &o)));
+                schedule_sync();
             }
         }
         "identifyCompany" => {
             if let Some(o) = as_object(&arg) {
                 STATE.with_borrow_mut(|s| s.company = Some(merged(s.company.take(), &o)));
+                schedule_sync();
             }
         }
         "setContext" => {
-            if let Some(o) = as_object(&arg) {
+            if let Some(o) = as_object(&arg).map(|o| valid_context(&o)) {
                 STATE.with_borrow_mut(|s| s.context = Some(merged(s.context.take(), &o)));
+                schedule_sync();
             }
         }
         "open" => with_ui(|ui| {
@@ -98,6 +101,134 @@ fn dispatch(default_api_base: &str, cmd: &str, arg: JsValue) {
         }
         other => web_sys::console::warn_1(&format!("Halo: unknown command {other:?}").into()),
     }
+}
+
+const CONTEXT_TYPES: &[&str] = &[
+    "list",
+    "integration",
+    "error",
+    "status",
+    "config",
+    "feature",
+    "metric",
+    "relationship",
+    "custom",
+];
+
+/// The entries of a setContext() call that the server will take; the others are dropped with
+/// a console warning, so one bad entry cannot break every later message.
+fn valid_context(entries: &Object) -> Object {
+    let out = Object::new();
+    for entry in Object::entries(entries).iter() {
+        let pair = Array::from(&entry);
+        let (key, e) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
+        let label_ok = prop_str(&e, "label").is_some_and(|l| !l.trim().is_empty());
+        let has_value = e.is_object() && Reflect::has(&e, &"value".into()).unwrap_or(false);
+        let kind = Reflect::get(&e, &"type".into()).unwrap_or(JsValue::UNDEFINED);
+        let kind_ok = kind.is_undefined()
+            || kind.is_null()
+            || kind
+                .as_string()
+                .is_some_and(|k| CONTEXT_TYPES.contains(&k.as_str()));
+        if label_ok && has_value && kind_ok {
+            let _ = Reflect::set(&out, &key.into(), &e);
+        } else {
+            web_sys::console::warn_1(&format!("Halo: setContext entry {key:?} needs {{ label, type?, value }}; it was not sent").into());
+        }
+    }
+    out
+}
+
+/// A string or number as the id string the API takes.
+fn id_string(v: &JsValue) -> Option<String> {
+    v.as_string()
+        .or_else(|| v.as_f64().map(|n| n.to_string()))
+        .filter(|s| !s.is_empty())
+}
+
+/// Who the page said the user is: `(user_id, user_token, traits, company_id)`. Traits are the
+/// scalar properties of identify(); anything else is not sent.
+fn identity(s: &state::State) -> (Option<String>, Option<String>, Object, Option<String>) {
+    let traits = Object::new();
+    let (mut user_id, mut token, mut company_id) = (None, None, None);
+    if let Some(user) = &s.user {
+        for entry in Object::entries(user).iter() {
+            let pair = Array::from(&entry);
+            let (k, v) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
+            match k.as_str() {
+                "user_id" | "userId" => user_id = id_string(&v),
+                "user_token" | "userToken" => token = v.as_string(),
+                "company_id" => company_id = id_string(&v),
+                _ if v.is_string() || v.as_f64().is_some() || v.as_bool().is_some() => {
+                    let _ = Reflect::set(&traits, &k.into(), &v);
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(id) = s
+        .company
+        .as_ref()
+        .and_then(|c| id_string(&Reflect::get(c, &"company_id".into()).unwrap_or(JsValue::NULL)))
+    {
+        company_id = Some(id);
+    }
+    (
+        user_id.filter(|u| u != "anonymous"),
+        token,
+        traits,
+        company_id,
+    )
+}
+
+/// Sends what identify()/identifyCompany()/setContext() said to the server once the current
+/// burst of calls is over (the queue replays first), if the widget is booted and knows the user.
+fn schedule_sync() {
+    let ready = STATE.with_borrow_mut(|s| {
+        let ready = s.config.is_some() && !s.sync_scheduled;
+        s.sync_scheduled |= ready;
+        ready
+    });
+    if ready {
+        wasm_bindgen_futures::spawn_local(async {
+            STATE.with_borrow_mut(|s| s.sync_scheduled = false);
+            if let Err(e) = sync().await {
+                web_sys::console::warn_1(&format!("Halo: identify failed: {e}").into());
+            }
+        });
+    }
+}
+
+async fn sync() -> Result<(), String> {
+    let body = Object::new();
+    let set = |o: &Object, k: &str, v: &JsValue| {
+        let _ = Reflect::set(o, &k.into(), v);
+    };
+    let known = STATE.with_borrow(|s| {
+        let (user_id, token, traits, company_id) = identity(s);
+        let user_id = user_id?;
+        set(&body, "user_id", &user_id.into());
+        if let Some(t) = token {
+            set(&body, "user_token", &t.into());
+        }
+        let _ = Object::assign(&body, &traits);
+        if let Some(id) = company_id {
+            let company = Object::new();
+            if let Some(c) = &s.company {
+                let _ = Object::assign(&company, c);
+            }
+            set(&company, "company_id", &id.into());
+            set(&body, "company", &company);
+        }
+        if let Some(ctx) = &s.context {
+            set(&body, "context", ctx);
+        }
+        Some(())
+    });
+    if known.is_none() {
+        return Ok(()); // a visitor: context still goes with each message
+    }
+    post("/api/sdk/widget/identify", &body).await.map(|_| ())
 }
 
 fn boot(default_api_base: &str, arg: &JsValue) {
@@ -127,6 +258,7 @@ fn boot(default_api_base: &str, arg: &JsValue) {
         s.ui = Some(ui);
     });
     crate::ui::mount(ui);
+    schedule_sync();
 }
 
 /// The chat request body: the message, the session, and what identify/setContext said.
@@ -141,24 +273,14 @@ fn request_body(config: &Config, text: &str) -> Object {
         set("session_id", &s.as_str().into());
     }
     STATE.with_borrow(|s| {
-        let traits = Object::new();
-        if let Some(user) = &s.user {
-            for entry in Object::entries(user).iter() {
-                let pair = Array::from(&entry);
-                let (k, v) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
-                match k.as_str() {
-                    "user_id" | "userId" => set("user_id", &v),
-                    "user_token" | "userToken" => set("user_token", &v),
-                    "company_id" => set("company_id", &v),
-                    // Traits are scalars; anything else is not sent.
-                    _ if v.is_string() || v.as_f64().is_some() || v.as_bool().is_some() => {
-                        let _ = Reflect::set(&traits, &k.into(), &v);
-                    }
-                    _ => {}
-                }
-            }
+        let (user_id, token, traits, company_id) = identity(s);
+        if let Some(id) = user_id {
+            set("user_id", &id.into());
         }
-        if let Some(id) = s.company.as_ref().and_then(|c| prop_str(c, "company_id")) {
+        if let Some(t) = token {
+            set("user_token", &t.into());
+        }
+        if let Some(id) = company_id {
             set("company_id", &id.into());
         }
         if Object::keys(&traits).length() > 0 {
@@ -172,13 +294,14 @@ fn request_body(config: &Config, text: &str) -> Object {
 }
 
 /// Posts one message; on success remembers the session and returns the AI's line.
-pub async fn send(text: &str) -> Result<Message, String> {
+/// POSTs JSON to the API with the widget key. An error is a sentence for the visitor; the
+/// server's own message goes to the console for the site's developer.
+async fn post(path: &str, body: &Object) -> Result<JsValue, String> {
     let config = STATE
         .with_borrow(|s| s.config.clone())
         .ok_or("not booted")?;
     let window = web_sys::window().ok_or("no window")?;
-    let body =
-        JSON::stringify(&request_body(&config, text)).map_err(|_| "unserialisable request")?;
+    let body = JSON::stringify(body).map_err(|_| "unserialisable request")?;
     let headers = web_sys::Headers::new().map_err(|_| "headers")?;
     let _ = headers.set("content-type", "application/json");
     let _ = headers.set("authorization", &format!("Bearer {}", config.widget_key));
@@ -186,30 +309,42 @@ pub async fn send(text: &str) -> Result<Message, String> {
     init.set_method("POST");
     init.set_headers(&headers);
     init.set_body(&body.into());
-    let url = format!("{}/api/sdk/chat", config.api_base);
-    let network = "We couldn't reach support. Check your connection and try again.";
+    let url = format!("{}{path}", config.api_base);
     let resp: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
         .await
-        .map_err(|_| network.to_owned())?
+        .map_err(|_| "We couldn't reach support. Check your connection and try again.".to_owned())?
         .unchecked_into();
     let json = match resp.json() {
         Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     };
-    if !resp.ok() {
-        let detail = Reflect::get(&json, &"error".into())
-            .ok()
-            .and_then(|e| prop_str(&e, "message"));
-        web_sys::console::error_1(
-            &format!(
-                "Halo: chat failed ({}): {}",
-                resp.status(),
-                detail.as_deref().unwrap_or("")
-            )
-            .into(),
-        );
-        return Err("Something went wrong on our side. Please try again in a moment.".into());
+    if resp.ok() {
+        return Ok(json);
     }
+    let detail = Reflect::get(&json, &"error".into())
+        .ok()
+        .and_then(|e| prop_str(&e, "message"));
+    let status = resp.status();
+    web_sys::console::error_1(
+        &format!(
+            "Halo: {path} failed ({status}): {}",
+            detail.as_deref().unwrap_or("")
+        )
+        .into(),
+    );
+    Err(if status < 500 {
+        "This chat isn't set up correctly on this page, so your message couldn't be sent. The site's team can see why in the browser console.".into()
+    } else {
+        "Something went wrong on our side. Please try again in a moment.".into()
+    })
+}
+
+/// Posts one message; on success remembers the session and returns the AI's line.
+pub async fn send(text: &str) -> Result<Message, String> {
+    let config = STATE
+        .with_borrow(|s| s.config.clone())
+        .ok_or("not booted")?;
+    let json = post("/api/sdk/chat", &request_body(&config, text)).await?;
     if let Some(session) = prop_str(&json, "session_id") {
         state::save_session(&config.org_id, &session);
     }

@@ -93,6 +93,8 @@ pub struct State {
     pub company: Option<Object>,
     pub context: Option<Object>,
     pub ui: Option<Ui>,
+    /// An identify sync is queued to run once the current burst of calls is over.
+    pub sync_scheduled: bool,
     next_id: u32,
 }
 
