@@ -1,5 +1,6 @@
 //! Routing, CORS and the small helpers every handler shares.
 
+use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 use worker::{Env, Headers, Method, Request, Response};
@@ -107,8 +108,12 @@ fn preflight() -> Response {
         .unwrap_or_else(|_| plain_500())
 }
 
+/// The last resort when even building a JSON answer failed: still the JSON error shape.
 fn plain_500() -> Response {
-    Response::error("internal", 500).expect("a static error response is always valid")
+    let body = r#"{"error":{"code":"internal","message":"Something went wrong on our side. Please try again."}}"#;
+    let resp = Response::error(body, 500).expect("a static error response is always valid");
+    let _ = resp.headers().set("content-type", "application/json");
+    resp
 }
 
 /// A JSON answer with `status`.
@@ -136,11 +141,19 @@ pub async fn read_json(req: &mut Request) -> ApiResult<Value> {
             max: MAX_BODY_BYTES,
         });
     }
-    let bytes = req.bytes().await?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge {
-            max: MAX_BODY_BYTES,
-        });
+    // Read as a stream and stop at the cap, so a body without Content-Length is never
+    // buffered whole.
+    let mut bytes = Vec::with_capacity(declared);
+    if req.inner().body().is_some() {
+        let mut stream = req.stream()?;
+        while let Some(chunk) = stream.next().await {
+            bytes.extend_from_slice(&chunk?);
+            if bytes.len() > MAX_BODY_BYTES {
+                return Err(ApiError::PayloadTooLarge {
+                    max: MAX_BODY_BYTES,
+                });
+            }
+        }
     }
     serde_json::from_slice(&bytes).map_err(|_| ApiError::InvalidJson)
 }

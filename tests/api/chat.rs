@@ -76,7 +76,15 @@ fn one_workspace_never_answers_from_another_workspaces_articles() {
         "https://a.example.test/refunds",
         REFUNDS,
     );
+    let own = chat(app, &a, json!({ "message": "How long do refunds take?" }));
+    assert_eq!(
+        own.body["citations"][0]["title"],
+        json!("Refund policy"),
+        "the owner finds it: {}",
+        own.body
+    );
     let r = chat(app, &b, json!({ "message": "How long do refunds take?" }));
+
     assert_eq!(r.body["citations"], json!([]), "{}", r.body);
     assert!(!r.body["text"].as_str().unwrap().contains("business days"));
 }

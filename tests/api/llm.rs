@@ -237,18 +237,32 @@ fn a_provider_that_hangs_is_cut_off_and_the_offline_engine_answers() {
 fn a_provider_error_is_recorded_and_the_user_still_gets_an_answer_and_a_person() {
     let app = server();
     let ws = app.workspace();
+    add_article(
+        app,
+        &ws,
+        "Refund policy",
+        "https://help.example.test/refunds",
+        REFUNDS,
+    );
     let r = chat(
         app,
         &ws,
-        json!({ "message": "Is there an on-premise edition?", "history": [{ "role": "user", "text": "MODE:BREAK" }] }),
+        json!({ "message": "How long do refunds take?", "history": [{ "role": "user", "text": "MODE:BREAK" }] }),
     );
     assert_eq!(r.status, 200);
-    assert!(!r.body["text"].as_str().unwrap().is_empty());
-    assert!(r.body["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|a| a["type"] == json!("offer_human")));
+    assert!(
+        r.body["text"]
+            .as_str()
+            .unwrap()
+            .contains("5 to 10 business days"),
+        "the offline engine answered: {}",
+        r.body
+    );
+    assert_eq!(
+        r.body["actions"],
+        json!([{ "type": "offer_human", "reason": "engine_failed" }])
+    );
+
     let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
     let error = t.body["messages"][1]["error"].as_str().unwrap();
     assert!(error.contains("500"), "{error}");
