@@ -21,3 +21,7 @@ printf '%-32s %s\n' "worker wasm (edge)" "$(sizes edge/build/index_bg.wasm)"
 printf '%-32s %s\n' "worker js (shim + glue)" "$(sizes edge/build/index.js)"
 echo
 cargo run --quiet --release -p halo-tests --bin bench -- "${BENCH_REQUESTS:-300}"
+
+echo
+echo "Worker code by crate (before wasm-opt, from the name section):"
+python3 scripts/wasm-breakdown.py target/wasm32-unknown-unknown/release/halo_edge.wasm 10

@@ -152,7 +152,14 @@ try {
   assert.equal(contact.user.verified, false, "a browser identify without a token is unverified");
   assert.equal(contact.user.context.integrations.value[0].error, "Token expired", "setContext() was stored");
   assert.equal(contact.user.context.broken, undefined, "a malformed entry was dropped, not sent");
-  step("identify() and setContext() are stored on the contact");
+    step("identify() and setContext() are stored on the contact");
+
+  await page.evaluate(() => window.Halo("shutdown"));
+  assert.equal(await page.evaluate((org) => localStorage.getItem(`halo:${org}:session`), orgId), null, "the session is forgotten");
+  await launcher.click();
+  assert.equal(await page.locator('[data-testid="halo-message"]').count(), 0, "the conversation is cleared");
+  step("Halo('shutdown') forgets the user, the session and the conversation");
+
 
 
   assert.deepEqual(errors, [], "no page errors");
