@@ -19,7 +19,7 @@ use crate::engine::{self, OpenAiCompatible, Question};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
 use crate::platform::new_id;
-use crate::store::contacts::{self, StoredCompany, StoredUser, UserWrite};
+use crate::store::contacts::{self, Known, UserWrite};
 use crate::store::{
     self, Agent, AiMessage, Conversation, NewConversation, Scope, Turn, UserMessage,
 };
@@ -87,46 +87,6 @@ pub fn trusted_traits(claims: &TrustedClaims) -> Map<String, Value> {
     .into_iter()
     .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), Value::String(v.clone()))))
     .collect()
-}
-
-/// What is stored about the user and their company, and the team's field descriptions.
-struct Stored {
-    user: Option<StoredUser>,
-    company: Option<StoredCompany>,
-    descriptions: BTreeMap<String, String>,
-}
-
-async fn load_stored(
-    db: &D1Database,
-    org: &str,
-    user: &UserRef,
-    company_ref: Option<&str>,
-) -> worker::Result<Stored> {
-    let user_fut = async {
-        match user {
-            UserRef::External(id) => contacts::user(db, org, id).await,
-            UserRef::Anonymous => Ok(None),
-        }
-    };
-    let company_fut = async {
-        match company_ref {
-            Some(c) => contacts::company(db, org, c).await,
-            None => Ok(None),
-        }
-    };
-    let (user, company, descriptions) =
-        join3(user_fut, company_fut, contacts::descriptions(db, org)).await;
-    let user = user?;
-    // The company the user is linked to comes first; company_id only fills in when unlinked.
-    let company = match user.as_ref().and_then(|u| u.company_id.as_deref()) {
-        Some(linked) if Some(linked) != company_ref => contacts::company(db, org, linked).await?,
-        _ => company?,
-    };
-    Ok(Stored {
-        user,
-        company,
-        descriptions: descriptions?,
-    })
 }
 
 pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
@@ -245,10 +205,14 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
             _ => None,
         }
     };
+    let external_id = match &chat.user {
+        UserRef::External(id) => Some(id.as_str()),
+        UserRef::Anonymous => None,
+    };
     let (stored, searched, loaded) = join3(
         store::record_user_message(&db, &ws.id, &turn),
         search,
-        load_stored(&db, &ws.id, &chat.user, company_ref.as_deref()),
+        contacts::known(&db, &ws.id, external_id, company_ref.as_deref()),
     )
     .await;
     stored?;
@@ -266,7 +230,7 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
     };
     let loaded = loaded.unwrap_or_else(|e| {
         failures.push(format!("profile: {e}"));
-        Stored {
+        Known {
             user: None,
             company: None,
             descriptions: BTreeMap::new(),

@@ -181,65 +181,47 @@ pub struct StoredCompany {
     pub updated_at: i64,
 }
 
-#[derive(Deserialize)]
-struct UserRow {
-    user_id: String,
-    verified: i64,
-    name: Option<String>,
-    email: Option<String>,
-    role: Option<String>,
-    plan: Option<String>,
-    signed_up_at: Option<String>,
-    custom_fields: String,
-    context: String,
-    company_id: Option<String>,
-    created_at: i64,
-    last_seen_at: i64,
-}
+/// A contact as one JSON object, over `end_users u LEFT JOIN companies c` (its company).
+const USER_JSON: &str = "json_object(
+    'user_id', u.external_id, 'verified', json(CASE WHEN u.verified THEN 'true' ELSE 'false' END),
+    'name', u.name, 'email', u.email, 'role', u.role, 'plan', u.plan, 'signed_up_at', CAST(u.signed_up_at AS TEXT),
+    'custom_fields', json(u.custom_fields), 'context', json(u.context), 'company_id', c.external_id,
+    'created_at', u.created_at, 'last_seen_at', u.last_seen_at)";
+
+/// A company as one JSON object, over `companies c`, with its team size.
+const COMPANY_JSON: &str = "json_object(
+    'company_id', c.external_id, 'name', c.name, 'plan', c.plan, 'industry', c.industry,
+    'team_size', (SELECT COUNT(*) FROM end_users t WHERE t.org_id = c.org_id AND t.company_id = c.id),
+    'custom_fields', json(c.custom_fields), 'context', json(c.context),
+    'created_at', c.created_at, 'updated_at', c.updated_at)";
 
 #[derive(Deserialize)]
-struct CompanyRow {
-    company_id: String,
-    name: Option<String>,
-    plan: Option<String>,
-    industry: Option<String>,
-    team_size: i64,
-    custom_fields: String,
-    context: String,
-    created_at: i64,
-    updated_at: i64,
+struct JsonRow {
+    j: Option<String>,
 }
 
-fn parse_blob(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|_| json!({}))
+fn from_json<T: serde::de::DeserializeOwned>(row: Option<JsonRow>) -> Result<Option<T>> {
+    row.and_then(|r| r.j)
+        .map(|j| {
+            serde_json::from_str(&j)
+                .map_err(|e| worker::Error::RustError(format!("stored JSON: {e}")))
+        })
+        .transpose()
 }
 
 pub async fn user(db: &D1Database, org: &str, external_id: &str) -> Result<Option<StoredUser>> {
-    let row: Option<UserRow> = query!(
+    let row = query!(
         db,
-        "SELECT u.external_id AS user_id, u.verified, u.name, u.email, u.role, u.plan, CAST(u.signed_up_at AS TEXT) AS signed_up_at,
-                u.custom_fields, u.context, c.external_id AS company_id, u.created_at, u.last_seen_at
-         FROM end_users u LEFT JOIN companies c ON c.id = u.company_id AND c.org_id = u.org_id
-         WHERE u.org_id = ?1 AND u.external_id = ?2",
+        &format!(
+            "SELECT {USER_JSON} AS j FROM end_users u LEFT JOIN companies c ON c.id = u.company_id AND c.org_id = u.org_id
+             WHERE u.org_id = ?1 AND u.external_id = ?2"
+        ),
         org,
         external_id
     )?
     .first(None)
     .await?;
-    Ok(row.map(|r| StoredUser {
-        user_id: r.user_id,
-        verified: r.verified != 0,
-        name: r.name,
-        email: r.email,
-        role: r.role,
-        plan: r.plan,
-        signed_up_at: r.signed_up_at,
-        custom_fields: parse_blob(&r.custom_fields),
-        context: parse_blob(&r.context),
-        company_id: r.company_id,
-        created_at: r.created_at,
-        last_seen_at: r.last_seen_at,
-    }))
+    from_json(row)
 }
 
 pub async fn company(
@@ -247,27 +229,65 @@ pub async fn company(
     org: &str,
     external_id: &str,
 ) -> Result<Option<StoredCompany>> {
-    let row: Option<CompanyRow> = query!(
+    let row = query!(db, &format!("SELECT {COMPANY_JSON} AS j FROM companies c WHERE c.org_id = ?1 AND c.external_id = ?2"), org, external_id)?
+        .first(None)
+        .await?;
+    from_json(row)
+}
+
+/// Everything the prompt needs about a person, in one round trip: the contact, their company
+/// (the linked one, else the one `company_ref` names) and the team's field descriptions.
+pub struct Known {
+    pub user: Option<StoredUser>,
+    pub company: Option<StoredCompany>,
+    pub descriptions: BTreeMap<String, String>,
+}
+
+pub async fn known(
+    db: &D1Database,
+    org: &str,
+    external_id: Option<&str>,
+    company_ref: Option<&str>,
+) -> Result<Known> {
+    #[derive(Deserialize)]
+    struct Row {
+        user: Option<String>,
+        company: Option<String>,
+        descriptions: Option<String>,
+    }
+    let row: Option<Row> = query!(
         db,
-        "SELECT c.external_id AS company_id, c.name, c.plan, c.industry, c.custom_fields, c.context, c.created_at, c.updated_at,
-                (SELECT COUNT(*) FROM end_users u WHERE u.org_id = c.org_id AND u.company_id = c.id) AS team_size
-         FROM companies c WHERE c.org_id = ?1 AND c.external_id = ?2",
+        &format!(
+            "SELECT
+               (SELECT {USER_JSON} FROM end_users u LEFT JOIN companies c ON c.id = u.company_id AND c.org_id = u.org_id
+                WHERE u.org_id = ?1 AND u.external_id = ?2) AS user,
+               (SELECT {COMPANY_JSON} FROM companies c WHERE c.org_id = ?1 AND c.id = COALESCE(
+                  (SELECT company_id FROM end_users WHERE org_id = ?1 AND external_id = ?2),
+                  (SELECT id FROM companies WHERE org_id = ?1 AND external_id = ?3))) AS company,
+               (SELECT json_group_object(key, description) FROM attributes
+                WHERE org_id = ?1 AND description IS NOT NULL) AS descriptions"
+        ),
         org,
-        external_id
+        external_id,
+        company_ref
     )?
     .first(None)
     .await?;
-    Ok(row.map(|r| StoredCompany {
-        company_id: r.company_id,
-        name: r.name,
-        plan: r.plan,
-        industry: r.industry,
-        team_size: r.team_size,
-        custom_fields: parse_blob(&r.custom_fields),
-        context: parse_blob(&r.context),
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-    }))
+    let Some(row) = row else {
+        return Ok(Known {
+            user: None,
+            company: None,
+            descriptions: BTreeMap::new(),
+        });
+    };
+    Ok(Known {
+        user: from_json(Some(JsonRow { j: row.user }))?,
+        company: from_json(Some(JsonRow { j: row.company }))?,
+        descriptions: from_json(Some(JsonRow {
+            j: row.descriptions,
+        }))?
+        .unwrap_or_default(),
+    })
 }
 
 fn context_map(blob: &Value) -> BTreeMap<String, ContextEntry> {
@@ -350,24 +370,6 @@ pub async fn attributes(db: &D1Database, org: &str) -> Result<Vec<AttributeRow>>
     .all()
     .await?
     .results()
-}
-
-/// The team's descriptions, by key, for the prompt's field notes.
-pub async fn descriptions(db: &D1Database, org: &str) -> Result<BTreeMap<String, String>> {
-    #[derive(Deserialize)]
-    struct Row {
-        key: String,
-        description: String,
-    }
-    let rows: Vec<Row> = query!(
-        db,
-        "SELECT key, description FROM attributes WHERE org_id = ?1 AND description IS NOT NULL",
-        org
-    )?
-    .all()
-    .await?
-    .results()?;
-    Ok(rows.into_iter().map(|r| (r.key, r.description)).collect())
 }
 
 /// Sets (or clears) a description; false when the key was never seen.
