@@ -11,4 +11,7 @@ if [ -f "$out" ] && [ -z "$(find edge/src edge/Cargo.toml shared/src shared/Carg
 fi
 cd edge
 worker-build --release
+# worker-build's wasm-opt keeps the `name` section (debug names, ~160 KB) and the profile
+# cannot use `strip` (see Cargo.toml); drop them from the shipped file.
+"$WASM_OPT_BIN" --strip-debug --strip-producers build/index_bg.wasm -o build/index_bg.wasm
 touch build/index_bg.wasm

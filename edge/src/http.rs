@@ -25,6 +25,13 @@ pub async fn route(mut req: Request, env: Env) -> Response {
         (Method::Post, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::create_source(&mut req, &env).await
         }
+        (Method::Put, ["api", "sdk", "knowledge", "sources", id]) => {
+            knowledge::replace_source(&mut req, &env, id).await
+        }
+        (Method::Delete, ["api", "sdk", "knowledge", "sources", id]) => {
+            knowledge::delete_source(&req, &env, id).await
+        }
+        (Method::Get, ["api", "sdk", "knowledge", "search"]) => knowledge::search(&req, &env).await,
         (Method::Get, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::list_sources(&req, &env).await
         }
@@ -63,6 +70,8 @@ pub async fn route(mut req: Request, env: Env) -> Response {
             | ["api", "admin", "workspaces"]
             | ["api", "admin", "workspaces", _]
             | ["api", "sdk", "knowledge", "sources"]
+            | ["api", "sdk", "knowledge", "sources", _]
+            | ["api", "sdk", "knowledge", "search"]
             | ["api", "sdk", "conversations", _]
             | ["api", "sdk", "widget", "identify"]
             | ["api", "sdk", "users", _]

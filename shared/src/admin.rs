@@ -186,6 +186,8 @@ impl WorkspaceUpdate {
 pub enum SourceKind {
     Markdown,
     Text,
+    /// Cleaned to text that keeps its headings (see `html::to_text`).
+    Html,
 }
 
 impl SourceKind {
@@ -193,6 +195,7 @@ impl SourceKind {
         match self {
             SourceKind::Markdown => "markdown",
             SourceKind::Text => "text",
+            SourceKind::Html => "html",
         }
     }
 }
@@ -209,28 +212,48 @@ pub struct NewSource {
 impl NewSource {
     pub fn parse(body: &Value) -> Result<Self, FieldError> {
         let o = object(body)?;
-        let title = text("title", o.get("title"), MAX_NAME_CHARS, true)?.unwrap_or_default();
-        let url = parse_url("url", o.get("url"))?;
         let kind = match text("kind", o.get("kind"), 20, false)?.as_deref() {
             None | Some("markdown") => SourceKind::Markdown,
             Some("text") => SourceKind::Text,
+            Some("html") => SourceKind::Html,
             Some(_) => {
                 return Err(err(
                     "kind",
                     InvalidField::NotOneOf {
-                        allowed: "markdown, text",
+                        allowed: "markdown, text, html",
                     },
                 ))
             }
         };
         let content =
             text("content", o.get("content"), MAX_SOURCE_CHARS, true)?.unwrap_or_default();
+        // An HTML page may be titled by its own <title>.
+        let title = match text(
+            "title",
+            o.get("title"),
+            MAX_NAME_CHARS,
+            kind != SourceKind::Html,
+        )? {
+            Some(t) => t,
+            None => crate::html::title(&content)
+                .map(|t| t.chars().take(MAX_NAME_CHARS).collect())
+                .ok_or_else(|| err("title", InvalidField::Missing))?,
+        };
+        let url = parse_url("url", o.get("url"))?;
         Ok(Self {
             title,
             url,
             kind,
             content,
         })
+    }
+
+    /// The document as text with markdown headings, ready to chunk.
+    pub fn text(&self) -> String {
+        match self.kind {
+            SourceKind::Html => crate::html::to_text(&self.content),
+            SourceKind::Markdown | SourceKind::Text => self.content.clone(),
+        }
     }
 }
 

@@ -14,6 +14,22 @@ pub struct Chunk {
     pub body: String,
 }
 
+/// Longest overlap carried into the next chunk of a section, in characters.
+pub const MAX_OVERLAP_CHARS: usize = 200;
+
+/// The last sentence of `text` if it is short enough to carry over, else nothing.
+fn last_sentence(text: &str) -> String {
+    let trimmed = text.trim_end();
+    let head = &trimmed[..trimmed.len() - trimmed.chars().last().map_or(0, char::len_utf8)];
+    let cut = head.rfind(['.', '!', '?', '\n']).map_or(0, |i| i + 1);
+    let s = trimmed[cut..].trim();
+    if s.chars().count() <= MAX_OVERLAP_CHARS {
+        s.to_owned()
+    } else {
+        String::new()
+    }
+}
+
 /// Chunks markdown or plain text (plain text is markdown without headings).
 pub fn chunk_markdown(text: &str) -> Vec<Chunk> {
     let mut chunks = Vec::new();
@@ -40,10 +56,14 @@ pub fn chunk_markdown(text: &str) -> Vec<Chunk> {
         let mut body = String::new();
         for p in paragraphs.drain(..) {
             if !body.is_empty() && body.chars().count() + p.chars().count() + 2 > MAX_CHUNK_CHARS {
+                // A little overlap: the next chunk starts with the last sentence of this one,
+                // so an answer that straddles the cut is whole in at least one chunk.
+                let carry = last_sentence(&body);
                 chunks.push(Chunk {
                     heading: heading.clone(),
                     body: std::mem::take(&mut body),
                 });
+                body = carry;
             }
             if !body.is_empty() {
                 body.push_str("\n\n");
@@ -118,10 +138,28 @@ mod tests {
         let text = format!("# H\n\n{para}\n\n{para}\n\n{para}");
         let c = chunk_markdown(&text);
         assert!(c.len() >= 2);
-        assert!(c
-            .iter()
-            .all(|ch| ch.body.chars().count() <= MAX_CHUNK_CHARS
-                && ch.heading.as_deref() == Some("H")));
+        assert!(c.iter().all(
+            |ch| ch.body.chars().count() <= MAX_CHUNK_CHARS + MAX_OVERLAP_CHARS
+                && ch.heading.as_deref() == Some("H")
+        ));
+    }
+
+    #[test]
+    fn a_split_section_overlaps_by_a_sentence() {
+        let para = |n: usize| {
+            format!(
+                "Paragraph {n} talks at length. {} It ends with sentence {n}.",
+                "Filler words here. ".repeat(30)
+            )
+        };
+        let text = format!("# H\n\n{}\n\n{}", para(1), para(2));
+        let c = chunk_markdown(&text);
+        assert_eq!(c.len(), 2);
+        assert!(
+            c[1].body.starts_with("It ends with sentence 1."),
+            "{}",
+            c[1].body
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod admin;
 mod browser;
 mod chat;
 mod identity;
+mod knowledge;
 mod llm;
 mod people;
 mod restart;

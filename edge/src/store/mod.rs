@@ -492,23 +492,22 @@ pub async fn recent_turns(
 }
 
 /// The best passages for an FTS5 `MATCH` expression, best first (bm25 weighs titles and
+/// A search hit: a chunk and the source it belongs to.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Hit {
+    pub source_id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub heading: Option<String>,
+    pub text: String,
+}
+
+/// The best chunks for an FTS5 `MATCH` expression, best first (bm25 weighs titles and
 /// headings above body text).
-pub async fn search_passages(
-    db: &D1Database,
-    org: &str,
-    fts_query: &str,
-    limit: u32,
-) -> Result<Vec<Passage>> {
-    #[derive(Deserialize)]
-    struct Row {
-        title: String,
-        url: Option<String>,
-        heading: Option<String>,
-        body: String,
-    }
-    let rows: Vec<Row> = query!(
+pub async fn search(db: &D1Database, org: &str, fts_query: &str, limit: u32) -> Result<Vec<Hit>> {
+    query!(
         db,
-        "SELECT c.title, s.url, c.heading, c.body
+        "SELECT c.source_id, c.title, s.url, c.heading, c.body AS text
          FROM knowledge_fts f
          JOIN knowledge_chunks c ON c.id = f.rowid
          JOIN knowledge_sources s ON s.id = c.source_id AND s.org_id = c.org_id
@@ -521,14 +520,24 @@ pub async fn search_passages(
     )?
     .all()
     .await?
-    .results()?;
-    Ok(rows
+    .results()
+}
+
+/// The passages an answer engine gets for a question.
+pub async fn search_passages(
+    db: &D1Database,
+    org: &str,
+    fts_query: &str,
+    limit: u32,
+) -> Result<Vec<Passage>> {
+    Ok(search(db, org, fts_query, limit)
+        .await?
         .into_iter()
-        .map(|r| Passage {
-            title: r.title,
-            url: r.url,
-            heading: r.heading,
-            text: r.body,
+        .map(|h| Passage {
+            title: h.title,
+            url: h.url,
+            heading: h.heading,
+            text: h.text,
         })
         .collect())
 }
@@ -545,41 +554,127 @@ pub struct SourceRow {
     pub updated_at: i64,
 }
 
-/// Stores a source and its chunks in one transaction (the FTS index follows by trigger).
-pub async fn insert_source(
+/// A document to store: its fields and its chunks (heading path, text).
+pub struct SourceWrite<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub url: Option<&'a str>,
+    pub kind: &'a str,
+    pub chunks: &'a [(Option<String>, String)],
+}
+
+fn chunk_statements(
     db: &D1Database,
     org: &str,
-    id: &str,
-    title: &str,
-    url: Option<&str>,
-    kind: &str,
-    chunks: &[(Option<String>, String)],
-) -> Result<()> {
-    let now = now_ms();
+    s: &SourceWrite<'_>,
+) -> Result<Vec<D1PreparedStatement>> {
+    s.chunks
+        .iter()
+        .enumerate()
+        .map(|(i, (heading, body))| {
+            // Only for a source of this workspace: replacing an unknown id inserts nothing.
+            query!(
+                db,
+                "INSERT INTO knowledge_chunks (org_id, source_id, position, title, heading, body)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM knowledge_sources WHERE org_id = ?1 AND id = ?2)",
+                org,
+                s.id,
+                i as u32,
+                s.title,
+                heading,
+                body
+            )
+        })
+        .collect()
+}
+
+fn delete_chunks(db: &D1Database, org: &str, id: &str) -> Result<D1PreparedStatement> {
+    query!(
+        db,
+        "DELETE FROM knowledge_chunks WHERE org_id = ?1 AND source_id = ?2",
+        org,
+        id
+    )
+}
+
+/// Stores a new source and its chunks in one transaction (the FTS index follows by trigger).
+pub async fn insert_source(db: &D1Database, org: &str, s: &SourceWrite<'_>) -> Result<()> {
     let mut batch = vec![query!(
         db,
         "INSERT INTO knowledge_sources (id, org_id, title, url, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        id,
+        s.id,
         org,
-        title,
-        url,
-        kind,
-        now
+        s.title,
+        s.url,
+        s.kind,
+        now_ms()
     )?];
-    for (i, (heading, body)) in chunks.iter().enumerate() {
-        batch.push(query!(
-            db,
-            "INSERT INTO knowledge_chunks (org_id, source_id, position, title, heading, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            org,
-            id,
-            i as u32,
-            title,
-            heading,
-            body
-        )?);
-    }
+    batch.extend(chunk_statements(db, org, s)?);
     db.batch(batch).await?;
     Ok(())
+}
+
+/// Replaces a source's fields and all its chunks in one transaction; false if it is not there.
+pub async fn replace_source(db: &D1Database, org: &str, s: &SourceWrite<'_>) -> Result<bool> {
+    let mut batch = vec![
+        query!(
+            db,
+            "UPDATE knowledge_sources SET title = ?3, url = ?4, kind = ?5, updated_at = ?6 WHERE org_id = ?1 AND id = ?2",
+            org,
+            s.id,
+            s.title,
+            s.url,
+            s.kind,
+            now_ms()
+        )?,
+        delete_chunks(db, org, s.id)?,
+    ];
+    batch.extend(chunk_statements(db, org, s)?);
+    let results = db.batch(batch).await?;
+    let changed = results
+        .first()
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    Ok(changed > 0)
+}
+
+/// Deletes a source and its chunks (and so its index entries); false if it is not there.
+pub async fn delete_source(db: &D1Database, org: &str, id: &str) -> Result<bool> {
+    let results = db
+        .batch(vec![
+            delete_chunks(db, org, id)?,
+            query!(
+                db,
+                "DELETE FROM knowledge_sources WHERE org_id = ?1 AND id = ?2",
+                org,
+                id
+            )?,
+        ])
+        .await?;
+    let deleted = results
+        .get(1)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    Ok(deleted > 0)
+}
+
+/// The source with this URL in the workspace, if any (re-ingesting a URL replaces it).
+pub async fn source_id_by_url(db: &D1Database, org: &str, url: &str) -> Result<Option<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+    }
+    let row: Option<Row> = query!(
+        db,
+        "SELECT id FROM knowledge_sources WHERE org_id = ?1 AND url = ?2 LIMIT 1",
+        org,
+        url
+    )?
+    .first(None)
+    .await?;
+    Ok(row.map(|r| r.id))
 }
 
 pub async fn list_sources(db: &D1Database, org: &str) -> Result<Vec<SourceRow>> {
