@@ -14,7 +14,7 @@ build: setup
 	bash scripts/build-widget.sh
 	bash scripts/build-worker.sh
 
-bench: build ## print widget/worker sizes and chat latency
+bench: build ## print widget/worker sizes, chat latency and retrieval quality on real FAQs
 	bash scripts/bench.sh
 
 lint:

@@ -8,7 +8,7 @@ cd "$HALO_ROOT"
 sizes() { # file -> raw gzip brotli
   printf '%8d %8d %8d' "$(stat -c %s "$1")" "$(gzip -9c "$1" | wc -c)" "$(brotli -c -q 11 "$1" | wc -c)"
 }
-command -v brotli >/dev/null || { echo "brotli is needed (apt-get install brotli)" >&2; exit 1; }
+bash scripts/setup.sh --corpora
 
 echo "Sizes in bytes                         raw     gzip   brotli"
 printf '%-32s %s\n' "widget wasm" "$(sizes dist/widget/halo_widget_bg.wasm)"
@@ -21,6 +21,9 @@ printf '%-32s %s\n' "worker wasm (edge)" "$(sizes edge/build/index_bg.wasm)"
 printf '%-32s %s\n' "worker js (shim + glue)" "$(sizes edge/build/index.js)"
 echo
 cargo run --quiet --release -p halo-tests --bin bench -- "${BENCH_REQUESTS:-300}"
+
+echo
+cargo run --quiet --release -p halo-tests --bin retrieval
 
 echo
 echo "Worker code by crate (before wasm-opt, from the name section):"

@@ -40,12 +40,23 @@ if ! cmp -s package-lock.json node_modules/.halo-installed-lock 2>/dev/null; the
   cp package-lock.json node_modules/.halo-installed-lock
 fi
 
-if [ "${1:-}" = "--browser" ] && ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
-  say "installing Debian's chromium and chromium-driver"
+# Debian packages some targets need: --browser (tests), --corpora (retrieval benchmark).
+apt_packages=()
+case " $* " in *" --browser "*)
+  command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_packages+=(chromium chromium-driver) ;;
+esac
+case " $* " in *" --corpora "*)
+  [ -d /usr/share/doc/python3.11/html/_sources/faq ] || apt_packages+=(python3.11-doc)
+  [ -f /usr/share/doc/debian/FAQ/debian-faq.en.txt.gz ] || apt_packages+=(debian-faq)
+  command -v brotli >/dev/null || apt_packages+=(brotli) ;;
+esac
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  say "installing Debian packages: ${apt_packages[*]}"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
+
 
 mkdir -p .halo
 if [ ! -f .dev.vars ]; then
