@@ -7,13 +7,12 @@
 
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
 use halo_shared::answer::{self, Answer, Passage};
 use halo_shared::chat::HistoryItem;
 use halo_shared::context::Profile;
 use halo_shared::llm;
 use serde_json::Value;
-use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Env, Headers, Method, Request, RequestInit};
 
 use crate::http::setting;
 
@@ -54,6 +53,9 @@ impl AnswerEngine for Offline {
         Ok(answer::answer(q.message, q.passages, q.user, q.company))
     }
 }
+
+/// Largest provider answer read, in bytes.
+const MAX_PROVIDER_BODY: usize = 1024 * 1024;
 
 /// An OpenAI-compatible chat-completions provider.
 pub struct OpenAiCompatible {
@@ -103,36 +105,22 @@ impl OpenAiCompatible {
             .with_body(Some(body.to_string().into()));
         let request = Request::new_with_init(&format!("{}/chat/completions", self.base_url), &init)
             .map_err(err("request"))?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let work = async {
-            let mut resp = Fetch::Request(request)
-                .send_with_signal(&signal)
-                .await
-                .map_err(err("fetch"))?;
-            let status = resp.status_code();
-            let text = resp.text().await.map_err(err("body"))?;
-            if !(200..300).contains(&status) {
-                let snippet: String = text.chars().take(200).collect();
-                return Err(EngineError(format!(
-                    "provider answered {status}: {snippet}"
-                )));
-            }
-            serde_json::from_str::<Value>(&text)
-                .map_err(|e| EngineError(format!("provider sent invalid JSON: {e}")))
-        };
-        let work = std::pin::pin!(work);
-        let timer = std::pin::pin!(Delay::from(self.timeout));
-        match select(work, timer).await {
-            Either::Left((result, _)) => result,
-            Either::Right(((), _)) => {
-                controller.abort();
-                Err(EngineError(format!(
-                    "provider timed out after {} ms",
-                    self.timeout.as_millis()
-                )))
-            }
+        let fetched = crate::outbound::fetch(request, self.timeout, MAX_PROVIDER_BODY)
+            .await
+            .map_err(|e| EngineError(format!("provider {e}")))?;
+        let status = fetched.status;
+        let bytes = fetched
+            .body
+            .ok_or_else(|| EngineError("provider answer too large".into()))?;
+        let text = String::from_utf8_lossy(&bytes);
+        if !(200..300).contains(&status) {
+            let snippet: String = text.chars().take(200).collect();
+            return Err(EngineError(format!(
+                "provider answered {status}: {snippet}"
+            )));
         }
+        serde_json::from_str::<Value>(&text)
+            .map_err(|e| EngineError(format!("provider sent invalid JSON: {e}")))
     }
 }
 

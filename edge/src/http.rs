@@ -32,6 +32,9 @@ pub async fn route(mut req: Request, env: Env) -> Response {
             knowledge::delete_source(&req, &env, id).await
         }
         (Method::Get, ["api", "sdk", "knowledge", "search"]) => knowledge::search(&req, &env).await,
+        (Method::Post, ["api", "sdk", "knowledge", "crawl"]) => {
+            knowledge::crawl(&mut req, &env).await
+        }
         (Method::Get, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::list_sources(&req, &env).await
         }
@@ -72,6 +75,7 @@ pub async fn route(mut req: Request, env: Env) -> Response {
             | ["api", "sdk", "knowledge", "sources"]
             | ["api", "sdk", "knowledge", "sources", _]
             | ["api", "sdk", "knowledge", "search"]
+            | ["api", "sdk", "knowledge", "crawl"]
             | ["api", "sdk", "conversations", _]
             | ["api", "sdk", "widget", "identify"]
             | ["api", "sdk", "users", _]

@@ -2,24 +2,33 @@
 //! HTML), chunked by their structure and indexed for full-text search; replaced, listed,
 //! deleted and searched.
 
-use halo_shared::admin::NewSource;
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use halo_shared::admin::{NewSource, SourceKind, MAX_SOURCE_CHARS};
+
 use halo_shared::chat::{FieldError, InvalidField};
+use halo_shared::crawl::{links, normalise, same_site, sitemap_urls, CrawlRequest, MAX_PAGE_BYTES};
+use halo_shared::html::title as html_title;
 use halo_shared::knowledge::chunk_markdown;
 use halo_shared::search::fts_match_query;
-use serde_json::json;
-use worker::{Env, Request, Response};
+use serde_json::{json, Value};
+use worker::{Env, Method, Request, Response, Url};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
-use crate::platform::new_id;
+use crate::outbound;
+use crate::platform::{new_id, now_ms};
 use crate::store::{self, SourceWrite};
 
 /// Most hits one search returns.
 const MAX_SEARCH_LIMIT: u32 = 50;
 
 fn chunks_of(source: &NewSource) -> Vec<(Option<String>, String)> {
-    chunk_markdown(&source.text())
+    // A crawled page is bounded like an uploaded document.
+    let text: String = source.text().chars().take(MAX_SOURCE_CHARS).collect();
+    chunk_markdown(&text)
         .into_iter()
         .map(|c| (c.heading, c.body))
         .collect()
@@ -29,15 +38,16 @@ fn source_json(id: &str, source: &NewSource, chunks: usize) -> serde_json::Value
     json!({ "id": id, "title": source.title, "url": source.url, "kind": source.kind.as_str(), "chunks": chunks })
 }
 
-/// `POST /api/sdk/knowledge/sources`: adds a document, or replaces the one with the same
-/// `url` (201 when created, 200 when replaced).
-pub async fn create_source(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let source = NewSource::parse(&read_json(req).await?)?;
-    let chunks = chunks_of(&source);
+/// Stores a document, replacing the one with the same URL if there is one. Returns its id
+/// and whether it is new.
+async fn ingest(
+    db: &worker::D1Database,
+    org: &str,
+    source: &NewSource,
+) -> ApiResult<(String, bool, usize)> {
+    let chunks = chunks_of(source);
     let existing = match &source.url {
-        Some(url) => store::source_id_by_url(&db, &ws.id, url).await?,
+        Some(url) => store::source_id_by_url(db, org, url).await?,
         None => None,
     };
     let id = existing.clone().unwrap_or_else(new_id);
@@ -48,11 +58,111 @@ pub async fn create_source(req: &mut Request, env: &Env) -> ApiResult<Response> 
         kind: source.kind.as_str(),
         chunks: &chunks,
     };
-    if existing.is_some() && store::replace_source(&db, &ws.id, &write).await? {
-        return json_ok(&source_json(&id, &source, chunks.len()));
+    if existing.is_some() && store::replace_source(db, org, &write).await? {
+        return Ok((id, false, chunks.len()));
     }
-    store::insert_source(&db, &ws.id, &write).await?;
-    Ok(json_response(&source_json(&id, &source, chunks.len()), 201))
+    store::insert_source(db, org, &write).await?;
+    Ok((id, true, chunks.len()))
+}
+
+/// `POST /api/sdk/knowledge/sources`: adds a document, or replaces the one with the same
+/// `url` (201 when created, 200 when replaced).
+pub async fn create_source(req: &mut Request, env: &Env) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let ws = auth::secret_workspace(req, &db).await?;
+    let source = NewSource::parse(&read_json(req).await?)?;
+    let (id, created, chunks) = ingest(&db, &ws.id, &source).await?;
+    Ok(json_response(
+        &source_json(&id, &source, chunks),
+        if created { 201 } else { 200 },
+    ))
+}
+
+/// Each page of a crawl gets this long, body included.
+const PAGE_TIMEOUT: Duration = Duration::from_secs(8);
+/// A crawl stops starting new pages after this long.
+const CRAWL_BUDGET_MS: i64 = 20_000;
+
+/// `POST /api/sdk/knowledge/crawl` `{ url, sitemap?, max_pages? }`: fetches a help site's
+/// pages (same site only, at most `max_pages`, each bounded in size and time, the whole crawl
+/// in time) and ingests each as an HTML document, replacing earlier versions by URL.
+pub async fn crawl(req: &mut Request, env: &Env) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let ws = auth::secret_workspace(req, &db).await?;
+    let crawl = CrawlRequest::parse(&read_json(req).await?)?;
+    let started = now_ms();
+    let mut queue: VecDeque<Url> = VecDeque::new();
+    let mut seen: Vec<Url> = Vec::new();
+    let mut pages: Vec<Value> = Vec::new();
+    if crawl.sitemap {
+        match get(&crawl.url).await {
+            Ok((_, Some(body))) => {
+                for loc in sitemap_urls(&String::from_utf8_lossy(&body)) {
+                    match Url::parse(&loc) {
+                        Ok(u) if same_site(&crawl.url, &u) => queue.push_back(normalise(u)),
+                        _ => pages.push(json!({ "url": loc, "status": "skipped", "reason": "not on the same site" })),
+                    }
+                }
+            }
+            Ok((_, None)) => pages.push(json!({ "url": crawl.url.as_str(), "status": "failed", "reason": "sitemap too large" })),
+            Err(e) => pages.push(json!({ "url": crawl.url.as_str(), "status": "failed", "reason": e })),
+        }
+    } else {
+        queue.push_back(normalise(crawl.url.clone()));
+    }
+    let mut ingested = 0u32;
+    while let Some(url) = queue.pop_front() {
+        if ingested >= crawl.max_pages || now_ms() - started > CRAWL_BUDGET_MS {
+            break;
+        }
+        if seen.contains(&url) {
+            continue;
+        }
+        seen.push(url.clone());
+        let (content_type, body) = match get(&url).await {
+            Ok((ct, Some(body))) => (ct, body),
+            Ok((_, None)) => {
+                pages.push(json!({ "url": url.as_str(), "status": "skipped", "reason": "larger than 2 MiB" }));
+                continue;
+            }
+            Err(e) => {
+                pages.push(json!({ "url": url.as_str(), "status": "failed", "reason": e }));
+                continue;
+            }
+        };
+        if !content_type.contains("html") {
+            pages.push(json!({ "url": url.as_str(), "status": "skipped", "reason": format!("not HTML ({content_type})") }));
+            continue;
+        }
+        let html = String::from_utf8_lossy(&body).into_owned();
+        if !crawl.sitemap {
+            queue.extend(links(&html, &url).into_iter().filter(|u| !seen.contains(u)));
+        }
+        let title = html_title(&html).unwrap_or_else(|| url.path().to_owned());
+        let source = NewSource {
+            title,
+            url: Some(url.to_string()),
+            kind: SourceKind::Html,
+            content: html,
+        };
+        let (id, created, chunks) = ingest(&db, &ws.id, &source).await?;
+        ingested += 1;
+        pages.push(json!({
+            "url": url.as_str(), "status": if created { "ingested" } else { "replaced" }, "id": id,
+            "title": source.title, "chunks": chunks,
+        }));
+    }
+    json_ok(&json!({ "ingested": ingested, "pages": pages }))
+}
+
+/// GETs a page within the page timeout and size cap: its content type and body.
+async fn get(url: &Url) -> Result<(String, Option<Vec<u8>>), String> {
+    let request = Request::new(url.as_str(), Method::Get).map_err(|e| format!("request: {e}"))?;
+    let fetched = outbound::fetch(request, PAGE_TIMEOUT, MAX_PAGE_BYTES).await?;
+    if !(200..300).contains(&fetched.status) {
+        return Err(format!("the site answered {}", fetched.status));
+    }
+    Ok((fetched.content_type, fetched.body))
 }
 
 /// `PUT /api/sdk/knowledge/sources/:id`: replaces a document and all its chunks.

@@ -13,6 +13,7 @@ mod engine;
 mod error;
 mod http;
 mod knowledge;
+mod outbound;
 mod people;
 mod platform;
 mod store;

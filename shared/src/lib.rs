@@ -9,6 +9,7 @@ pub mod admin;
 pub mod answer;
 pub mod chat;
 pub mod context;
+pub mod crawl;
 pub mod html;
 pub mod identity;
 pub mod ids;

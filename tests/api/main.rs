@@ -4,6 +4,7 @@
 mod admin;
 mod browser;
 mod chat;
+mod crawl;
 mod identity;
 mod knowledge;
 mod llm;

@@ -1,0 +1,224 @@
+//! Crawling a help site: a real HTTP site on loopback, fetched by the Worker's outbound fetch.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use halo_tests::{app, call, percent_encode, Reply, Workspace};
+use serde_json::json;
+
+struct Site {
+    base: String,
+    /// Requests that reached the other origin, which a crawl must never follow.
+    other_hits: Arc<AtomicUsize>,
+}
+
+fn serve(
+    listener: TcpListener,
+    pages: impl Fn(&str) -> (u16, &'static str, String) + Send + Sync + 'static,
+) {
+    let pages = Arc::new(pages);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let pages = pages.clone();
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                }
+                let (status, content_type, body) = pages(&path);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+}
+
+fn site() -> &'static Site {
+    static SITE: OnceLock<Site> = OnceLock::new();
+    SITE.get_or_init(|| {
+        let other = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let other_base = format!("http://127.0.0.1:{}", other.local_addr().unwrap().port());
+        let other_hits = Arc::new(AtomicUsize::new(0));
+        let hits = other_hits.clone();
+        serve(other, move |_| {
+            hits.fetch_add(1, Ordering::SeqCst);
+            (200, "text/html", "<p>other origin</p>".into())
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let page = |title: &str, body: &str| format!("<html><head><title>{title}</title></head><body><nav>Menu</nav><h1>{title}</h1><p>{body}</p></body></html>");
+        let (b, o) = (base.clone(), other_base.clone());
+        serve(listener, move |path| match path {
+            "/" => (200, "text/html; charset=utf-8", format!(
+                r#"<html><head><title>Help home</title></head><body><h1>Help home</h1><p>Welcome to the help center.</p>
+                <a href="/a.html">Alpha</a> <a href="b.html">Beta</a> <a href="/docs/c.html#part">Gamma</a>
+                <a href="{o}/x">elsewhere</a> <a href="/logo.png">logo</a> <a href="/missing.html">gone</a></body></html>"#)),
+            "/a.html" => (200, "text/html", page("Alpha", "Alpha widgets ship on Mondays.")),
+            "/b.html" => (200, "text/html", format!("{}<a href=\"/\">home</a><a href=\"/a.html\">alpha</a>", page("Beta", "Beta gadgets need batteries."))),
+            "/docs/c.html" => (200, "text/html", page("Gamma", "Gamma sprockets are blue.")),
+            "/logo.png" => (200, "image/png", "PNG".into()),
+            "/sitemap.xml" => (200, "application/xml", format!(
+                "<urlset><url><loc>{b}/a.html</loc></url><url><loc>{b}/docs/c.html</loc></url><url><loc>{o}/x</loc></url></urlset>")),
+            _ => (404, "text/html", "<p>not found</p>".into()),
+        });
+        Site { base, other_hits }
+    })
+}
+
+fn crawl(ws: &Workspace, body: serde_json::Value) -> Reply {
+    call(
+        app(),
+        "POST",
+        "/api/sdk/knowledge/crawl",
+        Some(&ws.secret_key),
+        Some(body),
+    )
+}
+
+fn found(ws: &Workspace, q: &str) -> usize {
+    let r = call(
+        app(),
+        "GET",
+        &format!("/api/sdk/knowledge/search?q={}", percent_encode(q)),
+        Some(&ws.secret_key),
+        None,
+    );
+    r.body["results"].as_array().map_or(0, Vec::len)
+}
+
+fn statuses(r: &Reply) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = r.body["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["url"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+                p["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_crawl_follows_same_site_links_and_ingests_the_pages() {
+    let site = site();
+    let ws = app().workspace();
+    let r = crawl(
+        &ws,
+        json!({ "url": format!("{}/", site.base), "max_pages": 10 }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["ingested"], json!(4), "{}", r.body);
+    let s = statuses(&r);
+    for (page, status) in [
+        ("", "ingested"),
+        ("a.html", "ingested"),
+        ("b.html", "ingested"),
+        ("c.html", "ingested"),
+        ("logo.png", "skipped"),
+        ("missing.html", "failed"),
+    ] {
+        assert!(
+            s.contains(&(page.to_owned(), status.to_owned())),
+            "{page} {status} in {s:?}"
+        );
+    }
+    assert_eq!(
+        site.other_hits.load(Ordering::SeqCst),
+        0,
+        "another origin is never fetched"
+    );
+    assert_eq!(found(&ws, "sprockets blue"), 1);
+    assert_eq!(found(&ws, "menu"), 0, "page chrome is not indexed");
+    let again = crawl(
+        &ws,
+        json!({ "url": format!("{}/", site.base), "max_pages": 10 }),
+    );
+    assert!(
+        statuses(&again).contains(&("a.html".to_owned(), "replaced".to_owned())),
+        "re-crawling replaces: {}",
+        again.body
+    );
+    let list = call(
+        app(),
+        "GET",
+        "/api/sdk/knowledge/sources",
+        Some(&ws.secret_key),
+        None,
+    );
+    assert_eq!(
+        list.body["sources"].as_array().unwrap().len(),
+        4,
+        "no duplicates after a re-crawl"
+    );
+}
+
+#[test]
+fn a_crawl_stops_at_max_pages() {
+    let ws = app().workspace();
+    let r = crawl(
+        &ws,
+        json!({ "url": format!("{}/", site().base), "max_pages": 2 }),
+    );
+    assert_eq!(r.body["ingested"], json!(2), "{}", r.body);
+}
+
+#[test]
+fn a_sitemap_ingests_its_same_site_pages_only() {
+    let site = site();
+    let ws = app().workspace();
+    let r = crawl(&ws, json!({ "url": format!("{}/sitemap.xml", site.base) }));
+    assert_eq!(r.body["ingested"], json!(2), "{}", r.body);
+    assert!(
+        statuses(&r).contains(&("x".to_owned(), "skipped".to_owned())),
+        "{}",
+        r.body
+    );
+    assert_eq!(found(&ws, "alpha widgets"), 1);
+    assert_eq!(found(&ws, "beta gadgets"), 0, "not in the sitemap");
+    assert_eq!(site.other_hits.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_crawl_request_is_checked_and_needs_the_secret_key() {
+    let ws = app().workspace();
+    assert_eq!(
+        crawl(&ws, json!({ "url": "file:///etc/passwd" })).error(),
+        ("invalid_value".into(), Some("url".into()))
+    );
+    assert_eq!(
+        crawl(&ws, json!({ "url": "http://h.test/", "max_pages": 0 }))
+            .error()
+            .1,
+        Some("max_pages".into())
+    );
+    let r = call(
+        app(),
+        "POST",
+        "/api/sdk/knowledge/crawl",
+        Some(&ws.widget_key),
+        Some(json!({ "url": "http://h.test/" })),
+    );
+    assert_eq!(r.status, 403);
+}
