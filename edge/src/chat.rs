@@ -10,11 +10,12 @@ use halo_shared::chat::{
 use halo_shared::context;
 use halo_shared::identity::{verify_user_token, TrustedClaims};
 use halo_shared::profile::{context_sightings, trait_sightings, Scope as ProfileScope};
-use halo_shared::search::fts_match_query;
 use serde_json::{json, Map, Value};
 use worker::{D1Database, Env, Request, Response};
 
 use crate::auth;
+use crate::knowledge::{self, Mode};
+
 use crate::engine::{self, OpenAiCompatible, Question};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
@@ -198,12 +199,28 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
     // Searching and loading the profile only read, so they run while the turn is written;
     // nothing is generated until the write has succeeded.
     let search = async {
-        match fts_match_query(&chat.message) {
-            Some(q) if answer::small_talk(&chat.message).is_none() => {
-                Some(store::search_passages(&db, &ws.id, &q, PASSAGES_PER_QUESTION).await)
-            }
-            _ => None,
+        if answer::small_talk(&chat.message).is_some() {
+            return None;
         }
+        let hits = knowledge::retrieve(
+            env,
+            &db,
+            &ws.id,
+            &chat.message,
+            PASSAGES_PER_QUESTION,
+            Mode::Hybrid,
+        )
+        .await;
+        Some(hits.map(|hits| {
+            hits.into_iter()
+                .map(|h| Passage {
+                    title: h.title,
+                    url: h.url,
+                    heading: h.heading,
+                    text: h.text,
+                })
+                .collect::<Vec<_>>()
+        }))
     };
     let external_id = match &chat.user {
         UserRef::External(id) => Some(id.as_str()),
@@ -223,7 +240,7 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
         Some(Ok(passages)) => passages,
         Some(Err(e)) => {
             search_failed = true;
-            failures.push(format!("search: {e}"));
+            failures.push(format!("search: {e:?}"));
             Vec::new()
         }
         None => Vec::new(),

@@ -19,6 +19,8 @@ use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
 use crate::outbound;
+use crate::semantic::{fuse, Embedder, VectorIndex};
+
 use crate::platform::{new_id, now_ms};
 use crate::store::{self, SourceWrite};
 
@@ -72,10 +74,12 @@ pub async fn create_source(req: &mut Request, env: &Env) -> ApiResult<Response> 
     let ws = auth::secret_workspace(req, &db).await?;
     let source = NewSource::parse(&read_json(req).await?)?;
     let (id, created, chunks) = ingest(&db, &ws.id, &source).await?;
-    Ok(json_response(
-        &source_json(&id, &source, chunks),
-        if created { 201 } else { 200 },
-    ))
+    let mut body = source_json(&id, &source, chunks);
+    merge(
+        &mut body,
+        embedded_json(embed_source(env, &db, &ws.id, &id).await),
+    );
+    Ok(json_response(&body, if created { 201 } else { 200 }))
 }
 
 /// Each page of a crawl gets this long, body included.
@@ -147,10 +151,15 @@ pub async fn crawl(req: &mut Request, env: &Env) -> ApiResult<Response> {
         };
         let (id, created, chunks) = ingest(&db, &ws.id, &source).await?;
         ingested += 1;
-        pages.push(json!({
+        let mut page = json!({
             "url": url.as_str(), "status": if created { "ingested" } else { "replaced" }, "id": id,
             "title": source.title, "chunks": chunks,
-        }));
+        });
+        merge(
+            &mut page,
+            embedded_json(embed_source(env, &db, &ws.id, &id).await),
+        );
+        pages.push(page);
     }
     json_ok(&json!({ "ingested": ingested, "pages": pages }))
 }
@@ -178,23 +187,32 @@ pub async fn replace_source(req: &mut Request, env: &Env, id: &str) -> ApiResult
         kind: source.kind.as_str(),
         chunks: &chunks,
     };
+    let old = store::chunk_texts(&db, &ws.id, id).await?;
     if !store::replace_source(&db, &ws.id, &write).await? {
         return Err(ApiError::NotFound(
             "No knowledge source with this id in this workspace.",
         ));
     }
-    json_ok(&source_json(id, &source, chunks.len()))
+    forget_vectors(env, &old).await;
+    let mut body = source_json(id, &source, chunks.len());
+    merge(
+        &mut body,
+        embedded_json(embed_source(env, &db, &ws.id, id).await),
+    );
+    json_ok(&body)
 }
 
 /// `DELETE /api/sdk/knowledge/sources/:id`: removes a document from every index.
 pub async fn delete_source(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
+    let old = store::chunk_texts(&db, &ws.id, id).await?;
     if !store::delete_source(&db, &ws.id, id).await? {
         return Err(ApiError::NotFound(
             "No knowledge source with this id in this workspace.",
         ));
     }
+    forget_vectors(env, &old).await;
     json_ok(&json!({ "id": id, "deleted": true }))
 }
 
@@ -242,9 +260,145 @@ pub async fn search(req: &Request, env: &Env) -> ApiResult<Response> {
                 kind: InvalidField::Invalid("must be a whole number from 1 to 50"),
             }))?,
     };
-    let hits = match fts_match_query(&q) {
-        Some(m) => store::search(&db, &ws.id, &m, limit).await?,
-        None => Vec::new(),
+    let mode = match param("mode").as_deref() {
+        None | Some("hybrid") => Mode::Hybrid,
+        Some("lexical") => Mode::Lexical,
+        Some("semantic") => Mode::Semantic,
+        Some(_) => {
+            return Err(ApiError::Field(FieldError {
+                field: "mode".into(),
+                kind: InvalidField::NotOneOf {
+                    allowed: "lexical, semantic, hybrid",
+                },
+            }))
+        }
     };
+    let hits = retrieve(env, &db, &ws.id, &q, limit, mode).await?;
+
     json_ok(&json!({ "query": q, "results": hits }))
+}
+
+/// How to search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Lexical,
+    Semantic,
+    /// Both, fused by reciprocal rank.
+    Hybrid,
+}
+
+/// Candidates read from each list before fusing.
+const CANDIDATES: u32 = 20;
+
+/// The best chunks for a question: full-text search, semantic search, or both fused. Without
+/// an embedder, hybrid is lexical. A failing embedder degrades hybrid to lexical with a
+/// warning in the log, so search keeps working when the model does not.
+pub async fn retrieve(
+    env: &Env,
+    db: &worker::D1Database,
+    org: &str,
+    question: &str,
+    limit: u32,
+    mode: Mode,
+) -> ApiResult<Vec<store::Hit>> {
+    let lexical = match (mode, fts_match_query(question)) {
+        (Mode::Semantic, _) | (_, None) => Vec::new(),
+        (_, Some(m)) => store::search(db, org, &m, limit.max(CANDIDATES)).await?,
+    };
+    let embedder = Embedder::from_env(env);
+    let semantic: Vec<(i64, f32)> = match (&embedder, mode) {
+        (Some(e), Mode::Semantic | Mode::Hybrid) => {
+            let found = async {
+                let v = e.embed(&[question.to_owned()]).await?;
+                VectorIndex::from_env(env).map_err(|e| e.to_string())?.query(org, &v[0], CANDIDATES as usize).await
+            };
+            match found.await {
+                Ok(hits) => hits,
+                Err(e) if mode == Mode::Hybrid => {
+                    worker::console_warn!("semantic search failed, using full-text only: {e}");
+                    Vec::new()
+                }
+                Err(e) => return Err(ApiError::Internal(format!("semantic search: {e}"))),
+            }
+        }
+        (None, Mode::Semantic) => {
+            return Err(ApiError::NotConfigured(
+                "Semantic search needs an embedder: set EMBEDDINGS_BASE_URL, or EMBEDDINGS_PROVIDER=workers-ai.",
+            ))
+        }
+        _ => Vec::new(),
+    };
+    let lists = [
+        lexical.iter().map(|h| h.chunk_id).collect(),
+        semantic.iter().map(|(id, _)| *id).collect(),
+    ];
+    let ids = fuse(&lists, limit as usize);
+    let missing: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !lexical.iter().any(|h| h.chunk_id == *id))
+        .collect();
+    let mut rows = lexical;
+    rows.extend(store::chunks_by_ids(db, org, &missing).await?);
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            rows.iter()
+                .position(|h| h.chunk_id == *id)
+                .map(|i| rows.swap_remove(i))
+        })
+        .collect())
+}
+
+/// Embeds a source's chunks into the vector index. `Ok(None)` when no embedder is set up.
+async fn embed_source(
+    env: &Env,
+    db: &worker::D1Database,
+    org: &str,
+    source_id: &str,
+) -> Result<Option<usize>, String> {
+    let Some(embedder) = Embedder::from_env(env) else {
+        return Ok(None);
+    };
+    let chunks = store::chunk_texts(db, org, source_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let texts: Vec<String> = chunks.iter().map(|(_, t)| t.clone()).collect();
+    let vectors = embedder.embed(&texts).await?;
+    let items: Vec<(i64, Vec<f32>)> = chunks.iter().map(|(id, _)| *id).zip(vectors).collect();
+    VectorIndex::from_env(env)
+        .map_err(|e| e.to_string())?
+        .upsert(org, &items)
+        .await?;
+    Ok(Some(items.len()))
+}
+
+/// Reports embedding in an ingest answer: how many chunks, or why not (the document is
+/// searchable by its words either way).
+fn embedded_json(result: Result<Option<usize>, String>) -> Value {
+    match result {
+        Ok(Some(n)) => json!({ "embedded": n }),
+        Ok(None) => json!({ "embedded": null }),
+        Err(e) => {
+            worker::console_warn!("embedding failed: {e}");
+            json!({ "embedded": 0, "embedding_error": "The embedder failed; the document is searchable by its words only." })
+        }
+    }
+}
+
+/// Adds `extra`'s fields to `body`.
+fn merge(body: &mut Value, extra: Value) {
+    if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+        b.extend(e);
+    }
+}
+
+/// Drops replaced or deleted chunks from an external vector index (D1 drops them itself).
+async fn forget_vectors(env: &Env, old: &[(i64, String)]) {
+    if let Ok(index) = VectorIndex::from_env(env) {
+        let ids: Vec<i64> = old.iter().map(|(id, _)| *id).collect();
+        if let Err(e) = index.delete(&ids).await {
+            worker::console_warn!("could not drop old vectors: {e}");
+        }
+    }
 }

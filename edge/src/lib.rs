@@ -16,6 +16,7 @@ mod knowledge;
 mod outbound;
 mod people;
 mod platform;
+mod semantic;
 mod store;
 
 use worker::{event, Context, Env, Request, Response, Result};

@@ -3,7 +3,6 @@
 
 pub mod contacts;
 
-use halo_shared::answer::Passage;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{query, D1Database, D1PreparedStatement, Result};
@@ -495,6 +494,7 @@ pub async fn recent_turns(
 /// A search hit: a chunk and the source it belongs to.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Hit {
+    pub chunk_id: i64,
     pub source_id: String,
     pub title: String,
     pub url: Option<String>,
@@ -507,7 +507,8 @@ pub struct Hit {
 pub async fn search(db: &D1Database, org: &str, fts_query: &str, limit: u32) -> Result<Vec<Hit>> {
     query!(
         db,
-        "SELECT c.source_id, c.title, s.url, c.heading, c.body AS text
+        "SELECT c.id AS chunk_id, c.source_id, c.title, s.url, c.heading, c.body AS text
+
          FROM knowledge_fts f
          JOIN knowledge_chunks c ON c.id = f.rowid
          JOIN knowledge_sources s ON s.id = c.source_id AND s.org_id = c.org_id
@@ -523,21 +524,56 @@ pub async fn search(db: &D1Database, org: &str, fts_query: &str, limit: u32) -> 
     .results()
 }
 
-/// The passages an answer engine gets for a question.
-pub async fn search_passages(
+/// Chunks by id, in the workspace (ids of other workspaces yield nothing).
+pub async fn chunks_by_ids(db: &D1Database, org: &str, ids: &[i64]) -> Result<Vec<Hit>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Ids are integers from our own index, so the list is formatted, not bound.
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    query!(
+        db,
+        &format!(
+            "SELECT c.id AS chunk_id, c.source_id, c.title, s.url, c.heading, c.body AS text
+             FROM knowledge_chunks c JOIN knowledge_sources s ON s.id = c.source_id AND s.org_id = c.org_id
+             WHERE c.org_id = ?1 AND c.id IN ({list})"
+        ),
+        org
+    )?
+    .all()
+    .await?
+    .results()
+}
+
+/// A source's chunks as `(chunk id, text to embed)`: the heading path, then the body.
+pub async fn chunk_texts(
     db: &D1Database,
     org: &str,
-    fts_query: &str,
-    limit: u32,
-) -> Result<Vec<Passage>> {
-    Ok(search(db, org, fts_query, limit)
-        .await?
+    source_id: &str,
+) -> Result<Vec<(i64, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        title: String,
+        heading: Option<String>,
+        body: String,
+    }
+    let rows: Vec<Row> = query!(
+        db,
+        "SELECT id, title, heading, body FROM knowledge_chunks WHERE org_id = ?1 AND source_id = ?2 ORDER BY position",
+        org,
+        source_id
+    )?
+    .all()
+    .await?
+    .results()?;
+    Ok(rows
         .into_iter()
-        .map(|h| Passage {
-            title: h.title,
-            url: h.url,
-            heading: h.heading,
-            text: h.text,
+        .map(|r| {
+            (
+                r.id,
+                format!("{}\n{}", r.heading.unwrap_or(r.title), r.body),
+            )
         })
         .collect())
 }

