@@ -8,7 +8,7 @@ cd "$HALO_ROOT"
 sizes() { # file -> raw gzip brotli
   printf '%8d %8d %8d' "$(stat -c %s "$1")" "$(gzip -9c "$1" | wc -c)" "$(brotli -c -q 11 "$1" | wc -c)"
 }
-bash scripts/setup.sh --corpora
+bash scripts/setup.sh --corpora --embeddings
 
 echo "Sizes in bytes                         raw     gzip   brotli"
 printf '%-32s %s\n' "widget wasm" "$(sizes dist/widget/halo_widget_bg.wasm)"

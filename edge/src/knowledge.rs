@@ -340,14 +340,21 @@ pub async fn retrieve(
         .collect();
     let mut rows = lexical;
     rows.extend(store::chunks_by_ids(db, org, &missing).await?);
-    Ok(ids
+    let mut hits: Vec<store::Hit> = ids
         .iter()
         .filter_map(|id| {
             rows.iter()
                 .position(|h| h.chunk_id == *id)
                 .map(|i| rows.swap_remove(i))
         })
-        .collect())
+        .collect();
+    for hit in &mut hits {
+        hit.similarity = semantic
+            .iter()
+            .find(|(id, _)| *id == hit.chunk_id)
+            .map(|(_, s)| *s);
+    }
+    Ok(hits)
 }
 
 /// Embeds a source's chunks into the vector index. `Ok(None)` when no embedder is set up.

@@ -19,6 +19,8 @@ pub struct Passage {
     pub url: Option<String>,
     pub heading: Option<String>,
     pub text: String,
+    /// Cosine similarity to the question, when semantic search found it.
+    pub similarity: Option<f32>,
 }
 
 /// What an answer engine produced for one message.
@@ -187,6 +189,20 @@ pub fn coverage(question: &str, passage: &Passage) -> f64 {
     hits as f64 / terms.len() as f64
 }
 
+/// How close in meaning a passage is, from its cosine similarity to the question: 0 at 0.35
+/// or below (unrelated sentences sit around 0.1), 1 at 0.75 and above (close paraphrases).
+pub fn meaning(passage: &Passage) -> f64 {
+    passage
+        .similarity
+        .map_or(0.0, |s| ((f64::from(s) - 0.35) / 0.4).clamp(0.0, 1.0))
+}
+
+/// How much of the question a passage answers: the share of its words the passage has, or,
+/// when semantic search found it, how close its meaning is, whichever is more.
+pub fn support(question: &str, passage: &Passage) -> f64 {
+    coverage(question, passage).max(meaning(passage))
+}
+
 /// How well a passage's own section heading fits the question: the share of the heading's
 /// topic words that the question uses (1.0 without a heading). Among passages that cover the
 /// question equally, it prefers the general section ("Resetting your password") over a
@@ -211,10 +227,7 @@ pub fn heading_fit(question: &str, passage: &Passage) -> f64 {
 /// Answers from the passages search returned (best first), or says plainly that there is
 /// nothing and offers a person.
 pub fn answer_from_passages(question: &str, passages: &[Passage]) -> Answer {
-    let scored: Vec<(f64, &Passage)> = passages
-        .iter()
-        .map(|p| (coverage(question, p), p))
-        .collect();
+    let scored: Vec<(f64, &Passage)> = passages.iter().map(|p| (support(question, p), p)).collect();
     let rank = |(cov, p): &(f64, &Passage)| cov + 0.25 * heading_fit(question, p);
     let best = scored
         .iter()
@@ -228,7 +241,7 @@ pub fn answer_from_passages(question: &str, passages: &[Passage]) -> Answer {
         return offer_human(NO_ANSWER_TEXT, "no_answer", 0.1);
     };
     // One matching word out of several is a coincidence, not an answer.
-    let matched = (cov * n_terms as f64).round() as usize;
+    let matched = (coverage(question, passage) * n_terms as f64).round() as usize;
     if cov < 0.5 && matched < 2 {
         return offer_human(NO_ANSWER_TEXT, "no_answer", (0.1 + cov * 0.2).min(0.25));
     }
@@ -539,6 +552,7 @@ mod tests {
             url: Some(format!("https://help.example.com/{}", title.len())),
             heading: None,
             text: text.into(),
+            similarity: None,
         }
     }
 
@@ -564,6 +578,31 @@ mod tests {
         assert_eq!(a.text, NO_ANSWER_TEXT);
         assert!(matches!(a.actions[0], Action::OfferHuman { .. }));
         assert!(a.confidence < 0.3);
+    }
+
+    #[test]
+    fn a_passage_close_in_meaning_answers_without_sharing_words() {
+        let p = Passage {
+            similarity: Some(0.68),
+            ..passage(
+                "Resetting your password",
+                "Click Forgot password? on the sign-in page.",
+            )
+        };
+        let a = answer_from_passages(
+            "I can't remember my login credentials",
+            std::slice::from_ref(&p),
+        );
+        assert_eq!(a.citations.len(), 1, "{}", a.text);
+        let far = Passage {
+            similarity: Some(0.2),
+            ..p
+        };
+        assert!(
+            answer_from_passages("I can't remember my login credentials", &[far])
+                .citations
+                .is_empty()
+        );
     }
 
     #[test]

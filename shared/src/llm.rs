@@ -125,6 +125,7 @@ mod tests {
             url: Some("https://h/r".into()),
             heading: Some("Timing".into()),
             text: "Five days.".into(),
+            similarity: None,
         };
         let s = system_prompt("Be kind.", "", &[p]);
         assert_eq!(
@@ -140,6 +141,7 @@ mod tests {
             url: None,
             heading: None,
             text: "x".into(),
+            similarity: None,
         };
         let s = system_prompt("Be kind.", "[User Profile]\nPlan: pro", &[p]);
         assert!(

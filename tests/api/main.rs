@@ -10,4 +10,5 @@ mod knowledge;
 mod llm;
 mod people;
 mod restart;
+mod semantic;
 mod validation;

@@ -431,3 +431,47 @@ pub fn percent_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The offline embedding server (scripts/embed-server.py, MiniLM on onnxruntime) on a free
+/// port, under the same watchdog as `wrangler dev`. `None` when its venv is not installed
+/// (`scripts/setup.sh --embeddings`).
+pub fn embed_server() -> Option<&'static str> {
+    static BASE: OnceLock<Option<String>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let tools = std::env::var("HALO_TOOLS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".local/share/halo-tools"));
+        let python = tools.join("venv/bin/python");
+        if !python.exists() {
+            return None;
+        }
+        let port = free_port();
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(r#"parent=$1; shift; "$@" & child=$!; while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done; kill -- -$$ 2>/dev/null"#)
+            .arg("sh")
+            .arg(std::process::id().to_string())
+            .arg(&python)
+            .arg(root().join("scripts/embed-server.py"))
+            .args(["--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+                // Kept for the life of the run; the watchdog stops it when the test process ends.
+        static CHILD: OnceLock<std::sync::Mutex<Child>> = OnceLock::new();
+        let _ = CHILD.set(std::sync::Mutex::new(cmd.spawn().expect("the embed server starts")));
+
+        let base = format!("http://127.0.0.1:{port}/v1");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let probe = agent().post(format!("{base}/embeddings")).header("content-type", "application/json").send(r#"{"input":"ready?"}"#);
+            if probe.is_ok_and(|r| r.status() == 200) {
+                return Some(base);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("the embed server did not become ready");
+    })
+    .as_deref()
+}

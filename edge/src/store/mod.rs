@@ -494,7 +494,11 @@ pub async fn recent_turns(
 /// A search hit: a chunk and the source it belongs to.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Hit {
+    /// Cosine similarity to the question, when semantic search found the chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
     pub chunk_id: i64,
+
     pub source_id: String,
     pub title: String,
     pub url: Option<String>,
