@@ -287,6 +287,9 @@ pub enum Mode {
     Hybrid,
 }
 
+/// The weight of full-text ranks against semantic ones in hybrid search.
+const LEXICAL_WEIGHT: f64 = 0.5;
+
 /// Candidates read from each list before fusing.
 const CANDIDATES: u32 = 20;
 
@@ -328,9 +331,11 @@ pub async fn retrieve(
         }
         _ => Vec::new(),
     };
+    // Full-text ranks count half: on real FAQs (make bench) meaning finds the right answer
+    // far more often, while words still lift exact names and codes.
     let lists = [
-        lexical.iter().map(|h| h.chunk_id).collect(),
-        semantic.iter().map(|(id, _)| *id).collect(),
+        (LEXICAL_WEIGHT, lexical.iter().map(|h| h.chunk_id).collect()),
+        (1.0, semantic.iter().map(|(id, _)| *id).collect()),
     ];
     let ids = fuse(&lists, limit as usize);
     let missing: Vec<i64> = ids

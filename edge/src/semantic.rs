@@ -298,12 +298,13 @@ async fn call(binding: &JsValue, method: &str, args: &[JsValue]) -> Result<JsVal
         .map_err(|e| format!("vectorize {method}: {e:?}"))
 }
 
-/// Reciprocal rank fusion of ranked lists of ids (k = 60): robust to the lists' score scales.
-pub fn fuse(lists: &[Vec<i64>], limit: usize) -> Vec<i64> {
+/// Weighted reciprocal rank fusion of ranked lists of ids (k = 60): robust to the lists'
+/// score scales. Each list comes with its weight.
+pub fn fuse(lists: &[(f64, Vec<i64>)], limit: usize) -> Vec<i64> {
     let mut scores: Vec<(i64, f64)> = Vec::new();
-    for list in lists {
+    for (weight, list) in lists {
         for (rank, id) in list.iter().enumerate() {
-            let s = 1.0 / (60.0 + rank as f64 + 1.0);
+            let s = weight / (60.0 + rank as f64 + 1.0);
             match scores.iter_mut().find(|(x, _)| x == id) {
                 Some(entry) => entry.1 += s,
                 None => scores.push((*id, s)),

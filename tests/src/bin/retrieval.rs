@@ -54,7 +54,7 @@ impl Scores {
             .unwrap_or(0.0);
         let n = self.n.max(1) as f64;
         format!(
-            "{label:<34} n={:<4} recall@1 {:.2}   recall@5 {:.2}   MRR {:.2}   p50 search {:.1} ms",
+            "{label:<44} n={:<4} recall@1 {:.2}   recall@5 {:.2}   MRR {:.2}   p50 search {:.1} ms",
             self.n,
             self.at1 as f64 / n,
             self.at5 as f64 / n,
@@ -83,18 +83,19 @@ fn ingest(server: &Server, ws: &Workspace, faqs: &[Faq]) -> Vec<String> {
 }
 
 /// The rank (1-based) of the first result from `correct`, reading `DEPTH` chunks.
-fn rank(server: &Server, ws: &Workspace, query: &str, correct: &[&str]) -> (Option<usize>, f64) {
+fn rank(
+    server: &Server,
+    ws: &Workspace,
+    mode: &str,
+    query: &str,
+    correct: &[&str],
+) -> (Option<usize>, f64) {
     let started = Instant::now();
-    let r = call(
-        server,
-        "GET",
-        &format!(
-            "/api/sdk/knowledge/search?q={}&limit={DEPTH}",
-            percent_encode(query)
-        ),
-        Some(&ws.secret_key),
-        None,
+    let path = format!(
+        "/api/sdk/knowledge/search?q={}&limit={DEPTH}&mode={mode}",
+        percent_encode(query)
     );
+    let r = call(server, "GET", &path, Some(&ws.secret_key), None);
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     assert_eq!(r.status, 200, "{query}: {}", r.body);
     let mut seen: Vec<String> = Vec::new();
@@ -115,10 +116,18 @@ fn rank(server: &Server, ws: &Workspace, query: &str, correct: &[&str]) -> (Opti
 fn main() {
     let paraphrases = std::fs::read_to_string(root().join("tests/retrieval/paraphrases.tsv"))
         .expect("paraphrases");
-    let server = Server::start(&[]);
-    println!(
-        "Lexical retrieval (D1 FTS5, bm25, porter), through the knowledge API of wrangler dev:"
-    );
+    let embedder = halo_tests::embed_server();
+    let server = match embedder {
+        Some(base) => Server::start(&[("EMBEDDINGS_BASE_URL", base)]),
+        None => Server::start(&[]),
+    };
+    let modes: &[&str] = if embedder.is_some() {
+        &["lexical", "semantic", "hybrid"]
+    } else {
+        &["lexical"]
+    };
+    println!("Retrieval through the knowledge API of wrangler dev (lexical: D1 FTS5 bm25; semantic: MiniLM int8,");
+    println!("exact cosine over vectors in D1; hybrid: reciprocal rank fusion of both):");
     for (name, faqs) in [("python", python_faq()), ("debian", debian_faq())] {
         let faqs = faqs.unwrap_or_else(|e| {
             panic!("{name} FAQ not installed ({e}); run: scripts/setup.sh --corpora")
@@ -131,35 +140,47 @@ fn main() {
         for (f, id) in faqs.iter().zip(&ids) {
             by_question.entry(f.question.as_str()).or_default().push(id);
         }
-        let mut originals = Scores::new();
-        for f in &faqs {
-            let (r, ms) = rank(&server, &ws, &f.question, &by_question[f.question.as_str()]);
-            originals.add(r, ms);
-        }
-        let mut para = Scores::new();
-        for line in paraphrases.lines().filter(|l| !l.starts_with('#')) {
-            let mut cols = line.split('\t');
-            let (Some(corpus), Some(question), Some(text)) =
-                (cols.next(), cols.next(), cols.next())
-            else {
-                continue;
-            };
-            if corpus != name {
-                continue;
+        let paraphrased: Vec<(&str, &str)> = paraphrases
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut cols = l.split('\t');
+                match (cols.next(), cols.next(), cols.next()) {
+                    (Some(corpus), Some(question), Some(text)) if corpus == name => {
+                        Some((question, text))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        for mode in modes {
+            let mut originals = Scores::new();
+            for f in &faqs {
+                let (r, ms) = rank(
+                    &server,
+                    &ws,
+                    mode,
+                    &f.question,
+                    &by_question[f.question.as_str()],
+                );
+                originals.add(r, ms);
             }
-            let correct = by_question
-                .get(question)
-                .unwrap_or_else(|| panic!("paraphrased question not in the corpus: {question}"));
-            let (r, ms) = rank(&server, &ws, text, correct);
-            para.add(r, ms);
+            let mut para = Scores::new();
+            for (question, text) in &paraphrased {
+                let correct = by_question.get(question).unwrap_or_else(|| {
+                    panic!("paraphrased question not in the corpus: {question}")
+                });
+                let (r, ms) = rank(&server, &ws, mode, text, correct);
+                para.add(r, ms);
+            }
+            println!(
+                "{}",
+                originals.line(&format!("{name} FAQ, questions, {mode}"))
+            );
+            println!("{}", para.line(&format!("{name} FAQ, paraphrases, {mode}")));
         }
-        println!(
-            "{}",
-            originals.line(&format!("{name} FAQ, original questions"))
-        );
-        println!("{}", para.line(&format!("{name} FAQ, paraphrases")));
     }
-    println!(
-        "Semantic and hybrid retrieval: no embedder yet (issue 4's Embedder/VectorIndex seams)."
-    );
+    if embedder.is_none() {
+        println!("Semantic and hybrid: the embedding model is not installed (scripts/setup.sh --embeddings).");
+    }
 }
