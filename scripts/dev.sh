@@ -18,9 +18,19 @@ if [ ! -f dist/demo/index.html ]; then
   echo '<!doctype html><meta http-equiv="refresh" content="2"><p>Setting up the demo workspace…</p>' > dist/demo/index.html
 fi
 
-setsid wrangler dev --ip 127.0.0.1 --port "$port" --show-interactive-dev-session=false &
+vars=()
+embed_pid=""
+if [ "${HALO_EMBEDDINGS:-}" = 1 ]; then
+  # Semantic search with the offline MiniLM server (see README).
+  bash scripts/setup.sh --embeddings
+  embed_port="${HALO_EMBED_PORT:-8789}"
+  setsid "$HALO_TOOLS_DIR/venv/bin/python" scripts/embed-server.py --port "$embed_port" &
+  embed_pid=$!
+  vars+=(--var "EMBEDDINGS_BASE_URL:http://127.0.0.1:$embed_port/v1")
+fi
+setsid wrangler dev --ip 127.0.0.1 --port "$port" --show-interactive-dev-session=false "${vars[@]}" &
 pid=$!
-trap 'kill -- -"$pid" 2>/dev/null || true' EXIT INT TERM
+trap 'kill -- -"$pid" 2>/dev/null || true; [ -z "$embed_pid" ] || kill -- -"$embed_pid" 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
   kill -0 "$pid" 2>/dev/null || { echo "wrangler dev exited" >&2; exit 1; }
