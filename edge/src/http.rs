@@ -6,7 +6,7 @@ use serde_json::Value;
 use worker::{Env, Headers, Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{admin, chat, knowledge, people};
+use crate::{admin, chat, crawler, knowledge, people};
 
 /// Largest request body any endpoint reads.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -33,7 +33,10 @@ pub async fn route(mut req: Request, env: Env) -> Response {
         }
         (Method::Get, ["api", "sdk", "knowledge", "search"]) => knowledge::search(&req, &env).await,
         (Method::Post, ["api", "sdk", "knowledge", "crawl"]) => {
-            knowledge::crawl(&mut req, &env).await
+            crawler::start_crawl(&mut req, &env).await
+        }
+        (Method::Get, ["api", "sdk", "knowledge", "jobs", id]) => {
+            crawler::get_job(&req, &env, id).await
         }
         (Method::Get, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::list_sources(&req, &env).await
@@ -76,6 +79,7 @@ pub async fn route(mut req: Request, env: Env) -> Response {
             | ["api", "sdk", "knowledge", "sources", _]
             | ["api", "sdk", "knowledge", "search"]
             | ["api", "sdk", "knowledge", "crawl"]
+            | ["api", "sdk", "knowledge", "jobs", _]
             | ["api", "sdk", "conversations", _]
             | ["api", "sdk", "widget", "identify"]
             | ["api", "sdk", "users", _]

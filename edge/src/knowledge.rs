@@ -2,26 +2,20 @@
 //! HTML), chunked by their structure and indexed for full-text search; replaced, listed,
 //! deleted and searched.
 
-use std::collections::VecDeque;
-use std::time::Duration;
-
-use halo_shared::admin::{NewSource, SourceKind, MAX_SOURCE_CHARS};
+use halo_shared::admin::{NewSource, MAX_SOURCE_CHARS};
 
 use halo_shared::chat::{FieldError, InvalidField};
-use halo_shared::crawl::{links, normalise, same_site, sitemap_urls, CrawlRequest, MAX_PAGE_BYTES};
-use halo_shared::html::title as html_title;
 use halo_shared::knowledge::chunk_markdown;
 use halo_shared::search::fts_match_query;
 use serde_json::{json, Value};
-use worker::{Env, Method, Request, Response, Url};
+use worker::{Env, Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
-use crate::outbound;
 use crate::semantic::{fuse, Embedder, VectorIndex};
 
-use crate::platform::{new_id, now_ms};
+use crate::platform::new_id;
 use crate::store::{self, SourceWrite};
 
 /// Most hits one search returns.
@@ -42,7 +36,7 @@ fn source_json(id: &str, source: &NewSource, chunks: usize) -> serde_json::Value
 
 /// Stores a document, replacing the one with the same URL if there is one. Returns its id
 /// and whether it is new.
-async fn ingest(
+pub(crate) async fn ingest(
     db: &worker::D1Database,
     org: &str,
     source: &NewSource,
@@ -80,98 +74,6 @@ pub async fn create_source(req: &mut Request, env: &Env) -> ApiResult<Response> 
         embedded_json(embed_source(env, &db, &ws.id, &id).await),
     );
     Ok(json_response(&body, if created { 201 } else { 200 }))
-}
-
-/// Each page of a crawl gets this long, body included.
-const PAGE_TIMEOUT: Duration = Duration::from_secs(8);
-/// A crawl stops starting new pages after this long.
-const CRAWL_BUDGET_MS: i64 = 20_000;
-
-/// `POST /api/sdk/knowledge/crawl` `{ url, sitemap?, max_pages? }`: fetches a help site's
-/// pages (same site only, at most `max_pages`, each bounded in size and time, the whole crawl
-/// in time) and ingests each as an HTML document, replacing earlier versions by URL.
-pub async fn crawl(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let crawl = CrawlRequest::parse(&read_json(req).await?)?;
-    let started = now_ms();
-    let mut queue: VecDeque<Url> = VecDeque::new();
-    let mut seen: Vec<Url> = Vec::new();
-    let mut pages: Vec<Value> = Vec::new();
-    if crawl.sitemap {
-        match get(&crawl.url).await {
-            Ok((_, Some(body))) => {
-                for loc in sitemap_urls(&String::from_utf8_lossy(&body)) {
-                    match Url::parse(&loc) {
-                        Ok(u) if same_site(&crawl.url, &u) => queue.push_back(normalise(u)),
-                        _ => pages.push(json!({ "url": loc, "status": "skipped", "reason": "not on the same site" })),
-                    }
-                }
-            }
-            Ok((_, None)) => pages.push(json!({ "url": crawl.url.as_str(), "status": "failed", "reason": "sitemap too large" })),
-            Err(e) => pages.push(json!({ "url": crawl.url.as_str(), "status": "failed", "reason": e })),
-        }
-    } else {
-        queue.push_back(normalise(crawl.url.clone()));
-    }
-    let mut ingested = 0u32;
-    while let Some(url) = queue.pop_front() {
-        if ingested >= crawl.max_pages || now_ms() - started > CRAWL_BUDGET_MS {
-            break;
-        }
-        if seen.contains(&url) {
-            continue;
-        }
-        seen.push(url.clone());
-        let (content_type, body) = match get(&url).await {
-            Ok((ct, Some(body))) => (ct, body),
-            Ok((_, None)) => {
-                pages.push(json!({ "url": url.as_str(), "status": "skipped", "reason": "larger than 2 MiB" }));
-                continue;
-            }
-            Err(e) => {
-                pages.push(json!({ "url": url.as_str(), "status": "failed", "reason": e }));
-                continue;
-            }
-        };
-        if !content_type.contains("html") {
-            pages.push(json!({ "url": url.as_str(), "status": "skipped", "reason": format!("not HTML ({content_type})") }));
-            continue;
-        }
-        let html = String::from_utf8_lossy(&body).into_owned();
-        if !crawl.sitemap {
-            queue.extend(links(&html, &url).into_iter().filter(|u| !seen.contains(u)));
-        }
-        let title = html_title(&html).unwrap_or_else(|| url.path().to_owned());
-        let source = NewSource {
-            title,
-            url: Some(url.to_string()),
-            kind: SourceKind::Html,
-            content: html,
-        };
-        let (id, created, chunks) = ingest(&db, &ws.id, &source).await?;
-        ingested += 1;
-        let mut page = json!({
-            "url": url.as_str(), "status": if created { "ingested" } else { "replaced" }, "id": id,
-            "title": source.title, "chunks": chunks,
-        });
-        merge(
-            &mut page,
-            embedded_json(embed_source(env, &db, &ws.id, &id).await),
-        );
-        pages.push(page);
-    }
-    json_ok(&json!({ "ingested": ingested, "pages": pages }))
-}
-
-/// GETs a page within the page timeout and size cap: its content type and body.
-async fn get(url: &Url) -> Result<(String, Option<Vec<u8>>), String> {
-    let request = Request::new(url.as_str(), Method::Get).map_err(|e| format!("request: {e}"))?;
-    let fetched = outbound::fetch(request, PAGE_TIMEOUT, MAX_PAGE_BYTES).await?;
-    if !(200..300).contains(&fetched.status) {
-        return Err(format!("the site answered {}", fetched.status));
-    }
-    Ok((fetched.content_type, fetched.body))
 }
 
 /// `PUT /api/sdk/knowledge/sources/:id`: replaces a document and all its chunks.
@@ -363,7 +265,7 @@ pub async fn retrieve(
 }
 
 /// Embeds a source's chunks into the vector index. `Ok(None)` when no embedder is set up.
-async fn embed_source(
+pub(crate) async fn embed_source(
     env: &Env,
     db: &worker::D1Database,
     org: &str,
@@ -387,7 +289,7 @@ async fn embed_source(
 
 /// Reports embedding in an ingest answer: how many chunks, or why not (the document is
 /// searchable by its words either way).
-fn embedded_json(result: Result<Option<usize>, String>) -> Value {
+pub(crate) fn embedded_json(result: Result<Option<usize>, String>) -> Value {
     match result {
         Ok(Some(n)) => json!({ "embedded": n }),
         Ok(None) => json!({ "embedded": null }),
@@ -399,7 +301,7 @@ fn embedded_json(result: Result<Option<usize>, String>) -> Value {
 }
 
 /// Adds `extra`'s fields to `body`.
-fn merge(body: &mut Value, extra: Value) {
+pub(crate) fn merge(body: &mut Value, extra: Value) {
     if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
         b.extend(e);
     }

@@ -9,6 +9,7 @@
 mod admin;
 mod auth;
 mod chat;
+mod crawler;
 mod engine;
 mod error;
 mod http;
@@ -19,9 +20,17 @@ mod platform;
 mod semantic;
 mod store;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     Ok(http::route(req, env).await)
+}
+
+/// The cron trigger (wrangler.toml `[triggers]`): continues long-running knowledge jobs.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if let Err(e) = crawler::advance_jobs(&env).await {
+        worker::console_error!("advancing knowledge jobs failed: {e:?}");
+    }
 }

@@ -222,3 +222,83 @@ fn a_crawl_request_is_checked_and_needs_the_secret_key() {
     );
     assert_eq!(r.status, 403);
 }
+
+#[test]
+fn a_crawl_longer_than_one_step_continues_as_a_job_and_reports_progress() {
+    let site = site();
+    // A Worker whose steps take one page each, so the crawl must continue across invocations.
+    static STEPPED: OnceLock<halo_tests::Server> = OnceLock::new();
+    let server =
+        STEPPED.get_or_init(|| halo_tests::Server::start(&[("CRAWL_PAGES_PER_STEP", "1")]));
+    let ws = server.workspace();
+    let first = call(
+        server,
+        "POST",
+        "/api/sdk/knowledge/crawl",
+        Some(&ws.secret_key),
+        Some(json!({ "url": format!("{}/", site.base), "max_pages": 10 })),
+    );
+    assert_eq!(
+        (first.status, &first.body["status"], &first.body["ingested"]),
+        (202, &json!("running"), &json!(1)),
+        "{}",
+        first.body
+    );
+    let job = first.body["job_id"].as_str().unwrap().to_owned();
+
+    // The cron trigger advances it...
+    let cron = halo_tests::send(
+        server,
+        "GET",
+        "/__scheduled?cron=*+*+*+*+*",
+        None,
+        &[],
+        None,
+    );
+    assert_eq!(cron.status, 200);
+    let after_cron = call(
+        server,
+        "GET",
+        &format!("/api/sdk/knowledge/jobs/{job}"),
+        Some(&ws.secret_key),
+        None,
+    );
+    // ...and so does polling it (the GET runs one step too), until it is done.
+    assert!(
+        after_cron.body["ingested"].as_u64().unwrap() >= 3,
+        "cron step + polling step: {}",
+        after_cron.body
+    );
+    let mut last = after_cron;
+    for _ in 0..10 {
+        if last.body["status"] == json!("done") {
+            break;
+        }
+        last = call(
+            server,
+            "GET",
+            &format!("/api/sdk/knowledge/jobs/{job}"),
+            Some(&ws.secret_key),
+            None,
+        );
+    }
+    assert_eq!(
+        (last.status, &last.body["status"], &last.body["ingested"]),
+        (200, &json!("done"), &json!(4)),
+        "{}",
+        last.body
+    );
+    let other = server.workspace();
+    assert_eq!(
+        call(
+            server,
+            "GET",
+            &format!("/api/sdk/knowledge/jobs/{job}"),
+            Some(&other.secret_key),
+            None
+        )
+        .status,
+        404,
+        "jobs are per workspace"
+    );
+}

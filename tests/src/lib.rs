@@ -121,7 +121,7 @@ impl Server {
             .arg(std::process::id().to_string())
             .arg(wrangler())
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string(), "--inspector-port", &free_port().to_string()])
-            .args(["--show-interactive-dev-session=false", "--log-level", "warn", "--persist-to"])
+            .args(["--show-interactive-dev-session=false", "--test-scheduled", "--log-level", "warn", "--persist-to"])
             .arg(&self.state_dir)
             .arg("--env-file")
             .arg(&env_file)
