@@ -42,6 +42,19 @@ fn tool_env(cmd: &mut Command, state: &Path) {
         .env("NO_COLOR", "1");
 }
 
+/// A command for `program` run under a watchdog shell in its own process group: when this
+/// test process exits, the watchdog stops the whole group. Add the program's arguments.
+fn watched(program: &Path) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"parent=$1; shift; "$@" & child=$!; while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done; kill -- -$$ 2>/dev/null"#)
+        .arg("sh")
+        .arg(std::process::id().to_string())
+        .arg(program);
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    cmd
+}
+
 /// A running `wrangler dev`.
 pub struct Server {
     pub base: String,
@@ -114,22 +127,30 @@ impl Server {
         std::fs::write(&env_file, lines).expect("env file");
         let log_path = self.state_dir.join(format!("wrangler-{port}.log"));
         let log = std::fs::File::create(&log_path).expect("log file");
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(r#"parent=$1; shift; "$@" & child=$!; while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done; kill -- -$$ 2>/dev/null"#)
-            .arg("sh")
-            .arg(std::process::id().to_string())
-            .arg(wrangler())
-            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string(), "--inspector-port", &free_port().to_string()])
-            .args(["--show-interactive-dev-session=false", "--test-scheduled", "--log-level", "warn", "--persist-to"])
-            .arg(&self.state_dir)
-            .arg("--env-file")
-            .arg(&env_file)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log);
+        let mut cmd = watched(&wrangler());
+        cmd.args([
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--inspector-port",
+            &free_port().to_string(),
+        ])
+        .args([
+            "--show-interactive-dev-session=false",
+            "--test-scheduled",
+            "--log-level",
+            "warn",
+            "--persist-to",
+        ])
+        .arg(&self.state_dir)
+        .arg("--env-file")
+        .arg(&env_file)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log);
         tool_env(&mut cmd, &self.state_dir);
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         self.child = Some(cmd.spawn().expect("wrangler dev starts"));
         self.base = format!("http://127.0.0.1:{port}");
         let log_tail = |why: &str| {
@@ -440,32 +461,34 @@ pub fn embed_server() -> Option<&'static str> {
     BASE.get_or_init(|| {
         let tools = std::env::var("HALO_TOOLS_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".local/share/halo-tools"));
+            .unwrap_or_else(|_| {
+                PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                    .join(".local/share/halo-tools")
+            });
         let python = tools.join("venv/bin/python");
         if !python.exists() {
             return None;
         }
         let port = free_port();
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(r#"parent=$1; shift; "$@" & child=$!; while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done; kill -- -$$ 2>/dev/null"#)
-            .arg("sh")
-            .arg(std::process::id().to_string())
-            .arg(&python)
-            .arg(root().join("scripts/embed-server.py"))
+        let mut cmd = watched(&python);
+        cmd.arg(root().join("scripts/embed-server.py"))
             .args(["--port", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-                // Kept for the life of the run; the watchdog stops it when the test process ends.
+        // Kept for the life of the run; the watchdog stops it when the test process ends.
         static CHILD: OnceLock<std::sync::Mutex<Child>> = OnceLock::new();
-        let _ = CHILD.set(std::sync::Mutex::new(cmd.spawn().expect("the embed server starts")));
+        let _ = CHILD.set(std::sync::Mutex::new(
+            cmd.spawn().expect("the embed server starts"),
+        ));
 
         let base = format!("http://127.0.0.1:{port}/v1");
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            let probe = agent().post(format!("{base}/embeddings")).header("content-type", "application/json").send(r#"{"input":"ready?"}"#);
+            let probe = agent()
+                .post(format!("{base}/embeddings"))
+                .header("content-type", "application/json")
+                .send(r#"{"input":"ready?"}"#);
             if probe.is_ok_and(|r| r.status() == 200) {
                 return Some(base);
             }
