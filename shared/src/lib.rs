@@ -18,3 +18,4 @@ pub mod knowledge;
 pub mod llm;
 pub mod profile;
 pub mod search;
+pub mod tickets;

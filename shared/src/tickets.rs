@@ -1,0 +1,209 @@
+//! The ticket lifecycle (see the tickets-and-conversations document): statuses and the
+//! transitions between them, as a pure state machine.
+//!
+//! - Open: active, awaiting work or a reply; the default for new tickets.
+//! - Priority: high urgency (AI escalation matching priority filters, or set by hand).
+//! - In Progress: a teammate is handling it (set when a teammate takes over a conversation).
+//! - Snoozed: hidden until a wake-up time; the cron job wakes it, and any new activity wakes
+//!   it at once.
+//! - Resolved: closed; a new message from the customer reopens it.
+//! - Spam: junk; skipped from default lists, and new messages leave it there.
+
+use serde::{Deserialize, Serialize};
+
+/// A ticket's status. Snoozed carries its wake-up time (ms since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    Priority,
+    InProgress,
+    Snoozed { until: i64 },
+    Resolved,
+    Spam,
+}
+
+impl Status {
+    /// The stored name of the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Priority => "priority",
+            Status::InProgress => "in_progress",
+            Status::Snoozed { .. } => "snoozed",
+            Status::Resolved => "resolved",
+            Status::Spam => "spam",
+        }
+    }
+
+    /// Shown in default inbox lists (Snoozed and Spam are hidden).
+    pub fn listed_by_default(self) -> bool {
+        !matches!(self, Status::Snoozed { .. } | Status::Spam)
+    }
+}
+
+/// Something that happens to a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A teammate (or the API) sets a status that needs no time: open, priority, in progress,
+    /// resolved, spam.
+    Set(Status),
+    /// A teammate snoozes it until a time.
+    Snooze { until: i64 },
+    /// The customer wrote (a chat message, an email).
+    CustomerMessage,
+    /// A teammate replied or added a note.
+    TeammateActivity,
+    /// A teammate took over the live conversation.
+    TakeOver,
+    /// The cron job's periodic check.
+    Tick,
+}
+
+/// Why a transition was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidTransition {
+    #[error("a ticket can only be snoozed until a time in the future")]
+    SnoozeInThePast,
+    #[error("use a snooze with a wake-up time to snooze a ticket")]
+    SnoozeWithoutTime,
+}
+
+/// The status after `event` at time `now` (ms since the epoch).
+pub fn apply(status: Status, event: Event, now: i64) -> Result<Status, InvalidTransition> {
+    use Status::*;
+    Ok(match (status, event) {
+        (_, Event::Set(Snoozed { .. })) => return Err(InvalidTransition::SnoozeWithoutTime),
+        (_, Event::Set(target)) => target,
+        (_, Event::Snooze { until }) if until <= now => {
+            return Err(InvalidTransition::SnoozeInThePast)
+        }
+        (_, Event::Snooze { until }) => Snoozed { until },
+        // New activity wakes a snoozed ticket at once.
+        (Snoozed { .. }, Event::CustomerMessage | Event::TeammateActivity) => Open,
+        // A customer writing again reopens a closed ticket; spam stays spam.
+        (Resolved, Event::CustomerMessage) => Open,
+        (Spam, Event::CustomerMessage) => Spam,
+        (_, Event::TakeOver) => InProgress,
+        (Snoozed { until }, Event::Tick) if until <= now => Open,
+        (s, Event::CustomerMessage | Event::TeammateActivity | Event::Tick) => s,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Status::*;
+
+    const NOW: i64 = 1_000_000;
+
+    #[test]
+    fn teammates_set_any_status_but_snooze_needs_a_future_time() {
+        for from in [
+            Open,
+            Priority,
+            InProgress,
+            Resolved,
+            Spam,
+            Snoozed { until: NOW + 1 },
+        ] {
+            for to in [Open, Priority, InProgress, Resolved, Spam] {
+                assert_eq!(
+                    apply(from, Event::Set(to), NOW),
+                    Ok(to),
+                    "{from:?} -> {to:?}"
+                );
+            }
+            assert_eq!(
+                apply(
+                    from,
+                    Event::Snooze {
+                        until: NOW + 60_000
+                    },
+                    NOW
+                ),
+                Ok(Snoozed {
+                    until: NOW + 60_000
+                })
+            );
+            assert_eq!(
+                apply(from, Event::Snooze { until: NOW }, NOW),
+                Err(InvalidTransition::SnoozeInThePast)
+            );
+            assert_eq!(
+                apply(from, Event::Set(Snoozed { until: NOW + 1 }), NOW),
+                Err(InvalidTransition::SnoozeWithoutTime)
+            );
+        }
+    }
+
+    #[test]
+    fn any_new_activity_wakes_a_snoozed_ticket() {
+        let snoozed = Snoozed {
+            until: NOW + 60_000,
+        };
+        assert_eq!(apply(snoozed, Event::CustomerMessage, NOW), Ok(Open));
+        assert_eq!(apply(snoozed, Event::TeammateActivity, NOW), Ok(Open));
+    }
+
+    #[test]
+    fn the_cron_wakes_a_snoozed_ticket_when_its_time_comes() {
+        let snoozed = Snoozed {
+            until: NOW + 60_000,
+        };
+        assert_eq!(apply(snoozed, Event::Tick, NOW), Ok(snoozed), "not yet");
+        assert_eq!(apply(snoozed, Event::Tick, NOW + 60_000), Ok(Open));
+        for other in [Open, Priority, InProgress, Resolved, Spam] {
+            assert_eq!(apply(other, Event::Tick, NOW), Ok(other));
+        }
+    }
+
+    #[test]
+    fn a_customer_message_reopens_a_resolved_ticket_but_not_spam() {
+        assert_eq!(apply(Resolved, Event::CustomerMessage, NOW), Ok(Open));
+        assert_eq!(apply(Spam, Event::CustomerMessage, NOW), Ok(Spam));
+        for busy in [Open, Priority, InProgress] {
+            assert_eq!(
+                apply(busy, Event::CustomerMessage, NOW),
+                Ok(busy),
+                "{busy:?} is kept"
+            );
+        }
+    }
+
+    #[test]
+    fn taking_over_puts_the_ticket_in_progress() {
+        for from in [Open, Priority, Resolved, Snoozed { until: NOW + 1 }] {
+            assert_eq!(apply(from, Event::TakeOver, NOW), Ok(InProgress));
+        }
+    }
+
+    #[test]
+    fn snoozed_and_spam_are_hidden_from_default_lists() {
+        let listed: Vec<&str> = [
+            Open,
+            Priority,
+            InProgress,
+            Snoozed { until: 1 },
+            Resolved,
+            Spam,
+        ]
+        .into_iter()
+        .filter(|s| s.listed_by_default())
+        .map(Status::as_str)
+        .collect();
+        assert_eq!(listed, ["open", "priority", "in_progress", "resolved"]);
+    }
+
+    #[test]
+    fn statuses_serialise_with_the_snooze_time() {
+        assert_eq!(
+            serde_json::to_value(Snoozed { until: 5 }).unwrap(),
+            serde_json::json!({ "status": "snoozed", "until": 5 })
+        );
+        assert_eq!(
+            serde_json::to_value(InProgress).unwrap(),
+            serde_json::json!({ "status": "in_progress" })
+        );
+    }
+}
