@@ -15,6 +15,7 @@ use worker::{D1Database, Env, Request, Response};
 
 use crate::auth;
 use crate::knowledge::{self, Mode};
+use crate::tickets;
 
 use crate::engine::{self, OpenAiCompatible, Question};
 use crate::error::{ApiError, ApiResult};
@@ -299,6 +300,30 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
         });
     }
     let error = (!failures.is_empty()).then(|| failures.join("; "));
+
+    // A request for a person becomes a ticket in the team's inbox, transcript attached.
+    let asked_for_person = outcome
+        .answer
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::OfferHuman { reason } if reason == "user_requested"));
+    if asked_for_person {
+        let escalation = tickets::Escalation {
+            session_id: &session_id,
+            user_external_id: external_id,
+            company_external_id: company_ref.as_deref(),
+            channel: chat.channel.as_str(),
+            confidence: outcome.answer.confidence,
+            reason: "user_requested",
+        };
+        match tickets::escalate(&db, &ws.id, &escalation).await {
+            Ok((ticket_id, status)) => outcome
+                .answer
+                .actions
+                .push(Action::CreateTicket { ticket_id, status }),
+            Err(e) => worker::console_error!("escalating to a ticket failed: {e}"),
+        }
+    }
 
     let a = &outcome.answer;
     let citations = serde_json::to_value(&a.citations).unwrap_or(Value::Null);

@@ -6,7 +6,7 @@ use serde_json::Value;
 use worker::{Env, Headers, Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{admin, chat, crawler, knowledge, people};
+use crate::{admin, chat, crawler, knowledge, people, tickets};
 
 /// Largest request body any endpoint reads.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -41,6 +41,11 @@ pub async fn route(mut req: Request, env: Env) -> Response {
         (Method::Get, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::list_sources(&req, &env).await
         }
+        (Method::Post, ["api", "sdk", "tickets", "create"]) => {
+            tickets::create_ticket(&mut req, &env).await
+        }
+        (Method::Get, ["api", "sdk", "tickets"]) => tickets::list_tickets(&req, &env).await,
+        (Method::Get, ["api", "sdk", "tickets", id]) => tickets::get_ticket(&req, &env, id).await,
         (Method::Post, ["api", "sdk", "widget", "identify"]) => {
             people::identify_from_widget(&mut req, &env).await
         }
@@ -85,6 +90,8 @@ pub async fn route(mut req: Request, env: Env) -> Response {
             | ["api", "sdk", "users", _]
             | ["api", "sdk", "companies", _]
             | ["api", "sdk", "context"]
+            | ["api", "sdk", "tickets"]
+            | ["api", "sdk", "tickets", _]
             | ["api", "sdk", "attributes"],
         ) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound("No such endpoint.")),

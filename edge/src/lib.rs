@@ -19,6 +19,7 @@ mod people;
 mod platform;
 mod semantic;
 mod store;
+mod tickets;
 
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 

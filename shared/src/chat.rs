@@ -600,6 +600,8 @@ fn history(v: &Value) -> Result<Vec<HistoryItem>, FieldError> {
 pub enum Action {
     /// The AI could not help and offers to bring in a person.
     OfferHuman { reason: String },
+    /// The conversation was escalated: a ticket holds it, with the transcript attached.
+    CreateTicket { ticket_id: String, status: String },
 }
 
 /// A knowledge source an answer used.

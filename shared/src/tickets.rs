@@ -207,3 +207,165 @@ mod tests {
         );
     }
 }
+
+/// Longest ticket subject.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// `POST /api/sdk/tickets/create`: a ticket with whatever status the caller specifies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTicket {
+    pub subject: String,
+    pub status: Status,
+    pub message: Option<String>,
+    pub user_id: Option<String>,
+    pub company_id: Option<String>,
+    pub assignee: Option<String>,
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl NewTicket {
+    pub fn parse(body: &serde_json::Value, now: i64) -> Result<Self, crate::chat::FieldError> {
+        use crate::chat::{self, FieldError, InvalidField};
+        let err = |field: &str, kind| FieldError {
+            field: field.to_owned(),
+            kind,
+        };
+        let o = body.as_object().ok_or_else(|| {
+            err(
+                "body",
+                InvalidField::WrongType {
+                    expected: "a JSON object",
+                },
+            )
+        })?;
+        let get = |k: &str| o.get(k).filter(|v| !v.is_null());
+        let subject = match get("subject") {
+            None => return Err(err("subject", InvalidField::Missing)),
+            Some(v) => chat::bounded_string("subject", v, MAX_SUBJECT_CHARS)?,
+        };
+        if subject.trim().is_empty() {
+            return Err(err("subject", InvalidField::Empty));
+        }
+        let status = match get("status")
+            .map(|v| {
+                v.as_str().ok_or_else(|| {
+                    err(
+                        "status",
+                        InvalidField::WrongType {
+                            expected: "a string",
+                        },
+                    )
+                })
+            })
+            .transpose()?
+        {
+            None | Some("open") => Status::Open,
+            Some("priority") => Status::Priority,
+            Some("in_progress") => Status::InProgress,
+            Some("resolved") => Status::Resolved,
+            Some("spam") => Status::Spam,
+            Some("snoozed") => {
+                let until = get("snoozed_until")
+                    .and_then(serde_json::Value::as_i64)
+                    .ok_or_else(|| {
+                        err(
+                            "snoozed_until",
+                            InvalidField::Invalid(
+                                "a snoozed ticket needs snoozed_until (ms since the epoch)",
+                            ),
+                        )
+                    })?;
+                apply(Status::Open, Event::Snooze { until }, now).map_err(|_| {
+                    err(
+                        "snoozed_until",
+                        InvalidField::Invalid("must be in the future"),
+                    )
+                })?
+            }
+            Some(_) => {
+                return Err(err(
+                    "status",
+                    InvalidField::NotOneOf {
+                        allowed: "open, priority, in_progress, snoozed, resolved, spam",
+                    },
+                ))
+            }
+        };
+        let message = get("message")
+            .map(|v| chat::bounded_string("message", v, chat::MAX_MESSAGE_CHARS))
+            .transpose()?;
+        let id = |k: &str| get(k).map(|v| chat::identifier(k, v)).transpose();
+        Ok(Self {
+            subject: subject.trim().to_owned(),
+            status,
+            message,
+            user_id: id("user_id")?,
+            company_id: id("company_id")?,
+            assignee: id("assignee")?,
+            custom_fields: get("custom_fields")
+                .map(|v| chat::traits("custom_fields", v))
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod new_ticket_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_ticket_takes_whatever_status_the_caller_specifies() {
+        let t = NewTicket::parse(
+            &json!({ "subject": "Refund", "status": "priority", "user_id": "u1" }),
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            (t.status, t.user_id.as_deref()),
+            (Status::Priority, Some("u1"))
+        );
+        assert_eq!(
+            NewTicket::parse(&json!({ "subject": "x" }), 10)
+                .unwrap()
+                .status,
+            Status::Open
+        );
+        let s = NewTicket::parse(
+            &json!({ "subject": "x", "status": "snoozed", "snoozed_until": 99 }),
+            10,
+        )
+        .unwrap();
+        assert_eq!(s.status, Status::Snoozed { until: 99 });
+    }
+
+    #[test]
+    fn a_bad_ticket_is_refused_with_its_field() {
+        assert_eq!(
+            NewTicket::parse(&json!({}), 10).unwrap_err().field,
+            "subject"
+        );
+        assert_eq!(
+            NewTicket::parse(&json!({ "subject": "x", "status": "closed" }), 10)
+                .unwrap_err()
+                .field,
+            "status"
+        );
+        assert_eq!(
+            NewTicket::parse(&json!({ "subject": "x", "status": "snoozed" }), 10)
+                .unwrap_err()
+                .field,
+            "snoozed_until"
+        );
+        assert_eq!(
+            NewTicket::parse(
+                &json!({ "subject": "x", "status": "snoozed", "snoozed_until": 5 }),
+                10
+            )
+            .unwrap_err()
+            .field,
+            "snoozed_until"
+        );
+    }
+}

@@ -348,8 +348,14 @@ fn asking_for_a_person_flags_the_conversation_for_the_team() {
         json!({ "message": "I want to talk to a human please" }),
     );
     assert_eq!(
-        r.body["actions"],
-        json!([{ "type": "offer_human", "reason": "user_requested" }])
+        r.body["actions"][0],
+        json!({ "type": "offer_human", "reason": "user_requested" })
+    );
+    assert_eq!(
+        r.body["actions"][1]["type"],
+        json!("create_ticket"),
+        "{}",
+        r.body
     );
     let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
     assert_eq!(t.body["needs_human"], json!(true));

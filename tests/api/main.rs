@@ -11,4 +11,5 @@ mod llm;
 mod people;
 mod restart;
 mod semantic;
+mod tickets;
 mod validation;

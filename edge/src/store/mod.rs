@@ -2,6 +2,7 @@
 //! workspace (`org_id`): isolation is in the query text, not in the caller's memory.
 
 pub mod contacts;
+pub mod tickets;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

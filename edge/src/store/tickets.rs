@@ -1,0 +1,184 @@
+//! Tickets and their message threads.
+
+use halo_shared::tickets::Status;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::{query, D1Database, D1PreparedStatement, Result};
+
+use crate::platform::{new_id, now_ms};
+
+/// A ticket to create.
+pub struct TicketWrite<'a> {
+    pub id: &'a str,
+    pub subject: &'a str,
+    pub status: Status,
+    pub assignee: Option<&'a str>,
+    pub channel: &'a str,
+    pub source: &'a str,
+    /// The customer's external user id, if known.
+    pub user_external_id: Option<&'a str>,
+    pub company_external_id: Option<&'a str>,
+    /// The conversation it came from (escalation), by session id.
+    pub session_id: Option<&'a str>,
+    pub custom_fields: &'a Value,
+    pub ai_confidence: Option<f64>,
+    pub escalation_reason: Option<&'a str>,
+    /// The first message of the thread: (kind, author, body).
+    pub first_message: Option<(&'a str, &'a str, &'a str)>,
+}
+
+/// The statements that create a ticket and its first message (run them in one batch).
+pub fn create(db: &D1Database, org: &str, t: &TicketWrite<'_>) -> Result<Vec<D1PreparedStatement>> {
+    let now = now_ms();
+    let snoozed_until = match t.status {
+        Status::Snoozed { until } => Some(until),
+        _ => None,
+    };
+    let mut statements = vec![query!(
+        db,
+        "INSERT INTO tickets (id, org_id, subject, status, snoozed_until, assignee, channel, source, end_user_id, company_id,
+                              conversation_id, custom_fields, ai_confidence, escalation_reason, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+                 (SELECT id FROM end_users WHERE org_id = ?2 AND external_id = ?9),
+                 (SELECT id FROM companies WHERE org_id = ?2 AND external_id = ?10),
+                 (SELECT id FROM conversations WHERE org_id = ?2 AND session_id = ?11),
+                 ?12, ?13, ?14, ?15, ?15)",
+        t.id,
+        org,
+        t.subject,
+        t.status.as_str(),
+        snoozed_until,
+        t.assignee,
+        t.channel,
+        t.source,
+        t.user_external_id,
+        t.company_external_id,
+        t.session_id,
+        t.custom_fields.to_string(),
+        t.ai_confidence,
+        t.escalation_reason,
+        now
+    )?];
+    if let Some((kind, author, body)) = t.first_message {
+        statements.push(query!(
+            db,
+            "INSERT INTO ticket_messages (id, org_id, ticket_id, kind, author, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            new_id(),
+            org,
+            t.id,
+            kind,
+            author,
+            body,
+            now
+        )?);
+    }
+    Ok(statements)
+}
+
+/// A ticket as the API shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TicketRow {
+    pub id: String,
+    pub subject: String,
+    pub status: String,
+    pub snoozed_until: Option<i64>,
+    pub assignee: Option<String>,
+    pub channel: String,
+    pub source: String,
+    pub user_id: Option<String>,
+    pub company_id: Option<String>,
+    pub session_id: Option<String>,
+    pub custom_fields: String,
+    pub ai_confidence: Option<f64>,
+    pub escalation_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const TICKET_SELECT: &str = "SELECT t.id, t.subject, t.status, t.snoozed_until, t.assignee, t.channel, t.source,
+        u.external_id AS user_id, c.external_id AS company_id, v.session_id, t.custom_fields, t.ai_confidence,
+        t.escalation_reason, t.created_at, t.updated_at
+    FROM tickets t
+    LEFT JOIN end_users u ON u.id = t.end_user_id AND u.org_id = t.org_id
+    LEFT JOIN companies c ON c.id = t.company_id AND c.org_id = t.org_id
+    LEFT JOIN conversations v ON v.id = t.conversation_id AND v.org_id = t.org_id";
+
+pub async fn ticket(db: &D1Database, org: &str, id: &str) -> Result<Option<TicketRow>> {
+    query!(
+        db,
+        &format!("{TICKET_SELECT} WHERE t.org_id = ?1 AND t.id = ?2"),
+        org,
+        id
+    )?
+    .first(None)
+    .await
+}
+
+/// Tickets, newest activity first; `status` filters, else Snoozed and Spam are left out.
+pub async fn list(
+    db: &D1Database,
+    org: &str,
+    status: Option<&str>,
+    assignee: Option<&str>,
+) -> Result<Vec<TicketRow>> {
+    query!(
+        db,
+        &format!(
+            "{TICKET_SELECT} WHERE t.org_id = ?1
+               AND (CASE WHEN ?2 IS NULL THEN t.status NOT IN ('snoozed', 'spam') ELSE t.status = ?2 END)
+               AND (?3 IS NULL OR t.assignee = ?3)
+             ORDER BY t.updated_at DESC LIMIT 100"
+        ),
+        org,
+        status,
+        assignee
+    )?
+    .all()
+    .await?
+    .results()
+}
+
+/// A message of a ticket's thread.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TicketMessage {
+    pub id: String,
+    pub kind: String,
+    pub author: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+pub async fn messages(db: &D1Database, org: &str, ticket_id: &str) -> Result<Vec<TicketMessage>> {
+    query!(
+        db,
+        "SELECT id, kind, author, body, created_at FROM ticket_messages WHERE org_id = ?1 AND ticket_id = ?2 ORDER BY created_at, rowid",
+        org,
+        ticket_id
+    )?
+    .all()
+    .await?
+    .results()
+}
+
+/// The ticket a conversation was already escalated to and that is still open, if any.
+pub async fn open_for_session(
+    db: &D1Database,
+    org: &str,
+    session_id: &str,
+) -> Result<Option<(String, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        status: String,
+    }
+    let row: Option<Row> = query!(
+        db,
+        "SELECT t.id, t.status FROM tickets t JOIN conversations v ON v.id = t.conversation_id AND v.org_id = t.org_id
+         WHERE t.org_id = ?1 AND v.session_id = ?2 AND t.status NOT IN ('resolved', 'spam') ORDER BY t.created_at DESC LIMIT 1",
+        org,
+        session_id
+    )?
+    .first(None)
+    .await?;
+    Ok(row.map(|r| (r.id, r.status)))
+}

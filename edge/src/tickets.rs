@@ -1,0 +1,161 @@
+//! Tickets (secret key for now; the inbox API for teammates builds on this).
+
+use halo_shared::tickets::{NewTicket, Status, MAX_SUBJECT_CHARS};
+use serde_json::{json, Value};
+use worker::{Env, Request, Response};
+
+use crate::auth;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json_ok, json_response, read_json};
+use crate::platform::{new_id, now_ms};
+use crate::store::tickets::{self, TicketRow, TicketWrite};
+
+fn ticket_json(t: TicketRow) -> Value {
+    let custom: Value = serde_json::from_str(&t.custom_fields).unwrap_or_else(|_| json!({}));
+    let mut v = serde_json::to_value(&t).unwrap_or(Value::Null);
+    v["custom_fields"] = custom;
+    v
+}
+
+/// `POST /api/sdk/tickets/create`: a ticket with whatever status the caller specifies.
+pub async fn create_ticket(req: &mut Request, env: &Env) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let ws = auth::secret_workspace(req, &db).await?;
+    let t = NewTicket::parse(&read_json(req).await?, now_ms())?;
+    let id = new_id();
+    let custom = Value::Object(t.custom_fields.clone());
+    let write = TicketWrite {
+        id: &id,
+        subject: &t.subject,
+        status: t.status,
+        assignee: t.assignee.as_deref(),
+        channel: "api",
+        source: "api",
+        user_external_id: t.user_id.as_deref(),
+        company_external_id: t.company_id.as_deref(),
+        session_id: None,
+        custom_fields: &custom,
+        ai_confidence: None,
+        escalation_reason: None,
+        first_message: t.message.as_deref().map(|m| ("chat", "customer", m)),
+    };
+    db.batch(tickets::create(&db, &ws.id, &write)?).await?;
+    let row = tickets::ticket(&db, &ws.id, &id)
+        .await?
+        .ok_or(ApiError::Internal("the new ticket is missing".into()))?;
+    Ok(json_response(&json!({ "ticket": ticket_json(row) }), 201))
+}
+
+/// `GET /api/sdk/tickets?status=&assignee=`: Snoozed and Spam are hidden unless asked for.
+pub async fn list_tickets(req: &Request, env: &Env) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let ws = auth::secret_workspace(req, &db).await?;
+    let url = req.url()?;
+    let param = |k: &str| {
+        url.query_pairs()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    let status = param("status");
+    let known = [
+        "open",
+        "priority",
+        "in_progress",
+        "snoozed",
+        "resolved",
+        "spam",
+    ];
+    if status.as_deref().is_some_and(|s| !known.contains(&s)) {
+        return Err(ApiError::Field(halo_shared::chat::FieldError {
+            field: "status".into(),
+            kind: halo_shared::chat::InvalidField::NotOneOf {
+                allowed: "open, priority, in_progress, snoozed, resolved, spam",
+            },
+        }));
+    }
+    let rows = tickets::list(&db, &ws.id, status.as_deref(), param("assignee").as_deref()).await?;
+    json_ok(&json!({ "tickets": rows.into_iter().map(ticket_json).collect::<Vec<_>>() }))
+}
+
+/// `GET /api/sdk/tickets/:id`: the ticket and its thread.
+pub async fn get_ticket(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let ws = auth::secret_workspace(req, &db).await?;
+    let row = tickets::ticket(&db, &ws.id, id)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "No ticket with this id in this workspace.",
+        ))?;
+    let messages = tickets::messages(&db, &ws.id, id).await?;
+    json_ok(&json!({ "ticket": ticket_json(row), "messages": messages }))
+}
+
+/// The subject of an escalated conversation: its first words.
+pub fn subject_from(first_message: &str) -> String {
+    let one_line = first_message
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut s: String = one_line.chars().take(MAX_SUBJECT_CHARS - 1).collect();
+    if one_line.chars().count() >= MAX_SUBJECT_CHARS {
+        s.push('\u{2026}');
+    }
+    if s.is_empty() {
+        "Chat escalated to the team".into()
+    } else {
+        s
+    }
+}
+
+/// A conversation going to the team.
+pub struct Escalation<'a> {
+    pub session_id: &'a str,
+    pub user_external_id: Option<&'a str>,
+    pub company_external_id: Option<&'a str>,
+    pub channel: &'a str,
+    pub confidence: f64,
+    pub reason: &'a str,
+}
+
+/// Escalates a conversation to the team: reuses its open ticket, or opens one (status Open;
+/// priority filters come with the routing rules) with the transcript attached. Returns the
+/// ticket's id and status.
+pub async fn escalate(
+    db: &worker::D1Database,
+    org: &str,
+    e: &Escalation<'_>,
+) -> worker::Result<(String, String)> {
+    if let Some(open) = tickets::open_for_session(db, org, e.session_id).await? {
+        return Ok(open);
+    }
+    let turns = crate::store::recent_turns(db, org, e.session_id, 200).await?;
+    let first = turns
+        .iter()
+        .find(|(role, _)| role == "user")
+        .map(|(_, t)| t.as_str())
+        .unwrap_or("");
+    let transcript = turns
+        .iter()
+        .map(|(role, text)| format!("{}: {text}", if role == "user" { "Customer" } else { "AI" }))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let id = new_id();
+    let status = Status::Open;
+    let write = TicketWrite {
+        id: &id,
+        subject: &subject_from(first),
+        status,
+        assignee: None,
+        channel: e.channel,
+        source: "escalation",
+        user_external_id: e.user_external_id,
+        company_external_id: e.company_external_id,
+        session_id: Some(e.session_id),
+        custom_fields: &json!({}),
+        ai_confidence: Some(e.confidence),
+        escalation_reason: Some(e.reason),
+        first_message: Some(("transcript", "system", &transcript)),
+    };
+    db.batch(tickets::create(db, org, &write)?).await?;
+    Ok((id, status.as_str().to_owned()))
+}

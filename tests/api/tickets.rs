@@ -1,0 +1,225 @@
+//! Tickets through the API, and escalation from the chat.
+
+use halo_tests::{app, call, chat, Reply, Workspace};
+use serde_json::{json, Value};
+
+fn create(ws: &Workspace, body: Value) -> Reply {
+    call(
+        app(),
+        "POST",
+        "/api/sdk/tickets/create",
+        Some(&ws.secret_key),
+        Some(body),
+    )
+}
+
+fn list(ws: &Workspace, query: &str) -> Vec<String> {
+    let r = call(
+        app(),
+        "GET",
+        &format!("/api/sdk/tickets{query}"),
+        Some(&ws.secret_key),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    halo_tests::now_secs() * 1000
+}
+
+#[test]
+fn a_ticket_is_created_with_whatever_status_the_caller_specifies() {
+    let ws = app().workspace();
+    call(
+        app(),
+        "POST",
+        "/api/sdk/users/identify",
+        Some(&ws.secret_key),
+        Some(json!({ "user_id": "u-t", "company_id": "acme" })),
+    );
+    let r = create(
+        &ws,
+        json!({ "subject": "Refund request", "status": "priority", "user_id": "u-t", "company_id": "acme",
+        "message": "Please refund order 42.", "assignee": "alex", "custom_fields": { "order": 42 } }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let t = &r.body["ticket"];
+    assert_eq!(
+        (
+            &t["status"],
+            &t["source"],
+            &t["user_id"],
+            &t["company_id"],
+            &t["assignee"]
+        ),
+        (
+            &json!("priority"),
+            &json!("api"),
+            &json!("u-t"),
+            &json!("acme"),
+            &json!("alex")
+        )
+    );
+    assert_eq!(t["custom_fields"], json!({ "order": 42 }));
+    let read = call(
+        app(),
+        "GET",
+        &format!("/api/sdk/tickets/{}", t["id"].as_str().unwrap()),
+        Some(&ws.secret_key),
+        None,
+    );
+    assert_eq!(
+        read.body["messages"][0]["body"],
+        json!("Please refund order 42.")
+    );
+}
+
+#[test]
+fn snoozed_and_spam_tickets_are_hidden_unless_asked_for() {
+    let ws = app().workspace();
+    create(&ws, json!({ "subject": "visible" }));
+    create(
+        &ws,
+        json!({ "subject": "later", "status": "snoozed", "snoozed_until": now_ms() + 3_600_000 }),
+    );
+    create(&ws, json!({ "subject": "junk", "status": "spam" }));
+    assert_eq!(list(&ws, ""), ["visible"]);
+    assert_eq!(list(&ws, "?status=snoozed"), ["later"]);
+    assert_eq!(list(&ws, "?status=spam"), ["junk"]);
+    let bad = call(
+        app(),
+        "GET",
+        "/api/sdk/tickets?status=closed",
+        Some(&ws.secret_key),
+        None,
+    );
+    assert_eq!(bad.error().1, Some("status".into()));
+}
+
+#[test]
+fn bad_tickets_are_refused_and_the_widget_key_cannot_create_them() {
+    let ws = app().workspace();
+    assert_eq!(
+        create(&ws, json!({ "status": "open" })).error(),
+        ("missing_field".into(), Some("subject".into()))
+    );
+    assert_eq!(
+        create(
+            &ws,
+            json!({ "subject": "x", "status": "snoozed", "snoozed_until": 1 })
+        )
+        .error()
+        .1,
+        Some("snoozed_until".into())
+    );
+    let r = call(
+        app(),
+        "POST",
+        "/api/sdk/tickets/create",
+        Some(&ws.widget_key),
+        Some(json!({ "subject": "x" })),
+    );
+    assert_eq!(r.status, 403);
+}
+
+#[test]
+fn asking_for_a_person_escalates_to_one_ticket_with_the_transcript() {
+    let app = app();
+    let ws = app.workspace();
+    let first = chat(
+        app,
+        &ws,
+        json!({ "message": "My invoice shows the wrong VAT number", "user_id": "u-esc" }),
+    );
+    let session = first.body["session_id"].as_str().unwrap().to_owned();
+    let asked = chat(
+        app,
+        &ws,
+        json!({ "message": "I want to talk to a human please", "user_id": "u-esc", "session_id": session }),
+    );
+    let action = asked.body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == json!("create_ticket"))
+        .cloned()
+        .expect("a ticket");
+    assert_eq!(action["status"], json!("open"));
+    let id = action["ticket_id"].as_str().unwrap();
+    let t = call(
+        app,
+        "GET",
+        &format!("/api/sdk/tickets/{id}"),
+        Some(&ws.secret_key),
+        None,
+    );
+    assert_eq!(
+        (
+            &t.body["ticket"]["source"],
+            &t.body["ticket"]["user_id"],
+            &t.body["ticket"]["session_id"]
+        ),
+        (&json!("escalation"), &json!("u-esc"), &json!(session))
+    );
+    assert_eq!(
+        t.body["ticket"]["subject"],
+        json!("My invoice shows the wrong VAT number")
+    );
+    assert_eq!(
+        t.body["ticket"]["escalation_reason"],
+        json!("user_requested")
+    );
+    let transcript = t.body["messages"][0]["body"].as_str().unwrap();
+    assert!(
+        transcript.starts_with("Customer: My invoice shows the wrong VAT number")
+            && transcript.contains("Customer: I want to talk to a human please"),
+        "{transcript}"
+    );
+    let again = chat(
+        app,
+        &ws,
+        json!({ "message": "hello? can I get a real person", "user_id": "u-esc", "session_id": session }),
+    );
+    let same = again.body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == json!("create_ticket"))
+        .cloned()
+        .expect("a ticket");
+    assert_eq!(
+        same["ticket_id"],
+        json!(id),
+        "one conversation, one open ticket"
+    );
+    assert_eq!(list(&ws, "").len(), 1);
+}
+
+#[test]
+fn tickets_never_cross_workspaces() {
+    let a = app().workspace();
+    let b = app().workspace();
+    let id = create(&a, json!({ "subject": "A's secret" })).body["ticket"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        call(
+            app(),
+            "GET",
+            &format!("/api/sdk/tickets/{id}"),
+            Some(&b.secret_key),
+            None
+        )
+        .status,
+        404
+    );
+    assert!(list(&b, "").is_empty());
+}
