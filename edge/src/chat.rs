@@ -235,6 +235,13 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
     )
     .await;
     stored?;
+    if continuing.is_some() {
+        // A conversation that was escalated: the message joins the ticket, waking or
+        // reopening it.
+        if let Err(e) = tickets::customer_wrote(&db, &ws.id, &session_id, &chat.message).await {
+            worker::console_error!("adding the message to the ticket failed: {e}");
+        }
+    }
 
     let mut failures: Vec<String> = Vec::new();
     let mut search_failed = false;

@@ -46,6 +46,10 @@ pub async fn route(mut req: Request, env: Env) -> Response {
         }
         (Method::Get, ["api", "sdk", "tickets"]) => tickets::list_tickets(&req, &env).await,
         (Method::Get, ["api", "sdk", "tickets", id]) => tickets::get_ticket(&req, &env, id).await,
+        (Method::Patch, ["api", "sdk", "tickets", id]) => {
+            tickets::update_ticket(&mut req, &env, id).await
+        }
+
         (Method::Post, ["api", "sdk", "widget", "identify"]) => {
             people::identify_from_widget(&mut req, &env).await
         }

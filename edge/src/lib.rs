@@ -28,10 +28,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     Ok(http::route(req, env).await)
 }
 
-/// The cron trigger (wrangler.toml `[triggers]`): continues long-running knowledge jobs.
+/// The cron trigger (wrangler.toml `[triggers]`): continues long-running knowledge jobs and
+/// wakes snoozed tickets whose time has come.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = crawler::advance_jobs(&env).await {
         worker::console_error!("advancing knowledge jobs failed: {e:?}");
+    }
+    if let Err(e) = tickets::wake_snoozed(&env).await {
+        worker::console_error!("waking snoozed tickets failed: {e}");
     }
 }

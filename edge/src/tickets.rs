@@ -1,6 +1,6 @@
 //! Tickets (secret key for now; the inbox API for teammates builds on this).
 
-use halo_shared::tickets::{NewTicket, Status, MAX_SUBJECT_CHARS};
+use halo_shared::tickets::{apply, Event, NewTicket, Status, TicketUpdate, MAX_SUBJECT_CHARS};
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
@@ -158,4 +158,96 @@ pub async fn escalate(
     };
     db.batch(tickets::create(db, org, &write)?).await?;
     Ok((id, status.as_str().to_owned()))
+}
+
+fn current(row: &tickets::StatusRow) -> ApiResult<Status> {
+    Status::from_stored(&row.status, row.snoozed_until).ok_or(ApiError::Internal(format!(
+        "stored ticket status {}",
+        row.status
+    )))
+}
+
+/// `PATCH /api/sdk/tickets/:id` `{ status?, snoozed_until?, assignee? }`: a transition of the
+/// ticket state machine (a snooze needs a future time) and/or a new assignee.
+pub async fn update_ticket(req: &mut Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let ws = auth::secret_workspace(req, &db).await?;
+    let update = TicketUpdate::parse(&read_json(req).await?)?;
+    let row = tickets::status_of(&db, &ws.id, id)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "No ticket with this id in this workspace.",
+        ))?;
+    let mut status = current(&row)?;
+    if let Some(event) = update.event {
+        status = apply(status, event, now_ms()).map_err(|e| {
+            ApiError::Field(halo_shared::chat::FieldError {
+                field: "snoozed_until".into(),
+                kind: halo_shared::chat::InvalidField::Invalid(match e {
+                    halo_shared::tickets::InvalidTransition::SnoozeInThePast => {
+                        "must be in the future"
+                    }
+                    halo_shared::tickets::InvalidTransition::SnoozeWithoutTime => {
+                        "a snoozed ticket needs snoozed_until"
+                    }
+                }),
+            })
+        })?;
+    }
+    let assignee = update.assignee.as_ref().map(|a| a.as_deref());
+    tickets::set_status(&db, &ws.id, id, status, assignee)?
+        .run()
+        .await?;
+    let row = tickets::ticket(&db, &ws.id, id)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "No ticket with this id in this workspace.",
+        ))?;
+    json_ok(&json!({ "ticket": ticket_json(row) }))
+}
+
+/// A customer message in a conversation that has a ticket: it joins the ticket's thread and
+/// wakes or reopens the ticket as the state machine says.
+pub async fn customer_wrote(
+    db: &worker::D1Database,
+    org: &str,
+    session_id: &str,
+    body: &str,
+) -> worker::Result<()> {
+    let Some(row) = tickets::latest_for_session(db, org, session_id).await? else {
+        return Ok(());
+    };
+    let Some(before) = Status::from_stored(&row.status, row.snoozed_until) else {
+        return Ok(());
+    };
+    let after = apply(before, Event::CustomerMessage, now_ms()).unwrap_or(before);
+    let mut batch = vec![tickets::add_message(
+        db, org, &row.id, "chat", "customer", body,
+    )?];
+    if after != before {
+        batch.push(tickets::set_status(db, org, &row.id, after, None)?);
+    }
+    db.batch(batch).await?;
+    Ok(())
+}
+
+/// The cron job: wakes snoozed tickets whose time has come.
+pub async fn wake_snoozed(env: &Env) -> worker::Result<usize> {
+    let db = env.d1("DB")?;
+    let now = now_ms();
+    let due = tickets::due_snoozed(&db, now, 100).await?;
+    let mut batch = Vec::new();
+    for (org, row) in &due {
+        if let Some(before) = Status::from_stored(&row.status, row.snoozed_until) {
+            let after = apply(before, Event::Tick, now).unwrap_or(before);
+            if after != before {
+                batch.push(tickets::set_status(&db, org, &row.id, after, None)?);
+            }
+        }
+    }
+    let woken = batch.len();
+    if !batch.is_empty() {
+        db.batch(batch).await?;
+    }
+    Ok(woken)
 }

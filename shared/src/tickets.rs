@@ -369,3 +369,89 @@ mod new_ticket_tests {
         );
     }
 }
+
+impl Status {
+    /// The status stored as `name` (with `snoozed_until` for a snoozed one).
+    pub fn from_stored(name: &str, snoozed_until: Option<i64>) -> Option<Status> {
+        Some(match name {
+            "open" => Status::Open,
+            "priority" => Status::Priority,
+            "in_progress" => Status::InProgress,
+            "snoozed" => Status::Snoozed {
+                until: snoozed_until?,
+            },
+            "resolved" => Status::Resolved,
+            "spam" => Status::Spam,
+            _ => return None,
+        })
+    }
+}
+
+/// `PATCH /api/sdk/tickets/:id`: a new status (snoozing needs `snoozed_until`) and/or assignee
+/// (`null` unassigns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketUpdate {
+    pub event: Option<Event>,
+    pub assignee: Option<Option<String>>,
+}
+
+impl TicketUpdate {
+    pub fn parse(body: &serde_json::Value) -> Result<Self, crate::chat::FieldError> {
+        use crate::chat::{self, FieldError, InvalidField};
+        let err = |field: &str, kind| FieldError {
+            field: field.to_owned(),
+            kind,
+        };
+        let o = body.as_object().ok_or_else(|| {
+            err(
+                "body",
+                InvalidField::WrongType {
+                    expected: "a JSON object",
+                },
+            )
+        })?;
+        let event = match o.get("status").filter(|v| !v.is_null()) {
+            None => None,
+            Some(v) => Some(match v.as_str() {
+                Some("open") => Event::Set(Status::Open),
+                Some("priority") => Event::Set(Status::Priority),
+                Some("in_progress") => Event::Set(Status::InProgress),
+                Some("resolved") => Event::Set(Status::Resolved),
+                Some("spam") => Event::Set(Status::Spam),
+                Some("snoozed") => Event::Snooze {
+                    until: o
+                        .get("snoozed_until")
+                        .and_then(serde_json::Value::as_i64)
+                        .ok_or_else(|| {
+                            err(
+                                "snoozed_until",
+                                InvalidField::Invalid(
+                                    "a snoozed ticket needs snoozed_until (ms since the epoch)",
+                                ),
+                            )
+                        })?,
+                },
+                _ => {
+                    return Err(err(
+                        "status",
+                        InvalidField::NotOneOf {
+                            allowed: "open, priority, in_progress, snoozed, resolved, spam",
+                        },
+                    ))
+                }
+            }),
+        };
+        let assignee = match o.get("assignee") {
+            None => None,
+            Some(serde_json::Value::Null) => Some(None),
+            Some(v) => Some(Some(chat::identifier("assignee", v)?)),
+        };
+        if event.is_none() && assignee.is_none() {
+            return Err(err(
+                "status",
+                InvalidField::Invalid("send a status or an assignee"),
+            ));
+        }
+        Ok(Self { event, assignee })
+    }
+}

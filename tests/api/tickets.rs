@@ -223,3 +223,168 @@ fn tickets_never_cross_workspaces() {
     );
     assert!(list(&b, "").is_empty());
 }
+
+fn patch(ws: &Workspace, id: &str, body: Value) -> Reply {
+    call(
+        app(),
+        "PATCH",
+        &format!("/api/sdk/tickets/{id}"),
+        Some(&ws.secret_key),
+        Some(body),
+    )
+}
+
+fn status(ws: &Workspace, id: &str) -> Value {
+    call(
+        app(),
+        "GET",
+        &format!("/api/sdk/tickets/{id}"),
+        Some(&ws.secret_key),
+        None,
+    )
+    .body["ticket"]["status"]
+        .clone()
+}
+
+#[test]
+fn customer_messages_wake_reopen_or_leave_the_ticket_as_the_state_machine_says() {
+    let app = app();
+    let ws = app.workspace();
+    let first = chat(
+        app,
+        &ws,
+        json!({ "message": "I need a human for my refund" }),
+    );
+    let session = first.body["session_id"].as_str().unwrap().to_owned();
+    let id = first.body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == json!("create_ticket"))
+        .unwrap()["ticket_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let say = |text: &str| chat(app, &ws, json!({ "message": text, "session_id": session }));
+
+    assert_eq!(
+        patch(
+            &ws,
+            &id,
+            json!({ "status": "snoozed", "snoozed_until": now_ms() + 3_600_000 })
+        )
+        .body["ticket"]["status"],
+        json!("snoozed")
+    );
+    say("any news on the refund?");
+    assert_eq!(
+        status(&ws, &id),
+        json!("open"),
+        "new activity wakes a snoozed ticket"
+    );
+
+    patch(&ws, &id, json!({ "status": "resolved" }));
+    say("actually it happened again");
+    assert_eq!(
+        status(&ws, &id),
+        json!("open"),
+        "a customer message reopens a resolved ticket"
+    );
+
+    patch(&ws, &id, json!({ "status": "spam" }));
+    say("buy cheap watches");
+    assert_eq!(status(&ws, &id), json!("spam"), "spam stays spam");
+
+    let thread = call(
+        app,
+        "GET",
+        &format!("/api/sdk/tickets/{id}"),
+        Some(&ws.secret_key),
+        None,
+    )
+    .body["messages"]
+        .clone();
+    let bodies: Vec<&str> = thread
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "any news on the refund?",
+            "actually it happened again",
+            "buy cheap watches"
+        ]
+    );
+}
+
+#[test]
+fn updates_are_checked_and_assignees_set_and_cleared() {
+    let ws = app().workspace();
+    let id = create(&ws, json!({ "subject": "x" })).body["ticket"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        patch(&ws, &id, json!({ "status": "snoozed", "snoozed_until": 1 }))
+            .error()
+            .1,
+        Some("snoozed_until".into())
+    );
+    assert_eq!(
+        patch(&ws, &id, json!({ "status": "closed" })).error().1,
+        Some("status".into())
+    );
+    assert_eq!(
+        patch(&ws, "no-such-ticket", json!({ "status": "open" })).status,
+        404
+    );
+    assert_eq!(
+        patch(
+            &ws,
+            &id,
+            json!({ "assignee": "sam", "status": "in_progress" })
+        )
+        .body["ticket"]["assignee"],
+        json!("sam")
+    );
+    assert_eq!(list(&ws, "?assignee=sam"), ["x"]);
+    assert_eq!(
+        patch(&ws, &id, json!({ "assignee": null })).body["ticket"]["assignee"],
+        json!(null)
+    );
+    assert_eq!(
+        status(&ws, &id),
+        json!("in_progress"),
+        "clearing the assignee keeps the status"
+    );
+}
+
+#[test]
+fn the_cron_job_wakes_snoozed_tickets_when_their_time_comes() {
+    let ws = app().workspace();
+    let soon = create(
+        &ws,
+        json!({ "subject": "soon", "status": "snoozed", "snoozed_until": now_ms() + 1_500 }),
+    )
+    .body["ticket"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let later = create(
+        &ws,
+        json!({ "subject": "later", "status": "snoozed", "snoozed_until": now_ms() + 3_600_000 }),
+    )
+    .body["ticket"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::thread::sleep(std::time::Duration::from_millis(2_000));
+    let cron = halo_tests::send(app(), "GET", "/__scheduled?cron=*+*+*+*+*", None, &[], None);
+    assert_eq!(cron.status, 200);
+    assert_eq!(status(&ws, &soon), json!("open"));
+    assert_eq!(status(&ws, &later), json!("snoozed"));
+}

@@ -182,3 +182,125 @@ pub async fn open_for_session(
     .await?;
     Ok(row.map(|r| (r.id, r.status)))
 }
+
+/// A ticket's stored status and the conversation's latest ticket, for transitions.
+#[derive(Debug, Deserialize)]
+pub struct StatusRow {
+    pub id: String,
+    pub status: String,
+    pub snoozed_until: Option<i64>,
+}
+
+pub async fn status_of(db: &D1Database, org: &str, id: &str) -> Result<Option<StatusRow>> {
+    query!(
+        db,
+        "SELECT id, status, snoozed_until FROM tickets WHERE org_id = ?1 AND id = ?2",
+        org,
+        id
+    )?
+    .first(None)
+    .await
+}
+
+/// The latest ticket of a conversation, whatever its status.
+pub async fn latest_for_session(
+    db: &D1Database,
+    org: &str,
+    session_id: &str,
+) -> Result<Option<StatusRow>> {
+    query!(
+        db,
+        "SELECT t.id, t.status, t.snoozed_until FROM tickets t JOIN conversations v ON v.id = t.conversation_id AND v.org_id = t.org_id
+         WHERE t.org_id = ?1 AND v.session_id = ?2 ORDER BY t.created_at DESC LIMIT 1",
+        org,
+        session_id
+    )?
+    .first(None)
+    .await
+}
+
+/// Sets a ticket's status (and optionally its assignee: `Some(None)` unassigns).
+pub fn set_status(
+    db: &D1Database,
+    org: &str,
+    id: &str,
+    status: Status,
+    assignee: Option<Option<&str>>,
+) -> Result<D1PreparedStatement> {
+    let until = match status {
+        Status::Snoozed { until } => Some(until),
+        _ => None,
+    };
+    query!(
+        db,
+        "UPDATE tickets SET status = ?3, snoozed_until = ?4,
+           assignee = CASE WHEN ?5 = 1 THEN ?6 ELSE assignee END, updated_at = ?7
+         WHERE org_id = ?1 AND id = ?2",
+        org,
+        id,
+        status.as_str(),
+        until,
+        i32::from(assignee.is_some()),
+        assignee.flatten(),
+        now_ms()
+    )
+}
+
+/// Adds a message to a ticket's thread.
+pub fn add_message(
+    db: &D1Database,
+    org: &str,
+    ticket_id: &str,
+    kind: &str,
+    author: &str,
+    body: &str,
+) -> Result<D1PreparedStatement> {
+    query!(
+        db,
+        "INSERT INTO ticket_messages (id, org_id, ticket_id, kind, author, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        new_id(),
+        org,
+        ticket_id,
+        kind,
+        author,
+        body,
+        now_ms()
+    )
+}
+
+/// Snoozed tickets whose wake-up time has come, in any workspace: `(org, row)`.
+pub async fn due_snoozed(
+    db: &D1Database,
+    now: i64,
+    limit: u32,
+) -> Result<Vec<(String, StatusRow)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        org_id: String,
+        id: String,
+        status: String,
+        snoozed_until: Option<i64>,
+    }
+    let rows: Vec<Row> = query!(
+        db,
+        "SELECT org_id, id, status, snoozed_until FROM tickets WHERE status = 'snoozed' AND snoozed_until <= ?1 LIMIT ?2",
+        now,
+        limit
+    )?
+    .all()
+    .await?
+    .results()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.org_id,
+                StatusRow {
+                    id: r.id,
+                    status: r.status,
+                    snoozed_until: r.snoozed_until,
+                },
+            )
+        })
+        .collect())
+}
