@@ -1,7 +1,8 @@
 //! The operator's workspace API, guarded by the `ADMIN_TOKEN` secret.
 
 use halo_shared::admin::{NewWorkspace, WorkspaceUpdate};
-use halo_shared::keys::{IdentitySecret, SecretKey, WidgetKey};
+use halo_shared::chat::{bounded_string, FieldError, InvalidField};
+use halo_shared::keys::{IdentitySecret, SecretKey, TeammateToken, WidgetKey};
 use halo_shared::llm::DEFAULT_INSTRUCTIONS;
 use serde_json::json;
 use worker::{Env, Request, Response};
@@ -87,4 +88,47 @@ pub async fn update_workspace(req: &mut Request, env: &Env, id: &str) -> ApiResu
     }
 
     json_ok(&workspace_json(&existing(env, id).await?))
+}
+
+/// `POST /api/admin/workspaces/:id/teammates` `{ name, email? }`: adds a teammate and returns
+/// their inbox token, this once only.
+pub async fn create_teammate(req: &mut Request, env: &Env, org_id: &str) -> ApiResult<Response> {
+    require_admin(req, env)?;
+    let body = read_json(req).await?;
+    let name = match body.get("name").filter(|v| !v.is_null()) {
+        None => {
+            return Err(ApiError::Field(FieldError {
+                field: "name".into(),
+                kind: InvalidField::Missing,
+            }))
+        }
+        Some(v) => bounded_string("name", v, 200)?,
+    };
+    if name.trim().is_empty() {
+        return Err(ApiError::Field(FieldError {
+            field: "name".into(),
+            kind: InvalidField::Empty,
+        }));
+    }
+    let email = body
+        .get("email")
+        .filter(|v| !v.is_null())
+        .map(|v| bounded_string("email", v, 320))
+        .transpose()?;
+    existing(env, org_id).await?;
+    let id = new_id();
+    let token = TeammateToken::from_random(&random_bytes());
+    store::teammates::insert(
+        &env.d1("DB")?,
+        org_id,
+        &id,
+        name.trim(),
+        email.as_deref(),
+        &key_hash(token.as_str()),
+    )
+    .await?;
+    Ok(json_response(
+        &json!({ "teammate_id": id, "name": name.trim(), "token": token.as_str() }),
+        201,
+    ))
 }

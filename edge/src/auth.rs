@@ -2,7 +2,7 @@
 //! secret server key, or the operator with the admin token. Each returns the one workspace
 //! (or permission) the credential proves, so handlers cannot forget to scope a query.
 
-use halo_shared::keys::{bearer, constant_time_eq, SecretKey, WidgetKey};
+use halo_shared::keys::{bearer, constant_time_eq, SecretKey, TeammateToken, WidgetKey};
 use sha2::{Digest, Sha256};
 use worker::{D1Database, Env, Request};
 
@@ -34,6 +34,15 @@ pub async fn secret_workspace(req: &Request, db: &D1Database) -> ApiResult<Works
     store::workspace_by_secret_key(db, &key_hash(key.as_str()))
         .await?
         .ok_or(ApiError::Unauthorized("Unknown secret key."))
+}
+
+/// The teammate an inbox token belongs to (401 for anything else, keys of any kind included).
+pub async fn teammate(req: &Request, db: &D1Database) -> ApiResult<store::teammates::Teammate> {
+    let header = authorization(req);
+    let token = TeammateToken::parse(bearer(header.as_deref())?)?;
+    store::teammates::by_token_hash(db, &key_hash(token.as_str()))
+        .await?
+        .ok_or(ApiError::Unauthorized("Unknown inbox token."))
 }
 
 /// Checks the operator's `ADMIN_TOKEN`. Compared as SHA-256 digests in constant time so that

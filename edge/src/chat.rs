@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use futures_util::future::{join, join3};
 use halo_shared::answer::{self, Passage};
 use halo_shared::chat::{
-    Action, ChatRequest, ChatResponse, FieldError, HistoryItem, InvalidField, Speaker, UserRef,
+    Action, ChatRequest, ChatResponse, FieldError, HistoryItem, InvalidField, Routed, Speaker,
+    UserRef,
 };
 use halo_shared::context;
 use halo_shared::identity::{verify_user_token, TrustedClaims};
@@ -25,6 +26,9 @@ use crate::store::contacts::{self, Known, UserWrite};
 use crate::store::{
     self, Agent, AiMessage, Conversation, NewConversation, Scope, Turn, UserMessage,
 };
+
+/// The acknowledgement while a teammate handles the conversation.
+const TAKEN_OVER_TEXT: &str = "A teammate is handling this conversation and will reply here.";
 
 /// Passages given to an engine per question.
 const PASSAGES_PER_QUESTION: u32 = 4;
@@ -242,6 +246,33 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
             worker::console_error!("adding the message to the ticket failed: {e}");
         }
     }
+    if continuing
+        .as_ref()
+        .is_some_and(|c| c.taken_over_by.is_some())
+    {
+        // A teammate has taken over: the message is stored and reaches the ticket, and the
+        // AI stays quiet.
+        let ticket_id = crate::store::tickets::latest_for_session(&db, &ws.id, &session_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|t| t.id);
+        let response = ChatResponse {
+            text: TAKEN_OVER_TEXT.into(),
+            session_id,
+            agent_id: agent.id,
+            actions: Vec::new(),
+            confidence: 1.0,
+            routed: Some(Routed {
+                action: "taken_over".into(),
+                ticket_id,
+            }),
+            citations: Vec::new(),
+        };
+        let mut resp = json_response(&response, 200);
+        auth::cors_for(&ws, req, &mut resp)?;
+        return Ok(resp);
+    }
 
     let mut failures: Vec<String> = Vec::new();
     let mut search_failed = false;
@@ -322,6 +353,9 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
             channel: chat.channel.as_str(),
             confidence: outcome.answer.confidence,
             reason: "user_requested",
+            source: "escalation",
+            status: halo_shared::tickets::Status::Open,
+            assignee: None,
         };
         match tickets::escalate(&db, &ws.id, &escalation).await {
             Ok((ticket_id, status)) => outcome

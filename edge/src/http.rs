@@ -6,7 +6,7 @@ use serde_json::Value;
 use worker::{Env, Headers, Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{admin, chat, crawler, knowledge, people, tickets};
+use crate::{admin, chat, crawler, inbox, knowledge, people, tickets};
 
 /// Largest request body any endpoint reads.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -40,6 +40,18 @@ pub async fn route(mut req: Request, env: Env) -> Response {
         }
         (Method::Get, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::list_sources(&req, &env).await
+        }
+        (Method::Post, ["api", "inbox", "conversations", session, "takeover"]) => {
+            inbox::take_over(&req, &env, session).await
+        }
+        (Method::Post, ["api", "inbox", "conversations", session, "reply"]) => {
+            inbox::reply(&mut req, &env, session).await
+        }
+        (Method::Post, ["api", "inbox", "conversations", session, "handback"]) => {
+            inbox::hand_back(&req, &env, session).await
+        }
+        (Method::Post, ["api", "admin", "workspaces", id, "teammates"]) => {
+            admin::create_teammate(&mut req, &env, id).await
         }
         (Method::Post, ["api", "sdk", "tickets", "create"]) => {
             tickets::create_ticket(&mut req, &env).await
@@ -95,6 +107,8 @@ pub async fn route(mut req: Request, env: Env) -> Response {
             | ["api", "sdk", "companies", _]
             | ["api", "sdk", "context"]
             | ["api", "sdk", "tickets"]
+            | ["api", "inbox", "conversations", _, _]
+            | ["api", "admin", "workspaces", _, "teammates"]
             | ["api", "sdk", "tickets", _]
             | ["api", "sdk", "attributes"],
         ) => Err(ApiError::MethodNotAllowed),

@@ -13,6 +13,7 @@ mod crawler;
 mod engine;
 mod error;
 mod http;
+mod inbox;
 mod knowledge;
 mod outbound;
 mod people;

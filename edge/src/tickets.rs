@@ -115,6 +115,10 @@ pub struct Escalation<'a> {
     pub channel: &'a str,
     pub confidence: f64,
     pub reason: &'a str,
+    /// `escalation` (the AI handed over) or `takeover` (a teammate jumped in).
+    pub source: &'a str,
+    pub status: Status,
+    pub assignee: Option<&'a str>,
 }
 
 /// Escalates a conversation to the team: reuses its open ticket, or opens one (status Open;
@@ -140,14 +144,14 @@ pub async fn escalate(
         .collect::<Vec<_>>()
         .join("\n\n");
     let id = new_id();
-    let status = Status::Open;
+    let status = e.status;
     let write = TicketWrite {
         id: &id,
         subject: &subject_from(first),
         status,
-        assignee: None,
+        assignee: e.assignee,
         channel: e.channel,
-        source: "escalation",
+        source: e.source,
         user_external_id: e.user_external_id,
         company_external_id: e.company_external_id,
         session_id: Some(e.session_id),

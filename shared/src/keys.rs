@@ -81,6 +81,11 @@ key_type!(
     IdentitySecret,
     "ha_secret_"
 );
+key_type!(
+    /// A teammate's inbox API token.
+    TeammateToken,
+    "tm_live_"
+);
 
 /// Pulls the credential out of an `Authorization: Bearer …` header value.
 pub fn bearer(header: Option<&str>) -> Result<&str, InvalidKey> {

@@ -6,6 +6,7 @@ mod browser;
 mod chat;
 mod crawl;
 mod identity;
+mod inbox;
 mod knowledge;
 mod llm;
 mod people;

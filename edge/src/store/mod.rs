@@ -2,6 +2,7 @@
 //! workspace (`org_id`): isolation is in the query text, not in the caller's memory.
 
 pub mod contacts;
+pub mod teammates;
 pub mod tickets;
 
 use serde::{Deserialize, Serialize};
@@ -209,6 +210,8 @@ pub struct Conversation {
     pub external_id: Option<String>,
     pub agent_id: String,
     pub agent_instructions: String,
+    /// The teammate who took the conversation over; the AI stays quiet while set.
+    pub taken_over_by: Option<String>,
     pub channel: String,
     pub needs_human: i64,
     pub last_error: Option<String>,
@@ -239,7 +242,7 @@ pub async fn conversation_by_session(
     query!(
         db,
         &format!(
-            "SELECT c.id, c.session_id, u.external_id, c.agent_id, a.instructions AS agent_instructions,
+            "SELECT c.id, c.session_id, u.external_id, c.agent_id, a.instructions AS agent_instructions, c.taken_over_by,
                     c.channel, c.needs_human, c.last_error, c.created_at
              FROM conversations c
              JOIN end_users u ON u.id = c.end_user_id AND u.org_id = c.org_id
