@@ -200,6 +200,15 @@ pub async fn read_json(req: &mut Request) -> ApiResult<Value> {
     serde_json::from_slice(&bytes).map_err(|_| ApiError::InvalidJson)
 }
 
+/// A query-string parameter of the request's URL, if present.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.url()
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 /// The `Authorization` header's value, if any.
 pub fn authorization(req: &Request) -> Option<String> {
     req.headers().get("authorization").ok().flatten()

@@ -12,7 +12,7 @@ use worker::{Env, Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_ok, json_response, read_json};
+use crate::http::{json_ok, json_response, query_param, read_json};
 use crate::semantic::{fuse, Embedder, VectorIndex};
 
 use crate::platform::new_id;
@@ -129,12 +129,7 @@ pub async fn list_sources(req: &Request, env: &Env) -> ApiResult<Response> {
 pub async fn search(req: &Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
-    let url = req.url()?;
-    let param = |k: &str| {
-        url.query_pairs()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.into_owned())
-    };
+    let param = |k: &str| query_param(req, k);
     let q = param("q")
         .filter(|q| !q.trim().is_empty())
         .ok_or(ApiError::Field(FieldError {

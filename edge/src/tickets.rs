@@ -6,7 +6,7 @@ use worker::{Env, Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_ok, json_response, read_json};
+use crate::http::{json_ok, json_response, query_param, read_json};
 use crate::platform::{new_id, now_ms};
 use crate::store::tickets::{self, TicketRow, TicketWrite};
 
@@ -50,22 +50,12 @@ pub async fn create_ticket(req: &mut Request, env: &Env) -> ApiResult<Response> 
 pub async fn list_tickets(req: &Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
-    let url = req.url()?;
-    let param = |k: &str| {
-        url.query_pairs()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.into_owned())
-    };
+    let param = |k: &str| query_param(req, k);
     let status = param("status");
-    let known = [
-        "open",
-        "priority",
-        "in_progress",
-        "snoozed",
-        "resolved",
-        "spam",
-    ];
-    if status.as_deref().is_some_and(|s| !known.contains(&s)) {
+    if status
+        .as_deref()
+        .is_some_and(|s| Status::from_stored(s, Some(0)).is_none())
+    {
         return Err(ApiError::Field(halo_shared::chat::FieldError {
             field: "status".into(),
             kind: halo_shared::chat::InvalidField::NotOneOf {

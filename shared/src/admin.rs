@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::chat::{FieldError, InvalidField};
+use crate::chat::{body_object as object, field_error as err, FieldError, InvalidField};
 
 /// Longest workspace name or article title.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -12,24 +12,6 @@ pub const MAX_ORIGINS: usize = 50;
 pub const MAX_SOURCE_CHARS: usize = 200_000;
 /// Longest URL.
 pub const MAX_URL_CHARS: usize = 2_048;
-
-fn err(field: &str, kind: InvalidField) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        kind,
-    }
-}
-
-fn object(body: &Value) -> Result<&serde_json::Map<String, Value>, FieldError> {
-    body.as_object().ok_or_else(|| {
-        err(
-            "body",
-            InvalidField::WrongType {
-                expected: "a JSON object",
-            },
-        )
-    })
-}
 
 fn text(
     field: &str,

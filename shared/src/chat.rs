@@ -68,7 +68,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: impl Into<String>, kind: InvalidField) -> Self {
+    pub fn new(field: impl Into<String>, kind: InvalidField) -> Self {
         Self {
             field: field.into(),
             kind,
@@ -224,9 +224,7 @@ impl ChatRequest {
     /// Parses a request body. Unknown top-level fields are ignored so that older servers
     /// accept newer clients; every known field is checked for type and bounds.
     pub fn parse(body: &Value) -> Result<Self, FieldError> {
-        let obj = body
-            .as_object()
-            .ok_or_else(|| wrong_type("body", "a JSON object"))?;
+        let obj = body_object(body)?;
         let get = |k: &str| obj.get(k).filter(|v| !v.is_null());
 
         let message = match get("message") {
@@ -298,6 +296,17 @@ impl ChatRequest {
             behavior,
         })
     }
+}
+
+/// A refusal of `field`: the shorthand the parsers of every request body use.
+pub(crate) fn field_error(field: &str, kind: InvalidField) -> FieldError {
+    FieldError::new(field, kind)
+}
+
+/// The body as a JSON object, or the refusal that names `body`.
+pub(crate) fn body_object(body: &Value) -> Result<&Map<String, Value>, FieldError> {
+    body.as_object()
+        .ok_or_else(|| wrong_type("body", "a JSON object"))
 }
 
 pub(crate) fn wrong_type(field: &str, expected: &'static str) -> FieldError {

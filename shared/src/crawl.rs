@@ -4,7 +4,7 @@
 use serde_json::Value;
 use url::Url;
 
-use crate::chat::{FieldError, InvalidField};
+use crate::chat::{body_object, field_error as err, FieldError, InvalidField};
 
 /// Most pages one crawl ingests (a Worker request may make only so many subrequests).
 pub const MAX_PAGES: u32 = 50;
@@ -24,18 +24,7 @@ pub struct CrawlRequest {
 
 impl CrawlRequest {
     pub fn parse(body: &Value) -> Result<Self, FieldError> {
-        let err = |field: &str, kind| FieldError {
-            field: field.to_owned(),
-            kind,
-        };
-        let o = body.as_object().ok_or_else(|| {
-            err(
-                "body",
-                InvalidField::WrongType {
-                    expected: "a JSON object",
-                },
-            )
-        })?;
+        let o = body_object(body)?;
         let raw = o
             .get("url")
             .and_then(Value::as_str)

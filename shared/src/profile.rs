@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::chat::{self, ContextEntry, FieldError, InvalidField, MAX_TOKEN_CHARS};
+use crate::chat::{
+    self, body_object as object, field_error as err, ContextEntry, FieldError, InvalidField,
+    MAX_TOKEN_CHARS,
+};
 use crate::context::clean;
 
 /// Keys of an identify body that are not traits.
@@ -22,18 +25,6 @@ const COMPANY_RESERVED: &[&str] = &["company_id", "custom_fields", "context"];
 pub const MAX_DELETES: usize = 50;
 /// Longest description of a discovered attribute.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
-
-fn err(field: &str, kind: InvalidField) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        kind,
-    }
-}
-
-fn object(body: &Value) -> Result<&Map<String, Value>, FieldError> {
-    body.as_object()
-        .ok_or_else(|| chat::wrong_type("body", "a JSON object"))
-}
 
 fn required_id(o: &Map<String, Value>, field: &str) -> Result<String, FieldError> {
     match o.get(field).filter(|v| !v.is_null()) {

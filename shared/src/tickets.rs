@@ -208,6 +208,40 @@ mod tests {
     }
 }
 
+/// The transition a request's `status` (with `snoozed_until` for a snooze) asks for, if any.
+fn requested_event(
+    o: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<Event>, crate::chat::FieldError> {
+    use crate::chat::{field_error as err, InvalidField};
+    let Some(v) = o.get("status").filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let not_one_of = || {
+        err(
+            "status",
+            InvalidField::NotOneOf {
+                allowed: "open, priority, in_progress, snoozed, resolved, spam",
+            },
+        )
+    };
+    Ok(Some(match v.as_str().ok_or_else(not_one_of)? {
+        "snoozed" => Event::Snooze {
+            until: o
+                .get("snoozed_until")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or_else(|| {
+                    err(
+                        "snoozed_until",
+                        InvalidField::Invalid(
+                            "a snoozed ticket needs snoozed_until (ms since the epoch)",
+                        ),
+                    )
+                })?,
+        },
+        name => Event::Set(Status::from_stored(name, None).ok_or_else(not_one_of)?),
+    }))
+}
+
 /// Longest ticket subject.
 pub const MAX_SUBJECT_CHARS: usize = 200;
 
@@ -225,19 +259,8 @@ pub struct NewTicket {
 
 impl NewTicket {
     pub fn parse(body: &serde_json::Value, now: i64) -> Result<Self, crate::chat::FieldError> {
-        use crate::chat::{self, FieldError, InvalidField};
-        let err = |field: &str, kind| FieldError {
-            field: field.to_owned(),
-            kind,
-        };
-        let o = body.as_object().ok_or_else(|| {
-            err(
-                "body",
-                InvalidField::WrongType {
-                    expected: "a JSON object",
-                },
-            )
-        })?;
+        use crate::chat::{self, body_object, field_error as err, InvalidField};
+        let o = body_object(body)?;
         let get = |k: &str| o.get(k).filter(|v| !v.is_null());
         let subject = match get("subject") {
             None => return Err(err("subject", InvalidField::Missing)),
@@ -246,50 +269,14 @@ impl NewTicket {
         if subject.trim().is_empty() {
             return Err(err("subject", InvalidField::Empty));
         }
-        let status = match get("status")
-            .map(|v| {
-                v.as_str().ok_or_else(|| {
-                    err(
-                        "status",
-                        InvalidField::WrongType {
-                            expected: "a string",
-                        },
-                    )
-                })
-            })
-            .transpose()?
-        {
-            None | Some("open") => Status::Open,
-            Some("priority") => Status::Priority,
-            Some("in_progress") => Status::InProgress,
-            Some("resolved") => Status::Resolved,
-            Some("spam") => Status::Spam,
-            Some("snoozed") => {
-                let until = get("snoozed_until")
-                    .and_then(serde_json::Value::as_i64)
-                    .ok_or_else(|| {
-                        err(
-                            "snoozed_until",
-                            InvalidField::Invalid(
-                                "a snoozed ticket needs snoozed_until (ms since the epoch)",
-                            ),
-                        )
-                    })?;
-                apply(Status::Open, Event::Snooze { until }, now).map_err(|_| {
-                    err(
-                        "snoozed_until",
-                        InvalidField::Invalid("must be in the future"),
-                    )
-                })?
-            }
-            Some(_) => {
-                return Err(err(
-                    "status",
-                    InvalidField::NotOneOf {
-                        allowed: "open, priority, in_progress, snoozed, resolved, spam",
-                    },
-                ))
-            }
+        let status = match requested_event(o)? {
+            None => Status::Open,
+            Some(event) => apply(Status::Open, event, now).map_err(|_| {
+                err(
+                    "snoozed_until",
+                    InvalidField::Invalid("must be in the future"),
+                )
+            })?,
         };
         let message = get("message")
             .map(|v| chat::bounded_string("message", v, chat::MAX_MESSAGE_CHARS))
@@ -397,50 +384,9 @@ pub struct TicketUpdate {
 
 impl TicketUpdate {
     pub fn parse(body: &serde_json::Value) -> Result<Self, crate::chat::FieldError> {
-        use crate::chat::{self, FieldError, InvalidField};
-        let err = |field: &str, kind| FieldError {
-            field: field.to_owned(),
-            kind,
-        };
-        let o = body.as_object().ok_or_else(|| {
-            err(
-                "body",
-                InvalidField::WrongType {
-                    expected: "a JSON object",
-                },
-            )
-        })?;
-        let event = match o.get("status").filter(|v| !v.is_null()) {
-            None => None,
-            Some(v) => Some(match v.as_str() {
-                Some("open") => Event::Set(Status::Open),
-                Some("priority") => Event::Set(Status::Priority),
-                Some("in_progress") => Event::Set(Status::InProgress),
-                Some("resolved") => Event::Set(Status::Resolved),
-                Some("spam") => Event::Set(Status::Spam),
-                Some("snoozed") => Event::Snooze {
-                    until: o
-                        .get("snoozed_until")
-                        .and_then(serde_json::Value::as_i64)
-                        .ok_or_else(|| {
-                            err(
-                                "snoozed_until",
-                                InvalidField::Invalid(
-                                    "a snoozed ticket needs snoozed_until (ms since the epoch)",
-                                ),
-                            )
-                        })?,
-                },
-                _ => {
-                    return Err(err(
-                        "status",
-                        InvalidField::NotOneOf {
-                            allowed: "open, priority, in_progress, snoozed, resolved, spam",
-                        },
-                    ))
-                }
-            }),
-        };
+        use crate::chat::{self, body_object, field_error as err, InvalidField};
+        let o = body_object(body)?;
+        let event = requested_event(o)?;
         let assignee = match o.get("assignee") {
             None => None,
             Some(serde_json::Value::Null) => Some(None),
