@@ -239,10 +239,11 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
     )
     .await;
     stored?;
-    if continuing.is_some() {
+    let ticket = continuing.as_ref().and_then(|c| c.ticket());
+    if let Some(ticket) = &ticket {
         // A conversation that was escalated: the message joins the ticket, waking or
         // reopening it.
-        if let Err(e) = tickets::customer_wrote(&db, &ws.id, &session_id, &chat.message).await {
+        if let Err(e) = tickets::customer_wrote(&db, &ws.id, ticket, &chat.message).await {
             worker::console_error!("adding the message to the ticket failed: {e}");
         }
     }
@@ -252,11 +253,7 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
     {
         // A teammate has taken over: the message is stored and reaches the ticket, and the
         // AI stays quiet.
-        let ticket_id = crate::store::tickets::latest_for_session(&db, &ws.id, &session_id)
-            .await
-            .ok()
-            .flatten()
-            .map(|t| t.id);
+        let ticket_id = ticket.map(|t| t.id);
         let response = ChatResponse {
             text: TAKEN_OVER_TEXT.into(),
             session_id,

@@ -205,12 +205,9 @@ pub async fn update_ticket(req: &mut Request, env: &Env, id: &str) -> ApiResult<
 pub async fn customer_wrote(
     db: &worker::D1Database,
     org: &str,
-    session_id: &str,
+    row: &tickets::StatusRow,
     body: &str,
 ) -> worker::Result<()> {
-    let Some(row) = tickets::latest_for_session(db, org, session_id).await? else {
-        return Ok(());
-    };
     let Some(before) = Status::from_stored(&row.status, row.snoozed_until) else {
         return Ok(());
     };

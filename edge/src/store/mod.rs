@@ -212,10 +212,25 @@ pub struct Conversation {
     pub agent_instructions: String,
     /// The teammate who took the conversation over; the AI stays quiet while set.
     pub taken_over_by: Option<String>,
+    /// The conversation's latest ticket, if it was escalated or taken over.
+    pub ticket_id: Option<String>,
+    pub ticket_status: Option<String>,
+    pub ticket_snoozed_until: Option<i64>,
     pub channel: String,
     pub needs_human: i64,
     pub last_error: Option<String>,
     pub created_at: i64,
+}
+
+impl Conversation {
+    /// The latest ticket as a status row, if there is one.
+    pub fn ticket(&self) -> Option<tickets::StatusRow> {
+        Some(tickets::StatusRow {
+            id: self.ticket_id.clone()?,
+            status: self.ticket_status.clone()?,
+            snoozed_until: self.ticket_snoozed_until,
+        })
+    }
 }
 
 /// Which workspace a lookup is scoped to.
@@ -243,10 +258,13 @@ pub async fn conversation_by_session(
         db,
         &format!(
             "SELECT c.id, c.session_id, u.external_id, c.agent_id, a.instructions AS agent_instructions, c.taken_over_by,
-                    c.channel, c.needs_human, c.last_error, c.created_at
+                    c.channel, c.needs_human, c.last_error, c.created_at,
+                    t.id AS ticket_id, t.status AS ticket_status, t.snoozed_until AS ticket_snoozed_until
              FROM conversations c
              JOIN end_users u ON u.id = c.end_user_id AND u.org_id = c.org_id
              JOIN agents a ON a.id = c.agent_id AND a.org_id = c.org_id
+             LEFT JOIN tickets t ON t.id = (SELECT id FROM tickets WHERE org_id = c.org_id AND conversation_id = c.id
+                                            ORDER BY created_at DESC LIMIT 1)
              WHERE {org_condition} AND c.session_id = ?2"
         ),
         value,
