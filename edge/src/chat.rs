@@ -12,7 +12,7 @@ use halo_shared::context;
 use halo_shared::identity::{verify_user_token, TrustedClaims};
 use halo_shared::profile::{context_sightings, trait_sightings, Scope as ProfileScope};
 use serde_json::{json, Map, Value};
-use worker::{D1Database, Env, Request, Response};
+use worker::{Context, D1Database, Env, Request, Response};
 
 use crate::auth;
 use crate::knowledge::{self, Mode};
@@ -21,7 +21,8 @@ use crate::tickets;
 use crate::engine::{self, OpenAiCompatible, Question};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
-use crate::platform::new_id;
+use crate::live;
+use crate::platform::{new_id, now_ms};
 use crate::store::contacts::{self, Known, UserWrite};
 use crate::store::{
     self, Agent, AiMessage, Conversation, NewConversation, Scope, Turn, UserMessage,
@@ -95,7 +96,13 @@ pub fn trusted_traits(claims: &TrustedClaims) -> Map<String, Value> {
     .collect()
 }
 
-pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
+/// Publishes a live event once the response is on its way (the event is already in D1).
+fn publish_later(ctx: &Context, env: &Env, org: &str, session_id: &str, event: Value) {
+    let (env, org, session_id) = (env.clone(), org.to_owned(), session_id.to_owned());
+    ctx.wait_until(async move { live::publish(&env, &org, &session_id, &event).await });
+}
+
+pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     // A missing or malformed key is refused before the body is even read.
     let key_hash = auth::widget_key_hash(req)?;
@@ -264,8 +271,14 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
                 action: "taken_over".into(),
                 ticket_id,
             }),
+            message_id: None,
             citations: Vec::new(),
         };
+        let event = live::messages_event(
+            &response.session_id,
+            &[(&message_id, "user", &chat.message, now_ms())],
+        );
+        publish_later(ctx, env, &ws.id, &response.session_id, event);
         let mut resp = json_response(&response, 200);
         auth::cors_for(&ws, req, &mut resp)?;
         return Ok(resp);
@@ -375,10 +388,12 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
         "context": rendered,
         "passages": passages.iter().map(|p| json!({ "title": p.title, "url": p.url, "heading": p.heading, "text": p.text })).collect::<Vec<_>>(),
     });
+    let reply_id = new_id();
     if let Err(e) = store::record_ai_message(
         &db,
         &ws.id,
         &AiMessage {
+            id: &reply_id,
             session_id: &session_id,
             body: &a.text,
             engine: outcome.engine,
@@ -403,8 +418,23 @@ pub async fn post_chat(req: &mut Request, env: &Env) -> ApiResult<Response> {
         actions: outcome.answer.actions,
         confidence: outcome.answer.confidence,
         routed: None,
+        message_id: Some(reply_id),
         citations: outcome.answer.citations,
     };
+    let at = now_ms();
+    let event = live::messages_event(
+        &response.session_id,
+        &[
+            (&message_id, "user", &chat.message, at),
+            (
+                response.message_id.as_deref().unwrap_or_default(),
+                "ai",
+                &response.text,
+                at,
+            ),
+        ],
+    );
+    publish_later(ctx, env, &ws.id, &response.session_id, event);
     let mut resp = json_response(&response, 200);
     auth::cors_for(&ws, req, &mut resp)?;
     Ok(resp)

@@ -30,6 +30,8 @@ pub enum ApiError {
     },
     NotFound(&'static str),
     MethodNotAllowed,
+    /// A WebSocket endpoint was called without `Upgrade: websocket`.
+    UpgradeRequired,
     /// The deployment lacks a setting this route needs.
     NotConfigured(&'static str),
     /// Something of ours failed. The text is logged, never sent.
@@ -79,6 +81,11 @@ impl ApiError {
                 405,
                 "method_not_allowed",
                 "This method is not allowed here.".into(),
+            ),
+            ApiError::UpgradeRequired => (
+                426,
+                "upgrade_required",
+                "This endpoint is a WebSocket: connect with `Upgrade: websocket`.".into(),
             ),
             ApiError::NotConfigured(m) => (503, "not_configured", (*m).into()),
             ApiError::Internal(_) => (

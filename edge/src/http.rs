@@ -3,25 +3,28 @@
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
-use worker::{Env, Headers, Method, Request, Response};
+use worker::{Context, Env, Headers, Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{admin, chat, crawler, inbox, knowledge, people, tickets};
+use crate::{admin, chat, crawler, inbox, knowledge, live, people, tickets};
 
 /// Largest request body any endpoint reads.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Routes a request to its handler and turns every error into its JSON answer.
-pub async fn route(mut req: Request, env: Env) -> Response {
+pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
     let result = match (method.clone(), segments.as_slice()) {
-        (Method::Options, ["api", "sdk", "chat"] | ["api", "sdk", "widget", "identify"]) => {
-            Ok(preflight())
-        }
+        (
+            Method::Options,
+            ["api", "sdk", "chat"]
+            | ["api", "sdk", "widget", "identify"]
+            | ["api", "sdk", "conversations", _, "updates"],
+        ) => Ok(preflight()),
         (Method::Get, ["health"]) => json_ok(&serde_json::json!({ "ok": true })),
-        (Method::Post, ["api", "sdk", "chat"]) => chat::post_chat(&mut req, &env).await,
+        (Method::Post, ["api", "sdk", "chat"]) => chat::post_chat(&mut req, &env, &ctx).await,
         (Method::Post, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::create_source(&mut req, &env).await
         }
@@ -40,6 +43,16 @@ pub async fn route(mut req: Request, env: Env) -> Response {
         }
         (Method::Get, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::list_sources(&req, &env).await
+        }
+        (Method::Get, ["api", "sdk", "conversations", session, "live"]) => {
+            live::widget_socket(&req, &env, session).await
+        }
+        (Method::Get, ["api", "sdk", "conversations", session, "updates"]) => {
+            live::widget_updates(&req, &env, session).await
+        }
+        (Method::Get, ["api", "inbox", "live"]) => live::feed_socket(&req, &env).await,
+        (Method::Get, ["api", "inbox", "conversations", session, "live"]) => {
+            live::inbox_socket(&req, &env, session).await
         }
         (Method::Post, ["api", "inbox", "conversations", session, "takeover"]) => {
             inbox::take_over(&req, &env, session).await
@@ -102,6 +115,8 @@ pub async fn route(mut req: Request, env: Env) -> Response {
             | ["api", "sdk", "knowledge", "crawl"]
             | ["api", "sdk", "knowledge", "jobs", _]
             | ["api", "sdk", "conversations", _]
+            | ["api", "sdk", "conversations", _, "live" | "updates"]
+            | ["api", "inbox", "live"]
             | ["api", "sdk", "widget", "identify"]
             | ["api", "sdk", "users", _]
             | ["api", "sdk", "companies", _]
@@ -117,7 +132,8 @@ pub async fn route(mut req: Request, env: Env) -> Response {
     let mut response = result.unwrap_or_else(ApiError::into_response);
     // Browsers may read the chat endpoint's answers, errors included; CORS for a known
     // workspace was already decided by the handler, which then set the header itself.
-    if path == "/api/sdk/chat"
+    let widget_read = path.starts_with("/api/sdk/conversations/") && path.ends_with("/updates");
+    if (path == "/api/sdk/chat" || widget_read)
         && !response
             .headers()
             .has("access-control-allow-origin")
@@ -136,7 +152,7 @@ fn preflight() -> Response {
     let headers = Headers::new();
     for (k, v) in [
         ("access-control-allow-origin", "*"),
-        ("access-control-allow-methods", "POST, OPTIONS"),
+        ("access-control-allow-methods", "GET, POST, OPTIONS"),
         (
             "access-control-allow-headers",
             "authorization, content-type",

@@ -9,9 +9,23 @@ use worker::{Env, Request, Response};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, read_json};
+use crate::live;
 use crate::platform::now_ms;
 use crate::store::{self, teammates, tickets as ticket_store, Scope};
 use crate::tickets::{self, Escalation};
+
+/// Tells the conversation's live room and the workspace feed about a line just stored.
+async fn announce(
+    env: &Env,
+    org: &str,
+    session_id: &str,
+    line: &(String, i64),
+    role: &str,
+    text: &str,
+) {
+    let event = live::messages_event(session_id, &[(&line.0, role, text, line.1)]);
+    live::publish(env, org, session_id, &event).await;
+}
 
 const NO_CONVERSATION: ApiError =
     ApiError::NotFound("No conversation with this session_id in this workspace.");
@@ -24,14 +38,9 @@ pub async fn take_over(req: &Request, env: &Env, session_id: &str) -> ApiResult<
         .await?
         .ok_or(NO_CONVERSATION)?;
     teammates::set_taken_over(&db, &tm.org_id, session_id, Some(&tm.id)).await?;
-    teammates::add_line(
-        &db,
-        &tm.org_id,
-        session_id,
-        "system",
-        &format!("{} joined the conversation.", tm.name),
-    )
-    .await?;
+    let joined = format!("{} joined the conversation.", tm.name);
+    let line = teammates::add_line(&db, &tm.org_id, session_id, "system", &joined).await?;
+    announce(env, &tm.org_id, session_id, &line, "system", &joined).await;
     let (ticket_id, _) = match ticket_store::open_for_session(&db, &tm.org_id, session_id).await? {
         Some((id, status)) => {
             let now = Status::from_stored(&status, None).unwrap_or(Status::Open);
@@ -85,7 +94,9 @@ pub async fn reply(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<
     store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
-    let id = teammates::add_line(&db, &tm.org_id, session_id, "teammate", &text).await?;
+    let line = teammates::add_line(&db, &tm.org_id, session_id, "teammate", &text).await?;
+    announce(env, &tm.org_id, session_id, &line, "teammate", &text).await;
+    let id = line.0;
     if let Some(row) = ticket_store::latest_for_session(&db, &tm.org_id, session_id).await? {
         let before = Status::from_stored(&row.status, row.snoozed_until).unwrap_or(Status::Open);
         let after = apply(before, Event::TeammateActivity, now_ms()).unwrap_or(before);
@@ -109,13 +120,8 @@ pub async fn hand_back(req: &Request, env: &Env, session_id: &str) -> ApiResult<
     if !teammates::set_taken_over(&db, &tm.org_id, session_id, None).await? {
         return Err(NO_CONVERSATION);
     }
-    teammates::add_line(
-        &db,
-        &tm.org_id,
-        session_id,
-        "system",
-        &format!("{} handed the conversation back to the AI.", tm.name),
-    )
-    .await?;
+    let back = format!("{} handed the conversation back to the AI.", tm.name);
+    let line = teammates::add_line(&db, &tm.org_id, session_id, "system", &back).await?;
+    announce(env, &tm.org_id, session_id, &line, "system", &back).await;
     json_ok(&json!({ "session_id": session_id, "taken_over_by": null }))
 }

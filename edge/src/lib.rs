@@ -15,6 +15,7 @@ mod error;
 mod http;
 mod inbox;
 mod knowledge;
+mod live;
 mod outbound;
 mod people;
 mod platform;
@@ -25,8 +26,8 @@ mod tickets;
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(http::route(req, env).await)
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    Ok(http::route(req, env, ctx).await)
 }
 
 /// The cron trigger (wrangler.toml `[triggers]`): continues long-running knowledge jobs and

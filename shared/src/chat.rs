@@ -639,6 +639,9 @@ pub struct ChatResponse {
     pub confidence: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routed: Option<Routed>,
+    /// The id of the stored reply (what a rating names); absent when no reply was generated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
     #[serde(default)]
     pub citations: Vec<Citation>,
 }
@@ -834,6 +837,7 @@ mod tests {
             }],
             confidence: 0.5,
             routed: None,
+            message_id: None,
             citations: vec![],
         };
         let v = serde_json::to_value(&r).unwrap();

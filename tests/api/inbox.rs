@@ -1,21 +1,7 @@
 //! Teammates and the inbox: take over a live conversation, reply as a person, hand back.
 
-use halo_tests::{app, call, chat, conversation, Workspace};
+use halo_tests::{app, call, chat, conversation, teammate};
 use serde_json::json;
-
-fn teammate(ws: &Workspace, name: &str) -> (String, String) {
-    let r = call(
-        app(),
-        "POST",
-        &format!("/api/admin/workspaces/{}/teammates", ws.org_id),
-        Some(&app().admin_token),
-        Some(json!({ "name": name })),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    let token = r.body["token"].as_str().unwrap().to_owned();
-    assert!(token.starts_with("tm_live_") && token.len() == 8 + 64);
-    (r.body["teammate_id"].as_str().unwrap().to_owned(), token)
-}
 
 fn inbox(
     token: &str,

@@ -8,6 +8,7 @@ mod crawl;
 mod identity;
 mod inbox;
 mod knowledge;
+mod live;
 mod llm;
 mod people;
 mod restart;

@@ -498,3 +498,61 @@ pub fn embed_server() -> Option<&'static str> {
     })
     .as_deref()
 }
+
+/// A teammate of `ws` made through the admin API: `(teammate_id, inbox token)`.
+pub fn teammate(ws: &Workspace, name: &str) -> (String, String) {
+    let r = call(
+        app(),
+        "POST",
+        &format!("/api/admin/workspaces/{}/teammates", ws.org_id),
+        Some(&app().admin_token),
+        Some(json!({ "name": name })),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = r.body["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("tm_live_") && token.len() == 8 + 64);
+    (r.body["teammate_id"].as_str().unwrap().to_owned(), token)
+}
+
+/// A WebSocket client connected to `path` on the server.
+pub type Socket = tungstenite::WebSocket<std::net::TcpStream>;
+
+/// Opens a WebSocket to `path` (query string included); `Err` carries the HTTP status of a
+/// refused upgrade.
+pub fn live_socket(server: &Server, path: &str) -> Result<Socket, u16> {
+    let url = format!("{}{path}", server.base.replacen("http://", "ws://", 1));
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let stream = std::net::TcpStream::connect(addr).expect("connect to wrangler dev");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    match tungstenite::client(url.as_str(), stream) {
+        Ok((socket, _)) => Ok(socket),
+        Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(r))) => {
+            Err(r.status().as_u16())
+        }
+        Err(e) => panic!("websocket handshake to {path} failed: {e}"),
+    }
+}
+
+/// The next JSON event on a socket within `wait`, or `None` if none came.
+pub fn next_event(socket: &mut Socket, wait: std::time::Duration) -> Option<Value> {
+    socket.get_ref().set_read_timeout(Some(wait)).unwrap();
+    loop {
+        match socket.read() {
+            Ok(tungstenite::Message::Text(t)) => {
+                return Some(serde_json::from_str(t.as_str()).expect("events are JSON"))
+            }
+            Ok(_) => continue,
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return None
+            }
+            Err(e) => panic!("reading the socket failed: {e}"),
+        }
+    }
+}

@@ -401,6 +401,7 @@ pub async fn record_user_message(db: &D1Database, org: &str, turn: &Turn<'_>) ->
 
 /// The AI's reply and what it cost to produce.
 pub struct AiMessage<'a> {
+    pub id: &'a str,
     pub session_id: &'a str,
     pub body: &'a str,
     pub engine: &'a str,
@@ -425,7 +426,7 @@ pub async fn record_ai_message(db: &D1Database, org: &str, m: &AiMessage<'_>) ->
             ),
             org,
             m.session_id,
-            new_id(),
+            m.id,
             m.body,
             m.engine,
             m.confidence,

@@ -67,15 +67,25 @@ pub async fn set_taken_over(
     Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
 
-/// Stores a teammate's or the system's line in a conversation.
+/// A line written by a teammate or the system, as the widget catches up on it.
+#[derive(Debug, Deserialize)]
+pub struct Line {
+    pub id: String,
+    pub role: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// Stores a teammate's or the system's line in a conversation; its id and time.
 pub async fn add_line(
     db: &D1Database,
     org: &str,
     session_id: &str,
     role: &str,
     body: &str,
-) -> Result<String> {
+) -> Result<(String, i64)> {
     let id = new_id();
+    let at = now_ms();
     query!(
         db,
         "INSERT INTO messages (id, org_id, conversation_id, role, body, created_at)
@@ -85,9 +95,32 @@ pub async fn add_line(
         &id,
         role,
         body,
-        now_ms()
+        at
     )?
     .run()
     .await?;
-    Ok(id)
+    Ok((id, at))
+}
+
+/// The teammate and system lines of a conversation written after `after` (ms), oldest first.
+pub async fn lines_after(
+    db: &D1Database,
+    org: &str,
+    conversation_id: &str,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<Line>> {
+    query!(
+        db,
+        "SELECT id, role, body, created_at FROM messages
+         WHERE org_id = ?1 AND conversation_id = ?2 AND role IN ('teammate', 'system') AND created_at > ?3
+         ORDER BY created_at, rowid LIMIT ?4",
+        org,
+        conversation_id,
+        after,
+        limit
+    )?
+    .all()
+    .await?
+    .results()
 }

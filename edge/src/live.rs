@@ -1,0 +1,257 @@
+//! Live updates: a Durable Object per conversation (and one per workspace for the inbox's live
+//! feed) relays events to the WebSockets connected to it.
+//!
+//! Sockets are accepted with the hibernation API, so an idle room costs nothing: the runtime
+//! keeps the connections while the object sleeps and wakes it for a message or a publish.
+//! Rooms hold no state of their own; D1 stays the record, and a client that reconnects catches
+//! up from it (`GET /api/sdk/conversations/:session_id/updates`).
+
+use halo_shared::keys::{TeammateToken, WidgetKey};
+use serde_json::{json, Value};
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
+    WebSocket, WebSocketIncomingMessage, WebSocketPair,
+};
+
+use crate::auth;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{json_response, query_param};
+use crate::platform::key_hash;
+use crate::store::{self, teammates, Scope};
+
+/// The binding of the [`LiveRoom`] namespace in wrangler.toml.
+const BINDING: &str = "LIVE";
+
+/// At most this many sockets per room; a further one is refused (a page left open in many
+/// tabs should not be able to exhaust a room).
+const MAX_SOCKETS: usize = 100;
+
+#[durable_object(websocket)]
+pub struct LiveRoom {
+    state: State,
+}
+
+impl DurableObject for LiveRoom {
+    fn new(state: State, _env: Env) -> Self {
+        Self { state }
+    }
+
+    /// `GET /connect` (a WebSocket upgrade) joins the room; `POST /publish` sends the body to
+    /// every socket in it. Only the Worker reaches these: the room is not routable from outside.
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        match (req.method(), req.path().as_str()) {
+            (Method::Get, "/connect") => {
+                if self.state.get_websockets().len() >= MAX_SOCKETS {
+                    return Response::error(
+                        "This conversation has too many live connections.",
+                        429,
+                    );
+                }
+                let pair = WebSocketPair::new()?;
+                self.state.accept_web_socket(&pair.server);
+                Response::from_websocket(pair.client)
+            }
+            (Method::Post, "/publish") => {
+                let event = req.text().await?;
+                for ws in self.state.get_websockets() {
+                    // A socket that is closing is skipped; the others still get the event.
+                    let _ = ws.send_with_str(&event);
+                }
+                Ok(Response::empty()?.with_status(204))
+            }
+            _ => Response::error("Not found", 404),
+        }
+    }
+
+    /// Clients send `ping` to keep intermediaries from dropping an idle socket.
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        if let WebSocketIncomingMessage::String(s) = message {
+            if s == "ping" {
+                ws.send_with_str("pong")?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        // 1005/1006 are reserved and may not be sent back.
+        let code = u16::try_from(code)
+            .ok()
+            .filter(|c| *c != 1005 && *c != 1006);
+        let _ = ws.close(Some(code.unwrap_or(1000)), Some("closing"));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The room of one conversation.
+pub fn conversation_room(org: &str, session_id: &str) -> String {
+    format!("conversation:{org}:{session_id}")
+}
+
+/// The room of a workspace's live feed (every conversation's events).
+pub fn feed_room(org: &str) -> String {
+    format!("feed:{org}")
+}
+
+/// Hands a WebSocket upgrade request to a room; the response is the 101 with the client end.
+pub async fn connect(env: &Env, room: &str) -> Result<Response> {
+    let stub = env
+        .durable_object(BINDING)?
+        .id_from_name(room)?
+        .get_stub()?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get);
+    let headers = worker::Headers::new();
+    headers.set("Upgrade", "websocket")?;
+    init.with_headers(headers);
+    stub.fetch_with_request(Request::new_with_init("https://live/connect", &init)?)
+        .await
+}
+
+/// Sends `event` to the conversation's room and to the workspace's feed. Best effort: a
+/// failure is logged and never fails the caller, since the event is already stored in D1.
+pub async fn publish(env: &Env, org: &str, session_id: &str, event: &Value) {
+    let body = event.to_string();
+    let rooms = [conversation_room(org, session_id), feed_room(org)];
+    let (a, b) =
+        futures_util::future::join(send(env, &rooms[0], &body), send(env, &rooms[1], &body)).await;
+    for r in [a, b] {
+        if let Err(e) = r {
+            worker::console_error!("publishing a live event failed: {e}");
+        }
+    }
+}
+
+async fn send(env: &Env, room: &str, body: &str) -> Result<()> {
+    let stub = env
+        .durable_object(BINDING)?
+        .id_from_name(room)?
+        .get_stub()?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(wasm_bindgen::JsValue::from_str(body)));
+    stub.fetch_with_request(Request::new_with_init("https://live/publish", &init)?)
+        .await?;
+    Ok(())
+}
+
+/// A `messages` event: lines of one conversation, as clients render them.
+pub fn messages_event(session_id: &str, lines: &[(&str, &str, &str, i64)]) -> Value {
+    let messages: Vec<Value> = lines
+        .iter()
+        .map(|(id, role, text, at)| json!({ "id": id, "role": role, "text": text, "created_at": at }))
+        .collect();
+    json!({ "type": "messages", "session_id": session_id, "messages": messages })
+}
+
+fn require_upgrade(req: &Request) -> ApiResult<()> {
+    let upgrade = req.headers().get("upgrade")?.unwrap_or_default();
+    if upgrade.eq_ignore_ascii_case("websocket") {
+        Ok(())
+    } else {
+        Err(ApiError::UpgradeRequired)
+    }
+}
+
+const NO_CONVERSATION: ApiError =
+    ApiError::NotFound("No conversation with this session_id in this workspace.");
+
+/// `GET /api/sdk/conversations/:session_id/live?key=ab_live_…` (WebSocket): the widget's live
+/// connection to its conversation. Browsers cannot set headers on a WebSocket, so the
+/// publishable key comes in the query string; the session id, which only the visitor's
+/// browser holds, names the conversation.
+pub async fn widget_socket(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+    require_upgrade(req)?;
+    let key = query_param(req, "key");
+    let key = WidgetKey::parse(key.as_deref().unwrap_or(""))?;
+    let db = env.d1("DB")?;
+    let (ws, _) = store::workspace_and_agent_by_widget_key(&db, &key_hash(key.as_str()), None)
+        .await?
+        .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
+    auth::check_origin(&ws, req)?;
+    store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
+        .await?
+        .ok_or(NO_CONVERSATION)?;
+    Ok(connect(env, &conversation_room(&ws.id, session_id)).await?)
+}
+
+/// `GET /api/inbox/live?token=tm_live_…` (WebSocket): every conversation's events in the
+/// teammate's workspace, as they happen.
+pub async fn feed_socket(req: &Request, env: &Env) -> ApiResult<Response> {
+    require_upgrade(req)?;
+    let tm = teammate_from_query(req, env).await?;
+    Ok(connect(env, &feed_room(&tm.org_id)).await?)
+}
+
+/// `GET /api/inbox/conversations/:session_id/live?token=tm_live_…` (WebSocket): one
+/// conversation's events.
+pub async fn inbox_socket(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+    require_upgrade(req)?;
+    let tm = teammate_from_query(req, env).await?;
+    let db = env.d1("DB")?;
+    store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
+        .await?
+        .ok_or(NO_CONVERSATION)?;
+    Ok(connect(env, &conversation_room(&tm.org_id, session_id)).await?)
+}
+
+async fn teammate_from_query(req: &Request, env: &Env) -> ApiResult<teammates::Teammate> {
+    let token = query_param(req, "token");
+    let token = TeammateToken::parse(token.as_deref().unwrap_or(""))?;
+    let db = env.d1("DB")?;
+    teammates::by_token_hash(&db, &key_hash(token.as_str()))
+        .await?
+        .ok_or(ApiError::Unauthorized("Unknown inbox token."))
+}
+
+/// Most lines one catch-up read returns.
+const MAX_UPDATES: u32 = 100;
+
+/// `GET /api/sdk/conversations/:session_id/updates?after=<ms>` (widget key): the teammate and
+/// system lines written after `after`, so a widget that was closed, reloaded or disconnected
+/// catches up on what the live connection would have shown.
+pub async fn widget_updates(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+    let hash = auth::widget_key_hash(req)?;
+    let after = match query_param(req, "after") {
+        None => 0,
+        Some(a) => a.parse::<i64>().ok().filter(|a| *a >= 0).ok_or_else(|| {
+            ApiError::Field(halo_shared::chat::FieldError::new(
+                "after",
+                halo_shared::chat::InvalidField::Invalid("must be a timestamp in milliseconds"),
+            ))
+        })?,
+    };
+    let db = env.d1("DB")?;
+    let (ws, _) = store::workspace_and_agent_by_widget_key(&db, &hash, None)
+        .await?
+        .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
+    auth::check_origin(&ws, req)?;
+    let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
+        .await?
+        .ok_or(NO_CONVERSATION)?;
+    let lines = teammates::lines_after(&db, &ws.id, &c.id, after, MAX_UPDATES).await?;
+    let messages: Vec<Value> = lines
+        .into_iter()
+        .map(|l| json!({ "id": l.id, "role": l.role, "text": l.body, "created_at": l.created_at }))
+        .collect();
+    let mut resp = json_response(
+        &json!({ "session_id": session_id, "taken_over": c.taken_over_by.is_some(), "messages": messages }),
+        200,
+    );
+    auth::cors_for(&ws, req, &mut resp)?;
+    Ok(resp)
+}
