@@ -8,6 +8,15 @@ export interface HaloBootOptions {
   widgetKey: string;
   /** Where the Halo API lives. Default: the origin the widget script was loaded from. */
   apiBase?: string;
+  ui?: {
+    /**
+     * Open the panel when a teammate replies while it is closed. Default false: the launcher
+     * shows an unread dot instead (it survives a reload).
+     */
+    autoOpenUnseen?: boolean;
+    /** Paths where the panel never opens by itself; `*` matches anything, e.g. "/checkout*". */
+    manualOnPaths?: string[];
+  };
 }
 
 /** Who the user is. Extra keys are sent as traits (custom_fields). */

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use halo_tests::{add_article, app, root};
+use halo_tests::{add_article, app, root, teammate};
 
 #[test]
 fn the_widget_answers_a_visitor_on_a_hostile_host_page() {
@@ -23,9 +23,16 @@ fn the_widget_answers_a_visitor_on_a_hostile_host_page() {
         "https://help.example.test/embed",
         "# Embedding snippets\n\nPaste <img src=x onerror=alert(1)> into the embed field to embed the badge.",
     );
+    let (_, inbox_token) = teammate(&ws, "Sam");
     let out = Command::new("node")
         .arg(root().join("tests/browser/widget.mjs"))
-        .args([&app.base, &ws.org_id, &ws.widget_key, &ws.secret_key])
+        .args([
+            &app.base,
+            &ws.org_id,
+            &ws.widget_key,
+            &ws.secret_key,
+            &inbox_token,
+        ])
         .output()
         .expect("node runs");
     let log = format!(

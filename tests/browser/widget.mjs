@@ -3,7 +3,11 @@
 // A visitor opens the widget, asks, sees the typing state and the answer with its source,
 // reloads and finds the conversation still there. Exits non-zero on the first failure.
 //
-// Usage: node tests/browser/widget.mjs <api base> <org id> <widget key> <secret key>
+// A teammate then replies through the inbox API: the closed widget shows the unread dot (also
+// after a reload), the panel shows the reply when opened, and `ui.autoOpenUnseen` opens the
+// panel by itself except on `manualOnPaths`.
+//
+// Usage: node tests/browser/widget.mjs <api base> <org id> <widget key> <secret key> <inbox token>
 import { createServer } from "node:http";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,13 +15,13 @@ import { join } from "node:path";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
-const [base, orgId, widgetKey, secretKey] = process.argv.slice(2);
+const [base, orgId, widgetKey, secretKey, teammateToken] = process.argv.slice(2);
 const root = new URL("../../", import.meta.url);
 const snippet = readFileSync(new URL("dist/widget/snippet.min.js", root), "utf8")
   .trim()
   .replace("__HALO_WIDGET_URL__", `${base}/widget/halo.js`);
 
-const hostile = `<!doctype html><html><head><meta charset="utf-8"><title>Hostile host</title>
+const page_html = (auto) => `<!doctype html><html><head><meta charset="utf-8"><title>Hostile host</title>
 <style>
   * { font-size: 40px !important; color: red !important; font-family: "Comic Sans MS", cursive !important;
       line-height: 3 !important; letter-spacing: 4px !important; box-sizing: content-box !important; }
@@ -28,7 +32,8 @@ const hostile = `<!doctype html><html><head><meta charset="utf-8"><title>Hostile
 <body><h1>Shop</h1><p>Content of the customer's app.</p>
 <script>
 ${snippet}
-Halo("boot", { orgId: ${JSON.stringify(orgId)}, widgetKey: ${JSON.stringify(widgetKey)} });
+Halo("boot", { orgId: ${JSON.stringify(orgId)}, widgetKey: ${JSON.stringify(widgetKey)}${
+  auto ? ', ui: { autoOpenUnseen: true, manualOnPaths: ["/checkout*"] }' : ""} });
 Halo("identify", { user_id: "browser-user-1", name: "Ada", plan: "pro" });
 Halo("setContext", { page: { label: "Current page", type: "status", value: "checkout" } });
 Halo("setContext", { integrations: { label: "Connected Integrations", type: "integration", value: [
@@ -39,7 +44,7 @@ window.__queuedBeforeLoad = window.Halo.q.length;
 
 const server = createServer((req, res) => {
   res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-  res.end(hostile);
+  res.end(page_html(req.url.includes("auto=1")));
 });
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const hostUrl = `http://127.0.0.1:${server.address().port}/`;
@@ -153,6 +158,61 @@ try {
   assert.equal(contact.user.context.integrations.value[0].error, "Token expired", "setContext() was stored");
   assert.equal(contact.user.context.broken, undefined, "a malformed entry was dropped, not sent");
     step("identify() and setContext() are stored on the contact");
+
+  // A teammate takes over and replies through the inbox API while the panel is closed.
+  const inbox = async (action, body) => {
+    const r = await fetch(`${base}/api/inbox/conversations/${session}/${action}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${teammateToken}`, "content-type": "application/json" },
+      body: JSON.stringify(body ?? {}),
+    });
+    assert.equal(r.status, 200, await r.text());
+  };
+  await page.evaluate(() => window.Halo("close"));
+  await page.getByTestId("halo-panel").waitFor({ state: "detached" });
+  assert.equal(await page.getByTestId("halo-unread").count(), 0, "nothing unread yet");
+  await inbox("takeover");
+  await inbox("reply", { text: "Hi Ada, Sam from support here." });
+  await page.getByTestId("halo-unread").waitFor({ state: "visible", timeout: 10000 });
+  assert.equal(await page.getByTestId("halo-panel").count(), 0, "a teammate's reply does not open the panel");
+  step("a teammate's reply shows the unread dot on the closed launcher");
+
+  await page.reload();
+  await launcher.waitFor({ state: "visible", timeout: 15000 });
+  await page.getByTestId("halo-unread").waitFor({ state: "visible", timeout: 5000 });
+  step("the unread dot survives a reload");
+
+  await launcher.click();
+  const fromTeammate = page.locator('[data-testid="halo-message"][data-role="teammate"]');
+  await fromTeammate.first().waitFor({ timeout: 5000 });
+  assert.equal(await fromTeammate.first().innerText(), "Hi Ada, Sam from support here.");
+  assert.equal(await fromTeammate.count(), 1, "the reply shows once");
+  assert.match(await page.locator('[data-testid="halo-message"][data-role="system"]').first().innerText(), /joined the conversation/);
+  assert.equal(await page.getByTestId("halo-unread").count(), 0, "opening clears the dot");
+  step("opened, the panel shows the teammate's reply");
+
+  await inbox("reply", { text: "Your refund is on its way." });
+  await fromTeammate.nth(1).waitFor({ timeout: 10000 });
+  assert.equal(await fromTeammate.nth(1).innerText(), "Your refund is on its way.");
+  assert.equal(await page.getByTestId("halo-unread").count(), 0);
+  step("with the panel open, the next reply appears at once");
+
+  const manual = await context.newPage();
+  const auto = await context.newPage();
+  for (const [p, path] of [[manual, "checkout?auto=1"], [auto, "?auto=1"]]) {
+    // The widget reads what it missed once its socket is open: then it is live.
+    const live = p.waitForResponse((r) => r.url().includes("/updates?after="), { timeout: 15000 });
+    await p.goto(`${hostUrl}${path}`);
+    await live;
+  }
+  await inbox("reply", { text: "Anything else I can help with?" });
+  await auto.getByTestId("halo-panel").waitFor({ state: "visible", timeout: 10000 });
+  await auto.locator('[data-testid="halo-message"][data-role="teammate"]', { hasText: "Anything else" }).waitFor({ timeout: 5000 });
+  await manual.getByTestId("halo-unread").waitFor({ state: "visible", timeout: 10000 });
+  assert.equal(await manual.getByTestId("halo-panel").count(), 0, "never opens by itself on manualOnPaths");
+  await manual.close();
+  await auto.close();
+  step("ui.autoOpenUnseen opens the panel for a reply, except on manualOnPaths");
 
   await page.evaluate(() => window.Halo("shutdown"));
   assert.equal(await page.evaluate((org) => localStorage.getItem(`halo:${org}:session`), orgId), null, "the session is forgotten");

@@ -79,7 +79,7 @@ fn dispatch(default_api_base: &str, cmd: &str, arg: JsValue) {
         }
         "open" => with_ui(|ui| {
             ui.open.set(true);
-            ui.unread.set(false);
+            state::set_unread(ui, false);
         }),
         "close" => with_ui(|ui| ui.open.set(false)),
         "toggle" => with_ui(|ui| ui.open.update(|o| *o = !*o)),
@@ -93,10 +93,11 @@ fn dispatch(default_api_base: &str, cmd: &str, arg: JsValue) {
             if let Some(org) = org {
                 state::forget(&org);
             }
+            crate::live::stop();
             with_ui(|ui| {
                 ui.messages.set(Vec::new());
                 ui.open.set(false);
-                ui.unread.set(false);
+                state::set_unread(ui, false);
             });
         }
         other => web_sys::console::warn_1(&format!("Halo: unknown command {other:?}").into()),
@@ -241,14 +242,26 @@ fn boot(default_api_base: &str, arg: &JsValue) {
         return;
     };
     let api_base = prop_str(arg, "apiBase").unwrap_or_else(|| default_api_base.to_owned());
+    let ui_options = Reflect::get(arg, &"ui".into()).unwrap_or(JsValue::UNDEFINED);
+    let option = |k: &str| Reflect::get(&ui_options, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    let manual = option("manualOnPaths");
     let config = Config {
+        auto_open_unseen: option("autoOpenUnseen").is_truthy(),
+        manual_on_paths: if Array::is_array(&manual) {
+            Array::from(&manual)
+                .iter()
+                .filter_map(|p| p.as_string())
+                .collect()
+        } else {
+            Vec::new()
+        },
         org_id,
         widget_key,
         api_base: api_base.trim_end_matches('/').to_owned(),
     };
     let ui = Ui {
         open: RwSignal::new(false),
-        unread: RwSignal::new(false),
+        unread: RwSignal::new(state::saved_unread(&config.org_id)),
         pending: RwSignal::new(false),
         messages: RwSignal::new(state::saved_messages(&config.org_id)),
         draft: RwSignal::new(String::new()),
@@ -259,6 +272,7 @@ fn boot(default_api_base: &str, arg: &JsValue) {
     });
     crate::ui::mount(ui);
     schedule_sync();
+    crate::live::ensure();
 }
 
 /// The chat request body: the message, the session, and what identify/setContext said.
@@ -297,18 +311,25 @@ fn request_body(config: &Config, text: &str) -> Object {
 /// POSTs JSON to the API with the widget key. An error is a sentence for the visitor; the
 /// server's own message goes to the console for the site's developer.
 async fn post(path: &str, body: &Object) -> Result<JsValue, String> {
+    request("POST", path, Some(body)).await
+}
+
+/// Calls the API with the widget key: `body`, if any, goes as JSON.
+pub async fn request(method: &str, path: &str, body: Option<&Object>) -> Result<JsValue, String> {
     let config = STATE
         .with_borrow(|s| s.config.clone())
         .ok_or("not booted")?;
     let window = web_sys::window().ok_or("no window")?;
-    let body = JSON::stringify(body).map_err(|_| "unserialisable request")?;
     let headers = web_sys::Headers::new().map_err(|_| "headers")?;
-    let _ = headers.set("content-type", "application/json");
     let _ = headers.set("authorization", &format!("Bearer {}", config.widget_key));
     let init = web_sys::RequestInit::new();
-    init.set_method("POST");
+    init.set_method(method);
+    if let Some(body) = body {
+        let body = JSON::stringify(body).map_err(|_| "unserialisable request")?;
+        let _ = headers.set("content-type", "application/json");
+        init.set_body(&body.into());
+    }
     init.set_headers(&headers);
-    init.set_body(&body.into());
     let url = format!("{}{path}", config.api_base);
     let resp: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
         .await
@@ -347,6 +368,7 @@ pub async fn send(text: &str) -> Result<Message, String> {
     let json = post("/api/sdk/chat", &request_body(&config, text)).await?;
     if let Some(session) = prop_str(&json, "session_id") {
         state::save_session(&config.org_id, &session);
+        crate::live::ensure();
     }
     let field = |k: &str| Reflect::get(&json, &k.into()).unwrap_or(JsValue::NULL);
     Ok(Message {
@@ -378,7 +400,7 @@ pub fn ask(ui: Ui, text: String) {
             Ok(reply) => {
                 push(ui, reply);
                 if !ui.open.get_untracked() {
-                    ui.unread.set(true);
+                    state::set_unread(ui, true);
                 }
             }
             Err(notice) => {

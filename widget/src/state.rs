@@ -13,6 +13,10 @@ pub struct Config {
     pub org_id: String,
     pub widget_key: String,
     pub api_base: String,
+    /// `ui.autoOpenUnseen`: open the panel for a teammate's reply instead of only badging.
+    pub auto_open_unseen: bool,
+    /// `ui.manualOnPaths`: paths (`*` matches anything) where the panel never opens itself.
+    pub manual_on_paths: Vec<String>,
 }
 
 /// Who wrote a line in the panel.
@@ -20,6 +24,10 @@ pub struct Config {
 pub enum Role {
     User,
     Ai,
+    /// A person from the support team.
+    Teammate,
+    /// A note about the conversation ("Sam joined the conversation.").
+    System,
     /// A problem reaching support, shown but never sent.
     Notice,
 }
@@ -29,14 +37,18 @@ impl Role {
         match self {
             Role::User => "user",
             Role::Ai => "ai",
+            Role::Teammate => "teammate",
+            Role::System => "system",
             Role::Notice => "notice",
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "user" => Role::User,
             "ai" => Role::Ai,
+            "teammate" => Role::Teammate,
+            "system" => Role::System,
             _ => return None,
         })
     }
@@ -95,6 +107,9 @@ pub struct State {
     pub ui: Option<Ui>,
     /// An identify sync is queued to run once the current burst of calls is over.
     pub sync_scheduled: bool,
+    /// Server ids of the live lines shown since the page loaded (a line can arrive both on the
+    /// socket and in a catch-up read).
+    pub live_ids: Vec<String>,
     next_id: u32,
 }
 
@@ -126,6 +141,55 @@ fn storage() -> Option<web_sys::Storage> {
 
 fn key(org_id: &str, what: &str) -> String {
     format!("halo:{org_id}:{what}")
+}
+
+/// Whether the launcher's unread dot was showing (it survives a reload).
+pub fn saved_unread(org_id: &str) -> bool {
+    storage()
+        .and_then(|s| s.get_item(&key(org_id, "unread")).ok().flatten())
+        .is_some()
+}
+
+/// Shows or clears the unread dot, and remembers it.
+pub fn set_unread(ui: Ui, unread: bool) {
+    ui.unread.set(unread);
+    let org = STATE.with_borrow(|s| s.config.as_ref().map(|c| c.org_id.clone()));
+    if let (Some(s), Some(org)) = (storage(), org) {
+        let _ = if unread {
+            s.set_item(&key(&org, "unread"), "1")
+        } else {
+            s.remove_item(&key(&org, "unread"))
+        };
+    }
+}
+
+/// The time (ms) of the latest teammate or system line this browser has shown.
+pub fn saved_seen(org_id: &str) -> u64 {
+    storage()
+        .and_then(|s| s.get_item(&key(org_id, "seen")).ok().flatten())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn save_seen(org_id: &str, at: u64) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(&key(org_id, "seen"), &at.to_string());
+    }
+}
+
+/// Whether `path` matches a `manualOnPaths` pattern, where `*` matches any run of characters.
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == path,
+        Some((head, rest)) => {
+            let Some(tail) = path.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| path_matches(rest, &tail[i..]))
+        }
+    }
 }
 
 /// The session id saved for this workspace, if any.
@@ -228,7 +292,8 @@ pub fn saved_messages(org_id: &str) -> Vec<Message> {
 /// Forgets the session and the conversation (on logout).
 pub fn forget(org_id: &str) {
     if let Some(s) = storage() {
-        let _ = s.remove_item(&key(org_id, "session"));
-        let _ = s.remove_item(&key(org_id, "messages"));
+        for what in ["session", "messages", "unread", "seen"] {
+            let _ = s.remove_item(&key(org_id, what));
+        }
     }
 }

@@ -25,6 +25,8 @@ const CSS: &str = r#"
 .msg{max-width:85%;padding:9px 12px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}
 .user{align-self:flex-end;background:#2f5bea;color:#fff;border-bottom-right-radius:4px}
 .ai{align-self:flex-start;background:#f0f2f5;border-bottom-left-radius:4px}
+.teammate{align-self:flex-start;background:#e8f5ee;border-bottom-left-radius:4px}
+.system{align-self:center;color:#666;font-size:12px;padding:2px 8px}
 .notice{align-self:center;background:#fff4e5;color:#7a4b00;font-size:13px}
 .cites{margin-top:6px;font-size:12px;color:#555}
 .cites a{color:#2f5bea;text-decoration:underline}
@@ -82,7 +84,7 @@ pub fn mount(ui: Ui) {
 fn Launcher(ui: Ui) -> impl IntoView {
     let toggle = move |_| {
         ui.open.update(|o| *o = !*o);
-        ui.unread.set(false);
+        crate::state::set_unread(ui, false);
     };
     view! {
         <button class="launcher" data-testid="halo-launcher" on:click=toggle
