@@ -19,6 +19,8 @@ fn workspace_json(ws: &Workspace) -> serde_json::Value {
         "name": ws.name,
         "allowed_origins": ws.allowed_origins(),
         "identity_verification": ws.identity_verification != 0,
+        "routing": halo_shared::routing::Routing::from_stored(Some(&ws.routing)),
+        "escalation_threshold": ws.escalation_threshold,
         "created_at": ws.created_at,
     })
 }
@@ -82,7 +84,16 @@ pub async fn update_workspace(req: &mut Request, env: &Env, id: &str) -> ApiResu
         .allowed_origins
         .map(|o| o.map(|list| json!(list).to_string()));
     let db = env.d1("DB")?;
-    store::update_workspace(&db, id, update.name.as_deref(), origins).await?;
+    let routing = update.routing.as_ref().map(|r| json!(r).to_string());
+    store::update_workspace(
+        &db,
+        id,
+        update.name.as_deref(),
+        origins,
+        routing,
+        update.escalation_threshold,
+    )
+    .await?;
     if let Some(on) = update.identity_verification {
         store::set_identity_verification(&db, id, on).await?;
     }

@@ -45,6 +45,20 @@ pub async fn teammate(req: &Request, db: &D1Database) -> ApiResult<store::teamma
         .ok_or(ApiError::Unauthorized("Unknown inbox token."))
 }
 
+/// Who may work a workspace's tickets and contacts: its backend (secret key) or one of its
+/// teammates (inbox token). Returns the workspace id and the teammate, if it is one.
+pub async fn team_member(
+    req: &Request,
+    db: &D1Database,
+) -> ApiResult<(String, Option<store::teammates::Teammate>)> {
+    let header = authorization(req);
+    if TeammateToken::parse(bearer(header.as_deref())?).is_ok() {
+        let tm = teammate(req, db).await?;
+        return Ok((tm.org_id.clone(), Some(tm)));
+    }
+    Ok((secret_workspace(req, db).await?.id, None))
+}
+
 /// Checks the operator's `ADMIN_TOKEN`. Compared as SHA-256 digests in constant time so that
 /// neither the length nor a prefix of the token leaks through timing.
 pub fn require_admin(req: &Request, env: &Env) -> ApiResult<()> {

@@ -2,15 +2,18 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::future::{join, join3};
+use futures_util::future::{join, join4};
 use halo_shared::answer::{self, Passage};
 use halo_shared::chat::{
     Action, ChatRequest, ChatResponse, FieldError, HistoryItem, InvalidField, Routed, Speaker,
     UserRef,
 };
 use halo_shared::context;
+use halo_shared::conversation;
 use halo_shared::identity::{verify_user_token, TrustedClaims};
 use halo_shared::profile::{context_sightings, trait_sightings, Scope as ProfileScope};
+use halo_shared::routing::{Routing, Subject};
+use halo_shared::tickets::Status;
 use serde_json::{json, Map, Value};
 use worker::{Context, D1Database, Env, Request, Response};
 
@@ -30,6 +33,10 @@ use crate::store::{
 
 /// The acknowledgement while a teammate handles the conversation.
 const TAKEN_OVER_TEXT: &str = "A teammate is handling this conversation and will reply here.";
+
+/// Added to an answer the agent was unsure of, once a ticket is open for it.
+const LOW_CONFIDENCE_TEXT: &str =
+    "\n\nI'm not fully sure about this, so I've also asked a teammate to follow up here.";
 
 /// Passages given to an engine per question.
 const PASSAGES_PER_QUESTION: u32 = 4;
@@ -149,6 +156,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         (None, Some(c)) => Agent {
             id: c.agent_id.clone(),
             instructions: c.agent_instructions.clone(),
+            escalation_threshold: c.agent_threshold,
         },
         (None, None) => {
             requested_agent.ok_or(ApiError::Internal("the workspace has no agent".into()))?
@@ -179,6 +187,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
 
     // The user's words are stored before anything that could fail while answering.
     let request = request_record(&chat);
+    let (sentiment, mood) = conversation::mood(&chat.message);
     let conversation_id = new_id();
     let message_id = new_id();
     let turn = Turn {
@@ -205,6 +214,9 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             body: &chat.message,
             request: &request,
             images: &chat.images,
+            sentiment,
+            mood: mood.as_str(),
+            resolved: continuing.is_some() && conversation::says_resolved(&chat.message),
         },
         sightings: &sightings,
     };
@@ -239,10 +251,18 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         UserRef::External(id) => Some(id.as_str()),
         UserRef::Anonymous => None,
     };
-    let (stored, searched, loaded) = join3(
+    // Whispers from the team for this reply: none can exist for a new visitor.
+    let whispers = async {
+        if continuing.is_none() && external_id.is_none() {
+            return Ok(Vec::new());
+        }
+        store::inbox::whispers_for(&db, &ws.id, &session_id, external_id).await
+    };
+    let (stored, searched, loaded, whispers) = join4(
         store::record_user_message(&db, &ws.id, &turn),
         search,
         contacts::known(&db, &ws.id, external_id, company_ref.as_deref()),
+        whispers,
     )
     .await;
     stored?;
@@ -313,6 +333,78 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     let company = loaded.company.map(|c| c.profile());
     let rendered = context::render(&user, company.as_ref(), &loaded.descriptions);
 
+    // The workspace's routing: who is priority, and which rule (if any) this message meets.
+    let routing = Routing::from_stored(Some(&ws.routing));
+    let subject = Subject {
+        user: &user.traits,
+        company: company.as_ref().map(|c| &c.traits),
+        message: &chat.message,
+        channel: chat.channel.as_str(),
+    };
+    let priority = routing.is_priority(&subject);
+    let rule = routing.rule_for(&subject);
+    let escalation = |reason: &'static str, confidence: f64| tickets::Escalation {
+        session_id: &session_id,
+        user_external_id: external_id,
+        company_external_id: company_ref.as_deref(),
+        channel: chat.channel.as_str(),
+        confidence,
+        reason,
+        source: "escalation",
+        status: if priority {
+            Status::Priority
+        } else {
+            Status::Open
+        },
+        assignee: rule.and_then(|r| r.assignee.as_deref()),
+        team: rule.and_then(|r| r.team.as_deref()),
+    };
+    if let Some(rule) = rule.filter(|r| r.direct) {
+        // Direct-to-team: the message goes straight to the team, with no AI answer.
+        let (ticket_id, _) =
+            tickets::escalate(&db, &ws.id, &escalation("routing_rule", 1.0)).await?;
+        let text = rule.reply.clone().unwrap_or_else(|| match &rule.team {
+            Some(team) => {
+                format!("Thanks! I've passed your message to our {team} team; they'll reply here.")
+            }
+            None => "Thanks! I've passed your message to the team; they'll reply here.".into(),
+        });
+        let (line_id, at) =
+            store::teammates::add_line(&db, &ws.id, &session_id, "system", &text).await?;
+        let response = ChatResponse {
+            text,
+            session_id,
+            agent_id: agent.id,
+            actions: Vec::new(),
+            confidence: 1.0,
+            routed: Some(Routed {
+                action: "routed_to_team".into(),
+                ticket_id: Some(ticket_id),
+            }),
+            message_id: None,
+            citations: Vec::new(),
+        };
+        let event = live::messages_event(
+            &response.session_id,
+            &[
+                (&message_id, "user", &chat.message, at),
+                (&line_id, "system", &response.text, at),
+            ],
+        );
+        publish_later(ctx, env, &ws.id, &response.session_id, event);
+        let mut resp = json_response(&response, 200);
+        auth::cors_for(&ws, req, &mut resp)?;
+        return Ok(resp);
+    }
+    let whispers = whispers.unwrap_or_else(|e| {
+        failures.push(format!("whispers: {e}"));
+        Vec::new()
+    });
+    let instructions = halo_shared::llm::with_guidance(
+        &agent.instructions,
+        &whispers.iter().map(|w| w.body.as_str()).collect::<Vec<_>>(),
+    );
+
     let provider = OpenAiCompatible::from_env(env);
     let history = match (&provider, chat.history.is_empty()) {
         (Some(_), true) if continuing.is_some() => stored_history(&db, &ws.id, &session_id)
@@ -325,7 +417,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     };
     let question = Question {
         message: &chat.message,
-        instructions: &agent.instructions,
+        instructions: &instructions,
         user: &user,
         company: company.as_ref(),
         context: &rendered,
@@ -349,29 +441,32 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     }
     let error = (!failures.is_empty()).then(|| failures.join("; "));
 
-    // A request for a person becomes a ticket in the team's inbox, transcript attached.
+    // A request for a person, or an answer below the agent's confidence threshold, becomes a
+    // ticket in the team's inbox with the transcript attached.
     let asked_for_person = outcome
         .answer
         .actions
         .iter()
         .any(|a| matches!(a, Action::OfferHuman { reason } if reason == "user_requested"));
-    if asked_for_person {
-        let escalation = tickets::Escalation {
-            session_id: &session_id,
-            user_external_id: external_id,
-            company_external_id: company_ref.as_deref(),
-            channel: chat.channel.as_str(),
-            confidence: outcome.answer.confidence,
-            reason: "user_requested",
-            source: "escalation",
-            status: halo_shared::tickets::Status::Open,
-            assignee: None,
-        };
-        match tickets::escalate(&db, &ws.id, &escalation).await {
-            Ok((ticket_id, status)) => outcome
-                .answer
-                .actions
-                .push(Action::CreateTicket { ticket_id, status }),
+    let unsure = agent.escalation_threshold > 0.0
+        && outcome.answer.confidence < agent.escalation_threshold
+        && answer::small_talk(&chat.message).is_none();
+    let reason = match (asked_for_person, unsure) {
+        (true, _) => Some("user_requested"),
+        (false, true) => Some("low_confidence"),
+        _ => None,
+    };
+    if let Some(reason) = reason {
+        match tickets::escalate(&db, &ws.id, &escalation(reason, outcome.answer.confidence)).await {
+            Ok((ticket_id, status)) => {
+                if reason == "low_confidence" {
+                    outcome.answer.text.push_str(LOW_CONFIDENCE_TEXT);
+                }
+                outcome
+                    .answer
+                    .actions
+                    .push(Action::CreateTicket { ticket_id, status })
+            }
             Err(e) => worker::console_error!("escalating to a ticket failed: {e}"),
         }
     }
@@ -386,6 +481,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     // What the AI saw, kept with the reply for the team.
     let trace = json!({
         "context": rendered,
+        "whispers": whispers,
         "passages": passages.iter().map(|p| json!({ "title": p.title, "url": p.url, "heading": p.heading, "text": p.text })).collect::<Vec<_>>(),
     });
     let reply_id = new_id();
@@ -409,6 +505,16 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     {
         // The user's message is safe; the reply still goes out even if storing it failed.
         worker::console_error!("storing the reply failed: {e}");
+    }
+    let one_off: Vec<&str> = whispers
+        .iter()
+        .filter(|w| w.persist == 0)
+        .map(|w| w.id.as_str())
+        .collect();
+    if let Some(used) = store::inbox::use_whispers(&db, &ws.id, &one_off)? {
+        if let Err(e) = used.run().await {
+            worker::console_error!("marking whispers used failed: {e}");
+        }
     }
 
     let response = ChatResponse {
@@ -486,8 +592,34 @@ pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> Api
         "agent_id": c.agent_id,
         "channel": c.channel,
         "needs_human": c.needs_human != 0,
+        "mood": c.mood,
+        "outcome": c.outcome,
         "last_error": c.last_error,
         "created_at": c.created_at,
         "messages": messages,
     }))
+}
+
+/// `POST /api/sdk/conversations/:session_id/ratings` (widget key) `{ message_id, rating }`:
+/// the user's thumbs up or down on an AI answer (`null` takes it back). A thumbs-up resolves a
+/// live conversation.
+pub async fn rate(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+    let hash = auth::widget_key_hash(req)?;
+    let db = env.d1("DB")?;
+    let (ws, _) = store::workspace_and_agent_by_widget_key(&db, &hash, None)
+        .await?
+        .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
+    auth::check_origin(&ws, req)?;
+    let rating = conversation::Rating::parse(&read_json(req).await?)?;
+    if !store::inbox::rate(&db, &ws.id, session_id, &rating.message_id, rating.rating).await? {
+        return Err(ApiError::NotFound(
+            "No AI answer with this message_id in this conversation.",
+        ));
+    }
+    let mut resp = json_response(
+        &json!({ "message_id": rating.message_id, "rating": rating.rating.map(|r| if r > 0 { "up" } else { "down" }) }),
+        200,
+    );
+    auth::cors_for(&ws, req, &mut resp)?;
+    Ok(resp)
 }

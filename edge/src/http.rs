@@ -54,6 +54,36 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
         (Method::Get, ["api", "inbox", "conversations", session, "live"]) => {
             live::inbox_socket(&req, &env, session).await
         }
+        (Method::Get, ["api", "inbox", "conversations"]) => {
+            inbox::list_conversations(&req, &env).await
+        }
+        (Method::Get, ["api", "inbox", "conversations", session]) => {
+            inbox::get_conversation(&req, &env, session).await
+        }
+        (Method::Post, ["api", "inbox", "conversations", session, "whisper"]) => {
+            inbox::whisper(&mut req, &env, session).await
+        }
+        (Method::Post, ["api", "inbox", "messages", id, "feedback"]) => {
+            inbox::feedback(&mut req, &env, id).await
+        }
+        (Method::Get, ["api", "inbox", "tickets"]) => tickets::list_tickets(&req, &env).await,
+        (Method::Get, ["api", "inbox", "tickets", id]) => tickets::get_ticket(&req, &env, id).await,
+        (Method::Patch, ["api", "inbox", "tickets", id]) => {
+            tickets::update_ticket(&mut req, &env, id).await
+        }
+        (Method::Post, ["api", "inbox", "tickets", id, "notes"]) => {
+            inbox::add_note(&mut req, &env, id).await
+        }
+        (Method::Post, ["api", "inbox", "tickets", id, "reply"]) => {
+            inbox::reply_to_ticket(&mut req, &env, id).await
+        }
+        (Method::Get, ["api", "inbox", "contacts", id]) => inbox::get_contact(&req, &env, id).await,
+        (Method::Get, ["api", "inbox", "companies", id]) => {
+            inbox::get_company(&req, &env, id).await
+        }
+        (Method::Post, ["api", "sdk", "conversations", session, "ratings"]) => {
+            chat::rate(&mut req, &env, session).await
+        }
         (Method::Post, ["api", "inbox", "conversations", session, "takeover"]) => {
             inbox::take_over(&req, &env, session).await
         }
@@ -117,6 +147,14 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
             | ["api", "sdk", "conversations", _]
             | ["api", "sdk", "conversations", _, "live" | "updates"]
             | ["api", "inbox", "live"]
+            | ["api", "inbox", "conversations"]
+            | ["api", "inbox", "conversations", _]
+            | ["api", "inbox", "messages", _, "feedback"]
+            | ["api", "inbox", "tickets"]
+            | ["api", "inbox", "tickets", _]
+            | ["api", "inbox", "tickets", _, "notes" | "reply"]
+            | ["api", "inbox", "contacts" | "companies", _]
+            | ["api", "sdk", "conversations", _, "ratings"]
             | ["api", "sdk", "widget", "identify"]
             | ["api", "sdk", "users", _]
             | ["api", "sdk", "companies", _]
@@ -132,7 +170,8 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
     let mut response = result.unwrap_or_else(ApiError::into_response);
     // Browsers may read the chat endpoint's answers, errors included; CORS for a known
     // workspace was already decided by the handler, which then set the header itself.
-    let widget_read = path.starts_with("/api/sdk/conversations/") && path.ends_with("/updates");
+    let widget_read = path.starts_with("/api/sdk/conversations/")
+        && (path.ends_with("/updates") || path.ends_with("/ratings"));
     if (path == "/api/sdk/chat" || widget_read)
         && !response
             .headers()

@@ -1,17 +1,23 @@
-//! The inbox API for teammates (inbox token): take over a live conversation (the AI pauses
-//! and a ticket In Progress is assigned to the teammate), reply as a person, hand back.
+//! The inbox API for teammates (inbox token): the live feed of conversations with mood,
+//! outcome and AI score; take over (the AI pauses and a ticket In Progress is assigned to the
+//! teammate), reply as a person, hand back; whisper to the AI; feedback on its answers;
+//! internal notes and replies on tickets; contacts and companies with their tickets and
+//! conversations.
 
-use halo_shared::chat::{bounded_string, FieldError, InvalidField, MAX_MESSAGE_CHARS};
+use halo_shared::chat::{FieldError, InvalidField, MAX_MESSAGE_CHARS};
+use halo_shared::conversation::{required_text, Feedback, Mood, Outcome, Whisper};
 use halo_shared::tickets::{apply, Event, Status};
-use serde_json::json;
+use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_ok, read_json};
+use crate::http::{json_ok, json_response, query_param, read_json};
 use crate::live;
 use crate::platform::now_ms;
-use crate::store::{self, teammates, tickets as ticket_store, Scope};
+use crate::store::{
+    self, contacts, inbox as inbox_store, teammates, tickets as ticket_store, Scope,
+};
 use crate::tickets::{self, Escalation};
 
 /// Tells the conversation's live room and the workspace feed about a line just stored.
@@ -61,6 +67,7 @@ pub async fn take_over(req: &Request, env: &Env, session_id: &str) -> ApiResult<
                 source: "takeover",
                 status: Status::InProgress,
                 assignee: Some(&tm.id),
+                team: None,
             };
             let (id, _) = tickets::escalate(&db, &tm.org_id, &escalation).await?;
             (id, Status::InProgress)
@@ -76,21 +83,7 @@ pub async fn reply(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<
     let db = env.d1("DB")?;
     let tm = auth::teammate(req, &db).await?;
     let body = read_json(req).await?;
-    let text = match body.get("text").filter(|v| !v.is_null()) {
-        None => {
-            return Err(ApiError::Field(FieldError {
-                field: "text".into(),
-                kind: InvalidField::Missing,
-            }))
-        }
-        Some(v) => bounded_string("text", v, MAX_MESSAGE_CHARS)?,
-    };
-    if text.trim().is_empty() {
-        return Err(ApiError::Field(FieldError {
-            field: "text".into(),
-            kind: InvalidField::Empty,
-        }));
-    }
+    let text = required_text(body.get("text"), "text", MAX_MESSAGE_CHARS)?;
     store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
@@ -98,17 +91,7 @@ pub async fn reply(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<
     announce(env, &tm.org_id, session_id, &line, "teammate", &text).await;
     let id = line.0;
     if let Some(row) = ticket_store::latest_for_session(&db, &tm.org_id, session_id).await? {
-        let before = Status::from_stored(&row.status, row.snoozed_until).unwrap_or(Status::Open);
-        let after = apply(before, Event::TeammateActivity, now_ms()).unwrap_or(before);
-        let mut batch = vec![ticket_store::add_message(
-            &db, &tm.org_id, &row.id, "chat", "teammate", &text,
-        )?];
-        if after != before {
-            batch.push(ticket_store::set_status(
-                &db, &tm.org_id, &row.id, after, None,
-            )?);
-        }
-        db.batch(batch).await?;
+        teammate_wrote(&db, &tm.org_id, &row, &text).await?;
     }
     json_ok(&json!({ "message_id": id, "session_id": session_id }))
 }
@@ -124,4 +107,272 @@ pub async fn hand_back(req: &Request, env: &Env, session_id: &str) -> ApiResult<
     let line = teammates::add_line(&db, &tm.org_id, session_id, "system", &back).await?;
     announce(env, &tm.org_id, session_id, &line, "system", &back).await;
     json_ok(&json!({ "session_id": session_id, "taken_over_by": null }))
+}
+
+fn parse_message_json(s: &Option<String>) -> Value {
+    s.as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// `GET /api/inbox/conversations?live=true&mood=&outcome=&user_id=&company_id=`: conversations,
+/// latest activity first, each with its mood, outcome, AI score and latest line.
+pub async fn list_conversations(req: &Request, env: &Env) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let tm = auth::teammate(req, &db).await?;
+    let live = match query_param(req, "live").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(FieldError::new(
+                "live",
+                InvalidField::NotOneOf {
+                    allowed: "true, false",
+                },
+            )
+            .into())
+        }
+    };
+    let mood = query_param(req, "mood");
+    if mood.as_deref().is_some_and(|m| Mood::parse(m).is_none()) {
+        return Err(FieldError::new(
+            "mood",
+            InvalidField::NotOneOf {
+                allowed: "happy, neutral, confused, frustrated, angry",
+            },
+        )
+        .into());
+    }
+    let outcome = query_param(req, "outcome");
+    if outcome
+        .as_deref()
+        .is_some_and(|o| Outcome::parse(o).is_none())
+    {
+        return Err(FieldError::new(
+            "outcome",
+            InvalidField::NotOneOf {
+                allowed: "resolved, escalated, abandoned",
+            },
+        )
+        .into());
+    }
+    let (user_id, company_id) = (query_param(req, "user_id"), query_param(req, "company_id"));
+    let filter = inbox_store::Filter {
+        live,
+        mood: mood.as_deref(),
+        outcome: outcome.as_deref(),
+        user_id: user_id.as_deref(),
+        company_id: company_id.as_deref(),
+    };
+    let rows = inbox_store::conversations(&db, &tm.org_id, &filter).await?;
+    json_ok(
+        &json!({ "conversations": rows.iter().map(inbox_store::Summary::to_json).collect::<Vec<_>>() }),
+    )
+}
+
+/// `GET /api/inbox/conversations/:session_id`: the conversation with its transcript (per-message
+/// confidence, sentiment, the user's rating and trainer feedback) and its whispers.
+pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let tm = auth::teammate(req, &db).await?;
+    let c = store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
+        .await?
+        .ok_or(NO_CONVERSATION)?;
+    let summary = inbox_store::summary(&db, &tm.org_id, session_id)
+        .await?
+        .ok_or(NO_CONVERSATION)?;
+    let messages: Vec<Value> = inbox_store::details(&db, &tm.org_id, &c.id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            json!({
+                "id": m.id, "role": m.role, "text": m.body, "confidence": m.confidence,
+                "sentiment": m.sentiment,
+                "mood": (m.role == "user").then(|| halo_shared::conversation::mood(&m.body).1),
+                "rating": m.rating.map(|r| if r > 0 { "up" } else { "down" }),
+                "feedback": parse_message_json(&Some(m.feedback)),
+                "engine": m.engine, "citations": parse_message_json(&m.citations),
+                "actions": parse_message_json(&m.actions), "error": m.error,
+                "trace": parse_message_json(&m.trace), "created_at": m.created_at,
+            })
+        })
+        .collect();
+    let mut out = summary.to_json();
+    out["messages"] = json!(messages);
+    out["whispers"] = json!(inbox_store::whispers_of(&db, &tm.org_id, &c.id).await?);
+    json_ok(&json!({ "conversation": out }))
+}
+
+/// `POST /api/inbox/conversations/:session_id/whisper` `{ text, persist? }`: a note to the AI
+/// that steers its next reply (with `persist`, every reply to this customer). The customer
+/// never sees it.
+pub async fn whisper(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let tm = auth::teammate(req, &db).await?;
+    let w = Whisper::parse(&read_json(req).await?)?;
+    let id = inbox_store::add_whisper(&db, &tm.org_id, session_id, &tm.id, &w.text, w.persist)
+        .await?
+        .ok_or(NO_CONVERSATION)?;
+    Ok(json_response(
+        &json!({ "whisper_id": id, "session_id": session_id, "persist": w.persist }),
+        201,
+    ))
+}
+
+/// `POST /api/inbox/messages/:message_id/feedback` `{ kind: feedback|correction, text }`:
+/// a teammate's note on an AI answer, stored for training.
+pub async fn feedback(req: &mut Request, env: &Env, message_id: &str) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let tm = auth::teammate(req, &db).await?;
+    let f = Feedback::parse(&read_json(req).await?)?;
+    let id = inbox_store::add_feedback(&db, &tm.org_id, message_id, &tm.id, f.kind, &f.text)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "No AI answer with this id in this workspace.",
+        ))?;
+    Ok(json_response(
+        &json!({ "feedback_id": id, "message_id": message_id, "kind": f.kind }),
+        201,
+    ))
+}
+
+const NO_TICKET: ApiError = ApiError::NotFound("No ticket with this id in this workspace.");
+
+/// `POST /api/inbox/tickets/:id/notes` `{ text }`: an internal note on the ticket; the
+/// customer never sees it.
+pub async fn add_note(req: &mut Request, env: &Env, ticket_id: &str) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let (org, _) = auth::team_member(req, &db).await?;
+    let body = read_json(req).await?;
+    let text = required_text(body.get("text"), "text", MAX_MESSAGE_CHARS)?;
+    ticket_store::status_of(&db, &org, ticket_id)
+        .await?
+        .ok_or(NO_TICKET)?;
+    ticket_store::add_message(&db, &org, ticket_id, "note", "teammate", &text)?
+        .run()
+        .await?;
+    let messages = ticket_store::messages(&db, &org, ticket_id).await?;
+    Ok(json_response(
+        &json!({ "ticket_id": ticket_id, "messages": messages }),
+        201,
+    ))
+}
+
+/// `POST /api/inbox/tickets/:id/reply` `{ text }`: a reply to the customer. It joins the
+/// ticket's thread and, when the ticket came from a conversation, that conversation, where
+/// the widget shows it at once.
+pub async fn reply_to_ticket(req: &mut Request, env: &Env, ticket_id: &str) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let (org, _) = auth::team_member(req, &db).await?;
+    let body = read_json(req).await?;
+    let text = required_text(body.get("text"), "text", MAX_MESSAGE_CHARS)?;
+    let row = ticket_store::ticket(&db, &org, ticket_id)
+        .await?
+        .ok_or(NO_TICKET)?;
+    let status = ticket_store::status_of(&db, &org, ticket_id)
+        .await?
+        .ok_or(NO_TICKET)?;
+    let line = match &row.session_id {
+        Some(session) => {
+            let line = teammates::add_line(&db, &org, session, "teammate", &text).await?;
+            announce(env, &org, session, &line, "teammate", &text).await;
+            Some(line.0)
+        }
+        None => None,
+    };
+    teammate_wrote(&db, &org, &status, &text).await?;
+    json_ok(&json!({ "ticket_id": ticket_id, "session_id": row.session_id, "message_id": line }))
+}
+
+/// A teammate's reply joins the ticket's thread and wakes it as the state machine says.
+async fn teammate_wrote(
+    db: &worker::D1Database,
+    org: &str,
+    row: &ticket_store::StatusRow,
+    text: &str,
+) -> ApiResult<()> {
+    let before = Status::from_stored(&row.status, row.snoozed_until).unwrap_or(Status::Open);
+    let after = apply(before, Event::TeammateActivity, now_ms()).unwrap_or(before);
+    let mut batch = vec![ticket_store::add_message(
+        db, org, &row.id, "chat", "teammate", text,
+    )?];
+    if after != before {
+        batch.push(ticket_store::set_status(db, org, &row.id, after, None)?);
+    }
+    db.batch(batch).await?;
+    Ok(())
+}
+
+/// `GET /api/inbox/contacts/:user_id`: a contact with their company, tickets and conversations.
+pub async fn get_contact(req: &Request, env: &Env, user_id: &str) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let tm = auth::teammate(req, &db).await?;
+    let user = contacts::user(&db, &tm.org_id, user_id)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "No contact with this user_id in this workspace.",
+        ))?;
+    let company = match &user.company_id {
+        Some(c) => contacts::company(&db, &tm.org_id, c).await?,
+        None => None,
+    };
+    let (tickets, conversations) = interactions(&db, &tm.org_id, Some(user_id), None).await?;
+    json_ok(&json!({
+        "user": user,
+        "company": company,
+        "tickets": tickets,
+        "conversations": conversations,
+    }))
+}
+
+/// `GET /api/inbox/companies/:company_id`: a company with every interaction of its users.
+pub async fn get_company(req: &Request, env: &Env, company_id: &str) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let tm = auth::teammate(req, &db).await?;
+    let company = contacts::company(&db, &tm.org_id, company_id)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "No company with this company_id in this workspace.",
+        ))?;
+    let (tickets, conversations) = interactions(&db, &tm.org_id, None, Some(company_id)).await?;
+    json_ok(&json!({
+        "company": company,
+        "tickets": tickets,
+        "conversations": conversations,
+    }))
+}
+
+/// Every ticket (whatever its status) and conversation of a contact or of a company's users.
+async fn interactions(
+    db: &worker::D1Database,
+    org: &str,
+    user_id: Option<&str>,
+    company_id: Option<&str>,
+) -> ApiResult<(Vec<Value>, Vec<Value>)> {
+    let tickets = ticket_store::Filter {
+        user_id,
+        company_id,
+        every_status: true,
+        ..Default::default()
+    };
+    let conversations = inbox_store::Filter {
+        user_id,
+        company_id,
+        ..Default::default()
+    };
+    let (tickets, conversations) = futures_util::future::join(
+        ticket_store::list(db, org, &tickets),
+        inbox_store::conversations(db, org, &conversations),
+    )
+    .await;
+    Ok((
+        tickets?
+            .into_iter()
+            .map(crate::tickets::ticket_json)
+            .collect(),
+        conversations?
+            .iter()
+            .map(inbox_store::Summary::to_json)
+            .collect(),
+    ))
 }

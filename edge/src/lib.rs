@@ -30,8 +30,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(http::route(req, env, ctx).await)
 }
 
-/// The cron trigger (wrangler.toml `[triggers]`): continues long-running knowledge jobs and
-/// wakes snoozed tickets whose time has come.
+/// The cron trigger (wrangler.toml `[triggers]`): continues long-running knowledge jobs, wakes
+/// snoozed tickets whose time has come and marks idle conversations Abandoned.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = crawler::advance_jobs(&env).await {
@@ -39,5 +39,14 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
     if let Err(e) = tickets::wake_snoozed(&env).await {
         worker::console_error!("waking snoozed tickets failed: {e}");
+    }
+    let abandoned = match env.d1("DB") {
+        Ok(db) => {
+            store::inbox::abandon_idle(&db, halo_shared::routing::DEFAULT_ABANDON_SECONDS).await
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = abandoned {
+        worker::console_error!("marking idle conversations abandoned failed: {e}");
     }
 }

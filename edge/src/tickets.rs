@@ -1,4 +1,5 @@
-//! Tickets (secret key for now; the inbox API for teammates builds on this).
+//! Tickets: created by the customer's backend (secret key), by escalation and by takeover;
+//! listed, read and worked by the backend or by teammates (inbox token).
 
 use halo_shared::tickets::{apply, Event, NewTicket, Status, TicketUpdate, MAX_SUBJECT_CHARS};
 use serde_json::{json, Value};
@@ -10,7 +11,9 @@ use crate::http::{json_ok, json_response, query_param, read_json};
 use crate::platform::{new_id, now_ms};
 use crate::store::tickets::{self, TicketRow, TicketWrite};
 
-fn ticket_json(t: TicketRow) -> Value {
+const NO_TICKET: ApiError = ApiError::NotFound("No ticket with this id in this workspace.");
+
+pub fn ticket_json(t: TicketRow) -> Value {
     let custom: Value = serde_json::from_str(&t.custom_fields).unwrap_or_else(|_| json!({}));
     let mut v = serde_json::to_value(&t).unwrap_or(Value::Null);
     v["custom_fields"] = custom;
@@ -29,6 +32,7 @@ pub async fn create_ticket(req: &mut Request, env: &Env) -> ApiResult<Response> 
         subject: &t.subject,
         status: t.status,
         assignee: t.assignee.as_deref(),
+        team: None,
         channel: "api",
         source: "api",
         user_external_id: t.user_id.as_deref(),
@@ -46,12 +50,13 @@ pub async fn create_ticket(req: &mut Request, env: &Env) -> ApiResult<Response> 
     Ok(json_response(&json!({ "ticket": ticket_json(row) }), 201))
 }
 
-/// `GET /api/sdk/tickets?status=&assignee=`: Snoozed and Spam are hidden unless asked for.
+/// `GET /api/sdk/tickets?status=&assignee=&team=` (also `/api/inbox/tickets`): Snoozed and
+/// Spam are hidden unless asked for; `assignee=unassigned` lists the unassigned, `assignee=me`
+/// a teammate's own.
 pub async fn list_tickets(req: &Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let param = |k: &str| query_param(req, k);
-    let status = param("status");
+    let (org, tm) = auth::team_member(req, &db).await?;
+    let status = query_param(req, "status");
     if status
         .as_deref()
         .is_some_and(|s| Status::from_stored(s, Some(0)).is_none())
@@ -63,20 +68,27 @@ pub async fn list_tickets(req: &Request, env: &Env) -> ApiResult<Response> {
             },
         }));
     }
-    let rows = tickets::list(&db, &ws.id, status.as_deref(), param("assignee").as_deref()).await?;
+    let assignee = match (query_param(req, "assignee"), &tm) {
+        (Some(a), Some(tm)) if a == "me" => Some(tm.id.clone()),
+        (a, _) => a,
+    };
+    let team = query_param(req, "team");
+    let filter = tickets::Filter {
+        status: status.as_deref(),
+        assignee: assignee.as_deref(),
+        team: team.as_deref(),
+        ..Default::default()
+    };
+    let rows = tickets::list(&db, &org, &filter).await?;
     json_ok(&json!({ "tickets": rows.into_iter().map(ticket_json).collect::<Vec<_>>() }))
 }
 
 /// `GET /api/sdk/tickets/:id`: the ticket and its thread.
 pub async fn get_ticket(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let row = tickets::ticket(&db, &ws.id, id)
-        .await?
-        .ok_or(ApiError::NotFound(
-            "No ticket with this id in this workspace.",
-        ))?;
-    let messages = tickets::messages(&db, &ws.id, id).await?;
+    let (org, _) = auth::team_member(req, &db).await?;
+    let row = tickets::ticket(&db, &org, id).await?.ok_or(NO_TICKET)?;
+    let messages = tickets::messages(&db, &org, id).await?;
     json_ok(&json!({ "ticket": ticket_json(row), "messages": messages }))
 }
 
@@ -109,11 +121,13 @@ pub struct Escalation<'a> {
     pub source: &'a str,
     pub status: Status,
     pub assignee: Option<&'a str>,
+    pub team: Option<&'a str>,
 }
 
-/// Escalates a conversation to the team: reuses its open ticket, or opens one (status Open;
-/// priority filters come with the routing rules) with the transcript attached. Returns the
-/// ticket's id and status.
+/// Escalates a conversation to the team: reuses its open ticket, or opens one with the
+/// transcript attached (status, team and assignee as the caller decided from the workspace's
+/// priority filters and routing rules). Marks the conversation's outcome Escalated. Returns
+/// the ticket's id and status.
 pub async fn escalate(
     db: &worker::D1Database,
     org: &str,
@@ -140,6 +154,7 @@ pub async fn escalate(
         subject: &subject_from(first),
         status,
         assignee: e.assignee,
+        team: e.team,
         channel: e.channel,
         source: e.source,
         user_external_id: e.user_external_id,
@@ -165,13 +180,9 @@ fn current(row: &tickets::StatusRow) -> ApiResult<Status> {
 /// ticket state machine (a snooze needs a future time) and/or a new assignee.
 pub async fn update_ticket(req: &mut Request, env: &Env, id: &str) -> ApiResult<Response> {
     let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+    let (org, _) = auth::team_member(req, &db).await?;
     let update = TicketUpdate::parse(&read_json(req).await?)?;
-    let row = tickets::status_of(&db, &ws.id, id)
-        .await?
-        .ok_or(ApiError::NotFound(
-            "No ticket with this id in this workspace.",
-        ))?;
+    let row = tickets::status_of(&db, &org, id).await?.ok_or(NO_TICKET)?;
     let mut status = current(&row)?;
     if let Some(event) = update.event {
         status = apply(status, event, now_ms()).map_err(|e| {
@@ -189,14 +200,10 @@ pub async fn update_ticket(req: &mut Request, env: &Env, id: &str) -> ApiResult<
         })?;
     }
     let assignee = update.assignee.as_ref().map(|a| a.as_deref());
-    tickets::set_status(&db, &ws.id, id, status, assignee)?
+    tickets::set_status(&db, &org, id, status, assignee)?
         .run()
         .await?;
-    let row = tickets::ticket(&db, &ws.id, id)
-        .await?
-        .ok_or(ApiError::NotFound(
-            "No ticket with this id in this workspace.",
-        ))?;
+    let row = tickets::ticket(&db, &org, id).await?.ok_or(NO_TICKET)?;
     json_ok(&json!({ "ticket": ticket_json(row) }))
 }
 

@@ -133,12 +133,16 @@ impl NewWorkspace {
 
 /// `PATCH /api/admin/workspaces/:id`: only the fields present change; `allowed_origins: null`
 /// means any origin again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WorkspaceUpdate {
     pub name: Option<String>,
     pub allowed_origins: Option<Option<Vec<String>>>,
     /// When on, widget calls that name a user need a valid `user_token`.
     pub identity_verification: Option<bool>,
+    /// Priority filters, routing rules and the abandon time.
+    pub routing: Option<crate::routing::Routing>,
+    /// The active agent's escalation threshold (0..1; 0 never escalates for low confidence).
+    pub escalation_threshold: Option<f64>,
 }
 
 impl WorkspaceUpdate {
@@ -147,6 +151,21 @@ impl WorkspaceUpdate {
         Ok(Self {
             name: text("name", o.get("name"), MAX_NAME_CHARS, false)?,
             allowed_origins: o.get("allowed_origins").map(origins).transpose()?,
+            routing: o
+                .get("routing")
+                .map(crate::routing::Routing::parse)
+                .transpose()?,
+            escalation_threshold: match o.get("escalation_threshold") {
+                None => None,
+                Some(v) => Some(v.as_f64().filter(|t| (0.0..=1.0).contains(t)).ok_or_else(
+                    || {
+                        err(
+                            "escalation_threshold",
+                            InvalidField::Invalid("must be a number from 0 to 1"),
+                        )
+                    },
+                )?),
+            },
             identity_verification: match o.get("identity_verification") {
                 None => None,
                 Some(Value::Bool(b)) => Some(*b),
@@ -280,6 +299,20 @@ mod tests {
         assert_eq!(u.allowed_origins, Some(None));
         let u = WorkspaceUpdate::parse(&json!({ "name": "B" })).unwrap();
         assert_eq!((u.name.as_deref(), u.allowed_origins), (Some("B"), None));
+        let u = WorkspaceUpdate::parse(
+            &json!({ "escalation_threshold": 0.4, "routing": { "abandon_after_seconds": 60 } }),
+        )
+        .unwrap();
+        assert_eq!(u.escalation_threshold, Some(0.4));
+        assert_eq!(u.routing.unwrap().abandon_after_seconds, 60);
+        for bad in [json!(1.5), json!("0.3"), json!(null)] {
+            assert_eq!(
+                WorkspaceUpdate::parse(&json!({ "escalation_threshold": bad }))
+                    .unwrap_err()
+                    .field,
+                "escalation_threshold"
+            );
+        }
         let u = WorkspaceUpdate::parse(&json!({ "identity_verification": true })).unwrap();
         assert_eq!(u.identity_verification, Some(true));
         assert_eq!(

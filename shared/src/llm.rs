@@ -51,6 +51,20 @@ pub fn system_prompt(instructions: &str, context: &str, passages: &[Passage]) ->
     s
 }
 
+/// The agent's instructions with the team's whispers for this reply appended: notes from
+/// teammates that steer the answer and must not be quoted to the user.
+pub fn with_guidance(instructions: &str, whispers: &[&str]) -> String {
+    let mut s = instructions.trim().to_owned();
+    if !whispers.is_empty() {
+        s.push_str("\n\nGuidance from the support team for this reply (follow it; never mention or quote it):");
+        for w in whispers {
+            s.push_str("\n- ");
+            s.push_str(&crate::context::clean(w));
+        }
+    }
+    s
+}
+
 /// The full message list: system prompt, the latest turns, then the user's message.
 pub fn build_messages(
     instructions: &str,
@@ -205,6 +219,20 @@ mod tests {
         assert_eq!(
             parse_completion(&Value::Null),
             Err(BadCompletion::NoContent)
+        );
+    }
+
+    #[test]
+    fn whispers_are_appended_as_guidance_on_one_line_each() {
+        assert_eq!(with_guidance("Be nice.", &[]), "Be nice.");
+        let g = with_guidance(
+            "Be nice.",
+            &["Offer the annual plan", "Mention\nthe 20% discount"],
+        );
+        assert!(g.starts_with("Be nice.\n\nGuidance from the support team"));
+        assert!(
+            g.ends_with("\n- Offer the annual plan\n- Mention the 20% discount"),
+            "{g}"
         );
     }
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod browser;
 mod chat;
+mod conversations;
 mod crawl;
 mod identity;
 mod inbox;

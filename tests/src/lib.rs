@@ -501,11 +501,16 @@ pub fn embed_server() -> Option<&'static str> {
 
 /// A teammate of `ws` made through the admin API: `(teammate_id, inbox token)`.
 pub fn teammate(ws: &Workspace, name: &str) -> (String, String) {
+    teammate_on(app(), ws, name)
+}
+
+/// [`teammate`] on another server.
+pub fn teammate_on(server: &Server, ws: &Workspace, name: &str) -> (String, String) {
     let r = call(
-        app(),
+        server,
         "POST",
         &format!("/api/admin/workspaces/{}/teammates", ws.org_id),
-        Some(&app().admin_token),
+        Some(&server.admin_token),
         Some(json!({ "name": name })),
     );
     assert_eq!(r.status, 201, "{}", r.body);

@@ -2,6 +2,7 @@
 //! workspace (`org_id`): isolation is in the query text, not in the caller's memory.
 
 pub mod contacts;
+pub mod inbox;
 pub mod teammates;
 pub mod tickets;
 
@@ -21,6 +22,11 @@ pub struct Workspace {
     /// The HMAC key for user tokens: it leaves the store only to verify a token.
     pub identity_secret: Redacted,
     pub created_at: i64,
+    /// The routing document (shared/src/routing.rs), JSON.
+    pub routing: String,
+    /// The active agent's escalation threshold (read by the admin API only).
+    #[serde(default)]
+    pub escalation_threshold: Option<f64>,
 }
 
 /// A secret read from storage; `Debug` never shows it.
@@ -50,7 +56,8 @@ impl Workspace {
 }
 
 const WORKSPACE_COLUMNS: &str =
-    "id, name, allowed_origins, identity_verification, identity_secret, created_at";
+    "id, name, allowed_origins, identity_verification, identity_secret, created_at, routing,
+     (SELECT escalation_threshold FROM agents WHERE org_id = workspaces.id ORDER BY is_active DESC, created_at LIMIT 1) AS escalation_threshold";
 
 /// The workspace a widget key hash belongs to, with the agent that should answer: the one
 /// `agent_id` names (`None` if it names no agent of this workspace), else the active agent.
@@ -68,13 +75,15 @@ pub async fn workspace_and_agent_by_widget_key(
         identity_verification: i64,
         identity_secret: Redacted,
         created_at: i64,
+        routing: String,
         agent_id: Option<String>,
         agent_instructions: Option<String>,
+        agent_threshold: Option<f64>,
     }
     let row: Option<Row> = query!(
         db,
-        "SELECT w.id, w.name, w.allowed_origins, w.identity_verification, w.identity_secret, w.created_at,
-                a.id AS agent_id, a.instructions AS agent_instructions
+        "SELECT w.id, w.name, w.allowed_origins, w.identity_verification, w.identity_secret, w.created_at, w.routing,
+                a.id AS agent_id, a.instructions AS agent_instructions, a.escalation_threshold AS agent_threshold
          FROM workspaces w
          LEFT JOIN agents a ON a.id = (
            SELECT id FROM agents WHERE org_id = w.id AND (?2 IS NULL OR id = ?2)
@@ -89,7 +98,11 @@ pub async fn workspace_and_agent_by_widget_key(
         let agent = r
             .agent_id
             .zip(r.agent_instructions)
-            .map(|(id, instructions)| Agent { id, instructions });
+            .map(|(id, instructions)| Agent {
+                id,
+                instructions,
+                escalation_threshold: r.agent_threshold.unwrap_or(0.0),
+            });
         let ws = Workspace {
             id: r.id,
             name: r.name,
@@ -97,6 +110,8 @@ pub async fn workspace_and_agent_by_widget_key(
             identity_verification: r.identity_verification,
             identity_secret: r.identity_secret,
             created_at: r.created_at,
+            routing: r.routing,
+            escalation_threshold: r.agent_threshold,
         };
         (ws, agent)
     }))
@@ -171,8 +186,27 @@ pub async fn update_workspace(
     id: &str,
     name: Option<&str>,
     allowed_origins: Option<Option<String>>,
+    routing: Option<String>,
+    escalation_threshold: Option<f64>,
 ) -> Result<()> {
     let mut batch = Vec::new();
+    if let Some(routing) = routing {
+        batch.push(query!(
+            db,
+            "UPDATE workspaces SET routing = ?2 WHERE id = ?1",
+            id,
+            routing
+        )?);
+    }
+    if let Some(t) = escalation_threshold {
+        batch.push(query!(
+            db,
+            "UPDATE agents SET escalation_threshold = ?2
+             WHERE id = (SELECT id FROM agents WHERE org_id = ?1 ORDER BY is_active DESC, created_at LIMIT 1)",
+            id,
+            t
+        )?);
+    }
     if let Some(name) = name {
         batch.push(query!(
             db,
@@ -200,6 +234,8 @@ pub async fn update_workspace(
 pub struct Agent {
     pub id: String,
     pub instructions: String,
+    /// Below this confidence the agent escalates (0: never for low confidence).
+    pub escalation_threshold: f64,
 }
 
 /// A conversation with its contact's external id (`None` for an anonymous visitor).
@@ -210,6 +246,9 @@ pub struct Conversation {
     pub external_id: Option<String>,
     pub agent_id: String,
     pub agent_instructions: String,
+    pub agent_threshold: f64,
+    pub mood: Option<String>,
+    pub outcome: Option<String>,
     /// The teammate who took the conversation over; the AI stays quiet while set.
     pub taken_over_by: Option<String>,
     /// The conversation's latest ticket, if it was escalated or taken over.
@@ -257,7 +296,8 @@ pub async fn conversation_by_session(
     query!(
         db,
         &format!(
-            "SELECT c.id, c.session_id, u.external_id, c.agent_id, a.instructions AS agent_instructions, c.taken_over_by,
+            "SELECT c.id, c.session_id, u.external_id, c.agent_id, a.instructions AS agent_instructions,
+                    a.escalation_threshold AS agent_threshold, c.mood, c.outcome, c.taken_over_by,
                     c.channel, c.needs_human, c.last_error, c.created_at,
                     t.id AS ticket_id, t.status AS ticket_status, t.snoozed_until AS ticket_snoozed_until
              FROM conversations c
@@ -288,6 +328,11 @@ pub struct UserMessage<'a> {
     pub body: &'a str,
     pub request: &'a Value,
     pub images: &'a [String],
+    /// -1..1, and the mood it shows (`halo_shared::conversation::mood`).
+    pub sentiment: f64,
+    pub mood: &'a str,
+    /// The user says the AI's answer worked: the conversation is Resolved (unless escalated).
+    pub resolved: bool,
 }
 
 /// Everything one user turn writes, in one transaction.
@@ -355,34 +400,43 @@ pub async fn record_user_message(db: &D1Database, org: &str, turn: &Turn<'_>) ->
             now
         )?);
     }
-    // A visitor who logs in mid-conversation takes the conversation with them.
+    // A visitor who logs in mid-conversation takes the conversation with them. The mood is
+    // the latest message's; a new message makes a Resolved or Abandoned conversation live
+    // again, or Resolved if it says the answer worked; Escalated stays.
+    let m = &turn.message;
     batch.push(query!(
         db,
         "UPDATE conversations SET updated_at = ?3, agent_id = ?4,
            end_user_id = CASE
              WHEN ?5 IS NOT NULL AND (SELECT external_id FROM end_users WHERE id = conversations.end_user_id) IS NULL
              THEN (SELECT id FROM end_users WHERE org_id = ?1 AND external_id = ?5)
-             ELSE end_user_id END
+             ELSE end_user_id END,
+           mood = ?6, sentiment_sum = sentiment_sum + ?7, sentiment_count = sentiment_count + 1,
+           outcome = CASE WHEN outcome = 'escalated' THEN outcome WHEN ?8 = 1 THEN 'resolved' ELSE NULL END,
+           outcome_at = CASE WHEN outcome = 'escalated' THEN outcome_at WHEN ?8 = 1 THEN ?3 ELSE NULL END
          WHERE org_id = ?1 AND session_id = ?2",
         org,
         turn.session_id,
         now,
         turn.agent_id,
-        external_id
+        external_id,
+        m.mood,
+        m.sentiment,
+        i32::from(m.resolved)
     )?);
-    let m = &turn.message;
     batch.push(query!(
         db,
         &format!(
-            "INSERT INTO messages (id, org_id, conversation_id, role, body, request, created_at)
-             VALUES (?3, ?1, {CONVERSATION_OF_SESSION}, 'user', ?4, ?5, ?6)"
+            "INSERT INTO messages (id, org_id, conversation_id, role, body, request, sentiment, created_at)
+             VALUES (?3, ?1, {CONVERSATION_OF_SESSION}, 'user', ?4, ?5, ?7, ?6)"
         ),
         org,
         turn.session_id,
         m.id,
         m.body,
         m.request.to_string(),
-        now
+        now,
+        m.sentiment
     )?);
     for (i, url) in m.images.iter().enumerate() {
         batch.push(query!(

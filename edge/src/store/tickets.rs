@@ -13,6 +13,8 @@ pub struct TicketWrite<'a> {
     pub subject: &'a str,
     pub status: Status,
     pub assignee: Option<&'a str>,
+    /// The team a routing rule sent it to.
+    pub team: Option<&'a str>,
     pub channel: &'a str,
     pub source: &'a str,
     /// The customer's external user id, if known.
@@ -37,12 +39,13 @@ pub fn create(db: &D1Database, org: &str, t: &TicketWrite<'_>) -> Result<Vec<D1P
     let mut statements = vec![query!(
         db,
         "INSERT INTO tickets (id, org_id, subject, status, snoozed_until, assignee, channel, source, end_user_id, company_id,
-                              conversation_id, custom_fields, ai_confidence, escalation_reason, created_at, updated_at)
+                              conversation_id, custom_fields, ai_confidence, escalation_reason, team, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
-                 (SELECT id FROM end_users WHERE org_id = ?2 AND external_id = ?9),
+                 COALESCE((SELECT id FROM end_users WHERE org_id = ?2 AND external_id = ?9),
+                          (SELECT end_user_id FROM conversations WHERE org_id = ?2 AND session_id = ?11)),
                  (SELECT id FROM companies WHERE org_id = ?2 AND external_id = ?10),
                  (SELECT id FROM conversations WHERE org_id = ?2 AND session_id = ?11),
-                 ?12, ?13, ?14, ?15, ?15)",
+                 ?12, ?13, ?14, ?16, ?15, ?15)",
         t.id,
         org,
         t.subject,
@@ -57,8 +60,19 @@ pub fn create(db: &D1Database, org: &str, t: &TicketWrite<'_>) -> Result<Vec<D1P
         t.custom_fields.to_string(),
         t.ai_confidence,
         t.escalation_reason,
-        now
+        now,
+        t.team
     )?];
+    if let Some(session) = t.session_id {
+        // The conversation's outcome: handed to the team.
+        statements.push(query!(
+            db,
+            "UPDATE conversations SET outcome = 'escalated', outcome_at = ?3 WHERE org_id = ?1 AND session_id = ?2",
+            org,
+            session,
+            now
+        )?);
+    }
     if let Some((kind, author, body)) = t.first_message {
         statements.push(query!(
             db,
@@ -83,6 +97,7 @@ pub struct TicketRow {
     pub status: String,
     pub snoozed_until: Option<i64>,
     pub assignee: Option<String>,
+    pub team: Option<String>,
     pub channel: String,
     pub source: String,
     pub user_id: Option<String>,
@@ -95,7 +110,7 @@ pub struct TicketRow {
     pub updated_at: i64,
 }
 
-const TICKET_SELECT: &str = "SELECT t.id, t.subject, t.status, t.snoozed_until, t.assignee, t.channel, t.source,
+const TICKET_SELECT: &str = "SELECT t.id, t.subject, t.status, t.snoozed_until, t.assignee, t.team, t.channel, t.source,
         u.external_id AS user_id, c.external_id AS company_id, v.session_id, t.custom_fields, t.ai_confidence,
         t.escalation_reason, t.created_at, t.updated_at
     FROM tickets t
@@ -114,24 +129,42 @@ pub async fn ticket(db: &D1Database, org: &str, id: &str) -> Result<Option<Ticke
     .await
 }
 
-/// Tickets, newest activity first; `status` filters, else Snoozed and Spam are left out.
-pub async fn list(
-    db: &D1Database,
-    org: &str,
-    status: Option<&str>,
-    assignee: Option<&str>,
-) -> Result<Vec<TicketRow>> {
+/// Filters of a ticket list.
+#[derive(Default)]
+pub struct Filter<'a> {
+    /// A status, else Snoozed and Spam are left out.
+    pub status: Option<&'a str>,
+    /// A teammate id; `unassigned` for tickets with none.
+    pub assignee: Option<&'a str>,
+    pub team: Option<&'a str>,
+    /// One contact's or one company's, by their external ids.
+    pub user_id: Option<&'a str>,
+    pub company_id: Option<&'a str>,
+    /// Snoozed and Spam too, when no status is given.
+    pub every_status: bool,
+}
+
+/// Tickets, newest activity first.
+pub async fn list(db: &D1Database, org: &str, f: &Filter<'_>) -> Result<Vec<TicketRow>> {
     query!(
         db,
         &format!(
             "{TICKET_SELECT} WHERE t.org_id = ?1
-               AND (CASE WHEN ?2 IS NULL THEN t.status NOT IN ('snoozed', 'spam') ELSE t.status = ?2 END)
-               AND (?3 IS NULL OR t.assignee = ?3)
+               AND (CASE WHEN ?2 IS NULL THEN (?7 = 1 OR t.status NOT IN ('snoozed', 'spam')) ELSE t.status = ?2 END)
+               AND (?3 IS NULL OR (?3 = 'unassigned' AND t.assignee IS NULL) OR t.assignee = ?3)
+               AND (?4 IS NULL OR t.team = ?4)
+               AND (?5 IS NULL OR u.external_id = ?5)
+               AND (?6 IS NULL OR c.external_id = ?6
+                    OR u.company_id = (SELECT id FROM companies WHERE org_id = ?1 AND external_id = ?6))
              ORDER BY t.updated_at DESC LIMIT 100"
         ),
         org,
-        status,
-        assignee
+        f.status,
+        f.assignee,
+        f.team,
+        f.user_id,
+        f.company_id,
+        i32::from(f.every_status)
     )?
     .all()
     .await?
