@@ -1,7 +1,7 @@
 //! Teammates and the inbox: take over a live conversation, reply as a person, hand back.
 
-use halo_tests::{app, call, chat, conversation, teammate};
-use serde_json::json;
+use halo_tests::{app, call, chat, conversation, teammate, Workspace};
+use serde_json::{json, Value};
 
 fn inbox(
     token: &str,
@@ -174,4 +174,324 @@ fn the_inbox_takes_only_teammate_tokens_of_the_same_workspace() {
         Some(json!({ "name": "x" })),
     );
     assert_eq!(wrong_admin.status, 401);
+}
+
+fn get(token: &str, path: &str) -> halo_tests::Reply {
+    call(
+        app(),
+        "GET",
+        &format!("/api/inbox/{path}"),
+        Some(token),
+        None,
+    )
+}
+
+fn post(token: &str, path: &str, body: serde_json::Value) -> halo_tests::Reply {
+    call(
+        app(),
+        "POST",
+        &format!("/api/inbox/{path}"),
+        Some(token),
+        Some(body),
+    )
+}
+
+fn ids(list: &serde_json::Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|x| x[key].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// An identified customer of company `acme-<suffix>` who asked for a person: (session, ticket).
+fn escalated_customer(ws: &Workspace, user: &str, company: &str) -> (String, String) {
+    let app = app();
+    let r = call(
+        app,
+        "POST",
+        "/api/sdk/users/identify",
+        Some(&ws.secret_key),
+        Some(
+            json!({ "user_id": user, "name": "Ann", "company": { "company_id": company, "name": "Acme" } }),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = chat(
+        app,
+        ws,
+        json!({ "message": "I want to talk to a human about my export", "user_id": user }),
+    );
+    let ticket = r.body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == "create_ticket")
+        .unwrap()["ticket_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (r.body["session_id"].as_str().unwrap().to_owned(), ticket)
+}
+
+#[test]
+fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses() {
+    let app = app();
+    let ws = app.workspace();
+    let (me, token) = teammate(&ws, "Noor");
+    let (session, ticket) = escalated_customer(&ws, "inbox-ann", "acme-inbox");
+
+    let live = get(&token, "conversations?live=false");
+    assert_eq!(live.status, 200, "{}", live.body);
+    assert_eq!(
+        ids(&live.body["conversations"], "session_id"),
+        [session.clone()]
+    );
+    let c = &live.body["conversations"][0];
+    assert_eq!(
+        (&c["outcome"], &c["ticket"]["id"], &c["user_id"]),
+        (&json!("escalated"), &json!(ticket), &json!("inbox-ann"))
+    );
+
+    assert_eq!(
+        ids(&get(&token, "tickets").body["tickets"], "id"),
+        [ticket.clone()]
+    );
+    assert_eq!(
+        ids(
+            &get(&token, "tickets?assignee=unassigned").body["tickets"],
+            "id"
+        ),
+        [ticket.clone()]
+    );
+    assert_eq!(
+        get(&token, "tickets?assignee=me").body["tickets"],
+        json!([])
+    );
+    let mine = call(
+        app,
+        "PATCH",
+        &format!("/api/inbox/tickets/{ticket}"),
+        Some(&token),
+        Some(json!({ "assignee": me, "status": "in_progress" })),
+    );
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    assert_eq!(
+        ids(&get(&token, "tickets?assignee=me").body["tickets"], "id"),
+        [ticket.clone()]
+    );
+    assert_eq!(
+        get(&token, "tickets?status=in_progress").body["tickets"][0]["id"],
+        json!(ticket)
+    );
+
+    // An internal note stays on the ticket; the customer never sees it.
+    let note = post(
+        &token,
+        &format!("tickets/{ticket}/notes"),
+        json!({ "text": "Checked the logs: their export job hit the row limit." }),
+    );
+    assert_eq!(note.status, 201, "{}", note.body);
+    let thread = get(&token, &format!("tickets/{ticket}")).body["messages"].clone();
+    let kinds: Vec<&str> = thread
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["transcript", "note"]);
+    // A reply goes to the customer's conversation (and the widget) and to the thread.
+    let reply = post(
+        &token,
+        &format!("tickets/{ticket}/reply"),
+        json!({ "text": "We raised your row limit; please try the export again." }),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["session_id"], json!(session));
+    let widget = call(
+        app,
+        "GET",
+        &format!("/api/sdk/conversations/{session}/updates"),
+        Some(&ws.widget_key),
+        None,
+    );
+    let seen = widget.body["messages"].to_string();
+    assert!(seen.contains("We raised your row limit"), "{seen}");
+    assert!(
+        !seen.contains("row limit."),
+        "the note never reaches the customer: {seen}"
+    );
+    let transcript = conversation(app, &ws, &session).body["messages"].to_string();
+    assert!(!transcript.contains("Checked the logs"));
+
+    // Snooze and wake through the inbox.
+    let snooze = call(
+        app,
+        "PATCH",
+        &format!("/api/inbox/tickets/{ticket}"),
+        Some(&token),
+        Some(
+            json!({ "status": "snoozed", "snoozed_until": halo_tests::now_secs() * 1000 + 3_600_000 }),
+        ),
+    );
+    assert_eq!(
+        snooze.body["ticket"]["status"], "snoozed",
+        "{}",
+        snooze.body
+    );
+    assert_eq!(
+        get(&token, "tickets").body["tickets"],
+        json!([]),
+        "snoozed is hidden"
+    );
+    for bad in [json!({}), json!({ "text": "" }), json!({ "text": 5 })] {
+        assert_eq!(
+            post(&token, &format!("tickets/{ticket}/notes"), bad).status,
+            400
+        );
+    }
+}
+
+#[test]
+fn contacts_and_companies_show_their_tickets_and_conversations() {
+    let app = app();
+    let ws = app.workspace();
+    let (_, token) = teammate(&ws, "Cy");
+    let (s1, t1) = escalated_customer(&ws, "acme-1", "acme-co");
+    let (s2, t2) = escalated_customer(&ws, "acme-2", "acme-co");
+    let (s3, _) = escalated_customer(&ws, "solo-1", "solo-co");
+
+    let contact = get(&token, "contacts/acme-1");
+    assert_eq!(contact.status, 200, "{}", contact.body);
+    assert_eq!(contact.body["user"]["user_id"], "acme-1");
+    assert_eq!(contact.body["company"]["company_id"], "acme-co");
+    assert_eq!(ids(&contact.body["tickets"], "id"), [t1.clone()]);
+    assert_eq!(
+        ids(&contact.body["conversations"], "session_id"),
+        [s1.clone()]
+    );
+
+    let company = get(&token, "companies/acme-co");
+    assert_eq!(company.status, 200, "{}", company.body);
+    let mut tickets = ids(&company.body["tickets"], "id");
+    tickets.sort();
+    let mut want = vec![t1, t2];
+    want.sort();
+    assert_eq!(tickets, want);
+    let mut sessions = ids(&company.body["conversations"], "session_id");
+    sessions.sort();
+    let mut want = vec![s1, s2];
+    want.sort();
+    assert_eq!(sessions, want);
+    assert!(!company.body.to_string().contains(&s3));
+    assert_eq!(get(&token, "contacts/nobody").status, 404);
+    assert_eq!(get(&token, "companies/nobody").status, 404);
+}
+
+#[test]
+fn every_inbox_endpoint_is_scoped_to_the_teammates_workspace() {
+    let app = app();
+    let a = app.workspace();
+    let b = app.workspace();
+    let (_, a_token) = teammate(&a, "Ada");
+    let (_, b_token) = teammate(&b, "Ben");
+    let (session, ticket) = escalated_customer(&a, "iso-1", "iso-co");
+    let answer = conversation(app, &a, &session).body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "ai")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let text = json!({ "text": "from another workspace" });
+    let attempts = [
+        ("GET", format!("conversations/{session}"), None),
+        (
+            "POST",
+            format!("conversations/{session}/whisper"),
+            Some(text.clone()),
+        ),
+        (
+            "POST",
+            format!("conversations/{session}/takeover"),
+            Some(json!({})),
+        ),
+        (
+            "POST",
+            format!("conversations/{session}/reply"),
+            Some(text.clone()),
+        ),
+        (
+            "POST",
+            format!("conversations/{session}/handback"),
+            Some(json!({})),
+        ),
+        (
+            "POST",
+            format!("messages/{answer}/feedback"),
+            Some(text.clone()),
+        ),
+        ("GET", format!("tickets/{ticket}"), None),
+        (
+            "PATCH",
+            format!("tickets/{ticket}"),
+            Some(json!({ "status": "resolved" })),
+        ),
+        (
+            "POST",
+            format!("tickets/{ticket}/notes"),
+            Some(text.clone()),
+        ),
+        (
+            "POST",
+            format!("tickets/{ticket}/reply"),
+            Some(text.clone()),
+        ),
+        ("GET", "contacts/iso-1".to_owned(), None),
+        ("GET", "companies/iso-co".to_owned(), None),
+    ];
+    for (method, path, body) in &attempts {
+        let r = call(
+            app,
+            method,
+            &format!("/api/inbox/{path}"),
+            Some(&b_token),
+            body.clone(),
+        );
+        assert_eq!(
+            r.status, 404,
+            "{method} {path} by another workspace: {}",
+            r.body
+        );
+        // Neither a widget key nor a secret key is a teammate.
+        let r = call(
+            app,
+            method,
+            &format!("/api/inbox/{path}"),
+            Some(&a.widget_key),
+            body.clone(),
+        );
+        assert!(
+            r.status == 401 || r.status == 403,
+            "{method} {path} with the widget key: {}",
+            r.status
+        );
+    }
+    assert_eq!(
+        get(&b_token, "conversations").body["conversations"],
+        json!([])
+    );
+    assert_eq!(get(&b_token, "tickets").body["tickets"], json!([]));
+
+    // A's data is untouched, and A's teammate still sees it all.
+    let c = get(&a_token, &format!("conversations/{session}")).body["conversation"].clone();
+    assert_eq!(c["taken_over_by"], Value::Null);
+    assert_eq!(c["whispers"], json!([]));
+    assert!(!c.to_string().contains("from another workspace"));
+    let t = get(&a_token, &format!("tickets/{ticket}")).body;
+    assert_eq!(t["ticket"]["status"], "open");
+    assert!(!t.to_string().contains("from another workspace"));
 }

@@ -267,3 +267,44 @@ fn a_provider_error_is_recorded_and_the_user_still_gets_an_answer_and_a_person()
     let error = t.body["messages"][1]["error"].as_str().unwrap();
     assert!(error.contains("500"), "{error}");
 }
+
+#[test]
+fn a_whisper_reaches_the_models_prompt_as_guidance_for_the_next_reply_only() {
+    let app = server();
+    let ws = app.workspace();
+    let (_, token) = halo_tests::teammate_on(app, &ws, "Wes");
+    let first = chat(app, &ws, json!({ "message": "Is there an annual plan?" }));
+    let session = first.body["session_id"].as_str().unwrap().to_owned();
+    let w = halo_tests::call(
+        app,
+        "POST",
+        &format!("/api/inbox/conversations/{session}/whisper"),
+        Some(&token),
+        Some(json!({ "text": "Offer the 20% annual discount" })),
+    );
+    assert_eq!(w.status, 201, "{}", w.body);
+    let steered = "How much would the annual plan cost me?";
+    chat(
+        app,
+        &ws,
+        json!({ "message": steered, "session_id": session }),
+    );
+    let (_, _, body) = request_for(steered);
+    let system = body["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        system.contains("Guidance from the support team")
+            && system.contains("- Offer the 20% annual discount"),
+        "{system}"
+    );
+    let turns = &body["messages"].as_array().unwrap()[1..];
+    assert!(
+        !turns
+            .iter()
+            .any(|m| m.to_string().contains("annual discount")),
+        "only the system prompt carries it"
+    );
+    let next = "And what about the monthly plan?";
+    chat(app, &ws, json!({ "message": next, "session_id": session }));
+    let (_, _, body) = request_for(next);
+    assert!(!body.to_string().contains("annual discount"));
+}
