@@ -245,7 +245,7 @@ fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses
     assert_eq!(live.status, 200, "{}", live.body);
     assert_eq!(
         ids(&live.body["conversations"], "session_id"),
-        [session.clone()]
+        [session.as_str()]
     );
     let c = &live.body["conversations"][0];
     assert_eq!(
@@ -255,14 +255,14 @@ fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses
 
     assert_eq!(
         ids(&get(&token, "tickets").body["tickets"], "id"),
-        [ticket.clone()]
+        [ticket.as_str()]
     );
     assert_eq!(
         ids(
             &get(&token, "tickets?assignee=unassigned").body["tickets"],
             "id"
         ),
-        [ticket.clone()]
+        [ticket.as_str()]
     );
     assert_eq!(
         get(&token, "tickets?assignee=me").body["tickets"],
@@ -278,7 +278,7 @@ fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses
     assert_eq!(mine.status, 200, "{}", mine.body);
     assert_eq!(
         ids(&get(&token, "tickets?assignee=me").body["tickets"], "id"),
-        [ticket.clone()]
+        [ticket.as_str()]
     );
     assert_eq!(
         get(&token, "tickets?status=in_progress").body["tickets"][0]["id"],
@@ -365,10 +365,10 @@ fn contacts_and_companies_show_their_tickets_and_conversations() {
     assert_eq!(contact.status, 200, "{}", contact.body);
     assert_eq!(contact.body["user"]["user_id"], "acme-1");
     assert_eq!(contact.body["company"]["company_id"], "acme-co");
-    assert_eq!(ids(&contact.body["tickets"], "id"), [t1.clone()]);
+    assert_eq!(ids(&contact.body["tickets"], "id"), [t1.as_str()]);
     assert_eq!(
         ids(&contact.body["conversations"], "session_id"),
-        [s1.clone()]
+        [s1.as_str()]
     );
 
     let company = get(&token, "companies/acme-co");
