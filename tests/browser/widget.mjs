@@ -104,6 +104,22 @@ try {
   assert.equal(await page.getByTestId("halo-typing").count(), 0);
   step("the answer appears with its source as a link");
 
+  await answer.getByTestId("halo-rate-up").click();
+  assert.equal(await answer.getByTestId("halo-rate-up").getAttribute("aria-pressed"), "true");
+  const rated = async () => {
+    const s = await page.evaluate((org) => localStorage.getItem(`halo:${org}:session`), orgId);
+    const r = await fetch(`${base}/api/inbox/conversations/${s}`, { headers: { authorization: `Bearer ${teammateToken}` } });
+    return (await r.json()).conversation;
+  };
+  let seen = await rated();
+  for (let i = 0; i < 50 && seen.messages[1].rating !== "up"; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    seen = await rated();
+  }
+  assert.equal(seen.messages[1].rating, "up", "the team sees the thumbs-up");
+  assert.equal(seen.outcome, "resolved", "a thumbs-up resolves the conversation");
+  step("a thumbs-up on an answer reaches the team");
+
   await page.getByTestId("halo-input").fill("What do I paste into the embed field?");
   await page.getByTestId("halo-input").press("Enter");
   const second = page.locator('[data-testid="halo-message"][data-role="ai"]').nth(1);
@@ -119,6 +135,7 @@ try {
   assert.equal(await page.getByTestId("halo-panel").count(), 0, "still closed after a reload");
   await launcher.click();
   assert.equal(await page.locator('[data-testid="halo-message"]').count(), 4, "the conversation survives a reload");
+  assert.equal(await page.getByTestId("halo-rate-up").first().getAttribute("aria-pressed"), "true", "so does the rating");
   await page.getByTestId("halo-input").fill("thanks!");
   await page.getByTestId("halo-send").click();
   await page.locator('[data-testid="halo-message"][data-role="ai"]').nth(2).waitFor({ timeout: 15000 });

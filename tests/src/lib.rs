@@ -68,22 +68,34 @@ impl Server {
     /// Starts the Worker with a fresh local D1 (migrations applied) and the given vars.
     pub fn start(vars: &[(&str, &str)]) -> Server {
         remove_stale_state();
-        let state_dir =
-            std::env::temp_dir().join(format!("halo-test-{}-{}", std::process::id(), free_port()));
-        std::fs::create_dir_all(&state_dir).expect("state dir");
-        let mut migrate = Command::new(wrangler());
-        migrate
-            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-            .arg(&state_dir);
-        tool_env(&mut migrate, &state_dir);
-        let out = migrate
-            .output()
-            .expect("wrangler runs (did setup install the npm tools?)");
-        assert!(
-            out.status.success(),
-            "migrations failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        // Local D1 has, rarely and only under load, failed a migration with a bare internal
+        // assertion ("false == true") that no rerun reproduces; a fresh database gets one more
+        // try. A migration that is really broken fails both.
+        let mut attempts = 0;
+        let state_dir = loop {
+            attempts += 1;
+            let dir = std::env::temp_dir().join(format!(
+                "halo-test-{}-{}",
+                std::process::id(),
+                free_port()
+            ));
+            std::fs::create_dir_all(&dir).expect("state dir");
+            let mut migrate = Command::new(wrangler());
+            migrate
+                .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+                .arg(&dir);
+            tool_env(&mut migrate, &dir);
+            let out = migrate
+                .output()
+                .expect("wrangler runs (did setup install the npm tools?)");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.success() {
+                break dir;
+            }
+            assert!(attempts < 2, "migrations failed twice: {stderr}");
+            eprintln!("migrations failed, retrying on a fresh database: {stderr}");
+            let _ = std::fs::remove_dir_all(&dir);
+        };
 
         let admin_token = format!("test-admin-{}", free_port());
         let mut all: Vec<(String, String)> = vec![("ADMIN_TOKEN".into(), admin_token.clone())];

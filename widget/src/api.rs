@@ -374,6 +374,7 @@ pub async fn send(text: &str) -> Result<Message, String> {
     Ok(Message {
         citations: state::parse_citations(&field("citations")),
         offer_human: state::offers_human(&field("actions")),
+        server_id: prop_str(&json, "message_id"),
         ..Message::new(Role::Ai, prop_str(&json, "text").unwrap_or_default())
     })
 }
@@ -411,5 +412,35 @@ pub fn ask(ui: Ui, text: String) {
             }
         }
         ui.pending.set(false);
+    });
+}
+
+/// Rates an AI answer (`helpful`: thumbs up or down) and remembers the rating with the line.
+pub fn rate(ui: Ui, line: u32, message_id: String, helpful: bool) {
+    let Some(org) = STATE.with_borrow(|s| s.config.as_ref().map(|c| c.org_id.clone())) else {
+        return;
+    };
+    let Some(session) = state::saved_session(&org) else {
+        return;
+    };
+    ui.messages.update_untracked(|all| {
+        if let Some(m) = all.iter_mut().find(|m| m.id == line) {
+            m.rating = Some(helpful);
+        }
+        state::save_messages(&org, all);
+    });
+    let body = Object::new();
+    let _ = Reflect::set(&body, &"message_id".into(), &message_id.into());
+    let _ = Reflect::set(
+        &body,
+        &"rating".into(),
+        &(if helpful { "up" } else { "down" }).into(),
+    );
+    leptos::task::spawn_local(async move {
+        let path = format!(
+            "/api/sdk/conversations/{}/ratings",
+            js_sys::encode_uri_component(&session)
+        );
+        let _ = post(&path, &body).await;
     });
 }

@@ -71,6 +71,10 @@ pub struct Message {
     pub citations: Vec<Citation>,
     /// The AI offered to bring in a person (the panel shows a button for it).
     pub offer_human: bool,
+    /// The stored AI answer's id, which a rating names.
+    pub server_id: Option<String>,
+    /// The user's rating of an AI answer: `Some(true)` helpful, `Some(false)` not.
+    pub rating: Option<bool>,
 }
 
 impl Message {
@@ -82,6 +86,8 @@ impl Message {
             text,
             citations: Vec::new(),
             offer_human: false,
+            server_id: None,
+            rating: None,
         }
     }
 }
@@ -227,6 +233,12 @@ pub fn save_messages(org_id: &str, messages: &[Message]) {
         }
         let _ = Reflect::set(&o, &"citations".into(), &cites);
         let _ = Reflect::set(&o, &"offer_human".into(), &m.offer_human.into());
+        if let Some(id) = &m.server_id {
+            let _ = Reflect::set(&o, &"server_id".into(), &id.as_str().into());
+        }
+        if let Some(r) = m.rating {
+            let _ = Reflect::set(&o, &"rating".into(), &r.into());
+        }
         arr.push(&o);
     }
     if let Ok(json) = JSON::stringify(&arr) {
@@ -278,12 +290,15 @@ pub fn saved_messages(org_id: &str) -> Vec<Message> {
             let text = prop_str(&m, "text")?;
             let citations = parse_citations(&Reflect::get(&m, &"citations".into()).ok()?);
             let offer_human = Reflect::get(&m, &"offer_human".into()).ok()?.is_truthy();
+            let rating = Reflect::get(&m, &"rating".into()).ok()?.as_bool();
             Some(Message {
                 id: next_id(),
                 role,
                 text,
                 citations,
                 offer_human,
+                server_id: prop_str(&m, "server_id"),
+                rating,
             })
         })
         .collect()

@@ -29,6 +29,9 @@ const CSS: &str = r#"
 .system{align-self:center;color:#666;font-size:12px;padding:2px 8px}
 .notice{align-self:center;background:#fff4e5;color:#7a4b00;font-size:13px}
 .cites{margin-top:6px;font-size:12px;color:#555}
+.rate{display:flex;gap:4px;margin-top:6px}
+.rate button{border:1px solid #ccd0d5;border-radius:6px;background:#fff;cursor:pointer;padding:1px 6px;font-size:12px;line-height:1.4}
+.rate button[aria-pressed=true]{background:#2f5bea;border-color:#2f5bea;color:#fff}
 .cites a{color:#2f5bea;text-decoration:underline}
 .empty{color:#666;text-align:center;margin:auto 10px}
 .typing{align-self:flex-start;background:#f0f2f5;border-radius:12px;padding:10px 14px;display:flex;gap:4px}
@@ -135,6 +138,28 @@ fn citations_view(citations: Vec<Citation>) -> impl IntoView {
     })
 }
 
+/// Thumbs up and down under an AI answer.
+fn rating_view(ui: Ui, line: u32, message_id: String, rating: Option<bool>) -> impl IntoView {
+    let rated = RwSignal::new(rating);
+    let button = move |helpful: bool| {
+        let id = message_id.clone();
+        let (label, glyph, test) = if helpful {
+            ("Helpful", "\u{1F44D}", "halo-rate-up")
+        } else {
+            ("Not helpful", "\u{1F44E}", "halo-rate-down")
+        };
+        view! {
+            <button type="button" aria-label=label data-testid=test
+                aria-pressed=move || (rated.get() == Some(helpful)).to_string()
+                on:click=move |_| {
+                    rated.set(Some(helpful));
+                    api::rate(ui, line, id.clone(), helpful);
+                }>{glyph}</button>
+        }
+    };
+    view! { <div class="rate">{button(true)}{button(false)}</div> }
+}
+
 #[component]
 fn MessageList(ui: Ui) -> impl IntoView {
     let log = NodeRef::<leptos::html::Ol>::new();
@@ -155,6 +180,7 @@ fn MessageList(ui: Ui) -> impl IntoView {
                 <li class=format!("msg {}", m.role.as_str()) data-testid="halo-message" data-role=m.role.as_str()>
                     {m.text}
                     {citations_view(m.citations)}
+                    {m.server_id.map(|sid| rating_view(ui, m.id, sid, m.rating))}
                     {m.offer_human.then(|| {
                         let latest = move || ui.messages.with(|all| all.last().map(|l| l.id)) == Some(m.id);
                         view! {
