@@ -209,7 +209,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         },
         company_external_id: claims.as_ref().and_then(|c| c.company_id.as_deref()),
         agent_id: &agent.id,
-        message: UserMessage {
+        message: Some(UserMessage {
             id: &message_id,
             body: &chat.message,
             request: &request,
@@ -217,7 +217,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             sentiment,
             mood: mood.as_str(),
             resolved: continuing.is_some() && conversation::says_resolved(&chat.message),
-        },
+        }),
         sightings: &sightings,
     };
     // Searching and loading the profile only read, so they run while the turn is written;
@@ -622,4 +622,78 @@ pub async fn rate(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<R
     );
     auth::cors_for(&ws, req, &mut resp)?;
     Ok(resp)
+}
+
+/// `POST /api/sdk/sessions` (widget key) `{ user_id?, user_token?, session_id?, company_id?,
+/// channel?, agent_id? }`: opens a conversation when the widget opens, before the user writes,
+/// so the team's live feed sees the visitor at once. A `session_id` that this user may continue
+/// is returned as it is (200); otherwise a new conversation is opened (201).
+pub async fn open_session(req: &mut Request, env: &Env) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let key_hash = auth::widget_key_hash(req)?;
+    let body = read_json(req).await?;
+    let open = ChatRequest::parse_session(&body)?;
+    let (ws, agent) =
+        store::workspace_and_agent_by_widget_key(&db, &key_hash, open.agent_id.as_deref())
+            .await?
+            .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
+    auth::check_origin(&ws, req)?;
+    let claims = match &open.user {
+        UserRef::External(id) => verify_token(&ws, id, open.user_token.as_deref())?,
+        UserRef::Anonymous => None,
+    };
+    let agent = agent.ok_or_else(|| match open.agent_id {
+        Some(_) => ApiError::Field(FieldError::new(
+            "agent_id",
+            InvalidField::Invalid("names no agent of this workspace"),
+        )),
+        None => ApiError::Internal("the workspace has no agent".into()),
+    })?;
+    let existing = match &open.session_id {
+        Some(s) => store::conversation_by_session(&db, Scope::Org(&ws.id), s).await?,
+        None => None,
+    };
+    let respond = |session_id: &str, status: u16| -> ApiResult<Response> {
+        let mut resp = json_response(
+            &json!({ "session_id": session_id, "agent_id": agent.id }),
+            status,
+        );
+        auth::cors_for(&ws, req, &mut resp)?;
+        Ok(resp)
+    };
+    if let Some(c) = existing.as_ref().filter(|c| continues(c, &open.user)) {
+        return respond(&c.session_id, 200);
+    }
+    let session_id = match (&existing, &open.session_id) {
+        (None, Some(s)) => s.clone(),
+        _ => new_id(),
+    };
+    let user_traits = claims.as_ref().map(trusted_traits).unwrap_or_default();
+    let conversation_id = new_id();
+    let turn = Turn {
+        session_id: &session_id,
+        new_conversation: Some(NewConversation {
+            id: &conversation_id,
+            channel: open.channel.as_str(),
+            company_ref: open.company_id.as_deref(),
+        }),
+        user: match &open.user {
+            UserRef::External(id) => Some(UserWrite {
+                external_id: id,
+                traits: &user_traits,
+                context: json!({}),
+                company_external_id: claims.as_ref().and_then(|c| c.company_id.as_deref()),
+                verified: claims.is_some(),
+            }),
+            UserRef::Anonymous => None,
+        },
+        company_external_id: claims.as_ref().and_then(|c| c.company_id.as_deref()),
+        agent_id: &agent.id,
+        message: None,
+        sightings: &[],
+    };
+    store::record_user_message(&db, &ws.id, &turn).await?;
+    let event = json!({ "type": "conversation", "session_id": session_id, "state": "opened" });
+    live::publish(env, &ws.id, &session_id, &event).await;
+    respond(&session_id, 201)
 }

@@ -19,12 +19,13 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
     let result = match (method.clone(), segments.as_slice()) {
         (
             Method::Options,
-            ["api", "sdk", "chat"]
+            ["api", "sdk", "chat" | "sessions"]
             | ["api", "sdk", "widget", "identify"]
-            | ["api", "sdk", "conversations", _, "updates"],
+            | ["api", "sdk", "conversations", _, "updates" | "ratings"],
         ) => Ok(preflight()),
         (Method::Get, ["health"]) => json_ok(&serde_json::json!({ "ok": true })),
         (Method::Post, ["api", "sdk", "chat"]) => chat::post_chat(&mut req, &env, &ctx).await,
+        (Method::Post, ["api", "sdk", "sessions"]) => chat::open_session(&mut req, &env).await,
         (Method::Post, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::create_source(&mut req, &env).await
         }
@@ -135,7 +136,7 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
         }
         (
             _,
-            ["api", "sdk", "chat"]
+            ["api", "sdk", "chat" | "sessions"]
             | ["health"]
             | ["api", "admin", "workspaces"]
             | ["api", "admin", "workspaces", _]
@@ -172,7 +173,7 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
     // workspace was already decided by the handler, which then set the header itself.
     let widget_read = path.starts_with("/api/sdk/conversations/")
         && (path.ends_with("/updates") || path.ends_with("/ratings"));
-    if (path == "/api/sdk/chat" || widget_read)
+    if (path == "/api/sdk/chat" || path == "/api/sdk/sessions" || widget_read)
         && !response
             .headers()
             .has("access-control-allow-origin")

@@ -224,14 +224,25 @@ impl ChatRequest {
     /// Parses a request body. Unknown top-level fields are ignored so that older servers
     /// accept newer clients; every known field is checked for type and bounds.
     pub fn parse(body: &Value) -> Result<Self, FieldError> {
+        Self::parse_inner(body, true)
+    }
+
+    /// Parses the body of `POST /api/sdk/sessions`: a chat request without a message (one
+    /// that is sent anyway is ignored), which opens a conversation when the widget opens.
+    pub fn parse_session(body: &Value) -> Result<Self, FieldError> {
+        Self::parse_inner(body, false)
+    }
+
+    fn parse_inner(body: &Value, with_message: bool) -> Result<Self, FieldError> {
         let obj = body_object(body)?;
         let get = |k: &str| obj.get(k).filter(|v| !v.is_null());
 
-        let message = match get("message") {
-            None => return Err(FieldError::new("message", InvalidField::Missing)),
-            Some(v) => bounded_string("message", v, MAX_MESSAGE_CHARS)?,
+        let message = match (with_message, get("message")) {
+            (false, _) => String::new(),
+            (true, None) => return Err(FieldError::new("message", InvalidField::Missing)),
+            (true, Some(v)) => bounded_string("message", v, MAX_MESSAGE_CHARS)?,
         };
-        if message.trim().is_empty() {
+        if with_message && message.trim().is_empty() {
             return Err(FieldError::new("message", InvalidField::Empty));
         }
 
@@ -653,6 +664,26 @@ mod tests {
 
     fn err(body: Value) -> FieldError {
         ChatRequest::parse(&body).expect_err("request should be refused")
+    }
+
+    #[test]
+    fn a_session_request_needs_no_message_but_checks_the_rest() {
+        let s = ChatRequest::parse_session(&json!({ "user_id": "u1", "channel": "chat" })).unwrap();
+        assert_eq!(
+            (s.message.as_str(), &s.user),
+            ("", &UserRef::External("u1".into()))
+        );
+        assert_eq!(
+            ChatRequest::parse_session(&json!({})).unwrap().user,
+            UserRef::Anonymous
+        );
+        assert_eq!(
+            ChatRequest::parse_session(&json!({ "channel": "fax" }))
+                .unwrap_err()
+                .field,
+            "channel"
+        );
+        assert_eq!(ChatRequest::parse(&json!({})).unwrap_err().field, "message");
     }
 
     #[test]

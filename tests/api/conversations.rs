@@ -572,3 +572,86 @@ fn below_the_agents_threshold_the_ai_escalates_to_the_team() {
         assert_eq!(r.status, 400);
     }
 }
+
+#[test]
+fn opening_the_widget_opens_a_conversation_the_live_feed_sees_at_once() {
+    let app = app();
+    let ws = app.workspace();
+    let (_, token) = teammate(&ws, "Liv");
+    let mut feed = halo_tests::live_socket(app, &format!("/api/inbox/live?token={token}")).unwrap();
+    let open = |body: Value| {
+        call(
+            app,
+            "POST",
+            "/api/sdk/sessions",
+            Some(&ws.widget_key),
+            Some(body),
+        )
+    };
+    let r = open(json!({ "user_id": "opener-1" }));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    let s = r.body["session_id"].as_str().unwrap().to_owned();
+    let event =
+        halo_tests::next_event(&mut feed, Duration::from_secs(10)).expect("the feed hears it");
+    assert_eq!(
+        event,
+        json!({ "type": "conversation", "session_id": s, "state": "opened" })
+    );
+    let listed = inbox_get(&token, "conversations?live=true");
+    let c = &listed.body["conversations"][0];
+    assert_eq!(
+        (&c["session_id"], &c["user_id"], &c["message_count"]),
+        (&json!(s), &json!("opener-1"), &json!(0))
+    );
+
+    // The same user continues it; the first message joins it.
+    let again = open(json!({ "user_id": "opener-1", "session_id": s }));
+    assert_eq!((again.status, &again.body["session_id"]), (200, &json!(s)));
+    let first = chat(
+        app,
+        &ws,
+        json!({ "message": "hello", "user_id": "opener-1", "session_id": s }),
+    );
+    assert_eq!(first.body["session_id"], json!(s));
+    assert_eq!(seen_by_team(&token, &s)["message_count"], json!(2));
+    // Another user never gets it.
+    let other = open(json!({ "user_id": "opener-2", "session_id": s }));
+    assert_eq!(other.status, 201);
+    assert_ne!(other.body["session_id"], json!(s));
+
+    assert_eq!(open(json!({ "channel": "fax" })).status, 400);
+    assert_eq!(
+        call(
+            app,
+            "POST",
+            "/api/sdk/sessions",
+            Some(&ws.secret_key),
+            Some(json!({}))
+        )
+        .status,
+        401
+    );
+    set_workspace(&ws, json!({ "identity_verification": true }));
+    let unsigned = open(json!({ "user_id": "opener-3" }));
+    assert_eq!(unsigned.error().0, "user_token_required");
+    for path in [
+        "/api/sdk/sessions".to_owned(),
+        format!("/api/sdk/conversations/{s}/ratings"),
+        format!("/api/sdk/conversations/{s}/updates"),
+    ] {
+        let pre = send(
+            app,
+            "OPTIONS",
+            &path,
+            None,
+            &[
+                ("origin", "https://shop.example.test"),
+                ("access-control-request-method", "POST"),
+            ],
+            None,
+        );
+        assert_eq!(pre.status, 204, "preflight of {path}");
+        assert_eq!(pre.header("access-control-allow-origin"), Some("*"));
+    }
+}

@@ -90,6 +90,14 @@ try {
   await launcher.click();
   await page.getByTestId("halo-panel").waitFor({ state: "visible" });
   step("clicking the launcher opens the panel");
+  await page.waitForFunction((org) => localStorage.getItem(`halo:${org}:session`), orgId, { timeout: 10000 });
+  const opened = await page.evaluate((org) => localStorage.getItem(`halo:${org}:session`), orgId);
+  const fresh = await (await fetch(`${base}/api/inbox/conversations/${opened}`, {
+    headers: { authorization: `Bearer ${teammateToken}` },
+  })).json();
+  assert.equal(fresh.conversation.message_count, 0, "the conversation exists before the first message");
+  assert.equal(fresh.conversation.user_id, "browser-user-1");
+  step("opening the widget opens a conversation the team can see");
 
   await page.getByTestId("halo-input").fill("How do I reset my password?");
   await page.getByTestId("halo-send").click();

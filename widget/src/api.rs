@@ -77,12 +77,15 @@ fn dispatch(default_api_base: &str, cmd: &str, arg: JsValue) {
                 schedule_sync();
             }
         }
-        "open" => with_ui(|ui| {
-            ui.open.set(true);
-            state::set_unread(ui, false);
-        }),
+        "open" => with_ui(opened),
         "close" => with_ui(|ui| ui.open.set(false)),
-        "toggle" => with_ui(|ui| ui.open.update(|o| *o = !*o)),
+        "toggle" => with_ui(|ui| {
+            if ui.open.get_untracked() {
+                ui.open.set(false);
+            } else {
+                opened(ui);
+            }
+        }),
         "shutdown" | "reset" => {
             let org = STATE.with_borrow_mut(|s| {
                 s.user = None;
@@ -277,11 +280,17 @@ fn boot(default_api_base: &str, arg: &JsValue) {
 
 /// The chat request body: the message, the session, and what identify/setContext said.
 fn request_body(config: &Config, text: &str) -> Object {
+    let body = session_body(config);
+    let _ = Reflect::set(&body, &"message".into(), &text.into());
+    body
+}
+
+/// The session, and what identify/setContext said.
+fn session_body(config: &Config) -> Object {
     let body = Object::new();
     let set = |k: &str, v: &JsValue| {
         let _ = Reflect::set(&body, &k.into(), v);
     };
-    set("message", &text.into());
     set("channel", &"chat".into());
     if let Some(s) = state::saved_session(&config.org_id) {
         set("session_id", &s.as_str().into());
@@ -442,5 +451,31 @@ pub fn rate(ui: Ui, line: u32, message_id: String, helpful: bool) {
             js_sys::encode_uri_component(&session)
         );
         let _ = post(&path, &body).await;
+    });
+}
+
+/// Opens the panel. The first time, it also opens a conversation on the server, so the team's
+/// live feed sees the visitor before they write (and the live connection starts).
+pub fn opened(ui: Ui) {
+    ui.open.set(true);
+    state::set_unread(ui, false);
+    let Some(config) = STATE.with_borrow(|s| s.config.clone()) else {
+        return;
+    };
+    if state::saved_session(&config.org_id).is_some() || STATE.with_borrow(|s| s.opening) {
+        return;
+    }
+    STATE.with_borrow_mut(|s| s.opening = true);
+    leptos::task::spawn_local(async move {
+        if let Ok(json) = post("/api/sdk/sessions", &session_body(&config)).await {
+            if let Some(session) = prop_str(&json, "session_id") {
+                // A message sent meanwhile may have opened one already; keep that one.
+                if state::saved_session(&config.org_id).is_none() {
+                    state::save_session(&config.org_id, &session);
+                    crate::live::ensure();
+                }
+            }
+        }
+        STATE.with_borrow_mut(|s| s.opening = false);
     });
 }

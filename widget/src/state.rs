@@ -116,6 +116,8 @@ pub struct State {
     /// Server ids of the live lines shown since the page loaded (a line can arrive both on the
     /// socket and in a catch-up read).
     pub live_ids: Vec<String>,
+    /// A session is being opened on the server.
+    pub opening: bool,
     next_id: u32,
 }
 

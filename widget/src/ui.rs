@@ -86,8 +86,11 @@ pub fn mount(ui: Ui) {
 #[component]
 fn Launcher(ui: Ui) -> impl IntoView {
     let toggle = move |_| {
-        ui.open.update(|o| *o = !*o);
-        crate::state::set_unread(ui, false);
+        if ui.open.get_untracked() {
+            ui.open.set(false);
+        } else {
+            api::opened(ui);
+        }
     };
     view! {
         <button class="launcher" data-testid="halo-launcher" on:click=toggle

@@ -345,7 +345,8 @@ pub struct Turn<'a> {
     pub company_external_id: Option<&'a str>,
     /// The agent answering this turn: the conversation is pinned to it.
     pub agent_id: &'a str,
-    pub message: UserMessage<'a>,
+    /// `None` when the widget opens a session before the user writes.
+    pub message: Option<UserMessage<'a>>,
     pub sightings: &'a [halo_shared::profile::Sighting],
 }
 
@@ -400,53 +401,54 @@ pub async fn record_user_message(db: &D1Database, org: &str, turn: &Turn<'_>) ->
             now
         )?);
     }
-    // A visitor who logs in mid-conversation takes the conversation with them. The mood is
-    // the latest message's; a new message makes a Resolved or Abandoned conversation live
-    // again, or Resolved if it says the answer worked; Escalated stays.
-    let m = &turn.message;
-    batch.push(query!(
-        db,
-        "UPDATE conversations SET updated_at = ?3, agent_id = ?4,
-           end_user_id = CASE
-             WHEN ?5 IS NOT NULL AND (SELECT external_id FROM end_users WHERE id = conversations.end_user_id) IS NULL
-             THEN (SELECT id FROM end_users WHERE org_id = ?1 AND external_id = ?5)
-             ELSE end_user_id END,
-           mood = ?6, sentiment_sum = sentiment_sum + ?7, sentiment_count = sentiment_count + 1,
-           outcome = CASE WHEN outcome = 'escalated' THEN outcome WHEN ?8 = 1 THEN 'resolved' ELSE NULL END,
-           outcome_at = CASE WHEN outcome = 'escalated' THEN outcome_at WHEN ?8 = 1 THEN ?3 ELSE NULL END
-         WHERE org_id = ?1 AND session_id = ?2",
-        org,
-        turn.session_id,
-        now,
-        turn.agent_id,
-        external_id,
-        m.mood,
-        m.sentiment,
-        i32::from(m.resolved)
-    )?);
-    batch.push(query!(
-        db,
-        &format!(
-            "INSERT INTO messages (id, org_id, conversation_id, role, body, request, sentiment, created_at)
-             VALUES (?3, ?1, {CONVERSATION_OF_SESSION}, 'user', ?4, ?5, ?7, ?6)"
-        ),
-        org,
-        turn.session_id,
-        m.id,
-        m.body,
-        m.request.to_string(),
-        now,
-        m.sentiment
-    )?);
-    for (i, url) in m.images.iter().enumerate() {
+    if let Some(m) = &turn.message {
+        // A visitor who logs in mid-conversation takes the conversation with them. The mood is
+        // the latest message's; a new message makes a Resolved or Abandoned conversation live
+        // again, or Resolved if it says the answer worked; Escalated stays.
         batch.push(query!(
             db,
-            "INSERT INTO message_images (message_id, org_id, position, url) VALUES (?1, ?2, ?3, ?4)",
-            m.id,
+            "UPDATE conversations SET updated_at = ?3, agent_id = ?4,
+               end_user_id = CASE
+                 WHEN ?5 IS NOT NULL AND (SELECT external_id FROM end_users WHERE id = conversations.end_user_id) IS NULL
+                 THEN (SELECT id FROM end_users WHERE org_id = ?1 AND external_id = ?5)
+                 ELSE end_user_id END,
+               mood = ?6, sentiment_sum = sentiment_sum + ?7, sentiment_count = sentiment_count + 1,
+               outcome = CASE WHEN outcome = 'escalated' THEN outcome WHEN ?8 = 1 THEN 'resolved' ELSE NULL END,
+               outcome_at = CASE WHEN outcome = 'escalated' THEN outcome_at WHEN ?8 = 1 THEN ?3 ELSE NULL END
+             WHERE org_id = ?1 AND session_id = ?2",
             org,
-            i as u32,
-            url
+            turn.session_id,
+            now,
+            turn.agent_id,
+            external_id,
+            m.mood,
+            m.sentiment,
+            i32::from(m.resolved)
         )?);
+        batch.push(query!(
+            db,
+            &format!(
+                "INSERT INTO messages (id, org_id, conversation_id, role, body, request, sentiment, created_at)
+                 VALUES (?3, ?1, {CONVERSATION_OF_SESSION}, 'user', ?4, ?5, ?7, ?6)"
+            ),
+            org,
+            turn.session_id,
+            m.id,
+            m.body,
+            m.request.to_string(),
+            now,
+            m.sentiment
+        )?);
+        for (i, url) in m.images.iter().enumerate() {
+            batch.push(query!(
+                db,
+                "INSERT INTO message_images (message_id, org_id, position, url) VALUES (?1, ?2, ?3, ?4)",
+                m.id,
+                org,
+                i as u32,
+                url
+            )?);
+        }
     }
     batch.extend(contacts::record_sightings(db, org, turn.sightings)?);
     db.batch(batch).await?;
