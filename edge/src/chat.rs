@@ -53,6 +53,27 @@ fn continues(conversation: &Conversation, user: &UserRef) -> bool {
     }
 }
 
+/// Whether a widget call (live socket, catch-up, rating) may act on conversation `c`. An
+/// anonymous visitor's conversation needs only its session id; a user's needs their `user_id`
+/// and, when the workspace verifies identities, a valid `user_token` for them, as a chat
+/// message would.
+pub fn widget_may_use(
+    ws: &store::Workspace,
+    c: &Conversation,
+    user_id: Option<&str>,
+    token: Option<&str>,
+) -> ApiResult<()> {
+    let Some(owner) = &c.external_id else {
+        return Ok(());
+    };
+    if user_id != Some(owner.as_str()) {
+        return Err(ApiError::NotFound(
+            "No conversation with this session_id for this user.",
+        ));
+    }
+    verify_token(ws, owner, token).map(|_| ())
+}
+
 /// The request minus the message text and the token: stored with the message so the team can
 /// see what the page sent.
 fn request_record(chat: &ChatRequest) -> Value {
@@ -252,11 +273,12 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         UserRef::Anonymous => None,
     };
     // Whispers from the team for this reply: none can exist for a new visitor.
+    let verified_user = claims.as_ref().and(external_id);
     let whispers = async {
-        if continuing.is_none() && external_id.is_none() {
+        if continuing.is_none() && verified_user.is_none() {
             return Ok(Vec::new());
         }
-        store::inbox::whispers_for(&db, &ws.id, &session_id, external_id).await
+        store::inbox::whispers_for(&db, &ws.id, &session_id, verified_user).await
     };
     let (stored, searched, loaded, whispers) = join4(
         store::record_user_message(&db, &ws.id, &turn),
@@ -334,9 +356,16 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     let rendered = context::render(&user, company.as_ref(), &loaded.descriptions);
 
     // The workspace's routing: who is priority, and which rule (if any) this message meets.
+    // Under identity verification, only what the workspace stored or a token vouched for
+    // decides priority and routing: a page could claim `plan: enterprise`.
     let routing = Routing::from_stored(Some(&ws.routing));
+    let trusted_traits = (ws.identity_verification != 0).then(|| {
+        let mut t = stored_user.traits.clone();
+        t.extend(user_traits.clone());
+        t
+    });
     let subject = Subject {
-        user: &user.traits,
+        user: trusted_traits.as_ref().unwrap_or(&user.traits),
         company: company.as_ref().map(|c| &c.traits),
         message: &chat.message,
         channel: chat.channel.as_str(),
@@ -359,10 +388,21 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         assignee: rule.and_then(|r| r.assignee.as_deref()),
         team: rule.and_then(|r| r.team.as_deref()),
     };
-    if let Some(rule) = rule.filter(|r| r.direct) {
+    let direct = match rule.filter(|r| r.direct) {
+        Some(rule) => {
+            match tickets::escalate(&db, &ws.id, &escalation("routing_rule", 1.0)).await {
+                Ok((ticket_id, _)) => Some((rule, ticket_id)),
+                Err(e) => {
+                    // The AI answers instead; the message is stored either way.
+                    failures.push(format!("routing: {e}"));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    if let Some((rule, ticket_id)) = direct {
         // Direct-to-team: the message goes straight to the team, with no AI answer.
-        let (ticket_id, _) =
-            tickets::escalate(&db, &ws.id, &escalation("routing_rule", 1.0)).await?;
         let text = rule.reply.clone().unwrap_or_else(|| match &rule.team {
             Some(team) => {
                 format!("Thanks! I've passed your message to our {team} team; they'll reply here.")
@@ -381,7 +421,8 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
                 action: "routed_to_team".into(),
                 ticket_id: Some(ticket_id),
             }),
-            message_id: None,
+            // The acknowledgement is stored as a system line; the widget shows it once.
+            message_id: Some(line_id.clone()),
             citations: Vec::new(),
         };
         let event = live::messages_event(
@@ -485,7 +526,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         "passages": passages.iter().map(|p| json!({ "title": p.title, "url": p.url, "heading": p.heading, "text": p.text })).collect::<Vec<_>>(),
     });
     let reply_id = new_id();
-    if let Err(e) = store::record_ai_message(
+    let stored_reply = store::record_ai_message(
         &db,
         &ws.id,
         &AiMessage {
@@ -501,8 +542,8 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             trace: &trace,
         },
     )
-    .await
-    {
+    .await;
+    if let Err(e) = &stored_reply {
         // The user's message is safe; the reply still goes out even if storing it failed.
         worker::console_error!("storing the reply failed: {e}");
     }
@@ -524,7 +565,8 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         actions: outcome.answer.actions,
         confidence: outcome.answer.confidence,
         routed: None,
-        message_id: Some(reply_id),
+        // Only a stored reply can be rated.
+        message_id: stored_reply.is_ok().then_some(reply_id),
         citations: outcome.answer.citations,
     };
     let at = now_ms();
@@ -604,13 +646,22 @@ pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> Api
 /// the user's thumbs up or down on an AI answer (`null` takes it back). A thumbs-up resolves a
 /// live conversation.
 pub async fn rate(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+    // `{ message_id, rating, user_id?, user_token? }`: a user's conversation needs them.
     let hash = auth::widget_key_hash(req)?;
     let db = env.d1("DB")?;
     let (ws, _) = store::workspace_and_agent_by_widget_key(&db, &hash, None)
         .await?
         .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
     auth::check_origin(&ws, req)?;
-    let rating = conversation::Rating::parse(&read_json(req).await?)?;
+    let body = read_json(req).await?;
+    let rating = conversation::Rating::parse(&body)?;
+    let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "No conversation with this session_id in this workspace.",
+        ))?;
+    let text = |k: &str| body.get(k).and_then(Value::as_str);
+    widget_may_use(&ws, &c, text("user_id"), text("user_token"))?;
     if !store::inbox::rate(&db, &ws.id, session_id, &rating.message_id, rating.rating).await? {
         return Err(ApiError::NotFound(
             "No AI answer with this message_id in this conversation.",

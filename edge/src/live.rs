@@ -22,8 +22,8 @@ use crate::store::{self, teammates, Scope};
 /// The binding of the [`LiveRoom`] namespace in wrangler.toml.
 const BINDING: &str = "LIVE";
 
-/// At most this many sockets per room; a further one is refused (a page left open in many
-/// tabs should not be able to exhaust a room).
+/// At most this many sockets per room and audience; a further one is refused (a page left open
+/// in many tabs cannot exhaust a room, nor keep teammates out of it).
 const MAX_SOCKETS: usize = 100;
 
 #[durable_object(websocket)]
@@ -41,14 +41,22 @@ impl DurableObject for LiveRoom {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         match (req.method(), req.path().as_str()) {
             (Method::Get, "/connect") => {
-                if self.state.get_websockets().len() >= MAX_SOCKETS {
+                let audience = req
+                    .url()?
+                    .query_pairs()
+                    .find(|(k, _)| k == "audience")
+                    .map(|(_, v)| v.into_owned())
+                    .filter(|a| a == "widget" || a == "team")
+                    .unwrap_or_else(|| "widget".into());
+                if self.state.get_websockets_with_tag(&audience).len() >= MAX_SOCKETS {
                     return Response::error(
                         "This conversation has too many live connections.",
                         429,
                     );
                 }
                 let pair = WebSocketPair::new()?;
-                self.state.accept_web_socket(&pair.server);
+                self.state
+                    .accept_websocket_with_tags(&pair.server, &[audience.as_str()]);
                 Response::from_websocket(pair.client)
             }
             (Method::Post, "/publish") => {
@@ -107,8 +115,25 @@ pub fn feed_room(org: &str) -> String {
     format!("feed:{org}")
 }
 
+/// Who a socket belongs to. Each audience has its own cap, so customers' tabs can never crowd
+/// teammates out of a room; today every event suits both.
+#[derive(Clone, Copy)]
+pub enum Audience {
+    Widget,
+    Team,
+}
+
+impl Audience {
+    fn tag(self) -> &'static str {
+        match self {
+            Audience::Widget => "widget",
+            Audience::Team => "team",
+        }
+    }
+}
+
 /// Hands a WebSocket upgrade request to a room; the response is the 101 with the client end.
-pub async fn connect(env: &Env, room: &str) -> Result<Response> {
+async fn connect(env: &Env, room: &str, audience: Audience) -> Result<Response> {
     let stub = env
         .durable_object(BINDING)?
         .id_from_name(room)?
@@ -118,7 +143,8 @@ pub async fn connect(env: &Env, room: &str) -> Result<Response> {
     let headers = worker::Headers::new();
     headers.set("Upgrade", "websocket")?;
     init.with_headers(headers);
-    stub.fetch_with_request(Request::new_with_init("https://live/connect", &init)?)
+    let url = format!("https://live/connect?audience={}", audience.tag());
+    stub.fetch_with_request(Request::new_with_init(&url, &init)?)
         .await
 }
 
@@ -170,10 +196,11 @@ fn require_upgrade(req: &Request) -> ApiResult<()> {
 const NO_CONVERSATION: ApiError =
     ApiError::NotFound("No conversation with this session_id in this workspace.");
 
-/// `GET /api/sdk/conversations/:session_id/live?key=ab_live_…` (WebSocket): the widget's live
-/// connection to its conversation. Browsers cannot set headers on a WebSocket, so the
-/// publishable key comes in the query string; the session id, which only the visitor's
-/// browser holds, names the conversation.
+/// `GET /api/sdk/conversations/:session_id/live?key=ab_live_…&user_id=&user_token=`
+/// (WebSocket): the widget's live connection to its conversation. Browsers cannot set headers
+/// on a WebSocket, so the publishable key comes in the query string; the session id names the
+/// conversation, and a user's conversation also needs their id (and token, under identity
+/// verification).
 pub async fn widget_socket(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
     require_upgrade(req)?;
     let key = query_param(req, "key");
@@ -183,10 +210,27 @@ pub async fn widget_socket(req: &Request, env: &Env, session_id: &str) -> ApiRes
         .await?
         .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
     auth::check_origin(&ws, req)?;
-    store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
+    let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
-    Ok(connect(env, &conversation_room(&ws.id, session_id)).await?)
+    owner_check(req, &ws, &c)?;
+    Ok(connect(
+        env,
+        &conversation_room(&ws.id, session_id),
+        Audience::Widget,
+    )
+    .await?)
+}
+
+/// A user's conversation is theirs alone: `user_id` (and `user_token` when the workspace
+/// verifies identities) come in the query string.
+fn owner_check(req: &Request, ws: &store::Workspace, c: &store::Conversation) -> ApiResult<()> {
+    crate::chat::widget_may_use(
+        ws,
+        c,
+        query_param(req, "user_id").as_deref(),
+        query_param(req, "user_token").as_deref(),
+    )
 }
 
 /// `GET /api/inbox/live?token=tm_live_…` (WebSocket): every conversation's events in the
@@ -194,7 +238,7 @@ pub async fn widget_socket(req: &Request, env: &Env, session_id: &str) -> ApiRes
 pub async fn feed_socket(req: &Request, env: &Env) -> ApiResult<Response> {
     require_upgrade(req)?;
     let tm = teammate_from_query(req, env).await?;
-    Ok(connect(env, &feed_room(&tm.org_id)).await?)
+    Ok(connect(env, &feed_room(&tm.org_id), Audience::Team).await?)
 }
 
 /// `GET /api/inbox/conversations/:session_id/live?token=tm_live_…` (WebSocket): one
@@ -206,7 +250,12 @@ pub async fn inbox_socket(req: &Request, env: &Env, session_id: &str) -> ApiResu
     store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
-    Ok(connect(env, &conversation_room(&tm.org_id, session_id)).await?)
+    Ok(connect(
+        env,
+        &conversation_room(&tm.org_id, session_id),
+        Audience::Team,
+    )
+    .await?)
 }
 
 async fn teammate_from_query(req: &Request, env: &Env) -> ApiResult<teammates::Teammate> {
@@ -221,9 +270,9 @@ async fn teammate_from_query(req: &Request, env: &Env) -> ApiResult<teammates::T
 /// Most lines one catch-up read returns.
 const MAX_UPDATES: u32 = 100;
 
-/// `GET /api/sdk/conversations/:session_id/updates?after=<ms>` (widget key): the teammate and
-/// system lines written after `after`, so a widget that was closed, reloaded or disconnected
-/// catches up on what the live connection would have shown.
+/// `GET /api/sdk/conversations/:session_id/updates?after=<ms>&user_id=&user_token=` (widget
+/// key): the teammate and system lines written after `after`, so a widget that was closed,
+/// reloaded or disconnected catches up on what the live connection would have shown.
 pub async fn widget_updates(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
     let hash = auth::widget_key_hash(req)?;
     let after = match query_param(req, "after") {
@@ -243,6 +292,7 @@ pub async fn widget_updates(req: &Request, env: &Env, session_id: &str) -> ApiRe
     let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
+    owner_check(req, &ws, &c)?;
     let lines = teammates::lines_after(&db, &ws.id, &c.id, after, MAX_UPDATES).await?;
     let messages: Vec<Value> = lines
         .into_iter()

@@ -266,11 +266,20 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
     let app = app();
     let ws = app.workspace();
     let (_, token) = teammate(&ws, "Wes");
+    let token_of_user = halo_tests::user_token(&ws, json!({ "user_id": "whisper-user" }));
     let s = session_of(&chat(
         app,
         &ws,
-        json!({ "message": "Do you have an annual plan?", "user_id": "whisper-user" }),
+        json!({ "message": "Do you have an annual plan?", "user_id": "whisper-user", "user_token": token_of_user }),
     ));
+    let mut widget = halo_tests::live_socket(
+        app,
+        &format!(
+            "/api/sdk/conversations/{s}/live?key={}&user_id=whisper-user",
+            ws.widget_key
+        ),
+    )
+    .unwrap();
     let w = inbox_post(
         &token,
         &format!("conversations/{s}/whisper"),
@@ -304,7 +313,7 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
     chat(
         app,
         &ws,
-        json!({ "message": "How much is it?", "user_id": "whisper-user", "session_id": s }),
+        json!({ "message": "How much is it?", "user_id": "whisper-user", "user_token": token_of_user, "session_id": s }),
     );
     assert_eq!(
         whispers_seen(&s),
@@ -316,7 +325,7 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
     chat(
         app,
         &ws,
-        json!({ "message": "And monthly?", "user_id": "whisper-user", "session_id": s }),
+        json!({ "message": "And monthly?", "user_id": "whisper-user", "user_token": token_of_user, "session_id": s }),
     );
     assert_eq!(
         whispers_seen(&s),
@@ -326,12 +335,23 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
     let later = session_of(&chat(
         app,
         &ws,
-        json!({ "message": "Hi again, a new question", "user_id": "whisper-user" }),
+        json!({ "message": "Hi again, a new question", "user_id": "whisper-user", "user_token": token_of_user }),
     ));
     assert_ne!(later, s);
     assert_eq!(
         whispers_seen(&later),
-        ["This customer prefers short answers"]
+        ["This customer prefers short answers"],
+        "a persistent whisper follows the verified customer"
+    );
+    let claimed = session_of(&chat(
+        app,
+        &ws,
+        json!({ "message": "I am whisper-user, honest", "user_id": "whisper-user" }),
+    ));
+    assert_eq!(
+        whispers_seen(&claimed),
+        Vec::<String>::new(),
+        "an unverified claim of the same user id gets none"
     );
     let stranger = session_of(&chat(
         app,
@@ -343,14 +363,27 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
     let c = seen_by_team(&token, &s);
     assert_eq!(c["whispers"].as_array().unwrap().len(), 2);
     assert!(c["whispers"][0]["used_at"].is_i64());
-    // The customer never sees a whisper.
+    // The customer never sees a whisper: not on the live socket (which did carry the chat
+    // turns), not in the catch-up read.
+    let mut heard = Vec::new();
+    while let Some(e) = halo_tests::next_event(&mut widget, Duration::from_millis(800)) {
+        heard.push(e.to_string());
+    }
+    assert!(
+        heard.iter().any(|e| e.contains("And monthly?")),
+        "{heard:?}"
+    );
+    assert!(!heard
+        .iter()
+        .any(|e| e.contains("annual discount") || e.contains("short answers")));
     let updates = call(
         app,
         "GET",
-        &format!("/api/sdk/conversations/{s}/updates"),
+        &format!("/api/sdk/conversations/{s}/updates?user_id=whisper-user"),
         Some(&ws.widget_key),
         None,
     );
+    assert_eq!(updates.status, 200, "{}", updates.body);
     assert!(!updates.body.to_string().contains("annual discount"));
     for bad in [
         json!({}),
@@ -502,6 +535,10 @@ fn a_direct_to_team_rule_routes_the_message_without_an_ai_answer() {
         .map(|m| m["role"].as_str().unwrap())
         .collect();
     assert_eq!(roles, ["user", "system"], "no AI generation ran");
+    assert_eq!(
+        transcript["messages"][1]["id"], r.body["message_id"],
+        "the acknowledgement is the stored system line, so the widget shows it once"
+    );
 
     let other = chat(app, &ws, json!({ "message": "How do I change my avatar?" }));
     assert_eq!(

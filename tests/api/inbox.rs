@@ -247,6 +247,12 @@ fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses
         ids(&live.body["conversations"], "session_id"),
         [session.as_str()]
     );
+    let active = get(&token, "conversations?live=true");
+    assert_eq!(
+        ids(&active.body["conversations"], "session_id"),
+        [session.as_str()],
+        "an escalated conversation stays in the live feed while it is active"
+    );
     let c = &live.body["conversations"][0];
     assert_eq!(
         (&c["outcome"], &c["ticket"]["id"], &c["user_id"]),
@@ -286,6 +292,14 @@ fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses
     );
 
     // An internal note stays on the ticket; the customer never sees it.
+    let mut widget = halo_tests::live_socket(
+        app,
+        &format!(
+            "/api/sdk/conversations/{session}/live?key={}&user_id=inbox-ann",
+            ws.widget_key
+        ),
+    )
+    .unwrap();
     let note = post(
         &token,
         &format!("tickets/{ticket}/notes"),
@@ -308,14 +322,21 @@ fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses
     );
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["session_id"], json!(session));
-    let widget = call(
+    let mut heard = String::new();
+    while let Some(e) = halo_tests::next_event(&mut widget, std::time::Duration::from_millis(800)) {
+        heard.push_str(&e.to_string());
+    }
+    assert!(heard.contains("We raised your row limit"), "{heard}");
+    assert!(!heard.contains("Checked the logs"), "{heard}");
+    let caught_up = call(
         app,
         "GET",
-        &format!("/api/sdk/conversations/{session}/updates"),
+        &format!("/api/sdk/conversations/{session}/updates?user_id=inbox-ann"),
         Some(&ws.widget_key),
         None,
     );
-    let seen = widget.body["messages"].to_string();
+    assert_eq!(caught_up.status, 200, "{}", caught_up.body);
+    let seen = caught_up.body["messages"].to_string();
     assert!(seen.contains("We raised your row limit"), "{seen}");
     assert!(
         !seen.contains("row limit."),
@@ -384,6 +405,7 @@ fn contacts_and_companies_show_their_tickets_and_conversations() {
     want.sort();
     assert_eq!(sessions, want);
     assert!(!company.body.to_string().contains(&s3));
+    assert_eq!(company.body["conversations"][0]["company_id"], "acme-co");
     assert_eq!(get(&token, "contacts/nobody").status, 404);
     assert_eq!(get(&token, "companies/nobody").status, 404);
 }

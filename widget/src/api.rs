@@ -152,7 +152,7 @@ fn id_string(v: &JsValue) -> Option<String> {
 
 /// Who the page said the user is: `(user_id, user_token, traits, company_id)`. Traits are the
 /// scalar properties of identify(); anything else is not sent.
-fn identity(s: &state::State) -> (Option<String>, Option<String>, Object, Option<String>) {
+pub fn identity(s: &state::State) -> (Option<String>, Option<String>, Object, Option<String>) {
     let traits = Object::new();
     let (mut user_id, mut token, mut company_id) = (None, None, None);
     if let Some(user) = &s.user {
@@ -380,11 +380,18 @@ pub async fn send(text: &str) -> Result<Message, String> {
         crate::live::ensure();
     }
     let field = |k: &str| Reflect::get(&json, &k.into()).unwrap_or(JsValue::NULL);
+    // A routed message gets the team's acknowledgement, stored as a system line (which the
+    // live connection may also deliver: the server id lets it show once).
+    let role = if field("routed").is_object() {
+        Role::System
+    } else {
+        Role::Ai
+    };
     Ok(Message {
         citations: state::parse_citations(&field("citations")),
         offer_human: state::offers_human(&field("actions")),
         server_id: prop_str(&json, "message_id"),
-        ..Message::new(Role::Ai, prop_str(&json, "text").unwrap_or_default())
+        ..Message::new(role, prop_str(&json, "text").unwrap_or_default())
     })
 }
 
@@ -424,21 +431,18 @@ pub fn ask(ui: Ui, text: String) {
     });
 }
 
-/// Rates an AI answer (`helpful`: thumbs up or down) and remembers the rating with the line.
-pub fn rate(ui: Ui, line: u32, message_id: String, helpful: bool) {
-    let Some(org) = STATE.with_borrow(|s| s.config.as_ref().map(|c| c.org_id.clone())) else {
+/// Rates an AI answer (`helpful`: thumbs up or down). The rating is remembered with the line
+/// once the server has it; if it could not be sent, `shown` goes back to what it was.
+pub fn rate(ui: Ui, line: u32, message_id: String, helpful: bool, shown: RwSignal<Option<bool>>) {
+    let Some(config) = STATE.with_borrow(|s| s.config.clone()) else {
         return;
     };
-    let Some(session) = state::saved_session(&org) else {
+    let Some(session) = state::saved_session(&config.org_id) else {
         return;
     };
-    ui.messages.update_untracked(|all| {
-        if let Some(m) = all.iter_mut().find(|m| m.id == line) {
-            m.rating = Some(helpful);
-        }
-        state::save_messages(&org, all);
-    });
-    let body = Object::new();
+    let before = shown.get_untracked();
+    shown.set(Some(helpful));
+    let body = session_body(&config);
     let _ = Reflect::set(&body, &"message_id".into(), &message_id.into());
     let _ = Reflect::set(
         &body,
@@ -450,8 +454,32 @@ pub fn rate(ui: Ui, line: u32, message_id: String, helpful: bool) {
             "/api/sdk/conversations/{}/ratings",
             js_sys::encode_uri_component(&session)
         );
-        let _ = post(&path, &body).await;
+        if post(&path, &body).await.is_ok() {
+            ui.messages.update_untracked(|all| {
+                if let Some(m) = all.iter_mut().find(|m| m.id == line) {
+                    m.rating = Some(helpful);
+                }
+                state::save_messages(&config.org_id, all);
+            });
+        } else {
+            shown.set(before);
+        }
     });
+}
+
+/// `&user_id=…&user_token=…` for the widget's GET and WebSocket calls: a user's conversation
+/// is theirs alone.
+pub fn identity_query() -> String {
+    STATE.with_borrow(|s| {
+        let (user_id, token, _, _) = identity(s);
+        let mut q = String::new();
+        for (k, v) in [("user_id", user_id), ("user_token", token)] {
+            if let Some(v) = v {
+                q.push_str(&format!("&{k}={}", js_sys::encode_uri_component(&v)));
+            }
+        }
+        q
+    })
 }
 
 /// Opens the panel. The first time, it also opens a conversation on the server, so the team's
@@ -462,7 +490,11 @@ pub fn opened(ui: Ui) {
     let Some(config) = STATE.with_borrow(|s| s.config.clone()) else {
         return;
     };
-    if state::saved_session(&config.org_id).is_some() || STATE.with_borrow(|s| s.opening) {
+    if state::saved_session(&config.org_id).is_some() {
+        crate::live::refresh();
+        return;
+    }
+    if STATE.with_borrow(|s| s.opening) {
         return;
     }
     STATE.with_borrow_mut(|s| s.opening = true);

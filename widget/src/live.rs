@@ -16,10 +16,20 @@ use crate::state::{self, prop_str, Message, Role, STATE};
 /// Reconnect delays grow from the first to the last, doubling.
 const FIRST_RETRY_MS: i32 = 1_000;
 const LAST_RETRY_MS: i32 = 30_000;
+/// How far back a catch-up read starts before the last line seen.
+const OVERLAP_MS: u64 = 60_000;
+
+/// A socket's event handlers: kept while it lives, dropped (after detaching) when it is replaced.
+type Handlers = (
+    Closure<dyn FnMut()>,
+    Closure<dyn FnMut(web_sys::MessageEvent)>,
+    Closure<dyn FnMut()>,
+);
 
 #[derive(Default)]
 struct Live {
     socket: Option<web_sys::WebSocket>,
+    handlers: Option<Handlers>,
     /// The session the socket is for; a different one (after a reset) stops reconnects.
     session: Option<String>,
     retry_ms: i32,
@@ -48,9 +58,12 @@ pub fn stop() {
     LIVE.with_borrow_mut(|l| {
         l.session = None;
         if let Some(ws) = l.socket.take() {
+            ws.set_onopen(None);
+            ws.set_onmessage(None);
             ws.set_onclose(None);
             let _ = ws.close();
         }
+        l.handlers = None;
     });
 }
 
@@ -64,9 +77,10 @@ fn open(session: String) {
         .replacen("https://", "wss://", 1)
         .replacen("http://", "ws://", 1);
     let url = format!(
-        "{base}/api/sdk/conversations/{}/live?key={}",
+        "{base}/api/sdk/conversations/{}/live?key={}{}",
         js_sys::encode_uri_component(&session),
-        js_sys::encode_uri_component(&config.widget_key)
+        js_sys::encode_uri_component(&config.widget_key),
+        api::identity_query()
     );
     let Ok(ws) = web_sys::WebSocket::new(&url) else {
         return;
@@ -87,12 +101,9 @@ fn open(session: String) {
     ws.set_onopen(Some(onopen.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     ws.set_onclose(Some(onclose.as_ref().unchecked_ref()));
-    // The handlers live as long as the socket; a page has at most a few over its life.
-    onopen.forget();
-    onmessage.forget();
-    onclose.forget();
     LIVE.with_borrow_mut(|l| {
         l.socket = Some(ws);
+        l.handlers = Some((onopen, onmessage, onclose));
         l.session = Some(session);
     });
 }
@@ -119,6 +130,14 @@ fn retry(session: String) {
         window.set_timeout_with_callback_and_timeout_and_arguments_0(again.unchecked_ref(), delay);
 }
 
+/// Catches up now (when the panel opens) if the socket is up; if it is down, its reconnect
+/// will.
+pub fn refresh() {
+    if LIVE.with_borrow(|l| l.socket.is_some()) {
+        wasm_bindgen_futures::spawn_local(catch_up());
+    }
+}
+
 /// Reads the teammate and system lines written since the last one shown.
 async fn catch_up() {
     let Some((org, session)) = STATE.with_borrow(|s| {
@@ -128,10 +147,13 @@ async fn catch_up() {
     }) else {
         return;
     };
-    let seen = state::saved_seen(&org);
+    // Read a minute back from the last line seen: lines written at about the same time (or
+    // whose live event was lost) still come; the ones already shown are skipped by id.
+    let after = state::saved_seen(&org).saturating_sub(OVERLAP_MS);
     let path = format!(
-        "/api/sdk/conversations/{}/updates?after={seen}",
-        js_sys::encode_uri_component(&session)
+        "/api/sdk/conversations/{}/updates?after={after}{}",
+        js_sys::encode_uri_component(&session),
+        api::identity_query()
     );
     if let Ok(json) = api::request("GET", &path, None).await {
         show(&Reflect::get(&json, &"messages".into()).unwrap_or(JsValue::NULL));
@@ -168,15 +190,26 @@ fn show(messages: &JsValue) {
         if !matches!(role, Role::Teammate | Role::System) {
             continue;
         }
-        let new = STATE.with_borrow_mut(|s| {
-            let new = !s.live_ids.contains(&id);
-            if new {
-                s.live_ids.push(id);
-            }
-            new
+        let shown = ui.messages.with_untracked(|all| {
+            all.iter()
+                .any(|m| m.server_id.as_deref() == Some(id.as_str()))
         });
+        let new = !shown
+            && STATE.with_borrow_mut(|s| {
+                let new = !s.live_ids.contains(&id);
+                if new {
+                    s.live_ids.push(id.clone());
+                }
+                new
+            });
         if new {
-            api::push(ui, Message::new(role, text));
+            api::push(
+                ui,
+                Message {
+                    server_id: Some(id),
+                    ..Message::new(role, text)
+                },
+            );
             fresh |= role == Role::Teammate;
         }
         // Milliseconds fit a u64 exactly; integer formatting keeps float code out of the wasm.

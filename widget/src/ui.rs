@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::state::{Citation, Ui};
+use crate::state::{Citation, Role, Ui};
 
 /// Styles live in the shadow root. `:host` rules are `!important` because, for important
 /// declarations, the shadow tree's win over the page's: hostile page CSS cannot hide, resize
@@ -154,10 +154,7 @@ fn rating_view(ui: Ui, line: u32, message_id: String, rating: Option<bool>) -> i
         view! {
             <button type="button" aria-label=label data-testid=test
                 aria-pressed=move || (rated.get() == Some(helpful)).to_string()
-                on:click=move |_| {
-                    rated.set(Some(helpful));
-                    api::rate(ui, line, id.clone(), helpful);
-                }>{glyph}</button>
+                on:click=move |_| api::rate(ui, line, id.clone(), helpful, rated)>{glyph}</button>
         }
     };
     view! { <div class="rate">{button(true)}{button(false)}</div> }
@@ -183,7 +180,7 @@ fn MessageList(ui: Ui) -> impl IntoView {
                 <li class=format!("msg {}", m.role.as_str()) data-testid="halo-message" data-role=m.role.as_str()>
                     {m.text}
                     {citations_view(m.citations)}
-                    {m.server_id.map(|sid| rating_view(ui, m.id, sid, m.rating))}
+                                        {m.server_id.filter(|_| m.role == Role::Ai).map(|sid| rating_view(ui, m.id, sid, m.rating))}
                     {m.offer_human.then(|| {
                         let latest = move || ui.messages.with(|all| all.last().map(|l| l.id)) == Some(m.id);
                         view! {

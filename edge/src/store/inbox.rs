@@ -2,6 +2,7 @@
 //! the AI score's inputs, per-message details, ratings, trainer feedback and whispers.
 
 use halo_shared::conversation::{ai_score, Outcome, ScoreInputs};
+use halo_shared::routing::DEFAULT_ABANDON_SECONDS;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{query, D1Database, D1PreparedStatement, Result};
@@ -13,6 +14,8 @@ use crate::platform::{new_id, now_ms};
 pub struct Summary {
     pub session_id: String,
     pub user_id: Option<String>,
+    /// The user's company, else the company id the page sent.
+    pub company_id: Option<String>,
     pub channel: String,
     pub agent_id: String,
     pub mood: Option<String>,
@@ -31,6 +34,8 @@ pub struct Summary {
     pub ticket_status: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Active within the workspace's abandon window and not abandoned.
+    pub live: i64,
 }
 
 impl Summary {
@@ -51,11 +56,12 @@ impl Summary {
         json!({
             "session_id": self.session_id,
             "user_id": self.user_id,
+            "company_id": self.company_id,
             "channel": self.channel,
             "agent_id": self.agent_id,
             "mood": self.mood,
             "outcome": self.outcome,
-            "live": self.outcome.is_none(),
+                        "live": self.live != 0,
             "ai_score": ai_score(&inputs),
             "score_inputs": {
                 "mean_sentiment": inputs.mean_sentiment,
@@ -74,7 +80,9 @@ impl Summary {
     }
 }
 
-const SUMMARY_SELECT: &str = "SELECT c.session_id, u.external_id AS user_id, c.channel, c.agent_id, c.mood, c.outcome,
+const SUMMARY_SELECT: &str = "SELECT c.session_id, u.external_id AS user_id,
+        COALESCE((SELECT external_id FROM companies WHERE id = u.company_id AND org_id = c.org_id), c.company_ref) AS company_id,
+        c.channel, c.agent_id, c.mood, c.outcome,
         c.taken_over_by, c.needs_human, c.sentiment_sum, c.sentiment_count,
         (SELECT COUNT(*) FROM messages m WHERE m.org_id = c.org_id AND m.conversation_id = c.id AND m.rating = 1) AS thumbs_up,
         (SELECT COUNT(*) FROM messages m WHERE m.org_id = c.org_id AND m.conversation_id = c.id AND m.rating = -1) AS thumbs_down,
@@ -82,7 +90,9 @@ const SUMMARY_SELECT: &str = "SELECT c.session_id, u.external_id AS user_id, c.c
           WHERE f.org_id = c.org_id AND m.conversation_id = c.id AND f.kind = 'correction') AS corrections,
         (SELECT COUNT(*) FROM messages m WHERE m.org_id = c.org_id AND m.conversation_id = c.id) AS messages,
         l.role AS last_role, l.body AS last_text,
-        t.id AS ticket_id, t.status AS ticket_status, c.created_at, c.updated_at
+                t.id AS ticket_id, t.status AS ticket_status, c.created_at, c.updated_at,
+        (COALESCE(c.outcome, '') <> 'abandoned' AND c.updated_at >= ?7 - 1000 * COALESCE(
+           (SELECT json_extract(routing, '$.abandon_after_seconds') FROM workspaces w WHERE w.id = c.org_id), ?8)) AS live
     FROM conversations c
     JOIN end_users u ON u.id = c.end_user_id AND u.org_id = c.org_id
     LEFT JOIN messages l ON l.id = (SELECT id FROM messages WHERE org_id = c.org_id AND conversation_id = c.id
@@ -93,7 +103,8 @@ const SUMMARY_SELECT: &str = "SELECT c.session_id, u.external_id AS user_id, c.c
 /// Filters of a conversation list.
 #[derive(Default)]
 pub struct Filter<'a> {
-    /// Only conversations without an outcome yet.
+    /// Only live conversations: active within the workspace's abandon window (whatever their
+    /// outcome so far) and not abandoned.
     pub live: bool,
     pub mood: Option<&'a str>,
     pub outcome: Option<&'a str>,
@@ -108,7 +119,7 @@ pub async fn conversations(db: &D1Database, org: &str, f: &Filter<'_>) -> Result
         db,
         &format!(
             "{SUMMARY_SELECT} WHERE c.org_id = ?1
-               AND (?2 = 0 OR c.outcome IS NULL)
+                              AND (?2 = 0 OR live)
                AND (?3 IS NULL OR c.mood = ?3)
                AND (?4 IS NULL OR c.outcome = ?4)
                AND (?5 IS NULL OR u.external_id = ?5)
@@ -119,8 +130,10 @@ pub async fn conversations(db: &D1Database, org: &str, f: &Filter<'_>) -> Result
         i32::from(f.live),
         f.mood,
         f.outcome,
-        f.user_id,
-        f.company_id
+                f.user_id,
+        f.company_id,
+        now_ms(),
+        DEFAULT_ABANDON_SECONDS
     )?
     .all()
     .await?
@@ -132,7 +145,13 @@ pub async fn summary(db: &D1Database, org: &str, session_id: &str) -> Result<Opt
         db,
         &format!("{SUMMARY_SELECT} WHERE c.org_id = ?1 AND c.session_id = ?2"),
         org,
-        session_id
+        session_id,
+        Option::<&str>::None,
+        Option::<&str>::None,
+        Option::<&str>::None,
+        Option::<&str>::None,
+        now_ms(),
+        DEFAULT_ABANDON_SECONDS
     )?
     .first(None)
     .await
@@ -197,9 +216,10 @@ pub async fn rate(
             )?,
             query!(
                 db,
-                "UPDATE conversations SET outcome = 'resolved', outcome_at = ?4
+                                "UPDATE conversations SET outcome = 'resolved', outcome_at = ?4
                  WHERE org_id = ?1 AND session_id = ?2 AND ?3 = 1 AND outcome IS NULL
-                   AND EXISTS (SELECT 1 FROM messages WHERE org_id = ?1 AND id = ?5 AND rating = 1)",
+                   AND EXISTS (SELECT 1 FROM messages WHERE org_id = ?1 AND id = ?5 AND rating = 1
+                               AND role = 'ai' AND conversation_id = conversations.id)",
                 org,
                 session_id,
                 rating.unwrap_or(0),
@@ -282,26 +302,27 @@ pub struct Whisper {
     pub persist: i64,
 }
 
-/// The whispers for the next reply in a session: the conversation's unused ones, and every
-/// persistent one for its customer (or for the identified user `external_id`).
+/// The whispers for the next reply in a session: the conversation's unused and persistent
+/// ones, and the persistent ones for the customer from their other conversations when
+/// `verified_user` (an external id a valid token vouched for) says who they are. Without a
+/// token anyone can claim a user id, so nothing from another conversation is used.
 pub async fn whispers_for(
     db: &D1Database,
     org: &str,
     session_id: &str,
-    external_id: Option<&str>,
+    verified_user: Option<&str>,
 ) -> Result<Vec<Whisper>> {
     query!(
         db,
         "SELECT id, body, persist FROM whispers WHERE org_id = ?1 AND (
-           (persist = 0 AND used_at IS NULL
-              AND conversation_id = (SELECT id FROM conversations WHERE org_id = ?1 AND session_id = ?2))
-           OR (persist = 1 AND end_user_id IN (
-              SELECT end_user_id FROM conversations WHERE org_id = ?1 AND session_id = ?2
-              UNION SELECT id FROM end_users WHERE org_id = ?1 AND external_id = ?3)))
+           (conversation_id = (SELECT id FROM conversations WHERE org_id = ?1 AND session_id = ?2)
+              AND (persist = 1 OR used_at IS NULL))
+           OR (persist = 1 AND ?3 IS NOT NULL
+              AND end_user_id = (SELECT id FROM end_users WHERE org_id = ?1 AND external_id = ?3)))
          ORDER BY created_at LIMIT 20",
         org,
         session_id,
-        external_id
+        verified_user
     )?
     .all()
     .await?
