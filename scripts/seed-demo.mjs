@@ -42,6 +42,13 @@ if (!demo) {
   mkdirSync(dirname(statePath), { recursive: true });
   writeFileSync(statePath, JSON.stringify(demo, null, 2));
 }
+// A teammate for the inbox API (its token is shown once, so it is kept with the keys).
+if (!demo.teammate_token) {
+  const tm = await call("POST", `/api/admin/workspaces/${demo.org_id}/teammates`, adminToken, { name: "Demo Teammate" });
+  if (tm.status !== 201) throw new Error(`creating the demo teammate failed: ${JSON.stringify(tm.json)}`);
+  demo.teammate_token = tm.json.token;
+  writeFileSync(statePath, JSON.stringify(demo, null, 2));
+}
 // Every run: the articles are posted by URL, which replaces them (and embeds them when semantic
 // search is on), so edits to scripts/demo-articles show up and nothing is duplicated.
 const dir = join(root, "scripts", "demo-articles");
@@ -71,5 +78,9 @@ console.log(`
   Widget key:       ${demo.widget_key}   (publishable)
   Secret key:       ${demo.secret_key}   (server only)
   Identity secret:  ${demo.identity_secret}   (server only)
+  Inbox token:      ${demo.teammate_token}   (a teammate's, for /api/inbox)
   Admin token:      in .dev.vars
+
+  Reply as a teammate to the latest conversation (watch the widget's unread dot):
+    node scripts/reply-as-teammate.mjs "Hi, this is Sam from support"
 `);
