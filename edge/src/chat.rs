@@ -21,7 +21,7 @@ use crate::auth;
 use crate::knowledge::{self, Mode};
 use crate::tickets;
 
-use crate::engine::{self, OpenAiCompatible, Question};
+use crate::engine::{self, Provider, Question};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
 use crate::live;
@@ -138,11 +138,12 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     let parsed = body.as_ref().ok().map(ChatRequest::parse);
     let valid = parsed.as_ref().and_then(|c| c.as_ref().ok());
     let agent_id = valid.and_then(|c| c.agent_id.as_deref());
+    let channel = valid.map(|c| c.channel.as_str());
     let session_id = valid.and_then(|c| c.session_id.as_deref());
     // The key's workspace and the session it names are read at the same time; the session
     // lookup is scoped by the key itself, so it can only find this workspace's conversation.
     let (caller, existing) = join(
-        store::workspace_and_agent_by_widget_key(&db, &key_hash, agent_id),
+        store::workspace_and_agent_by_widget_key(&db, &key_hash, agent_id, channel),
         async {
             match session_id {
                 Some(s) => {
@@ -178,6 +179,9 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             id: c.agent_id.clone(),
             instructions: c.agent_instructions.clone(),
             escalation_threshold: c.agent_threshold,
+            rules: c.agent_rules.clone(),
+            skills: c.agent_skills.clone(),
+            llm: c.agent_llm.clone(),
         },
         (None, None) => {
             requested_agent.ok_or(ApiError::Internal("the workspace has no agent".into()))?
@@ -442,11 +446,11 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         Vec::new()
     });
     let instructions = halo_shared::llm::with_guidance(
-        &agent.instructions,
+        &agent.prompt_instructions(),
         &whispers.iter().map(|w| w.body.as_str()).collect::<Vec<_>>(),
     );
 
-    let provider = OpenAiCompatible::from_env(env);
+    let provider = Provider::for_agent(env, &agent.llm());
     let history = match (&provider, chat.history.is_empty()) {
         (Some(_), true) if continuing.is_some() => stored_history(&db, &ws.id, &session_id)
             .await
@@ -649,7 +653,7 @@ pub async fn rate(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<R
     // `{ message_id, rating, user_id?, user_token? }`: a user's conversation needs them.
     let hash = auth::widget_key_hash(req)?;
     let db = env.d1("DB")?;
-    let (ws, _) = store::workspace_and_agent_by_widget_key(&db, &hash, None)
+    let (ws, _) = store::workspace_and_agent_by_widget_key(&db, &hash, None, None)
         .await?
         .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
     auth::check_origin(&ws, req)?;
@@ -684,10 +688,14 @@ pub async fn open_session(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let key_hash = auth::widget_key_hash(req)?;
     let body = read_json(req).await?;
     let open = ChatRequest::parse_session(&body)?;
-    let (ws, agent) =
-        store::workspace_and_agent_by_widget_key(&db, &key_hash, open.agent_id.as_deref())
-            .await?
-            .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
+    let (ws, agent) = store::workspace_and_agent_by_widget_key(
+        &db,
+        &key_hash,
+        open.agent_id.as_deref(),
+        Some(open.channel.as_str()),
+    )
+    .await?
+    .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
     auth::check_origin(&ws, req)?;
     let claims = match &open.user {
         UserRef::External(id) => verify_token(&ws, id, open.user_token.as_deref())?,

@@ -6,7 +6,7 @@ use serde_json::Value;
 use worker::{Context, Env, Headers, Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
-use crate::{admin, chat, crawler, inbox, knowledge, live, people, tickets};
+use crate::{admin, agents, chat, crawler, inbox, knowledge, live, people, tickets};
 
 /// Largest request body any endpoint reads.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -26,6 +26,11 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
         (Method::Get, ["health"]) => json_ok(&serde_json::json!({ "ok": true })),
         (Method::Post, ["api", "sdk", "chat"]) => chat::post_chat(&mut req, &env, &ctx).await,
         (Method::Post, ["api", "sdk", "sessions"]) => chat::open_session(&mut req, &env).await,
+        (Method::Get, ["api", "sdk", "agents"]) => agents::list(&req, &env).await,
+        (Method::Post, ["api", "sdk", "agents"]) => agents::create(&mut req, &env).await,
+        (Method::Get, ["api", "sdk", "agents", id]) => agents::get(&req, &env, id).await,
+        (Method::Patch, ["api", "sdk", "agents", id]) => agents::update(&mut req, &env, id).await,
+        (Method::Delete, ["api", "sdk", "agents", id]) => agents::archive(&req, &env, id).await,
         (Method::Post, ["api", "sdk", "knowledge", "sources"]) => {
             knowledge::create_source(&mut req, &env).await
         }
@@ -137,6 +142,8 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
         (
             _,
             ["api", "sdk", "chat" | "sessions"]
+            | ["api", "sdk", "agents"]
+            | ["api", "sdk", "agents", _]
             | ["health"]
             | ["api", "admin", "workspaces"]
             | ["api", "admin", "workspaces", _]

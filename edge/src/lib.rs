@@ -7,6 +7,7 @@
 //! takes the workspace id that the caller's key proved.
 
 mod admin;
+mod agents;
 mod auth;
 mod chat;
 mod crawler;

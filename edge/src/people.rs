@@ -213,7 +213,7 @@ pub async fn identify_from_widget(req: &mut Request, env: &Env) -> ApiResult<Res
     let db = env.d1("DB")?;
     let key_hash = auth::widget_key_hash(req)?;
     let body = read_json(req).await;
-    let ws: Workspace = store::workspace_and_agent_by_widget_key(&db, &key_hash, None)
+    let ws: Workspace = store::workspace_and_agent_by_widget_key(&db, &key_hash, None, None)
         .await?
         .map(|(ws, _)| ws)
         .ok_or(ApiError::Unauthorized("Unknown widget key."))?;

@@ -6,6 +6,7 @@
 //! (where the edge Worker and the widget use it).
 
 pub mod admin;
+pub mod agents;
 pub mod answer;
 pub mod chat;
 pub mod context;

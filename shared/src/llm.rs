@@ -106,6 +106,8 @@ pub enum BadCompletion {
     Empty,
     #[error("the provider reported an error: {0}")]
     Provider(String),
+    #[error("a tool call has no name or unreadable arguments")]
+    BadToolCall,
 }
 
 /// Reads `choices[0].message.content` from a chat-completions response.
@@ -126,6 +128,158 @@ pub fn parse_completion(body: &Value) -> Result<String, BadCompletion> {
         return Err(BadCompletion::Empty);
     }
     Ok(content.to_owned())
+}
+
+/// What a model asked for: text, and the tools it wants to call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub text: String,
+    pub tool_calls: Vec<ToolCall>,
+}
+
+/// One tool call a model requested.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: Value,
+}
+
+fn provider_error(body: &Value) -> Option<BadCompletion> {
+    let err = body.get("error")?;
+    let msg = err
+        .get("message")
+        .and_then(Value::as_str)
+        .or_else(|| err.as_str())
+        .unwrap_or("unknown error");
+    Some(BadCompletion::Provider(msg.chars().take(200).collect()))
+}
+
+/// Reads an OpenAI chat-completions response: `choices[0].message.content` and
+/// `choices[0].message.tool_calls[]` (`{ id, type: "function", function: { name, arguments } }`,
+/// where `arguments` is a JSON string).
+pub fn parse_openai(body: &Value) -> Result<Completion, BadCompletion> {
+    if let Some(e) = provider_error(body) {
+        return Err(e);
+    }
+    let message = body
+        .pointer("/choices/0/message")
+        .ok_or(BadCompletion::NoContent)?;
+    let text = message
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let mut tool_calls = Vec::new();
+    for call in message
+        .get("tool_calls")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = call
+            .pointer("/function/name")
+            .and_then(Value::as_str)
+            .ok_or(BadCompletion::BadToolCall)?;
+        let raw = call
+            .pointer("/function/arguments")
+            .and_then(Value::as_str)
+            .unwrap_or("{}");
+        let arguments = serde_json::from_str(if raw.trim().is_empty() { "{}" } else { raw })
+            .map_err(|_| BadCompletion::BadToolCall)?;
+        tool_calls.push(ToolCall {
+            id: call
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or(name)
+                .to_owned(),
+            name: name.to_owned(),
+            arguments,
+        });
+    }
+    if text.is_empty() && tool_calls.is_empty() {
+        return Err(if message.get("content").is_some_and(Value::is_string) {
+            BadCompletion::Empty
+        } else {
+            BadCompletion::NoContent
+        });
+    }
+    Ok(Completion { text, tool_calls })
+}
+
+/// The Anthropic Messages API version this wire format follows.
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// The JSON body of an Anthropic Messages request. The system prompt goes in `system`; the
+/// turns must alternate starting with the user, so a leading assistant turn is dropped and
+/// consecutive turns of one speaker are joined.
+pub fn anthropic_body(model: &str, messages: &[PromptMessage], max_tokens: u32) -> Value {
+    let system: Vec<&str> = messages
+        .iter()
+        .filter(|m| m.role == "system")
+        .map(|m| m.content.as_str())
+        .collect();
+    let mut turns: Vec<(&str, String)> = Vec::new();
+    for m in messages.iter().filter(|m| m.role != "system") {
+        match turns.last_mut() {
+            Some((role, text)) if *role == m.role => {
+                text.push_str("\n\n");
+                text.push_str(&m.content);
+            }
+            None if m.role == "assistant" => {}
+            _ => turns.push((m.role, m.content.clone())),
+        }
+    }
+    let turns: Vec<Value> = turns
+        .into_iter()
+        .map(|(role, content)| json!({ "role": role, "content": content }))
+        .collect();
+    json!({ "model": model, "max_tokens": max_tokens, "system": system.join("\n\n"), "messages": turns, "temperature": 0.2 })
+}
+
+/// Reads an Anthropic Messages response: `content[]` blocks of `{ type: "text", text }` and
+/// `{ type: "tool_use", id, name, input }`.
+pub fn parse_anthropic(body: &Value) -> Result<Completion, BadCompletion> {
+    if body.get("type").and_then(Value::as_str) == Some("error") {
+        return Err(provider_error(body).unwrap_or(BadCompletion::NoContent));
+    }
+    let blocks = body
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or(BadCompletion::NoContent)?;
+    let mut text = String::new();
+    let mut tool_calls = Vec::new();
+    for b in blocks {
+        match b.get("type").and_then(Value::as_str) {
+            Some("text") => text.push_str(b.get("text").and_then(Value::as_str).unwrap_or("")),
+            Some("tool_use") => tool_calls.push(ToolCall {
+                id: b
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or(BadCompletion::BadToolCall)?
+                    .to_owned(),
+                name: b
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .ok_or(BadCompletion::BadToolCall)?
+                    .to_owned(),
+                arguments: b.get("input").cloned().unwrap_or_else(|| json!({})),
+            }),
+            _ => {}
+        }
+    }
+    let text = text.trim().to_owned();
+    if text.is_empty() && tool_calls.is_empty() {
+        return Err(BadCompletion::Empty);
+    }
+    Ok(Completion { text, tool_calls })
+}
+
+/// Whether an HTTP status from a provider is worth one retry: rate limits, overload and
+/// gateway errors. Client errors (a bad key, a bad request) are not.
+pub fn is_transient(status: u16) -> bool {
+    matches!(status, 408 | 425 | 429 | 500 | 502 | 503 | 504 | 529)
 }
 
 #[cfg(test)]
@@ -234,5 +388,95 @@ mod tests {
             g.ends_with("\n- Offer the annual plan\n- Mention the 20% discount"),
             "{g}"
         );
+    }
+
+    #[test]
+    fn openai_tool_calls_are_read_from_the_documented_shape() {
+        // The shape OpenAI documents for a response that calls a function.
+        let body = json!({
+            "id": "chatcmpl-abc", "object": "chat.completion", "model": "gpt-4o-mini",
+            "choices": [{ "index": 0, "finish_reason": "tool_calls", "message": {
+                "role": "assistant", "content": null,
+                "tool_calls": [{ "id": "call_1", "type": "function",
+                    "function": { "name": "highlight", "arguments": "{\"selector\":\"#billing\",\"message\":\"Here\"}" } }]
+            } }]
+        });
+        let c = parse_openai(&body).unwrap();
+        assert_eq!(c.text, "");
+        assert_eq!(
+            c.tool_calls,
+            [ToolCall {
+                id: "call_1".into(),
+                name: "highlight".into(),
+                arguments: json!({ "selector": "#billing", "message": "Here" })
+            }]
+        );
+        let broken = json!({ "choices": [{ "message": { "tool_calls": [{ "id": "c", "function": { "name": "x", "arguments": "{nope" } }] } }] });
+        assert_eq!(parse_openai(&broken), Err(BadCompletion::BadToolCall));
+        let plain = json!({ "choices": [{ "message": { "content": " Hi " } }] });
+        assert_eq!(parse_openai(&plain).unwrap().text, "Hi");
+        assert_eq!(
+            parse_openai(&json!({ "choices": [{ "message": { "content": "" } }] })),
+            Err(BadCompletion::Empty)
+        );
+    }
+
+    #[test]
+    fn anthropic_messages_are_built_and_read_as_documented() {
+        let msgs = [
+            PromptMessage {
+                role: "system",
+                content: "Be kind.".into(),
+            },
+            PromptMessage {
+                role: "assistant",
+                content: "stray".into(),
+            },
+            PromptMessage {
+                role: "user",
+                content: "a".into(),
+            },
+            PromptMessage {
+                role: "user",
+                content: "b".into(),
+            },
+            PromptMessage {
+                role: "assistant",
+                content: "c".into(),
+            },
+            PromptMessage {
+                role: "user",
+                content: "d".into(),
+            },
+        ];
+        let body = anthropic_body("claude-3-5-haiku-latest", &msgs, 300);
+        assert_eq!(body["system"], "Be kind.");
+        assert_eq!(body["max_tokens"], 300);
+        assert_eq!(
+            body["messages"],
+            json!([{ "role": "user", "content": "a\n\nb" }, { "role": "assistant", "content": "c" }, { "role": "user", "content": "d" }])
+        );
+        // The shape Anthropic documents for a reply with text and a tool use.
+        let reply = json!({
+            "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-3-5-haiku-latest",
+            "content": [
+                { "type": "text", "text": "Let me show you." },
+                { "type": "tool_use", "id": "toolu_01", "name": "highlight", "input": { "selector": "[data-halo-id=\"plan\"]" } }
+            ],
+            "stop_reason": "tool_use", "usage": { "input_tokens": 10, "output_tokens": 5 }
+        });
+        let c = parse_anthropic(&reply).unwrap();
+        assert_eq!(c.text, "Let me show you.");
+        assert_eq!(c.tool_calls[0].name, "highlight");
+        assert_eq!(
+            c.tool_calls[0].arguments["selector"],
+            "[data-halo-id=\"plan\"]"
+        );
+        let overloaded = json!({ "type": "error", "error": { "type": "overloaded_error", "message": "Overloaded" } });
+        assert_eq!(
+            parse_anthropic(&overloaded),
+            Err(BadCompletion::Provider("Overloaded".into()))
+        );
+        assert!(is_transient(529) && is_transient(429) && !is_transient(401) && !is_transient(400));
     }
 }

@@ -39,17 +39,43 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
         if lower.starts_with("authorization:") {
             auth = line["authorization:".len()..].trim().to_owned();
         }
+        if lower.starts_with("x-api-key:") {
+            auth = format!("x-api-key {}", line["x-api-key:".len()..].trim());
+        }
     }
     let mut body = vec![0u8; length];
     let _ = reader.read_exact(&mut body);
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let text = body.to_string();
+    let anthropic = path.ends_with("/messages");
     seen.lock().unwrap().push((path, auth, body));
     if text.contains("MODE:HANG") {
         std::thread::sleep(Duration::from_secs(20));
         return;
     }
-    let (status, payload) = if text.contains("MODE:BREAK") {
+    // MODE:FLAKY fails the first time a request is seen, as an overloaded provider would.
+    static FLAKY: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let first_flaky = text.contains("MODE:FLAKY") && {
+        let mut seen = FLAKY.lock().unwrap();
+        let first = !seen.contains(&text);
+        seen.push(text.clone());
+        first
+    };
+    let (status, payload) = if first_flaky {
+        (
+            "503 Service Unavailable",
+            json!({ "error": { "message": "overloaded", "type": "server_error" } }),
+        )
+    } else if anthropic && !text.contains("MODE:BREAK") {
+        (
+            "200 OK",
+            json!({
+                "id": "msg_test", "type": "message", "role": "assistant", "model": "claude-test",
+                "content": [{ "type": "text", "text": MODEL_TEXT }],
+                "stop_reason": "end_turn", "usage": { "input_tokens": 1, "output_tokens": 1 }
+            }),
+        )
+    } else if text.contains("MODE:BREAK") {
         (
             "500 Internal Server Error",
             json!({ "error": { "message": "the model crashed", "type": "server_error" } }),
@@ -98,6 +124,9 @@ fn server() -> &'static Server {
             ("LLM_MODEL", "test-model"),
             ("LLM_API_KEY", "sk-test-key"),
             ("LLM_TIMEOUT_MS", "1500"),
+            ("ANTHROPIC_BASE_URL", &base),
+            ("ANTHROPIC_API_KEY", "ant-test-key"),
+            ("ANTHROPIC_MODEL", "claude-test"),
         ])
     })
 }
@@ -307,4 +336,97 @@ fn a_whisper_reaches_the_models_prompt_as_guidance_for_the_next_reply_only() {
     chat(app, &ws, json!({ "message": next, "session_id": session }));
     let (_, _, body) = request_for(next);
     assert!(!body.to_string().contains("annual discount"));
+}
+
+fn create_agent(app: &Server, ws: &halo_tests::Workspace, body: Value) -> String {
+    let r = halo_tests::call(
+        app,
+        "POST",
+        "/api/sdk/agents",
+        Some(&ws.secret_key),
+        Some(body),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["agent"]["agent_id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_agent_on_anthropic_speaks_the_messages_api_with_its_rules_in_the_system_prompt() {
+    let app = server();
+    let ws = app.workspace();
+    let agent = create_agent(
+        app,
+        &ws,
+        json!({ "name": "Claude agent", "llm": { "provider": "anthropic" },
+                "rules": ["Refunds over $500 need a person"] }),
+    );
+    let question = "Can I get a refund for my annual plan?";
+    let r = chat(app, &ws, json!({ "message": question, "agent_id": agent }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["text"], json!(MODEL_TEXT));
+    assert_eq!(r.body["agent_id"], json!(agent));
+    let seen = peer().seen.lock().unwrap();
+    let (path, auth, body) = seen
+        .iter()
+        .rev()
+        .find(|(_, _, b)| b.to_string().contains(question))
+        .cloned()
+        .expect("the Anthropic API was called");
+    drop(seen);
+    assert_eq!(path, "/v1/messages");
+    assert_eq!(auth, "x-api-key ant-test-key");
+    assert_eq!(body["model"], "claude-test");
+    assert!(body["system"]
+        .as_str()
+        .unwrap()
+        .contains("- Refunds over $500 need a person"));
+    assert_eq!(
+        body["messages"],
+        json!([{ "role": "user", "content": question }])
+    );
+    let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
+    assert_eq!(t.body["messages"][1]["engine"], json!("anthropic"));
+
+    // The same workspace's default agent still uses the deployment's provider.
+    let other = chat(app, &ws, json!({ "message": "Which plans do you have?" }));
+    let t = conversation(app, &ws, other.body["session_id"].as_str().unwrap());
+    assert_eq!(t.body["messages"][1]["engine"], json!("openai"));
+    // An agent can be pinned to the offline engine.
+    let offline = create_agent(
+        app,
+        &ws,
+        json!({ "name": "Offline", "llm": { "provider": "offline" } }),
+    );
+    let r = chat(
+        app,
+        &ws,
+        json!({ "message": "Which plans do you have?", "agent_id": offline }),
+    );
+    let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
+    assert_eq!(t.body["messages"][1]["engine"], json!("offline"));
+}
+
+#[test]
+fn a_transient_provider_failure_is_retried_once() {
+    let app = server();
+    let ws = app.workspace();
+    let question = "Is the provider flaky today?";
+    let r = chat(
+        app,
+        &ws,
+        json!({ "message": question, "history": [{ "role": "user", "text": "MODE:FLAKY" }] }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["text"], json!(MODEL_TEXT), "the retry succeeded");
+    let calls = peer()
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, _, b)| b.to_string().contains(question))
+        .count();
+    assert_eq!(calls, 2, "one failure, one retry");
+    let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
+    assert_eq!(t.body["messages"][1]["engine"], json!("openai"));
+    assert_eq!(t.body["last_error"], Value::Null);
 }

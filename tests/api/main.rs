@@ -2,6 +2,7 @@
 //! One binary; each test makes its own workspace, so tests never see each other's data.
 
 mod admin;
+mod agents;
 mod browser;
 mod chat;
 mod conversations;

@@ -1,6 +1,7 @@
 //! D1 storage. Bound parameters only, and every query that touches tenant data names the
 //! workspace (`org_id`): isolation is in the query text, not in the caller's memory.
 
+pub mod agents;
 pub mod contacts;
 pub mod inbox;
 pub mod teammates;
@@ -66,6 +67,7 @@ pub async fn workspace_and_agent_by_widget_key(
     db: &D1Database,
     hash: &str,
     agent_id: Option<&str>,
+    channel: Option<&str>,
 ) -> Result<Option<(Workspace, Option<Agent>)>> {
     #[derive(Deserialize)]
     struct Row {
@@ -79,18 +81,24 @@ pub async fn workspace_and_agent_by_widget_key(
         agent_id: Option<String>,
         agent_instructions: Option<String>,
         agent_threshold: Option<f64>,
+        agent_rules: Option<String>,
+        agent_skills: Option<String>,
+        agent_llm: Option<String>,
     }
     let row: Option<Row> = query!(
         db,
         "SELECT w.id, w.name, w.allowed_origins, w.identity_verification, w.identity_secret, w.created_at, w.routing,
-                a.id AS agent_id, a.instructions AS agent_instructions, a.escalation_threshold AS agent_threshold
+                                a.id AS agent_id, a.instructions AS agent_instructions, a.escalation_threshold AS agent_threshold,
+                a.rules AS agent_rules, a.skills AS agent_skills, a.llm AS agent_llm
          FROM workspaces w
          LEFT JOIN agents a ON a.id = (
-           SELECT id FROM agents WHERE org_id = w.id AND (?2 IS NULL OR id = ?2)
-           ORDER BY is_active DESC, created_at LIMIT 1)
+           SELECT id FROM agents WHERE org_id = w.id AND archived_at IS NULL AND (?2 IS NULL OR id = ?2)
+           ORDER BY (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(agents.channels) WHERE value = ?3)) DESC,
+                    is_active DESC, created_at LIMIT 1)
          WHERE w.widget_key_hash = ?1",
         hash,
-        agent_id
+        agent_id,
+        channel
     )?
     .first(None)
     .await?;
@@ -102,6 +110,9 @@ pub async fn workspace_and_agent_by_widget_key(
                 id,
                 instructions,
                 escalation_threshold: r.agent_threshold.unwrap_or(0.0),
+                rules: r.agent_rules.unwrap_or_else(|| "[]".into()),
+                skills: r.agent_skills.unwrap_or_else(|| "[]".into()),
+                llm: r.agent_llm.unwrap_or_else(|| "{}".into()),
             });
         let ws = Workspace {
             id: r.id,
@@ -236,6 +247,23 @@ pub struct Agent {
     pub instructions: String,
     /// Below this confidence the agent escalates (0: never for low confidence).
     pub escalation_threshold: f64,
+    /// JSON: escalation rules (strings), enabled skills, the LLM choice.
+    pub rules: String,
+    #[allow(dead_code)] // the tools the model may call: read once tool calls land
+    pub skills: String,
+    pub llm: String,
+}
+
+impl Agent {
+    /// The instructions with the escalation rules, as the model reads them.
+    pub fn prompt_instructions(&self) -> String {
+        let rules: Vec<String> = serde_json::from_str(&self.rules).unwrap_or_default();
+        halo_shared::agents::instructions_with_rules(&self.instructions, &rules)
+    }
+
+    pub fn llm(&self) -> halo_shared::agents::LlmChoice {
+        serde_json::from_str(&self.llm).unwrap_or_default()
+    }
 }
 
 /// A conversation with its contact's external id (`None` for an anonymous visitor).
@@ -247,6 +275,9 @@ pub struct Conversation {
     pub agent_id: String,
     pub agent_instructions: String,
     pub agent_threshold: f64,
+    pub agent_rules: String,
+    pub agent_skills: String,
+    pub agent_llm: String,
     pub mood: Option<String>,
     pub outcome: Option<String>,
     /// The teammate who took the conversation over; the AI stays quiet while set.
@@ -297,7 +328,8 @@ pub async fn conversation_by_session(
         db,
         &format!(
             "SELECT c.id, c.session_id, u.external_id, c.agent_id, a.instructions AS agent_instructions,
-                    a.escalation_threshold AS agent_threshold, c.mood, c.outcome, c.taken_over_by,
+                                        a.escalation_threshold AS agent_threshold, a.rules AS agent_rules, a.skills AS agent_skills,
+                    a.llm AS agent_llm, c.mood, c.outcome, c.taken_over_by,
                     c.channel, c.needs_human, c.last_error, c.created_at,
                     t.id AS ticket_id, t.status AS ticket_status, t.snoozed_until AS ticket_snoozed_until
              FROM conversations c
