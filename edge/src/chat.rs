@@ -460,6 +460,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             }),
         _ => chat.history.clone(),
     };
+    let skills: Vec<String> = serde_json::from_str(&agent.skills).unwrap_or_default();
     let question = Question {
         message: &chat.message,
         instructions: &instructions,
@@ -468,6 +469,12 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         context: &rendered,
         history: &history,
         passages: &passages,
+        tools: Some(engine::ToolContext {
+            env,
+            db: &db,
+            org: &ws.id,
+            skills: &skills,
+        }),
     };
     let mut outcome = engine::answer(provider.as_ref(), &question).await;
     failures.extend(outcome.error.take());
@@ -496,9 +503,11 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     let unsure = agent.escalation_threshold > 0.0
         && outcome.answer.confidence < agent.escalation_threshold
         && answer::small_talk(&chat.message).is_none();
-    let reason = match (asked_for_person, unsure) {
-        (true, _) => Some("user_requested"),
-        (false, true) => Some("low_confidence"),
+    let hand_over = outcome.hand_over.take();
+    let reason = match (asked_for_person, &hand_over, unsure) {
+        (true, _, _) => Some("user_requested"),
+        (false, Some(h), _) => Some(h.reason),
+        (false, None, true) => Some("low_confidence"),
         _ => None,
     };
     if let Some(reason) = reason {
@@ -506,6 +515,15 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             Ok((ticket_id, status)) => {
                 if reason == "low_confidence" {
                     outcome.answer.text.push_str(LOW_CONFIDENCE_TEXT);
+                }
+                if let Some(h) = &hand_over {
+                    // What the model said about it (the bug, the refund) goes on the ticket.
+                    let note = crate::store::tickets::add_message(
+                        &db, &ws.id, &ticket_id, "note", "ai", &h.note,
+                    );
+                    if let Err(e) = async { note?.run().await }.await {
+                        worker::console_error!("adding the agent's note to the ticket failed: {e}");
+                    }
                 }
                 outcome
                     .answer
@@ -527,6 +545,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     let trace = json!({
         "context": rendered,
         "whispers": whispers,
+        "tools": outcome.tool_runs,
         "passages": passages.iter().map(|p| json!({ "title": p.title, "url": p.url, "heading": p.heading, "text": p.text })).collect::<Vec<_>>(),
     });
     let reply_id = new_id();

@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use halo_shared::agents::LlmChoice;
 use halo_shared::answer::{self, Answer, Passage};
+use halo_shared::chat::Action;
 use halo_shared::chat::HistoryItem;
 use halo_shared::context::Profile;
 use halo_shared::llm::{self, Completion};
+use halo_shared::tools;
 use serde_json::Value;
 use worker::{Env, Headers, Method, Request, RequestInit};
 
@@ -29,6 +31,44 @@ pub struct Question<'a> {
     pub context: &'a str,
     pub history: &'a [HistoryItem],
     pub passages: &'a [Passage],
+    /// What tools may touch (the model sees only the agent's enabled skills); `None`: no tools.
+    pub tools: Option<ToolContext<'a>>,
+}
+
+/// Where tool calls run.
+#[derive(Clone, Copy)]
+pub struct ToolContext<'a> {
+    pub env: &'a Env,
+    pub db: &'a worker::D1Database,
+    pub org: &'a str,
+    pub skills: &'a [String],
+}
+
+/// A hand-over the model asked for with a tool; the chat handler opens the ticket.
+#[derive(Debug, Clone)]
+pub struct HandOver {
+    /// `agent_escalated`, `agent_ticket`, `file_bug` or `request_refund`.
+    pub reason: &'static str,
+    /// What the model said about it, kept as a note on the ticket.
+    pub note: String,
+}
+
+/// An answer and what the model did on the way.
+pub struct Reply {
+    pub answer: Answer,
+    /// Every tool call and its result, for the conversation's trace.
+    pub tool_runs: Vec<Value>,
+    pub hand_over: Option<HandOver>,
+}
+
+impl From<Answer> for Reply {
+    fn from(answer: Answer) -> Self {
+        Reply {
+            answer,
+            tool_runs: Vec::new(),
+            hand_over: None,
+        }
+    }
 }
 
 /// Why an engine gave no answer.
@@ -316,26 +356,258 @@ impl AnswerEngine for Provider {
     }
 
     async fn answer(&self, q: &Question<'_>) -> Result<Answer, EngineError> {
+        self.reply(q).await.map(|r| r.answer)
+    }
+}
+
+impl Provider {
+    /// Answers, calling the agent's enabled tools in a loop of at most `tools::MAX_STEPS`
+    /// model calls; every call and its result is kept for the trace.
+    pub async fn reply(&self, q: &Question<'_>) -> Result<Reply, EngineError> {
         if let Some(reply) = answer::small_talk(q.message).filter(|a| !a.actions.is_empty()) {
-            return Ok(reply); // a request for a person is honoured without asking the model
+            return Ok(reply.into()); // a request for a person is honoured without asking the model
         }
         let messages =
             llm::build_messages(q.instructions, q.context, q.passages, q.history, q.message);
-        let completion = self.complete(&messages).await?;
-        if completion.text.is_empty() {
-            return Err(EngineError(
-                "the model answered with tool calls only".into(),
-            ));
+        let specs = q
+            .tools
+            .map(|t| tools::enabled(t.skills))
+            .unwrap_or_default();
+        let (mut body, kind) = match self {
+            Provider::OpenAi(e) if !specs.is_empty() => {
+                let mut b = llm::request_body(&e.model, &messages, e.max_tokens);
+                b["tools"] = tools::openai_tools(&specs);
+                (b, Kind::OpenAi)
+            }
+            Provider::Anthropic(e) if !specs.is_empty() => {
+                let mut b = llm::anthropic_body(&e.model, &messages, e.max_tokens);
+                b["tools"] = tools::anthropic_tools(&specs);
+                (b, Kind::Anthropic)
+            }
+            _ => {
+                let completion = self.complete(&messages).await?;
+                return self.finish(q, completion.text, Used::default());
+            }
+        };
+        let mut used = Used::default();
+        for step in 0..tools::MAX_STEPS {
+            if step + 1 == tools::MAX_STEPS {
+                // The last call must answer in words.
+                body["tool_choice"] = match kind {
+                    Kind::OpenAi => serde_json::json!("none"),
+                    Kind::Anthropic => serde_json::json!({ "type": "none" }),
+                };
+            }
+            let completion = self.send(&body).await?;
+            if completion.tool_calls.is_empty() {
+                return self.finish(q, completion.text, used);
+            }
+            let mut results = Vec::new();
+            for call in &completion.tool_calls {
+                let ctx = q.tools.expect("tools were offered");
+                let result = match tools::Call::parse(call, ctx.skills) {
+                    Err(e) => format!("error: {e}"),
+                    Ok(c) => {
+                        let len = used.found.len();
+                        let result = run_tool(ctx, c, &mut used).await;
+                        if let Some(best) = used.found.get(len) {
+                            used.cited.push(halo_shared::chat::Citation {
+                                title: best.title.clone(),
+                                url: best.url.clone(),
+                            });
+                        }
+                        result
+                    }
+                };
+                used.runs.push(serde_json::json!({ "tool": call.name, "arguments": call.arguments, "result": result }));
+                results.push(result);
+            }
+            let round = match kind {
+                Kind::OpenAi => tools::openai_round(&completion, &results),
+                Kind::Anthropic => tools::anthropic_round(&completion, &results),
+            };
+            if let Some(list) = body["messages"].as_array_mut() {
+                list.extend(round);
+            }
         }
-        // The model's prose has no score of its own: confidence and citations come from how
-        // well the passages it was given cover the question.
-        let grounded = answer::answer(q.message, q.passages, q.user, q.company);
-        Ok(Answer {
-            text: completion.text,
-            confidence: grounded.confidence.max(0.3),
-            citations: grounded.citations,
-            actions: Vec::new(),
+        Err(EngineError(
+            "the model kept calling tools without answering".into(),
+        ))
+    }
+
+    /// Sends a prepared request body (OpenAI or Anthropic) and reads the completion.
+    async fn send(&self, body: &Value) -> Result<Completion, EngineError> {
+        let bad = |e: llm::BadCompletion| EngineError(e.to_string());
+        match self {
+            Provider::OpenAi(e) => {
+                let mut headers = vec![];
+                if let Some(key) = &e.api_key {
+                    headers.push(("authorization", format!("Bearer {key}")));
+                }
+                let json = post_json(
+                    &format!("{}/chat/completions", e.base_url),
+                    &headers,
+                    body,
+                    e.timeout,
+                )
+                .await?;
+                llm::parse_openai(&json).map_err(bad)
+            }
+            Provider::Anthropic(e) => {
+                let headers = vec![
+                    ("x-api-key", e.api_key.clone().unwrap_or_default()),
+                    ("anthropic-version", llm::ANTHROPIC_VERSION.to_owned()),
+                ];
+                let json = post_json(
+                    &format!("{}/messages", e.base_url),
+                    &headers,
+                    body,
+                    e.timeout,
+                )
+                .await?;
+                llm::parse_anthropic(&json).map_err(bad)
+            }
+            Provider::WorkersAi { .. } => {
+                Err(EngineError("workers ai takes no prepared body".into()))
+            }
+        }
+    }
+
+    /// The reply from the model's final text. Confidence: 0.3 + 0.65 × how well the passages
+    /// it saw (given and searched) cover the question, at least 0.3 for a model's answer, and
+    /// at most 0.3 when it handed the conversation over.
+    fn finish(&self, q: &Question<'_>, text: String, used: Used) -> Result<Reply, EngineError> {
+        let Used {
+            runs: tool_runs,
+            actions,
+            found,
+            cited,
+            hand_over,
+        } = used;
+        if text.trim().is_empty() {
+            return Err(EngineError("the model gave no text".into()));
+        }
+        let mut seen = q.passages.to_vec();
+        seen.extend(found.iter().cloned());
+        let mut grounded = answer::answer(q.message, &seen, q.user, q.company);
+        // The best passage of each search the model ran is a source it chose to read.
+        for cite in cited {
+            if !grounded.citations.contains(&cite) {
+                grounded.citations.push(cite);
+            }
+        }
+        let mut confidence = grounded.confidence.max(0.3);
+        if hand_over.is_some() {
+            confidence = confidence.min(0.3);
+        }
+        Ok(Reply {
+            answer: Answer {
+                text,
+                confidence,
+                citations: grounded.citations,
+                actions,
+            },
+            tool_runs,
+            hand_over,
         })
+    }
+}
+
+/// What the model's tool calls did so far.
+#[derive(Default)]
+struct Used {
+    /// Every call and its result, for the trace.
+    runs: Vec<Value>,
+    actions: Vec<Action>,
+    /// Passages the model searched for, and the best of each search (cited).
+    found: Vec<Passage>,
+    cited: Vec<halo_shared::chat::Citation>,
+    hand_over: Option<HandOver>,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    OpenAi,
+    Anthropic,
+}
+
+/// Runs one checked tool call; the string is what the model is told.
+async fn run_tool(ctx: ToolContext<'_>, call: tools::Call, used: &mut Used) -> String {
+    let Used {
+        actions,
+        found,
+        hand_over,
+        ..
+    } = used;
+    match call {
+        tools::Call::SearchKnowledge { query } => {
+            match crate::knowledge::retrieve(
+                ctx.env,
+                ctx.db,
+                ctx.org,
+                &query,
+                3,
+                crate::knowledge::Mode::Hybrid,
+            )
+            .await
+            {
+                Err(e) => format!("error: the search failed ({e:?})"),
+                Ok(hits) if hits.is_empty() => "No article covers this.".into(),
+                Ok(hits) => {
+                    let passages: Vec<Passage> = hits
+                        .into_iter()
+                        .map(|h| Passage {
+                            title: h.title,
+                            url: h.url,
+                            heading: h.heading,
+                            text: h.text,
+                            similarity: None,
+                        })
+                        .collect();
+                    let text = llm::system_prompt("", "", &passages);
+                    found.extend(passages);
+                    text.trim().to_owned()
+                }
+            }
+        }
+        tools::Call::Highlight { selector, message } => {
+            let done = format!(
+                "The widget is highlighting {selector} on the user's page with your message."
+            );
+            actions.push(Action::Highlight { selector, message });
+            done
+        }
+        tools::Call::CreateTicket { reason } => {
+            *hand_over = Some(HandOver {
+                reason: "agent_ticket",
+                note: reason,
+            });
+            "A ticket is open; a teammate will follow up in this conversation.".into()
+        }
+        tools::Call::Escalate { reason } => {
+            *hand_over = Some(HandOver {
+                reason: "agent_escalated",
+                note: reason,
+            });
+            "A teammate has been asked to join this conversation.".into()
+        }
+        tools::Call::FileBug { title, details } => {
+            *hand_over = Some(HandOver {
+                reason: "file_bug",
+                note: format!("Bug: {title}\n\n{details}").trim().to_owned(),
+            });
+            "The bug is reported to the team.".into()
+        }
+        tools::Call::RequestRefund { reason, amount } => {
+            *hand_over = Some(HandOver {
+                reason: "request_refund",
+                note: match amount {
+                    Some(a) => format!("Refund of {a}: {reason}"),
+                    None => format!("Refund: {reason}"),
+                },
+            });
+            "The refund request is with the billing team.".into()
+        }
     }
 }
 
@@ -344,18 +616,23 @@ pub struct Outcome {
     pub answer: Answer,
     pub engine: &'static str,
     pub error: Option<String>,
+    /// Tool calls and their results (model answers only).
+    pub tool_runs: Vec<Value>,
+    pub hand_over: Option<HandOver>,
 }
 
 /// Answers with the configured provider, falling back to the offline engine if it fails.
 pub async fn answer(provider: Option<&Provider>, q: &Question<'_>) -> Outcome {
     let mut error = None;
     if let Some(p) = provider {
-        match p.answer(q).await {
-            Ok(answer) => {
+        match p.reply(q).await {
+            Ok(reply) => {
                 return Outcome {
-                    answer,
+                    answer: reply.answer,
                     engine: p.name(),
                     error: None,
+                    tool_runs: reply.tool_runs,
+                    hand_over: reply.hand_over,
                 }
             }
             Err(EngineError(e)) => {
@@ -371,11 +648,15 @@ pub async fn answer(provider: Option<&Provider>, q: &Question<'_>) -> Outcome {
             answer,
             engine: Offline.name(),
             error,
+            tool_runs: Vec::new(),
+            hand_over: None,
         },
         Err(EngineError(e)) => Outcome {
             answer: answer::offer_human(answer::FAILURE_TEXT, "engine_failed", 0.0),
             engine: "fallback",
             error: Some(e),
+            tool_runs: Vec::new(),
+            hand_over: None,
         },
     };
     if outcome.error.is_some() && outcome.answer.actions.is_empty() {

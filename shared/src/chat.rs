@@ -622,6 +622,9 @@ pub enum Action {
     OfferHuman { reason: String },
     /// The conversation was escalated: a ticket holds it, with the transcript attached.
     CreateTicket { ticket_id: String, status: String },
+    /// Point the user at an element of the host page: the widget scrolls to it, outlines it
+    /// and shows the message (the selector is a checked, simple one).
+    Highlight { selector: String, message: String },
 }
 
 /// A knowledge source an answer used.

@@ -22,3 +22,4 @@ pub mod profile;
 pub mod routing;
 pub mod search;
 pub mod tickets;
+pub mod tools;

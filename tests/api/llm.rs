@@ -48,6 +48,7 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let text = body.to_string();
     let anthropic = path.ends_with("/messages");
+    let tool_result_seen = text.contains("\"tool_call_id\"") || text.contains("\"tool_result\"");
     seen.lock().unwrap().push((path, auth, body));
     if text.contains("MODE:HANG") {
         std::thread::sleep(Duration::from_secs(20));
@@ -61,7 +62,27 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
         seen.push(text.clone());
         first
     };
-    let (status, payload) = if first_flaky {
+    let tool_call = (!tool_result_seen || text.contains("MODE:LOOP"))
+        .then(|| tool_request(&text))
+        .flatten();
+    let (status, payload) = if let Some((name, args)) = tool_call {
+        let payload = if anthropic {
+            json!({
+                "id": "msg_tool", "type": "message", "role": "assistant", "model": "claude-test",
+                "content": [{ "type": "tool_use", "id": "toolu_1", "name": name, "input": args }],
+                "stop_reason": "tool_use"
+            })
+        } else {
+            json!({
+                "id": "chatcmpl-tool", "object": "chat.completion", "model": "test-model",
+                "choices": [{ "index": 0, "finish_reason": "tool_calls", "message": {
+                    "role": "assistant", "content": null,
+                    "tool_calls": [{ "id": "call_1", "type": "function",
+                        "function": { "name": name, "arguments": args.to_string() } }] } }]
+            })
+        };
+        ("200 OK", payload)
+    } else if first_flaky {
         (
             "503 Service Unavailable",
             json!({ "error": { "message": "overloaded", "type": "server_error" } }),
@@ -96,6 +117,31 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{payload}",
         payload.len()
     );
+}
+
+/// The tool call a `MODE:…` marker asks the peer to make (before any tool result is back).
+fn tool_request(text: &str) -> Option<(&'static str, Value)> {
+    let has = |m: &str| text.contains(m);
+    Some(if has("MODE:HIGHLIGHT") {
+        (
+            "highlight",
+            json!({ "halo_id": "upgrade-button", "message": "Click Upgrade here to change your plan." }),
+        )
+    } else if has("MODE:BADSELECTOR") {
+        (
+            "highlight",
+            json!({ "selector": "img[src=x]", "message": "x" }),
+        )
+    } else if has("MODE:SEARCH") || has("MODE:LOOP") {
+        ("search_knowledge", json!({ "query": "refund timing" }))
+    } else if has("MODE:BUG") {
+        (
+            "file_bug",
+            json!({ "title": "Export button does nothing", "details": "Clicking Export on Reports shows no file." }),
+        )
+    } else {
+        return None;
+    })
 }
 
 fn peer() -> &'static Peer {
@@ -429,4 +475,228 @@ fn a_transient_provider_failure_is_retried_once() {
     let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
     assert_eq!(t.body["messages"][1]["engine"], json!("openai"));
     assert_eq!(t.body["last_error"], Value::Null);
+}
+
+fn set_skills(app: &Server, ws: &halo_tests::Workspace, skills: Value) {
+    let r = halo_tests::call(
+        app,
+        "PATCH",
+        &format!("/api/sdk/agents/{}", ws.agent_id),
+        Some(&ws.secret_key),
+        Some(json!({ "skills": skills })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The requests the peer got for `question`, in order.
+fn requests_for(question: &str) -> Vec<(String, Value)> {
+    peer()
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, _, b)| b.to_string().contains(question))
+        .map(|(p, _, b)| (p.clone(), b.clone()))
+        .collect()
+}
+
+#[test]
+fn the_model_calls_tools_and_the_response_lists_what_ran() {
+    let app = server();
+    let ws = app.workspace();
+    set_skills(
+        app,
+        &ws,
+        json!(["search_knowledge", "highlight", "escalate"]),
+    );
+    add_article(
+        app,
+        &ws,
+        "Refund policy",
+        "https://help.example.test/refunds",
+        REFUNDS,
+    );
+
+    // highlight: offered only as an enabled skill, reported in `actions`.
+    let question = "Where do I change my plan? MODE:HIGHLIGHT";
+    let r = chat(app, &ws, json!({ "message": question }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["actions"],
+        json!([{ "type": "highlight", "selector": "[data-halo-id=\"upgrade-button\"]", "message": "Click Upgrade here to change your plan." }])
+    );
+    assert_eq!(r.body["text"], json!(MODEL_TEXT));
+    let sent = requests_for(question);
+    assert_eq!(sent.len(), 2, "one tool round, then the answer");
+    let offered: Vec<&str> = sent[0].1["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(offered, ["search_knowledge", "highlight", "escalate"]);
+    let tool_msg = sent[1].1["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&tool_msg["role"], &tool_msg["tool_call_id"]),
+        (&json!("tool"), &json!("call_1"))
+    );
+    let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
+    assert_eq!(
+        t.body["messages"][1]["trace"]["tools"][0]["tool"],
+        "highlight"
+    );
+
+    // search_knowledge: the passages go back to the model and count as sources.
+    let question = "How long until my money is back? MODE:SEARCH";
+    let r = chat(app, &ws, json!({ "message": question }));
+    let sent = requests_for(question);
+    let result = sent[1].1["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        result.contains("5 to 10 business days") && result.contains("Refund policy"),
+        "{result}"
+    );
+    assert_eq!(r.body["citations"][0]["title"], "Refund policy");
+
+    // A refused call is told to the model as an error; nothing is highlighted.
+    let question = "Show me the logo MODE:BADSELECTOR";
+    let r = chat(app, &ws, json!({ "message": question }));
+    assert_eq!(r.body["actions"], json!([]));
+    let sent = requests_for(question);
+    let result = sent[1].1["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        result.starts_with("error:") && result.contains("not a simple selector"),
+        "{result}"
+    );
+
+    // A model that never stops calling tools is cut off after four calls; the offline engine answers.
+    let question = "Tell me about refunds MODE:LOOP";
+    let r = chat(app, &ws, json!({ "message": question }));
+    assert_eq!(r.status, 200);
+    assert_eq!(requests_for(question).len(), 4);
+    assert_eq!(
+        requests_for(question)[3].1["tool_choice"],
+        "none",
+        "the last call must answer"
+    );
+    let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
+    assert_eq!(t.body["messages"][1]["engine"], json!("offline"));
+}
+
+#[test]
+fn tools_that_are_not_enabled_are_never_offered_or_run() {
+    let app = server();
+    let ws = app.workspace();
+    set_skills(app, &ws, json!(["search_knowledge"]));
+    let question = "Where do I upgrade? MODE:HIGHLIGHT";
+    let r = chat(app, &ws, json!({ "message": question }));
+    assert_eq!(r.body["actions"], json!([]), "{}", r.body);
+    let sent = requests_for(question);
+    let offered = sent[0].1["tools"].to_string();
+    assert!(!offered.contains("highlight"), "{offered}");
+    let result = sent[1].1["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(result.contains("not available"), "{result}");
+}
+
+#[test]
+fn file_bug_opens_a_ticket_with_the_report_when_no_webhook_is_configured() {
+    let app = server();
+    let ws = app.workspace();
+    set_skills(app, &ws, json!(["file_bug"]));
+    let question = "The export button is broken MODE:BUG";
+    let r = chat(
+        app,
+        &ws,
+        json!({ "message": question, "agent_id": ws.agent_id }),
+    );
+    let ticket = r.body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == "create_ticket")
+        .unwrap_or_else(|| panic!("no ticket: {}", r.body))["ticket_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let t = halo_tests::call(
+        app,
+        "GET",
+        &format!("/api/sdk/tickets/{ticket}"),
+        Some(&ws.secret_key),
+        None,
+    );
+    assert_eq!(t.body["ticket"]["escalation_reason"], "file_bug");
+    let note = t.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "note")
+        .unwrap()
+        .clone();
+    assert_eq!(note["author"], "ai");
+    assert!(note["body"]
+        .as_str()
+        .unwrap()
+        .contains("Export button does nothing"));
+}
+
+#[test]
+fn anthropic_tool_use_round_trips_in_the_messages_format() {
+    let app = server();
+    let ws = app.workspace();
+    let r = halo_tests::call(
+        app,
+        "PATCH",
+        &format!("/api/sdk/agents/{}", ws.agent_id),
+        Some(&ws.secret_key),
+        Some(json!({ "skills": ["highlight"], "llm": { "provider": "anthropic" } })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let question = "Where is the upgrade button? MODE:HIGHLIGHT";
+    let r = chat(app, &ws, json!({ "message": question }));
+    assert_eq!(r.body["actions"][0]["type"], "highlight", "{}", r.body);
+    let sent = requests_for(question);
+    assert_eq!(sent[0].0, "/v1/messages");
+    assert_eq!(sent[0].1["tools"][0]["name"], "highlight");
+    let last = sent[1].1["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["role"], "user");
+    assert_eq!(last["content"][0]["type"], "tool_result");
+    assert_eq!(last["content"][0]["tool_use_id"], "toolu_1");
+}
+
+#[test]
+fn in_the_browser_the_agent_highlights_a_marked_element_of_the_host_page() {
+    let app = server();
+    let ws = app.workspace();
+    set_skills(app, &ws, json!(["highlight"]));
+    let out = std::process::Command::new("node")
+        .arg(halo_tests::root().join("tests/browser/highlight.mjs"))
+        .args([&app.base, &ws.org_id, &ws.widget_key])
+        .output()
+        .expect("node runs");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{log}");
+    assert!(out.status.success(), "browser test failed:\n{log}");
 }

@@ -268,6 +268,7 @@ fn boot(default_api_base: &str, arg: &JsValue) {
         pending: RwSignal::new(false),
         messages: RwSignal::new(state::saved_messages(&config.org_id)),
         draft: RwSignal::new(String::new()),
+        highlight: RwSignal::new(None),
     };
     STATE.with_borrow_mut(|s| {
         s.config = Some(config);
@@ -370,7 +371,7 @@ pub async fn request(method: &str, path: &str, body: Option<&Object>) -> Result<
 }
 
 /// Posts one message; on success remembers the session and returns the AI's line.
-pub async fn send(text: &str) -> Result<Message, String> {
+pub async fn send(text: &str) -> Result<(Message, JsValue), String> {
     let config = STATE
         .with_borrow(|s| s.config.clone())
         .ok_or("not booted")?;
@@ -387,12 +388,13 @@ pub async fn send(text: &str) -> Result<Message, String> {
     } else {
         Role::Ai
     };
-    Ok(Message {
+    let message = Message {
         citations: state::parse_citations(&field("citations")),
         offer_human: state::offers_human(&field("actions")),
         server_id: prop_str(&json, "message_id"),
         ..Message::new(role, prop_str(&json, "text").unwrap_or_default())
-    })
+    };
+    Ok((message, field("actions")))
 }
 
 /// Adds a line to the panel and saves the conversation.
@@ -414,11 +416,12 @@ pub fn ask(ui: Ui, text: String) {
     ui.pending.set(true);
     leptos::task::spawn_local(async move {
         match send(&text).await {
-            Ok(reply) => {
+            Ok((reply, actions)) => {
                 push(ui, reply);
                 if !ui.open.get_untracked() {
                     state::set_unread(ui, true);
                 }
+                crate::highlight::run(ui, &actions);
             }
             Err(notice) => {
                 push(ui, Message::new(Role::Notice, notice));

@@ -6,6 +6,7 @@
 //! it must never read or change the rest of the host page.
 
 mod api;
+mod highlight;
 mod live;
 mod state;
 mod ui;

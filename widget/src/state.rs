@@ -101,6 +101,8 @@ pub struct Ui {
     pub messages: RwSignal<Vec<Message>>,
     /// The composer's text.
     pub draft: RwSignal<String>,
+    /// The host-page element the agent is pointing at, if any.
+    pub highlight: RwSignal<Option<crate::highlight::Spot>>,
 }
 
 /// Everything the JS API has been told.

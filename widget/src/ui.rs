@@ -28,6 +28,8 @@ const CSS: &str = r#"
 .teammate{align-self:flex-start;background:#e8f5ee;border-bottom-left-radius:4px}
 .system{align-self:center;color:#666;font-size:12px;padding:2px 8px}
 .notice{align-self:center;background:#fff4e5;color:#7a4b00;font-size:13px}
+.spot{position:fixed;z-index:2147482999;border:3px solid #2f5bea;border-radius:8px;box-shadow:0 0 0 4px rgba(47,91,234,.25);pointer-events:none}
+.tip{position:absolute;left:0;top:calc(100% + 8px);max-width:280px;background:#1c1e21;color:#fff;font-size:13px;padding:7px 10px;border-radius:8px;white-space:normal}
 .cites{margin-top:6px;font-size:12px;color:#555}
 .rate{display:flex;gap:4px;margin-top:6px}
 .rate button{border:1px solid #ccd0d5;border-radius:6px;background:#fff;cursor:pointer;padding:1px 6px;font-size:12px;line-height:1.4}
@@ -78,9 +80,31 @@ pub fn mount(ui: Ui) {
     let _ = body.append_child(&host);
     leptos::mount::mount_to(
         root.unchecked_into(),
-        move || view! { <Launcher ui/> <Panel ui/> },
+        move || view! { <Launcher ui/> <Panel ui/> <Highlight ui/> },
     )
     .forget();
+}
+
+/// The outline the agent draws over a host-page element, with its message.
+#[component]
+fn Highlight(ui: Ui) -> impl IntoView {
+    move || {
+        ui.highlight.get().map(|s| {
+            let style = format!(
+                "top:{}px;left:{}px;width:{}px;height:{}px",
+                // Whole pixels: integer formatting keeps float code out of the wasm.
+                (s.top - 6.0) as i32,
+                (s.left - 6.0) as i32,
+                (s.width + 12.0) as i32,
+                (s.height + 12.0) as i32
+            );
+            view! {
+                <div class="spot" style=style data-testid="halo-highlight" role="note">
+                    <div class="tip" data-testid="halo-highlight-message">{s.message}</div>
+                </div>
+            }
+        })
+    }
 }
 
 #[component]

@@ -249,7 +249,7 @@ pub struct Agent {
     pub escalation_threshold: f64,
     /// JSON: escalation rules (strings), enabled skills, the LLM choice.
     pub rules: String,
-    #[allow(dead_code)] // the tools the model may call: read once tool calls land
+    /// JSON list of the tools the model may call.
     pub skills: String,
     pub llm: String,
 }

@@ -1,0 +1,78 @@
+// Browser test: the agent points at a marked element of the host page. A model (the test's
+// OpenAI-wire peer) answers with a `highlight` tool call for data-halo-id="upgrade-button";
+// the widget scrolls the button into view and draws an outline with the message over it,
+// without changing the host page. Exits non-zero on the first failure.
+//
+// Usage: node tests/browser/highlight.mjs <api base> <org id> <widget key>
+import { createServer } from "node:http";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const [base, orgId, widgetKey] = process.argv.slice(2);
+const root = new URL("../../", import.meta.url);
+const snippet = readFileSync(new URL("dist/widget/snippet.min.js", root), "utf8")
+  .trim()
+  .replace("__HALO_WIDGET_URL__", `${base}/widget/halo.js`);
+
+const html = `<!doctype html><html><head><meta charset="utf-8"><title>Billing</title></head>
+<body style="margin:0"><h1>Billing</h1><p style="height:1600px">Your plan: Starter.</p>
+<button data-halo-id="upgrade-button" style="margin:20px">Upgrade</button>
+<p style="height:1600px">Footer</p>
+<script>
+${snippet}
+Halo("boot", { orgId: ${JSON.stringify(orgId)}, widgetKey: ${JSON.stringify(widgetKey)} });
+</script></body></html>`;
+const server = createServer((req, res) => {
+  res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+  res.end(html);
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+
+const profile = mkdtempSync(join(tmpdir(), "halo-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+  headless: true,
+  viewport: { width: 1000, height: 700 },
+  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const step = (s) => console.log(`  ok: ${s}`);
+try {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  const button = page.locator('[data-halo-id="upgrade-button"]');
+  const before = await button.evaluate((el) => el.outerHTML);
+  const inView = () => button.evaluate((el) => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; });
+  assert.equal(await inView(), false, "the button starts below the fold");
+
+  await page.getByTestId("halo-launcher").click();
+  await page.getByTestId("halo-input").fill("Where do I upgrade my plan? MODE:HIGHLIGHT");
+  await page.getByTestId("halo-send").click();
+  const outline = page.getByTestId("halo-highlight");
+  await outline.waitFor({ state: "visible", timeout: 15000 });
+  assert.equal(await page.getByTestId("halo-highlight-message").innerText(), "Click Upgrade here to change your plan.");
+  step("the agent's highlight shows its message");
+
+  await page.waitForTimeout(600); // the smooth scroll settles
+  assert.equal(await inView(), true, "the button was scrolled into view");
+  const b = await button.boundingBox();
+  const o = await outline.boundingBox();
+  assert.ok(o.x <= b.x && o.y <= b.y && o.x + o.width >= b.x + b.width && o.y + o.height >= b.y + b.height,
+    `the outline ${JSON.stringify(o)} surrounds the button ${JSON.stringify(b)}`);
+  step("the page scrolled to the marked element and the outline surrounds it");
+
+  assert.equal(await button.evaluate((el) => el.outerHTML), before, "the host element is untouched");
+  assert.equal(await page.evaluate(() => document.querySelectorAll("body *:not(halo-widget)").length > 0 &&
+    [...document.body.children].filter((e) => e.tagName === "HALO-WIDGET").length), 1, "only the widget's own host was added");
+  step("the host page's DOM is only read, never changed");
+  assert.deepEqual(errors, [], "no page errors");
+  console.log("highlight: 1 passed, 0 failed");
+} finally {
+  await context.close();
+  server.close();
+  rmSync(profile, { recursive: true, force: true });
+}
