@@ -12,4 +12,4 @@ bash scripts/build-widget.sh
 bash scripts/build-worker.sh
 node --test snippet/
 # Unit tests (shared) and black-box tests (tests/): one cargo run, one summary.
-cargo test -p halo-shared -p halo-tests -- --test-threads "${HALO_TEST_THREADS:-4}"
+cargo test -p halo-shared -p halo-widget -p halo-tests -- --test-threads "${HALO_TEST_THREADS:-4}"

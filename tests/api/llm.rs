@@ -11,6 +11,8 @@ use halo_tests::{add_article, chat, conversation, Server};
 use serde_json::{json, Value};
 
 const MODEL_TEXT: &str = "Refunds reach your card within 5 to 10 business days.";
+/// An answer in markdown, with things the widget must not render as HTML.
+const MARKDOWN_TEXT: &str = "To upgrade:\n\n1. Open **Billing**\n2. Read [the plans](https://help.example.test/plans)\n\nNot a link: [x](javascript:alert(1)) <img src=x onerror=alert(1)>";
 
 struct Peer {
     port: u16,
@@ -106,7 +108,8 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
             "200 OK",
             json!({
                 "id": "chatcmpl-test", "object": "chat.completion", "created": 1, "model": "test-model",
-                "choices": [{ "index": 0, "message": { "role": "assistant", "content": MODEL_TEXT }, "finish_reason": "stop" }],
+                "choices": [{ "index": 0, "message": { "role": "assistant",
+                    "content": if text.contains("MODE:MARKDOWN") { MARKDOWN_TEXT } else { MODEL_TEXT } }, "finish_reason": "stop" }],
                 "usage": { "prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2 }
             }),
         )

@@ -69,6 +69,19 @@ try {
   assert.equal(await page.evaluate(() => document.querySelectorAll("body *:not(halo-widget)").length > 0 &&
     [...document.body.children].filter((e) => e.tagName === "HALO-WIDGET").length), 1, "only the widget's own host was added");
   step("the host page's DOM is only read, never changed");
+  await page.getByTestId("halo-input").fill("How do I upgrade? MODE:MARKDOWN");
+  await page.getByTestId("halo-send").click();
+  const md = page.locator('[data-testid="halo-message"][data-role="ai"]').nth(1);
+  await md.waitFor({ timeout: 15000 });
+  await md.locator("ol li").nth(1).waitFor({ timeout: 5000 });
+  assert.equal(await md.locator("ol li").count(), 2);
+  assert.equal(await md.locator("strong").innerText(), "Billing");
+  assert.equal(await md.locator("a").first().getAttribute("href"), "https://help.example.test/plans");
+  assert.equal(await md.locator("a").count(), 1, "only the http(s) link is a link");
+  assert.equal(await page.locator("halo-widget img").count(), 0, "no image from answer text");
+  assert.match(await md.innerText(), /<img src=x onerror=alert\(1\)>/);
+  step("answers render as safe markdown: lists, bold, web links; HTML stays text");
+
   assert.deepEqual(errors, [], "no page errors");
   console.log("highlight: 1 passed, 0 failed");
 } finally {

@@ -8,6 +8,7 @@
 mod api;
 mod highlight;
 mod live;
+mod markdown;
 mod state;
 mod ui;
 

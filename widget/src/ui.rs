@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api;
+use crate::markdown::{self, Block, Span};
 use crate::state::{Citation, Role, Ui};
 
 /// Styles live in the shadow root. `:host` rules are `!important` because, for important
@@ -30,6 +31,12 @@ const CSS: &str = r#"
 .notice{align-self:center;background:#fff4e5;color:#7a4b00;font-size:13px}
 .spot{position:fixed;z-index:2147482999;border:3px solid #2f5bea;border-radius:8px;box-shadow:0 0 0 4px rgba(47,91,234,.25);pointer-events:none}
 .tip{position:absolute;left:0;top:calc(100% + 8px);max-width:280px;background:#1c1e21;color:#fff;font-size:13px;padding:7px 10px;border-radius:8px;white-space:normal}
+.msg p+p,.msg p+ul,.msg p+ol,.msg ul+p,.msg ol+p,.msg pre+p,.msg p+pre{margin-top:8px}
+.msg ul,.msg ol{padding-left:20px;white-space:normal}
+.msg code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;background:rgba(0,0,0,.06);padding:1px 4px;border-radius:4px}
+.msg pre{white-space:pre-wrap;background:rgba(0,0,0,.06);padding:8px;border-radius:6px}
+.msg pre code{background:none;padding:0}
+.msg a{color:#2f5bea;text-decoration:underline}
 .cites{margin-top:6px;font-size:12px;color:#555}
 .rate{display:flex;gap:4px;margin-top:6px}
 .rate button{border:1px solid #ccd0d5;border-radius:6px;background:#fff;cursor:pointer;padding:1px 6px;font-size:12px;line-height:1.4}
@@ -165,6 +172,89 @@ fn citations_view(citations: Vec<Citation>) -> impl IntoView {
     })
 }
 
+/// Appends `spans` to `parent` as elements and text nodes.
+fn append_spans(doc: &web_sys::Document, parent: &web_sys::Element, spans: Vec<Span>) {
+    for s in spans {
+        let (tag, text, url) = match s {
+            Span::Text(t) => {
+                let _ = parent.append_child(&doc.create_text_node(&t));
+                continue;
+            }
+            Span::Bold(t) => ("strong", t, None),
+            Span::Code(t) => ("code", t, None),
+            Span::Link { text, url } => ("a", text, Some(url)),
+        };
+        if let Ok(el) = doc.create_element(tag) {
+            el.set_text_content(Some(&text));
+            if let Some(url) = url {
+                // markdown::spans only makes links of http(s) URLs.
+                let _ = el.set_attribute("href", &url);
+                let _ = el.set_attribute("target", "_blank");
+                let _ = el.set_attribute("rel", "noopener noreferrer");
+            }
+            let _ = parent.append_child(&el);
+        }
+    }
+}
+
+fn child(
+    doc: &web_sys::Document,
+    parent: &web_sys::Element,
+    tag: &str,
+) -> Option<web_sys::Element> {
+    let el = doc.create_element(tag).ok()?;
+    parent.append_child(&el).ok()?;
+    Some(el)
+}
+
+/// A line's text: plain, or (answers and teammates' replies) safe markdown, built as elements
+/// and text nodes, never parsed HTML. Built with the DOM directly rather than views: it keeps
+/// the widget's wasm small.
+fn text_view(text: &str, markdown: bool) -> impl IntoView {
+    let blocks = if markdown {
+        markdown::parse(text)
+    } else {
+        Vec::new()
+    };
+    let plain = (!markdown).then(|| text.to_owned());
+    let node = NodeRef::<leptos::html::Div>::new();
+    node.on_load(move |root| {
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let root: &web_sys::Element = &root;
+        if let Some(t) = plain {
+            root.set_text_content(Some(&t));
+        }
+        for b in blocks {
+            match b {
+                Block::Paragraph(spans) => {
+                    if let Some(p) = child(&doc, root, "p") {
+                        append_spans(&doc, &p, spans);
+                    }
+                }
+                Block::Code(code) => {
+                    if let Some(c) =
+                        child(&doc, root, "pre").and_then(|pre| child(&doc, &pre, "code"))
+                    {
+                        c.set_text_content(Some(&code));
+                    }
+                }
+                Block::List { ordered, items } => {
+                    if let Some(list) = child(&doc, root, if ordered { "ol" } else { "ul" }) {
+                        for item in items {
+                            if let Some(li) = child(&doc, &list, "li") {
+                                append_spans(&doc, &li, item);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    view! { <div class="md" node_ref=node></div> }
+}
+
 /// Thumbs up and down under an AI answer.
 fn rating_view(ui: Ui, line: u32, message_id: String, rating: Option<bool>) -> impl IntoView {
     let rated = RwSignal::new(rating);
@@ -202,7 +292,7 @@ fn MessageList(ui: Ui) -> impl IntoView {
             </Show>
             <For each=move || ui.messages.get() key=|m| m.id let:m>
                 <li class=format!("msg {}", m.role.as_str()) data-testid="halo-message" data-role=m.role.as_str()>
-                    {m.text}
+                                        {text_view(&m.text, matches!(m.role, Role::Ai | Role::Teammate))}
                     {citations_view(m.citations)}
                                         {m.server_id.filter(|_| m.role == Role::Ai).map(|sid| rating_view(ui, m.id, sid, m.rating))}
                     {m.offer_human.then(|| {

@@ -194,7 +194,8 @@ pub async fn details(db: &D1Database, org: &str, conversation_id: &str) -> Resul
 }
 
 /// Sets (or clears) the user's rating of an AI answer in their conversation; a thumbs-up on a
-/// live conversation resolves it. False if the conversation has no such AI answer.
+/// live conversation resolves it (a trigger, migration 0010, in the same statement). False if
+/// the conversation has no such AI answer.
 pub async fn rate(
     db: &D1Database,
     org: &str,
@@ -202,38 +203,19 @@ pub async fn rate(
     message_id: &str,
     rating: Option<i8>,
 ) -> Result<bool> {
-    let results = db
-        .batch(vec![
-            query!(
-                db,
-                "UPDATE messages SET rating = ?4
-                 WHERE org_id = ?1 AND id = ?3 AND role = 'ai'
-                   AND conversation_id = (SELECT id FROM conversations WHERE org_id = ?1 AND session_id = ?2)",
-                org,
-                session_id,
-                message_id,
-                rating
-            )?,
-            query!(
-                db,
-                                "UPDATE conversations SET outcome = 'resolved', outcome_at = ?4
-                 WHERE org_id = ?1 AND session_id = ?2 AND ?3 = 1 AND outcome IS NULL
-                   AND EXISTS (SELECT 1 FROM messages WHERE org_id = ?1 AND id = ?5 AND rating = 1
-                               AND role = 'ai' AND conversation_id = conversations.id)",
-                org,
-                session_id,
-                rating.unwrap_or(0),
-                now_ms(),
-                message_id
-            )?,
-        ])
-        .await?;
-    let changed = results
-        .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
-    Ok(changed > 0)
+    let r = query!(
+        db,
+        "UPDATE messages SET rating = ?4
+         WHERE org_id = ?1 AND id = ?3 AND role = 'ai'
+           AND conversation_id = (SELECT id FROM conversations WHERE org_id = ?1 AND session_id = ?2)",
+        org,
+        session_id,
+        message_id,
+        rating
+    )?
+    .run()
+    .await?;
+    Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
 
 /// Stores a teammate's feedback or correction on an AI answer of their workspace; `None` if
