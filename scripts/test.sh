@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$HALO_ROOT"
 
-bash scripts/setup.sh --browser --embeddings
+bash scripts/setup.sh --browser --embeddings --llm
 bash scripts/lint.sh
 bash scripts/build-widget.sh
 bash scripts/build-worker.sh

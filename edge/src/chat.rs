@@ -461,6 +461,8 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         _ => chat.history.clone(),
     };
     let skills: Vec<String> = serde_json::from_str(&agent.skills).unwrap_or_default();
+    // The reply's id is known before it is generated, so its streamed text can name it.
+    let reply_id = new_id();
     let question = Question {
         message: &chat.message,
         instructions: &instructions,
@@ -474,6 +476,12 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             db: &db,
             org: &ws.id,
             skills: &skills,
+        }),
+        progress: Some(engine::Progress {
+            env,
+            org: &ws.id,
+            session_id: &session_id,
+            message_id: &reply_id,
         }),
     };
     let mut outcome = engine::answer(provider.as_ref(), &question).await;
@@ -548,7 +556,6 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         "tools": outcome.tool_runs,
         "passages": passages.iter().map(|p| json!({ "title": p.title, "url": p.url, "heading": p.heading, "text": p.text })).collect::<Vec<_>>(),
     });
-    let reply_id = new_id();
     let stored_reply = store::record_ai_message(
         &db,
         &ws.id,

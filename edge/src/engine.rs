@@ -33,7 +33,23 @@ pub struct Question<'a> {
     pub passages: &'a [Passage],
     /// What tools may touch (the model sees only the agent's enabled skills); `None`: no tools.
     pub tools: Option<ToolContext<'a>>,
+    /// Where a streamed answer's text goes as it is generated; `None`: not streamed.
+    pub progress: Option<Progress<'a>>,
 }
+
+/// A streamed answer's progress goes to the conversation's live room (and the workspace's
+/// feed) as `{ "type": "typing", "session_id", "message_id", "text" }` events: the text so
+/// far, at most every [`PROGRESS_EVERY`].
+pub struct Progress<'a> {
+    pub env: &'a Env,
+    pub org: &'a str,
+    pub session_id: &'a str,
+    /// The id the reply will be stored under.
+    pub message_id: &'a str,
+}
+
+/// How often a streamed answer's text is published.
+const PROGRESS_EVERY: Duration = Duration::from_millis(150);
 
 /// Where tool calls run.
 #[derive(Clone, Copy)]
@@ -313,6 +329,137 @@ async fn post_json(
     }
 }
 
+/// Streams an OpenAI-compatible completion (`"stream": true`), publishing the text as it
+/// grows. Bounded like [`post_json`]: one deadline for the whole answer, one retry of a
+/// transient failure before any text was produced.
+async fn stream_openai(
+    e: &Endpoint,
+    body: &Value,
+    progress: &Progress<'_>,
+) -> Result<Completion, EngineError> {
+    let started = crate::platform::now_ms();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let elapsed = Duration::from_millis((crate::platform::now_ms() - started).max(0) as u64);
+        let left = e.timeout.saturating_sub(elapsed);
+        match stream_once(e, body, progress, left).await {
+            Err((transient, msg))
+                if transient && attempt == 1 && elapsed + RETRY_PAUSE < e.timeout / 2 =>
+            {
+                worker::console_warn!("provider failed ({msg}); retrying once");
+                worker::Delay::from(RETRY_PAUSE).await;
+            }
+            Err((_, msg)) => return Err(EngineError(msg)),
+            Ok(c) => return Ok(c),
+        }
+    }
+}
+
+async fn stream_once(
+    e: &Endpoint,
+    body: &Value,
+    progress: &Progress<'_>,
+    timeout: Duration,
+) -> Result<Completion, (bool, String)> {
+    let fail = |err: worker::Error| (false, format!("request: {err}"));
+    let h = Headers::new();
+    h.set("content-type", "application/json").map_err(fail)?;
+    h.set("accept", "text/event-stream").map_err(fail)?;
+    if let Some(key) = &e.api_key {
+        h.set("authorization", &format!("Bearer {key}"))
+            .map_err(fail)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(h)
+        .with_body(Some(body.to_string().into()));
+    let request =
+        Request::new_with_init(&format!("{}/chat/completions", e.base_url), &init).map_err(fail)?;
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let work = std::pin::pin!(async move {
+        let mut resp = worker::Fetch::Request(request)
+            .send_with_signal(&signal)
+            .await
+            .map_err(|err| (true, format!("provider fetch: {err}")))?;
+        let status = resp.status_code();
+        if !(200..300).contains(&status) {
+            let text = resp.text().await.unwrap_or_default();
+            let snippet: String = text.chars().take(200).collect();
+            return Err((
+                llm::is_transient(status),
+                format!("provider answered {status}: {snippet}"),
+            ));
+        }
+        let sse = resp
+            .headers()
+            .get("content-type")
+            .ok()
+            .flatten()
+            .is_some_and(|t| t.starts_with("text/event-stream"));
+        if !sse {
+            // A server that ignores `stream` answers with one JSON body.
+            let text = resp
+                .text()
+                .await
+                .map_err(|err| (false, format!("provider body: {err}")))?;
+            if text.len() > MAX_PROVIDER_BODY {
+                return Err((false, "provider answer too large".to_owned()));
+            }
+            let json: Value = serde_json::from_str(&text)
+                .map_err(|err| (false, format!("provider sent invalid JSON: {err}")))?;
+            return llm::parse_openai(&json).map_err(|err| (false, err.to_string()));
+        }
+        let mut stream = resp
+            .stream()
+            .map_err(|err| (false, format!("provider body: {err}")))?;
+        let mut reader = llm::StreamReader::default();
+        let (mut read, mut published, mut last) = (0usize, 0usize, 0i64);
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            let chunk = chunk.map_err(|err| {
+                (
+                    false,
+                    format!("provider stream broke after {read} bytes: {err}"),
+                )
+            })?;
+            read += chunk.len();
+            if read > MAX_PROVIDER_BODY {
+                return Err((false, "provider answer too large".to_owned()));
+            }
+            reader.feed(&chunk);
+            let now = crate::platform::now_ms();
+            if reader.text().len() > published && now - last >= PROGRESS_EVERY.as_millis() as i64 {
+                publish_progress(progress, reader.text()).await;
+                published = reader.text().len();
+                last = now;
+            }
+        }
+        if !reader.is_done() {
+            return Err((
+                false,
+                format!("provider stream ended early after {read} bytes"),
+            ));
+        }
+        reader.finish().map_err(|err| (false, err.to_string()))
+    });
+    let timer = std::pin::pin!(worker::Delay::from(timeout));
+    match futures_util::future::select(work, timer).await {
+        futures_util::future::Either::Left((result, _)) => result,
+        futures_util::future::Either::Right(_) => {
+            controller.abort();
+            Err((false, format!("timed out after {} ms", timeout.as_millis())))
+        }
+    }
+}
+
+async fn publish_progress(p: &Progress<'_>, text: &str) {
+    let event = serde_json::json!({
+        "type": "typing", "session_id": p.session_id, "message_id": p.message_id, "text": text.trim_start(),
+    });
+    crate::live::publish(p.env, p.org, p.session_id, &event).await;
+}
+
 /// One POST; an error says whether it is worth retrying.
 async fn post_once(
     url: &str,
@@ -374,9 +521,14 @@ impl Provider {
             .map(|t| tools::enabled(t.skills))
             .unwrap_or_default();
         let (mut body, kind) = match self {
-            Provider::OpenAi(e) if !specs.is_empty() => {
+            Provider::OpenAi(e) => {
                 let mut b = llm::request_body(&e.model, &messages, e.max_tokens);
-                b["tools"] = tools::openai_tools(&specs);
+                if !specs.is_empty() {
+                    b["tools"] = tools::openai_tools(&specs);
+                }
+                if q.progress.is_some() {
+                    b["stream"] = serde_json::json!(true);
+                }
                 (b, Kind::OpenAi)
             }
             Provider::Anthropic(e) if !specs.is_empty() => {
@@ -391,14 +543,17 @@ impl Provider {
         };
         let mut used = Used::default();
         for step in 0..tools::MAX_STEPS {
-            if step + 1 == tools::MAX_STEPS {
+            if step + 1 == tools::MAX_STEPS && body.get("tools").is_some() {
                 // The last call must answer in words.
                 body["tool_choice"] = match kind {
                     Kind::OpenAi => serde_json::json!("none"),
                     Kind::Anthropic => serde_json::json!({ "type": "none" }),
                 };
             }
-            let completion = self.send(&body).await?;
+            let completion = match (self, &q.progress) {
+                (Provider::OpenAi(e), Some(progress)) => stream_openai(e, &body, progress).await?,
+                _ => self.send(&body).await?,
+            };
             if completion.tool_calls.is_empty() {
                 return self.finish(q, completion.text, used);
             }

@@ -480,3 +480,179 @@ mod tests {
         assert!(is_transient(529) && is_transient(429) && !is_transient(401) && !is_transient(400));
     }
 }
+
+/// Reads an OpenAI-compatible streamed completion (`"stream": true`: server-sent events of
+/// `chat.completion.chunk`s, then `data: [DONE]`) as it arrives: the text so far, and tool
+/// calls assembled from their pieces (`delta.tool_calls[].index`, with `id`, `function.name`
+/// and `function.arguments` in fragments).
+#[derive(Debug, Default)]
+pub struct StreamReader {
+    /// Bytes of an unfinished line (a character may be split across chunks).
+    pending: Vec<u8>,
+    text: String,
+    calls: Vec<(String, String, String)>,
+    done: bool,
+    error: Option<String>,
+}
+
+impl StreamReader {
+    /// Feeds the next bytes of the body, split anywhere (mid-line, mid-character).
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&line);
+            self.line(line.trim_end_matches(['\n', '\r']));
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        let Some(data) = line.strip_prefix("data:") else {
+            return; // comments, event names, blank separators
+        };
+        let data = data.trim();
+        if data == "[DONE]" {
+            self.done = true;
+            return;
+        }
+        let Ok(chunk) = serde_json::from_str::<Value>(data) else {
+            return;
+        };
+        if let Some(e) = chunk.get("error") {
+            let msg = e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error");
+            self.error = Some(msg.chars().take(200).collect());
+            return;
+        }
+        let Some(delta) = chunk.pointer("/choices/0/delta") else {
+            return;
+        };
+        if let Some(t) = delta.get("content").and_then(Value::as_str) {
+            self.text.push_str(t);
+        }
+        for call in delta
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let i = call.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
+            if i >= 16 {
+                continue;
+            }
+            while self.calls.len() <= i {
+                self.calls.push(Default::default());
+            }
+            let slot = &mut self.calls[i];
+            if let Some(id) = call.get("id").and_then(Value::as_str) {
+                slot.0 = id.to_owned();
+            }
+            if let Some(n) = call.pointer("/function/name").and_then(Value::as_str) {
+                slot.1.push_str(n);
+            }
+            if let Some(a) = call.pointer("/function/arguments").and_then(Value::as_str) {
+                slot.2.push_str(a);
+            }
+        }
+    }
+
+    /// The text generated so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether `[DONE]` arrived.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The completion once the stream has ended.
+    pub fn finish(mut self) -> Result<Completion, BadCompletion> {
+        self.feed(b"\n");
+        if let Some(e) = self.error {
+            return Err(BadCompletion::Provider(e));
+        }
+        let mut tool_calls = Vec::new();
+        for (id, name, args) in self.calls {
+            if name.is_empty() {
+                return Err(BadCompletion::BadToolCall);
+            }
+            let arguments = serde_json::from_str(if args.trim().is_empty() { "{}" } else { &args })
+                .map_err(|_| BadCompletion::BadToolCall)?;
+            tool_calls.push(ToolCall {
+                id: if id.is_empty() { name.clone() } else { id },
+                name,
+                arguments,
+            });
+        }
+        let text = self.text.trim().to_owned();
+        if text.is_empty() && tool_calls.is_empty() {
+            return Err(BadCompletion::Empty);
+        }
+        Ok(Completion { text, tool_calls })
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    #[test]
+    fn a_streamed_answer_is_read_across_arbitrary_chunk_boundaries() {
+        // As llama.cpp's server streams it (the first chunk carries only the role).
+        let body = concat!(
+            "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null}}],\"object\":\"chat.completion.chunk\"}\n\n",
+            "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"content\":\"Refunds take \"}}],\"object\":\"chat.completion.chunk\"}\n\n",
+            "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"content\":\"5 to 10 days, d\u{e9}j\u{e0} vu.\"}}],\"object\":\"chat.completion.chunk\"}\n\n",
+            "data: {\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"delta\":{}}],\"object\":\"chat.completion.chunk\"}\n\n",
+            "data: [DONE]\n\n"
+        );
+        for split in [1, 7, 64, body.len()] {
+            let mut r = StreamReader::default();
+            let mut seen = Vec::new();
+            for chunk in body.as_bytes().chunks(split) {
+                r.feed(chunk);
+                seen.push(r.text().to_owned());
+            }
+            assert!(r.is_done());
+            if split < body.len() {
+                assert!(
+                    seen.iter().any(|s| s == "Refunds take "),
+                    "partial text is visible"
+                );
+            }
+            let c = r.finish().unwrap();
+            assert_eq!(c.text, "Refunds take 5 to 10 days, d\u{e9}j\u{e0} vu.");
+        }
+    }
+
+    #[test]
+    fn streamed_tool_calls_are_assembled_from_their_fragments() {
+        // OpenAI's documented streaming shape for a function call.
+        let body = concat!(
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_9\",\"type\":\"function\",\"function\":{\"name\":\"highlight\",\"arguments\":\"\"}}]}}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"halo_id\\\":\"}}]}}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"plan\\\",\\\"message\\\":\\\"Here\\\"}\"}}]}}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
+            "data: [DONE]\n\n"
+        );
+        let mut r = StreamReader::default();
+        r.feed(body.as_bytes());
+        let c = r.finish().unwrap();
+        assert_eq!(c.text, "");
+        assert_eq!(c.tool_calls[0].id, "call_9");
+        assert_eq!(
+            c.tool_calls[0].arguments,
+            json!({ "halo_id": "plan", "message": "Here" })
+        );
+        let mut broken = StreamReader::default();
+        broken.feed(b"data: {\"error\":{\"message\":\"context overflow\"}}\n\n");
+        assert_eq!(
+            broken.finish(),
+            Err(BadCompletion::Provider("context overflow".into()))
+        );
+        assert_eq!(StreamReader::default().finish(), Err(BadCompletion::Empty));
+    }
+}

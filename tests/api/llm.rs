@@ -219,7 +219,11 @@ fn the_provider_receives_the_openai_wire_format_and_its_answer_is_returned() {
     assert_eq!(path, "/v1/chat/completions");
     assert_eq!(auth, "Bearer sk-test-key");
     assert_eq!(body["model"], json!("test-model"));
-    assert_eq!(body["stream"], json!(false));
+    assert_eq!(
+        body["stream"],
+        json!(true),
+        "answers are streamed to the widget"
+    );
     let system = body["messages"][0]["content"].as_str().unwrap();
     assert_eq!(body["messages"][0]["role"], json!("system"));
     assert!(

@@ -12,6 +12,7 @@ mod inbox;
 mod knowledge;
 mod live;
 mod llm;
+mod model;
 mod people;
 mod restart;
 mod semantic;

@@ -573,3 +573,62 @@ pub fn next_event(socket: &mut Socket, wait: std::time::Duration) -> Option<Valu
         }
     }
 }
+
+/// A real local model server (scripts/llm-server.py: llama.cpp's OpenAI-compatible server
+/// with SmolLM2-135M, installed by `setup.sh --llm`) on a free port.
+pub struct ModelServer {
+    /// `http://127.0.0.1:<port>/v1`
+    pub base: String,
+    child: Child,
+}
+
+impl ModelServer {
+    pub fn start() -> ModelServer {
+        let tools = std::env::var("HALO_TOOLS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| {
+                PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                    .join(".local/share/halo-tools")
+            });
+        let python = tools.join("llm-venv/bin/python");
+        assert!(
+            python.exists(),
+            "no local model server: run `bash scripts/setup.sh --llm` (make test does)"
+        );
+        let port = free_port();
+        let mut cmd = watched(&python);
+        cmd.arg(root().join("scripts/llm-server.py"))
+            .args(["--port", &port.to_string(), "--threads", "1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd.spawn().expect("the model server starts");
+        let server = ModelServer {
+            base: format!("http://127.0.0.1:{port}/v1"),
+            child,
+        };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            let probe = agent().get(format!("{}/models", server.base)).call();
+            if probe.is_ok_and(|r| r.status() == 200) {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("the model server did not become ready");
+    }
+
+    /// Kills it at once, its whole process group, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ModelServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -399,7 +399,17 @@ pub async fn send(text: &str) -> Result<(Message, JsValue), String> {
 
 /// Adds a line to the panel and saves the conversation.
 pub fn push(ui: Ui, message: Message) {
-    ui.messages.update(|m| m.push(message));
+    ui.messages.update(|all| {
+        // A streamed answer is already shown: the final one replaces it.
+        let streamed = message.server_id.as_ref().and_then(|id| {
+            all.iter()
+                .position(|m| m.role == Role::Ai && m.server_id.as_ref() == Some(id))
+        });
+        match streamed {
+            Some(i) => all[i] = message,
+            None => all.push(message),
+        }
+    });
     if let Some(org) = STATE.with_borrow(|s| s.config.as_ref().map(|c| c.org_id.clone())) {
         ui.messages
             .with_untracked(|m| state::save_messages(&org, m));

@@ -92,7 +92,11 @@ fn open(session: String) {
     let onmessage = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|e: web_sys::MessageEvent| {
         if let Some(text) = e.data().as_string() {
             if let Ok(event) = JSON::parse(&text) {
-                show(&Reflect::get(&event, &"messages".into()).unwrap_or(JsValue::NULL));
+                if prop_str(&event, "type").as_deref() == Some("typing") {
+                    typing(&event);
+                } else {
+                    show(&Reflect::get(&event, &"messages".into()).unwrap_or(JsValue::NULL));
+                }
             }
         }
     });
@@ -229,5 +233,44 @@ fn show(messages: &JsValue) {
         } else {
             state::set_unread(ui, true);
         }
+    }
+}
+
+/// An answer being generated: its text so far replaces the typing dots while the request is
+/// still pending; the final response then takes its place (same server id).
+fn typing(event: &JsValue) {
+    let (Some(id), Some(text), Some(ui)) = (
+        prop_str(event, "message_id"),
+        prop_str(event, "text"),
+        STATE.with_borrow(|s| s.ui),
+    ) else {
+        return;
+    };
+    if !ui.pending.get_untracked() || text.is_empty() {
+        return; // not this tab's question, or already answered
+    }
+    let known = ui.messages.with_untracked(|all| {
+        all.iter()
+            .any(|m| m.server_id.as_deref() == Some(id.as_str()))
+    });
+    if known {
+        ui.messages.update(|all| {
+            if let Some(m) = all
+                .iter_mut()
+                .find(|m| m.server_id.as_deref() == Some(id.as_str()))
+            {
+                if text.len() > m.text.len() {
+                    m.text = text;
+                }
+            }
+        });
+    } else {
+        ui.messages.update(|all| {
+            all.push(Message {
+                server_id: Some(id),
+                partial: true,
+                ..Message::new(Role::Ai, text)
+            })
+        });
     }
 }

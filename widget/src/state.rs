@@ -75,6 +75,8 @@ pub struct Message {
     pub server_id: Option<String>,
     /// The user's rating of an AI answer: `Some(true)` helpful, `Some(false)` not.
     pub rating: Option<bool>,
+    /// An answer still being generated (streamed); never saved.
+    pub partial: bool,
 }
 
 impl Message {
@@ -88,6 +90,7 @@ impl Message {
             offer_human: false,
             server_id: None,
             rating: None,
+            partial: false,
         }
     }
 }
@@ -219,7 +222,9 @@ const KEPT_MESSAGES: usize = 50;
 /// Saves the conversation (user and AI lines; notices are transient).
 pub fn save_messages(org_id: &str, messages: &[Message]) {
     let Some(s) = storage() else { return };
-    let kept = messages.iter().filter(|m| m.role != Role::Notice);
+    let kept = messages
+        .iter()
+        .filter(|m| m.role != Role::Notice && !m.partial);
     let skip = kept.clone().count().saturating_sub(KEPT_MESSAGES);
     let arr = Array::new();
     for m in kept.skip(skip) {
@@ -303,6 +308,7 @@ pub fn saved_messages(org_id: &str) -> Vec<Message> {
                 offer_human,
                 server_id: prop_str(&m, "server_id"),
                 rating,
+                partial: false,
             })
         })
         .collect()

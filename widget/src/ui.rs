@@ -290,11 +290,11 @@ fn MessageList(ui: Ui) -> impl IntoView {
             <Show when=move || ui.messages.with(Vec::is_empty) && !ui.pending.get()>
                 <li class="empty">"Hi! Ask us anything: we usually answer right away."</li>
             </Show>
-            <For each=move || ui.messages.get() key=|m| m.id let:m>
+                        <For each=move || ui.messages.get() key=|m| (m.id, m.text.len()) let:m>
                 <li class=format!("msg {}", m.role.as_str()) data-testid="halo-message" data-role=m.role.as_str()>
                                         {text_view(&m.text, matches!(m.role, Role::Ai | Role::Teammate))}
                     {citations_view(m.citations)}
-                                        {m.server_id.filter(|_| m.role == Role::Ai).map(|sid| rating_view(ui, m.id, sid, m.rating))}
+                                        {m.server_id.filter(|_| m.role == Role::Ai && !m.partial).map(|sid| rating_view(ui, m.id, sid, m.rating))}
                     {m.offer_human.then(|| {
                         let latest = move || ui.messages.with(|all| all.last().map(|l| l.id)) == Some(m.id);
                         view! {

@@ -1,0 +1,70 @@
+// Browser test: an answer from a real model (llama.cpp with SmolLM2 on this machine) appears
+// in the panel as it is generated, over the conversation's WebSocket, and the final answer then
+// takes the streamed one's place. Exits non-zero on the first failure.
+//
+// Usage: node tests/browser/streaming.mjs <api base> <org id> <widget key>
+import { createServer } from "node:http";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const [base, orgId, widgetKey] = process.argv.slice(2);
+const root = new URL("../../", import.meta.url);
+const snippet = readFileSync(new URL("dist/widget/snippet.min.js", root), "utf8")
+  .trim()
+  .replace("__HALO_WIDGET_URL__", `${base}/widget/halo.js`);
+const html = `<!doctype html><html><head><meta charset="utf-8"><title>App</title></head><body><h1>App</h1>
+<script>
+${snippet}
+Halo("boot", { orgId: ${JSON.stringify(orgId)}, widgetKey: ${JSON.stringify(widgetKey)} });
+</script></body></html>`;
+const server = createServer((req, res) => {
+  res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+  res.end(html);
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const profile = mkdtempSync(join(tmpdir(), "halo-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const step = (s) => console.log(`  ok: ${s}`);
+try {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  // Opening the panel opens the conversation and its socket; wait until the socket is live.
+  const live = page.waitForResponse((r) => r.url().includes("/updates?after="), { timeout: 20000 });
+  await page.getByTestId("halo-launcher").click();
+  await live;
+
+  await page.getByTestId("halo-input").fill("Write two friendly sentences about resetting a password.");
+  await page.getByTestId("halo-send").click();
+  const ai = page.locator('[data-testid="halo-message"][data-role="ai"]');
+  // Part of the answer shows while the request is still pending (the typing dots remain).
+  await page.waitForFunction(() => {
+    const root = document.querySelector("halo-widget").shadowRoot;
+    return root.querySelector('[data-role="ai"]') && root.querySelector('[data-testid="halo-typing"]');
+  }, null, { timeout: 60000, polling: 50 });
+  const partial = await ai.first().locator(".md").innerText();
+  assert.equal(await ai.first().getByTestId("halo-rate-up").count(), 0, "no rating on a partial answer");
+  assert.ok(partial.trim().length > 0, "some text arrived");
+  step(`the answer appears while it is generated (${JSON.stringify(partial.slice(0, 40))}…)`);
+
+  await page.getByTestId("halo-typing").waitFor({ state: "detached", timeout: 90000 });
+  assert.equal(await ai.count(), 1, "the final answer replaced the streamed one");
+  const final = await ai.first().locator(".md").innerText();
+  assert.ok(final.length >= partial.length && final.startsWith(partial.trim()), `${JSON.stringify(partial)} then ${JSON.stringify(final)}`);
+  assert.equal(await ai.first().getByTestId("halo-rate-up").count(), 1, "the final answer can be rated");
+  step("the final answer takes the streamed one's place");
+  assert.deepEqual(errors, [], "no page errors");
+  console.log("streaming: 1 passed, 0 failed");
+} finally {
+  await context.close();
+  server.close();
+  rmSync(profile, { recursive: true, force: true });
+}
