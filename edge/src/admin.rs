@@ -20,7 +20,8 @@ fn workspace_json(ws: &Workspace) -> serde_json::Value {
         "allowed_origins": ws.allowed_origins(),
         "identity_verification": ws.identity_verification != 0,
         "routing": halo_shared::routing::Routing::from_stored(Some(&ws.routing)),
-        "escalation_threshold": ws.escalation_threshold,
+                "escalation_threshold": ws.escalation_threshold,
+        "webhooks": halo_shared::webhooks::redacted(&halo_shared::webhooks::from_stored(Some(ws.webhooks.expose()))),
         "created_at": ws.created_at,
     })
 }
@@ -79,7 +80,17 @@ pub async fn get_workspace(req: &Request, env: &Env, id: &str) -> ApiResult<Resp
 pub async fn update_workspace(req: &mut Request, env: &Env, id: &str) -> ApiResult<Response> {
     require_admin(req, env)?;
     let update = WorkspaceUpdate::parse(&read_json(req).await?)?;
-    existing(env, id).await?;
+    let current = existing(env, id).await?;
+    let webhooks = update.webhooks.as_ref().map(|changes| {
+        let mut hooks = halo_shared::webhooks::from_stored(Some(current.webhooks.expose()));
+        for (action, hook) in changes {
+            match hook {
+                Some(h) => hooks.insert(action.clone(), h.clone()),
+                None => hooks.remove(action),
+            };
+        }
+        json!(hooks).to_string()
+    });
     let origins = update
         .allowed_origins
         .map(|o| o.map(|list| json!(list).to_string()));
@@ -92,6 +103,7 @@ pub async fn update_workspace(req: &mut Request, env: &Env, id: &str) -> ApiResu
         origins,
         routing,
         update.escalation_threshold,
+        webhooks,
     )
     .await?;
     if let Some(on) = update.identity_verification {

@@ -53,6 +53,38 @@ fn continues(conversation: &Conversation, user: &UserRef) -> bool {
     }
 }
 
+/// How long a webhook may take to answer.
+const WEBHOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// POSTs a signed webhook (`X-Halo-Signature`, see `halo_shared::webhooks`); its status if 2xx.
+async fn deliver(
+    action: &str,
+    hook: &halo_shared::webhooks::Webhook,
+    vars: &BTreeMap<&str, String>,
+) -> Result<u16, String> {
+    let body = halo_shared::webhooks::payload(action, hook.template.as_ref(), vars).to_string();
+    let ts = crate::platform::now_ms() / 1000;
+    let headers = worker::Headers::new();
+    let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| e.to_string());
+    set("content-type", "application/json")?;
+    set("x-halo-event", action)?;
+    set(
+        "x-halo-signature",
+        &halo_shared::webhooks::signature(&hook.secret, ts, &body),
+    )?;
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
+    let request = Request::new_with_init(&hook.url, &init).map_err(|e| e.to_string())?;
+    let fetched = crate::outbound::fetch(request, WEBHOOK_TIMEOUT, 64 * 1024).await?;
+    if (200..300).contains(&fetched.status) {
+        Ok(fetched.status)
+    } else {
+        Err(format!("answered {}", fetched.status))
+    }
+}
+
 /// Whether a widget call (live socket, catch-up, rating) may act on conversation `c`. An
 /// anonymous visitor's conversation needs only its session id; a user's needs their `user_id`
 /// and, when the workspace verifies identities, a valid `user_token` for them, as a chat
@@ -499,7 +531,6 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             reason: "engine_failed".into(),
         });
     }
-    let error = (!failures.is_empty()).then(|| failures.join("; "));
 
     // A request for a person, or an answer below the agent's confidence threshold, becomes a
     // ticket in the team's inbox with the transcript attached.
@@ -511,7 +542,26 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     let unsure = agent.escalation_threshold > 0.0
         && outcome.answer.confidence < agent.escalation_threshold
         && answer::small_talk(&chat.message).is_none();
-    let hand_over = outcome.hand_over.take();
+    let mut hand_over = outcome.hand_over.take();
+    // An outbound action with a webhook goes there; without one, or if it fails, a ticket.
+    if let Some(h) = &hand_over {
+        let hooks = halo_shared::webhooks::from_stored(Some(ws.webhooks.expose()));
+        if let Some(hook) = hooks.get(h.reason) {
+            let mut vars: BTreeMap<&str, String> = h.vars.iter().cloned().collect();
+            vars.insert("user_id", external_id.unwrap_or_default().to_owned());
+            vars.insert("session_id", session_id.clone());
+            match deliver(h.reason, hook, &vars).await {
+                Ok(status) => {
+                    outcome.answer.actions.push(Action::Webhook {
+                        tool: h.reason.to_owned(),
+                        status,
+                    });
+                    hand_over = None;
+                }
+                Err(e) => failures.push(format!("webhook {}: {e}", h.reason)),
+            }
+        }
+    }
     let reason = match (asked_for_person, &hand_over, unsure) {
         (true, _, _) => Some("user_requested"),
         (false, Some(h), _) => Some(h.reason),
@@ -542,6 +592,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         }
     }
 
+    let error = (!failures.is_empty()).then(|| failures.join("; "));
     let a = &outcome.answer;
     let citations = serde_json::to_value(&a.citations).unwrap_or(Value::Null);
     let actions = serde_json::to_value(&a.actions).unwrap_or(Value::Null);

@@ -67,6 +67,8 @@ pub struct HandOver {
     pub reason: &'static str,
     /// What the model said about it, kept as a note on the ticket.
     pub note: String,
+    /// The call's arguments, for a webhook's payload.
+    pub vars: Vec<(&'static str, String)>,
 }
 
 /// An answer and what the model did on the way.
@@ -735,6 +737,7 @@ async fn run_tool(ctx: ToolContext<'_>, call: tools::Call, used: &mut Used) -> S
         tools::Call::CreateTicket { reason } => {
             *hand_over = Some(HandOver {
                 reason: "agent_ticket",
+                vars: vec![("reason", reason.clone())],
                 note: reason,
             });
             "A ticket is open; a teammate will follow up in this conversation.".into()
@@ -742,6 +745,7 @@ async fn run_tool(ctx: ToolContext<'_>, call: tools::Call, used: &mut Used) -> S
         tools::Call::Escalate { reason } => {
             *hand_over = Some(HandOver {
                 reason: "agent_escalated",
+                vars: vec![("reason", reason.clone())],
                 note: reason,
             });
             "A teammate has been asked to join this conversation.".into()
@@ -750,16 +754,18 @@ async fn run_tool(ctx: ToolContext<'_>, call: tools::Call, used: &mut Used) -> S
             *hand_over = Some(HandOver {
                 reason: "file_bug",
                 note: format!("Bug: {title}\n\n{details}").trim().to_owned(),
+                vars: vec![("title", title), ("details", details)],
             });
             "The bug is reported to the team.".into()
         }
         tools::Call::RequestRefund { reason, amount } => {
             *hand_over = Some(HandOver {
                 reason: "request_refund",
-                note: match amount {
+                note: match &amount {
                     Some(a) => format!("Refund of {a}: {reason}"),
                     None => format!("Refund: {reason}"),
                 },
+                vars: vec![("reason", reason), ("amount", amount.unwrap_or_default())],
             });
             "The refund request is with the billing team.".into()
         }

@@ -143,6 +143,8 @@ pub struct WorkspaceUpdate {
     pub routing: Option<crate::routing::Routing>,
     /// The active agent's escalation threshold (0..1; 0 never escalates for low confidence).
     pub escalation_threshold: Option<f64>,
+    /// Webhooks to set (`Some`) or remove (`None`), by action.
+    pub webhooks: Option<std::collections::BTreeMap<String, Option<crate::webhooks::Webhook>>>,
 }
 
 impl WorkspaceUpdate {
@@ -155,6 +157,7 @@ impl WorkspaceUpdate {
                 .get("routing")
                 .map(crate::routing::Routing::parse)
                 .transpose()?,
+            webhooks: o.get("webhooks").map(crate::webhooks::parse).transpose()?,
             escalation_threshold: match o.get("escalation_threshold") {
                 None => None,
                 Some(v) => Some(v.as_f64().filter(|t| (0.0..=1.0).contains(t)).ok_or_else(

@@ -625,6 +625,9 @@ pub enum Action {
     /// Point the user at an element of the host page: the widget scrolls to it, outlines it
     /// and shows the message (the selector is a checked, simple one).
     Highlight { selector: String, message: String },
+    /// An outbound action (`file_bug`, `request_refund`) was delivered to the workspace's
+    /// webhook, which answered `status`.
+    Webhook { tool: String, status: u16 },
 }
 
 /// A knowledge source an answer used.

@@ -23,3 +23,4 @@ pub mod routing;
 pub mod search;
 pub mod tickets;
 pub mod tools;
+pub mod webhooks;

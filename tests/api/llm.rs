@@ -707,3 +707,147 @@ fn in_the_browser_the_agent_highlights_a_marked_element_of_the_host_page() {
     println!("{log}");
     assert!(out.status.success(), "browser test failed:\n{log}");
 }
+
+/// What a webhook receiver got: headers (lower-cased names) and the raw body.
+type Deliveries = Arc<Mutex<Vec<(Vec<(String, String)>, String)>>>;
+
+/// A webhook receiver on loopback answering `status`, keeping what it received.
+fn hook_receiver(status: u16) -> (u16, Deliveries) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let (mut headers, mut length) = (Vec::new(), 0usize);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                    if k == "content-length" {
+                        length = v.parse().unwrap_or(0);
+                    }
+                    headers.push((k, v));
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            keep.lock()
+                .unwrap()
+                .push((headers, String::from_utf8_lossy(&body).into_owned()));
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+            );
+        }
+    });
+    (port, seen)
+}
+
+fn set_webhook(app: &Server, ws: &halo_tests::Workspace, port: u16) -> Value {
+    let r = halo_tests::call(
+        app,
+        "PATCH",
+        &format!("/api/admin/workspaces/{}", ws.org_id),
+        Some(&app.admin_token),
+        Some(json!({ "webhooks": { "file_bug": {
+            "url": format!("http://127.0.0.1:{port}/bugs"), "secret": "whsec_test_0123456789",
+            "template": { "summary": "{{title}}", "body": "{{details}}", "reporter": "{{user_id}}" } } } })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}
+
+#[test]
+fn file_bug_goes_to_the_workspaces_webhook_signed_with_hmac() {
+    use hmac::{Hmac, Mac};
+    let app = server();
+    let ws = app.workspace();
+    set_skills(app, &ws, json!(["file_bug"]));
+    let (port, seen) = hook_receiver(200);
+    let settings = set_webhook(app, &ws, port);
+    assert!(
+        !settings.to_string().contains("whsec_test_0123456789"),
+        "the secret is never shown"
+    );
+
+    let r = chat(
+        app,
+        &ws,
+        json!({ "message": "Export is broken MODE:BUG", "user_id": "bug-reporter" }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["actions"],
+        json!([{ "type": "webhook", "tool": "file_bug", "status": 200 }]),
+        "delivered, so no ticket"
+    );
+    let (headers, body) = seen
+        .lock()
+        .unwrap()
+        .first()
+        .cloned()
+        .expect("the webhook was called");
+    let header = |k: &str| {
+        headers
+            .iter()
+            .find(|(h, _)| h == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("x-halo-event"), "file_bug");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "summary": "Export button does nothing", "body": "Clicking Export on Reports shows no file.", "reporter": "bug-reporter" })
+    );
+    // Verify the signature as a receiver would.
+    let sig = header("x-halo-signature");
+    let (t, v1) = sig.split_once(",v1=").unwrap();
+    let t = t.strip_prefix("t=").unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"whsec_test_0123456789").unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let want: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(v1, want);
+    let age = halo_tests::now_secs() - t.parse::<i64>().unwrap();
+    assert!((0..300).contains(&age), "fresh timestamp: {age}s");
+}
+
+#[test]
+fn a_failing_webhook_falls_back_to_a_ticket() {
+    let app = server();
+    let ws = app.workspace();
+    set_skills(app, &ws, json!(["file_bug"]));
+    let (port, seen) = hook_receiver(500);
+    set_webhook(app, &ws, port);
+    let r = chat(
+        app,
+        &ws,
+        json!({ "message": "Export is broken again MODE:BUG" }),
+    );
+    assert!(!seen.lock().unwrap().is_empty(), "the webhook was tried");
+    assert!(
+        r.body["actions"].to_string().contains("create_ticket"),
+        "{}",
+        r.body
+    );
+    let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
+    assert!(
+        t.body["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("webhook file_bug"),
+        "{}",
+        t.body
+    );
+}

@@ -25,6 +25,8 @@ pub struct Workspace {
     pub created_at: i64,
     /// The routing document (shared/src/routing.rs), JSON.
     pub routing: String,
+    /// Outbound action webhooks (shared/src/webhooks.rs), JSON with their secrets.
+    pub webhooks: Redacted,
     /// The active agent's escalation threshold (read by the admin API only).
     #[serde(default)]
     pub escalation_threshold: Option<f64>,
@@ -57,7 +59,7 @@ impl Workspace {
 }
 
 const WORKSPACE_COLUMNS: &str =
-    "id, name, allowed_origins, identity_verification, identity_secret, created_at, routing,
+        "id, name, allowed_origins, identity_verification, identity_secret, created_at, routing, webhooks,
      (SELECT escalation_threshold FROM agents WHERE org_id = workspaces.id ORDER BY is_active DESC, created_at LIMIT 1) AS escalation_threshold";
 
 /// The workspace a widget key hash belongs to, with the agent that should answer: the one
@@ -78,6 +80,7 @@ pub async fn workspace_and_agent_by_widget_key(
         identity_secret: Redacted,
         created_at: i64,
         routing: String,
+        webhooks: Redacted,
         agent_id: Option<String>,
         agent_instructions: Option<String>,
         agent_threshold: Option<f64>,
@@ -87,7 +90,7 @@ pub async fn workspace_and_agent_by_widget_key(
     }
     let row: Option<Row> = query!(
         db,
-        "SELECT w.id, w.name, w.allowed_origins, w.identity_verification, w.identity_secret, w.created_at, w.routing,
+                "SELECT w.id, w.name, w.allowed_origins, w.identity_verification, w.identity_secret, w.created_at, w.routing, w.webhooks,
                                 a.id AS agent_id, a.instructions AS agent_instructions, a.escalation_threshold AS agent_threshold,
                 a.rules AS agent_rules, a.skills AS agent_skills, a.llm AS agent_llm
          FROM workspaces w
@@ -122,6 +125,7 @@ pub async fn workspace_and_agent_by_widget_key(
             identity_secret: r.identity_secret,
             created_at: r.created_at,
             routing: r.routing,
+            webhooks: r.webhooks,
             escalation_threshold: r.agent_threshold,
         };
         (ws, agent)
@@ -199,8 +203,17 @@ pub async fn update_workspace(
     allowed_origins: Option<Option<String>>,
     routing: Option<String>,
     escalation_threshold: Option<f64>,
+    webhooks: Option<String>,
 ) -> Result<()> {
     let mut batch = Vec::new();
+    if let Some(hooks) = webhooks {
+        batch.push(query!(
+            db,
+            "UPDATE workspaces SET webhooks = ?2 WHERE id = ?1",
+            id,
+            hooks
+        )?);
+    }
     if let Some(routing) = routing {
         batch.push(query!(
             db,
