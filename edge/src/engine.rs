@@ -331,23 +331,65 @@ async fn post_json(
     }
 }
 
-/// Streams an OpenAI-compatible completion (`"stream": true`), publishing the text as it
-/// grows. Bounded like [`post_json`]: one deadline for the whole answer, one retry of a
-/// transient failure before any text was produced.
-async fn stream_openai(
-    e: &Endpoint,
+/// A streamed-completion reader: OpenAI's chunks or Anthropic's events.
+trait StreamRead: Default {
+    fn feed(&mut self, bytes: &[u8]);
+    fn text(&self) -> &str;
+    fn is_done(&self) -> bool;
+    fn finish(self) -> Result<Completion, llm::BadCompletion>;
+}
+
+impl StreamRead for llm::StreamReader {
+    fn feed(&mut self, bytes: &[u8]) {
+        llm::StreamReader::feed(self, bytes)
+    }
+    fn text(&self) -> &str {
+        llm::StreamReader::text(self)
+    }
+    fn is_done(&self) -> bool {
+        llm::StreamReader::is_done(self)
+    }
+    fn finish(self) -> Result<Completion, llm::BadCompletion> {
+        llm::StreamReader::finish(self)
+    }
+}
+
+impl StreamRead for llm::AnthropicStreamReader {
+    fn feed(&mut self, bytes: &[u8]) {
+        llm::AnthropicStreamReader::feed(self, bytes)
+    }
+    fn text(&self) -> &str {
+        llm::AnthropicStreamReader::text(self)
+    }
+    fn is_done(&self) -> bool {
+        llm::AnthropicStreamReader::is_done(self)
+    }
+    fn finish(self) -> Result<Completion, llm::BadCompletion> {
+        llm::AnthropicStreamReader::finish(self)
+    }
+}
+
+/// Streams a completion (`"stream": true` in `body`), publishing the text as it grows. Bounded
+/// like [`post_json`]: one deadline for the whole answer, one retry of a transient failure
+/// before any text was produced. A server that answers with one JSON body instead is read
+/// with `whole`.
+async fn stream<R: StreamRead>(
+    url: &str,
+    headers: &[(&str, String)],
+    timeout: Duration,
     body: &Value,
     progress: &Progress<'_>,
+    whole: fn(&Value) -> Result<Completion, llm::BadCompletion>,
 ) -> Result<Completion, EngineError> {
     let started = crate::platform::now_ms();
     let mut attempt = 0;
     loop {
         attempt += 1;
         let elapsed = Duration::from_millis((crate::platform::now_ms() - started).max(0) as u64);
-        let left = e.timeout.saturating_sub(elapsed);
-        match stream_once(e, body, progress, left).await {
+        let left = timeout.saturating_sub(elapsed);
+        match stream_once::<R>(url, headers, body, progress, left, whole).await {
             Err((transient, msg))
-                if transient && attempt == 1 && elapsed + RETRY_PAUSE < e.timeout / 2 =>
+                if transient && attempt == 1 && elapsed + RETRY_PAUSE < timeout / 2 =>
             {
                 worker::console_warn!("provider failed ({msg}); retrying once");
                 worker::Delay::from(RETRY_PAUSE).await;
@@ -358,26 +400,26 @@ async fn stream_openai(
     }
 }
 
-async fn stream_once(
-    e: &Endpoint,
+async fn stream_once<R: StreamRead>(
+    url: &str,
+    headers: &[(&str, String)],
     body: &Value,
     progress: &Progress<'_>,
     timeout: Duration,
+    whole: fn(&Value) -> Result<Completion, llm::BadCompletion>,
 ) -> Result<Completion, (bool, String)> {
     let fail = |err: worker::Error| (false, format!("request: {err}"));
     let h = Headers::new();
     h.set("content-type", "application/json").map_err(fail)?;
     h.set("accept", "text/event-stream").map_err(fail)?;
-    if let Some(key) = &e.api_key {
-        h.set("authorization", &format!("Bearer {key}"))
-            .map_err(fail)?;
+    for (k, v) in headers {
+        h.set(k, v).map_err(fail)?;
     }
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(h)
         .with_body(Some(body.to_string().into()));
-    let request =
-        Request::new_with_init(&format!("{}/chat/completions", e.base_url), &init).map_err(fail)?;
+    let request = Request::new_with_init(url, &init).map_err(fail)?;
     let controller = worker::AbortController::default();
     let signal = controller.signal();
     let work = std::pin::pin!(async move {
@@ -411,12 +453,12 @@ async fn stream_once(
             }
             let json: Value = serde_json::from_str(&text)
                 .map_err(|err| (false, format!("provider sent invalid JSON: {err}")))?;
-            return llm::parse_openai(&json).map_err(|err| (false, err.to_string()));
+            return whole(&json).map_err(|err| (false, err.to_string()));
         }
         let mut stream = resp
             .stream()
             .map_err(|err| (false, format!("provider body: {err}")))?;
-        let mut reader = llm::StreamReader::default();
+        let mut reader = R::default();
         let (mut read, mut published, mut last) = (0usize, 0usize, 0i64);
         while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
             let chunk = chunk.map_err(|err| {
@@ -533,9 +575,14 @@ impl Provider {
                 }
                 (b, Kind::OpenAi)
             }
-            Provider::Anthropic(e) if !specs.is_empty() => {
+            Provider::Anthropic(e) => {
                 let mut b = llm::anthropic_body(&e.model, &messages, e.max_tokens);
-                b["tools"] = tools::anthropic_tools(&specs);
+                if !specs.is_empty() {
+                    b["tools"] = tools::anthropic_tools(&specs);
+                }
+                if q.progress.is_some() {
+                    b["stream"] = serde_json::json!(true);
+                }
                 (b, Kind::Anthropic)
             }
             _ => {
@@ -553,7 +600,38 @@ impl Provider {
                 };
             }
             let completion = match (self, &q.progress) {
-                (Provider::OpenAi(e), Some(progress)) => stream_openai(e, &body, progress).await?,
+                (Provider::OpenAi(e), Some(progress)) => {
+                    let mut headers = vec![];
+                    if let Some(key) = &e.api_key {
+                        headers.push(("authorization", format!("Bearer {key}")));
+                    }
+                    let url = format!("{}/chat/completions", e.base_url);
+                    stream::<llm::StreamReader>(
+                        &url,
+                        &headers,
+                        e.timeout,
+                        &body,
+                        progress,
+                        llm::parse_openai,
+                    )
+                    .await?
+                }
+                (Provider::Anthropic(e), Some(progress)) => {
+                    let headers = vec![
+                        ("x-api-key", e.api_key.clone().unwrap_or_default()),
+                        ("anthropic-version", llm::ANTHROPIC_VERSION.to_owned()),
+                    ];
+                    let url = format!("{}/messages", e.base_url);
+                    stream::<llm::AnthropicStreamReader>(
+                        &url,
+                        &headers,
+                        e.timeout,
+                        &body,
+                        progress,
+                        llm::parse_anthropic,
+                    )
+                    .await?
+                }
                 _ => self.send(&body).await?,
             };
             if completion.tool_calls.is_empty() {

@@ -656,3 +656,144 @@ mod stream_tests {
         assert_eq!(StreamReader::default().finish(), Err(BadCompletion::Empty));
     }
 }
+
+/// Reads an Anthropic Messages stream (`"stream": true`: server-sent events) as it arrives:
+/// `content_block_start` opens a text or `tool_use` block, `content_block_delta` carries
+/// `text_delta` text or `input_json_delta` pieces of a tool's input, `message_stop` ends it and
+/// an `error` event fails it.
+#[derive(Debug, Default)]
+pub struct AnthropicStreamReader {
+    pending: Vec<u8>,
+    text: String,
+    /// Tool uses by block index: (id, name, input JSON so far).
+    tools: Vec<(usize, String, String, String)>,
+    done: bool,
+    error: Option<String>,
+}
+
+impl AnthropicStreamReader {
+    /// Feeds the next bytes of the body, split anywhere.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&line);
+            let Some(data) = line.trim_end().strip_prefix("data:") else {
+                continue; // `event:` lines repeat the data's own `type`
+            };
+            let Ok(e) = serde_json::from_str::<Value>(data.trim()) else {
+                continue;
+            };
+            let index = e.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
+            match e.get("type").and_then(Value::as_str) {
+                Some("content_block_start") => {
+                    let block = &e["content_block"];
+                    if block["type"] == "tool_use" {
+                        self.tools.push((
+                            index,
+                            block["id"].as_str().unwrap_or_default().to_owned(),
+                            block["name"].as_str().unwrap_or_default().to_owned(),
+                            String::new(),
+                        ));
+                    }
+                }
+                Some("content_block_delta") => match e["delta"]["type"].as_str() {
+                    Some("text_delta") => self
+                        .text
+                        .push_str(e["delta"]["text"].as_str().unwrap_or("")),
+                    Some("input_json_delta") => {
+                        if let Some(t) = self.tools.iter_mut().find(|t| t.0 == index) {
+                            t.3.push_str(e["delta"]["partial_json"].as_str().unwrap_or(""));
+                        }
+                    }
+                    _ => {}
+                },
+                Some("message_stop") => self.done = true,
+                Some("error") => {
+                    let msg = e["error"]["message"].as_str().unwrap_or("unknown error");
+                    self.error = Some(msg.chars().take(200).collect());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    pub fn finish(self) -> Result<Completion, BadCompletion> {
+        if let Some(e) = self.error {
+            return Err(BadCompletion::Provider(e));
+        }
+        let mut tool_calls = Vec::new();
+        for (_, id, name, input) in self.tools {
+            if id.is_empty() || name.is_empty() {
+                return Err(BadCompletion::BadToolCall);
+            }
+            let arguments = serde_json::from_str(if input.trim().is_empty() {
+                "{}"
+            } else {
+                &input
+            })
+            .map_err(|_| BadCompletion::BadToolCall)?;
+            tool_calls.push(ToolCall {
+                id,
+                name,
+                arguments,
+            });
+        }
+        let text = self.text.trim().to_owned();
+        if text.is_empty() && tool_calls.is_empty() {
+            return Err(BadCompletion::Empty);
+        }
+        Ok(Completion { text, tool_calls })
+    }
+}
+
+#[cfg(test)]
+mod anthropic_stream_tests {
+    use super::*;
+
+    #[test]
+    fn an_anthropic_stream_is_read_with_its_text_and_tool_use() {
+        // The event sequence Anthropic documents for a streamed reply that uses a tool.
+        let body = concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"content\":[]}}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Let me \"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"show you.\"}}\n\n",
+            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"highlight\",\"input\":{}}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"halo_id\\\": \\\"pl\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"an\\\", \\\"message\\\": \\\"Here\\\"}\"}}\n\n",
+            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n",
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"}}\n\n",
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+        );
+        let mut r = AnthropicStreamReader::default();
+        let mut partial = false;
+        for chunk in body.as_bytes().chunks(13) {
+            r.feed(chunk);
+            partial |= r.text() == "Let me ";
+        }
+        assert!(partial && r.is_done());
+        let c = r.finish().unwrap();
+        assert_eq!(c.text, "Let me show you.");
+        assert_eq!(c.tool_calls[0].name, "highlight");
+        assert_eq!(
+            c.tool_calls[0].arguments,
+            json!({ "halo_id": "plan", "message": "Here" })
+        );
+        let mut over = AnthropicStreamReader::default();
+        over.feed(b"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n");
+        assert_eq!(
+            over.finish(),
+            Err(BadCompletion::Provider("Overloaded".into()))
+        );
+    }
+}

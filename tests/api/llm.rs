@@ -114,6 +114,51 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
             }),
         )
     };
+    // A streamed Anthropic answer is sent as the API's events, in two pieces a moment apart.
+    if anthropic
+        && status == "200 OK"
+        && text.contains("\"stream\":true")
+        && payload["content"][0]["type"] == "text"
+    {
+        let (a, b) = MODEL_TEXT.split_at(MODEL_TEXT.len() / 2);
+        let event = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+        );
+        let _ = write!(
+            stream,
+            "{}{}{}",
+            event(
+                "message_start",
+                json!({ "type": "message_start", "message": { "id": "msg_s", "content": [] } })
+            ),
+            event(
+                "content_block_start",
+                json!({ "type": "content_block_start", "index": 0, "content_block": { "type": "text", "text": "" } })
+            ),
+            event(
+                "content_block_delta",
+                json!({ "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": a } })
+            ),
+        );
+        let _ = stream.flush();
+        std::thread::sleep(Duration::from_millis(400));
+        let _ = write!(
+            stream,
+            "{}{}{}",
+            event(
+                "content_block_delta",
+                json!({ "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": b } })
+            ),
+            event(
+                "content_block_stop",
+                json!({ "type": "content_block_stop", "index": 0 })
+            ),
+            event("message_stop", json!({ "type": "message_stop" })),
+        );
+        return;
+    }
     let payload = payload.to_string();
     let _ = write!(
         stream,
@@ -428,6 +473,7 @@ fn an_agent_on_anthropic_speaks_the_messages_api_with_its_rules_in_the_system_pr
     drop(seen);
     assert_eq!(path, "/v1/messages");
     assert_eq!(auth, "x-api-key ant-test-key");
+    assert_eq!(body["stream"], json!(true), "streamed");
     assert_eq!(body["model"], "claude-test");
     assert!(body["system"]
         .as_str()
@@ -850,4 +896,38 @@ fn a_failing_webhook_falls_back_to_a_ticket() {
         "{}",
         t.body
     );
+}
+
+#[test]
+fn an_anthropic_answer_streams_to_the_conversation_as_it_is_generated() {
+    let app = server();
+    let ws = app.workspace();
+    let r = halo_tests::call(
+        app,
+        "PATCH",
+        &format!("/api/sdk/agents/{}", ws.agent_id),
+        Some(&ws.secret_key),
+        Some(json!({ "skills": [], "llm": { "provider": "anthropic" } })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, token) = halo_tests::teammate_on(app, &ws, "Feed");
+    let mut feed = halo_tests::live_socket(app, &format!("/api/inbox/live?token={token}")).unwrap();
+    let r = chat(
+        app,
+        &ws,
+        json!({ "message": "How long do refunds take? (stream)" }),
+    );
+    assert_eq!(r.body["text"], json!(MODEL_TEXT), "{}", r.body);
+    let mut typed = Vec::new();
+    while let Some(e) = halo_tests::next_event(&mut feed, Duration::from_millis(1500)) {
+        if e["type"] == "typing" {
+            typed.push(e["text"].as_str().unwrap().to_owned());
+        }
+    }
+    let half = &MODEL_TEXT[..MODEL_TEXT.len() / 2];
+    assert!(
+        typed.iter().any(|t| t == half.trim()),
+        "the first half arrived on its own: {typed:?}"
+    );
+    assert_eq!(typed.first().map(String::as_str), Some(half.trim()));
 }
