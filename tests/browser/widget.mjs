@@ -120,7 +120,7 @@ try {
     return (await r.json()).conversation;
   };
   let seen = await rated();
-  for (let i = 0; i < 50 && seen.messages[1].rating !== "up"; i++) {
+  for (let i = 0; i < 100 && (seen.messages[1].rating !== "up" || seen.outcome !== "resolved"); i++) {
     await new Promise((r) => setTimeout(r, 100));
     seen = await rated();
   }
