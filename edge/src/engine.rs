@@ -13,7 +13,7 @@ use halo_shared::answer::{self, Answer, Passage};
 use halo_shared::chat::Action;
 use halo_shared::chat::HistoryItem;
 use halo_shared::context::Profile;
-use halo_shared::llm::{self, Completion};
+use halo_shared::llm::{self, Completion, StreamRead};
 use halo_shared::tools;
 use serde_json::Value;
 use worker::{Env, Headers, Method, Request, RequestInit};
@@ -228,43 +228,10 @@ impl Provider {
         }
     }
 
-    /// One completion for `messages`.
-    pub async fn complete(
-        &self,
-        messages: &[llm::PromptMessage],
-    ) -> Result<Completion, EngineError> {
+    /// One Workers AI completion (no tools, not streamed).
+    async fn workers_ai(&self, messages: &[llm::PromptMessage]) -> Result<Completion, EngineError> {
         let bad = |e: llm::BadCompletion| EngineError(e.to_string());
         match self {
-            Provider::OpenAi(e) => {
-                let body = llm::request_body(&e.model, messages, e.max_tokens);
-                let mut headers = vec![];
-                if let Some(key) = &e.api_key {
-                    headers.push(("authorization", format!("Bearer {key}")));
-                }
-                let json = post_json(
-                    &format!("{}/chat/completions", e.base_url),
-                    &headers,
-                    &body,
-                    e.timeout,
-                )
-                .await?;
-                llm::parse_openai(&json).map_err(bad)
-            }
-            Provider::Anthropic(e) => {
-                let body = llm::anthropic_body(&e.model, messages, e.max_tokens);
-                let headers = vec![
-                    ("x-api-key", e.api_key.clone().unwrap_or_default()),
-                    ("anthropic-version", llm::ANTHROPIC_VERSION.to_owned()),
-                ];
-                let json = post_json(
-                    &format!("{}/messages", e.base_url),
-                    &headers,
-                    &body,
-                    e.timeout,
-                )
-                .await?;
-                llm::parse_anthropic(&json).map_err(bad)
-            }
             Provider::WorkersAi {
                 ai,
                 model,
@@ -299,86 +266,22 @@ impl Provider {
                     tool_calls: Vec::new(),
                 })
             }
+            _ => Err(EngineError("not a Workers AI provider".into())),
         }
     }
 }
 
-/// POSTs JSON and reads a JSON answer, within `timeout` overall. A transient failure (a rate
-/// limit, an overloaded or failing gateway, a dropped connection) is retried once if at least
-/// half the time is left.
-async fn post_json(
-    url: &str,
-    headers: &[(&str, String)],
-    body: &Value,
-    timeout: Duration,
-) -> Result<Value, EngineError> {
-    let started = crate::platform::now_ms();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let elapsed = Duration::from_millis((crate::platform::now_ms() - started).max(0) as u64);
-        let left = timeout.saturating_sub(elapsed);
-        match post_once(url, headers, body, left).await {
-            Err((transient, e))
-                if transient && attempt == 1 && elapsed + RETRY_PAUSE < timeout / 2 =>
-            {
-                worker::console_warn!("provider failed ({e}); retrying once");
-                worker::Delay::from(RETRY_PAUSE).await;
-            }
-            Err((_, e)) => return Err(EngineError(e)),
-            Ok(v) => return Ok(v),
-        }
-    }
-}
-
-/// A streamed-completion reader: OpenAI's chunks or Anthropic's events.
-trait StreamRead: Default {
-    fn feed(&mut self, bytes: &[u8]);
-    fn text(&self) -> &str;
-    fn is_done(&self) -> bool;
-    fn finish(self) -> Result<Completion, llm::BadCompletion>;
-}
-
-impl StreamRead for llm::StreamReader {
-    fn feed(&mut self, bytes: &[u8]) {
-        llm::StreamReader::feed(self, bytes)
-    }
-    fn text(&self) -> &str {
-        llm::StreamReader::text(self)
-    }
-    fn is_done(&self) -> bool {
-        llm::StreamReader::is_done(self)
-    }
-    fn finish(self) -> Result<Completion, llm::BadCompletion> {
-        llm::StreamReader::finish(self)
-    }
-}
-
-impl StreamRead for llm::AnthropicStreamReader {
-    fn feed(&mut self, bytes: &[u8]) {
-        llm::AnthropicStreamReader::feed(self, bytes)
-    }
-    fn text(&self) -> &str {
-        llm::AnthropicStreamReader::text(self)
-    }
-    fn is_done(&self) -> bool {
-        llm::AnthropicStreamReader::is_done(self)
-    }
-    fn finish(self) -> Result<Completion, llm::BadCompletion> {
-        llm::AnthropicStreamReader::finish(self)
-    }
-}
-
-/// Streams a completion (`"stream": true` in `body`), publishing the text as it grows. Bounded
-/// like [`post_json`]: one deadline for the whole answer, one retry of a transient failure
-/// before any text was produced. A server that answers with one JSON body instead is read
-/// with `whole`.
-async fn stream<R: StreamRead>(
+/// Calls a model endpoint: one deadline for the whole answer, one retry of a transient failure
+/// (a rate limit, an overloaded or failing gateway, a dropped connection) if at least half the
+/// time is left. With `"stream": true` in `body` the events are read as they arrive and the
+/// text so far goes to `progress`; an answer of one JSON body (not streamed, or a server that
+/// ignores `stream`) is read with `whole`.
+async fn call<R: StreamRead>(
     url: &str,
     headers: &[(&str, String)],
     timeout: Duration,
     body: &Value,
-    progress: &Progress<'_>,
+    progress: Option<&Progress<'_>>,
     whole: fn(&Value) -> Result<Completion, llm::BadCompletion>,
 ) -> Result<Completion, EngineError> {
     let started = crate::platform::now_ms();
@@ -404,7 +307,7 @@ async fn stream_once<R: StreamRead>(
     url: &str,
     headers: &[(&str, String)],
     body: &Value,
-    progress: &Progress<'_>,
+    progress: Option<&Progress<'_>>,
     timeout: Duration,
     whole: fn(&Value) -> Result<Completion, llm::BadCompletion>,
 ) -> Result<Completion, (bool, String)> {
@@ -442,23 +345,12 @@ async fn stream_once<R: StreamRead>(
             .ok()
             .flatten()
             .is_some_and(|t| t.starts_with("text/event-stream"));
-        if !sse {
-            // A server that ignores `stream` answers with one JSON body.
-            let text = resp
-                .text()
-                .await
-                .map_err(|err| (false, format!("provider body: {err}")))?;
-            if text.len() > MAX_PROVIDER_BODY {
-                return Err((false, "provider answer too large".to_owned()));
-            }
-            let json: Value = serde_json::from_str(&text)
-                .map_err(|err| (false, format!("provider sent invalid JSON: {err}")))?;
-            return whole(&json).map_err(|err| (false, err.to_string()));
-        }
         let mut stream = resp
             .stream()
             .map_err(|err| (false, format!("provider body: {err}")))?;
         let mut reader = R::default();
+        // A reply of one JSON body (not streamed, or a server that ignores `stream`).
+        let mut whole_body = Vec::new();
         let (mut read, mut published, mut last) = (0usize, 0usize, 0i64);
         while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
             let chunk = chunk.map_err(|err| {
@@ -471,13 +363,23 @@ async fn stream_once<R: StreamRead>(
             if read > MAX_PROVIDER_BODY {
                 return Err((false, "provider answer too large".to_owned()));
             }
+            if !sse {
+                whole_body.extend_from_slice(&chunk);
+                continue;
+            }
             reader.feed(&chunk);
             let now = crate::platform::now_ms();
-            if reader.text().len() > published && now - last >= PROGRESS_EVERY.as_millis() as i64 {
+            let due = now - last >= PROGRESS_EVERY.as_millis() as i64;
+            if let Some(progress) = progress.filter(|_| due && reader.text().len() > published) {
                 publish_progress(progress, reader.text()).await;
                 published = reader.text().len();
                 last = now;
             }
+        }
+        if !sse {
+            let json: Value = serde_json::from_slice(&whole_body)
+                .map_err(|err| (false, format!("provider sent invalid JSON: {err}")))?;
+            return whole(&json).map_err(|err| (false, err.to_string()));
         }
         if !reader.is_done() {
             return Err((
@@ -502,43 +404,6 @@ async fn publish_progress(p: &Progress<'_>, text: &str) {
         "type": "typing", "session_id": p.session_id, "message_id": p.message_id, "text": text.trim_start(),
     });
     crate::live::publish(p.env, p.org, p.session_id, &event).await;
-}
-
-/// One POST; an error says whether it is worth retrying.
-async fn post_once(
-    url: &str,
-    headers: &[(&str, String)],
-    body: &Value,
-    timeout: Duration,
-) -> Result<Value, (bool, String)> {
-    let fail = |e: worker::Error| (false, format!("request: {e}"));
-    let h = Headers::new();
-    h.set("content-type", "application/json").map_err(fail)?;
-    for (k, v) in headers {
-        h.set(k, v).map_err(fail)?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(h)
-        .with_body(Some(body.to_string().into()));
-    let request = Request::new_with_init(url, &init).map_err(fail)?;
-    let fetched = crate::outbound::fetch(request, timeout, MAX_PROVIDER_BODY)
-        .await
-        .map_err(|e| (!e.starts_with("timed out"), format!("provider {e}")))?;
-    let status = fetched.status;
-    let bytes = fetched
-        .body
-        .ok_or_else(|| (false, "provider answer too large".to_owned()))?;
-    let text = String::from_utf8_lossy(&bytes);
-    if !(200..300).contains(&status) {
-        let snippet: String = text.chars().take(200).collect();
-        return Err((
-            llm::is_transient(status),
-            format!("provider answered {status}: {snippet}"),
-        ));
-    }
-    serde_json::from_str::<Value>(&text)
-        .map_err(|e| (false, format!("provider sent invalid JSON: {e}")))
 }
 
 impl AnswerEngine for Provider {
@@ -585,8 +450,8 @@ impl Provider {
                 }
                 (b, Kind::Anthropic)
             }
-            _ => {
-                let completion = self.complete(&messages).await?;
+            Provider::WorkersAi { .. } => {
+                let completion = self.workers_ai(&messages).await?;
                 return self.finish(q, completion.text, Used::default());
             }
         };
@@ -599,40 +464,41 @@ impl Provider {
                     Kind::Anthropic => serde_json::json!({ "type": "none" }),
                 };
             }
-            let completion = match (self, &q.progress) {
-                (Provider::OpenAi(e), Some(progress)) => {
-                    let mut headers = vec![];
-                    if let Some(key) = &e.api_key {
-                        headers.push(("authorization", format!("Bearer {key}")));
-                    }
+            let completion = match self {
+                Provider::OpenAi(e) => {
+                    let headers: Vec<(&str, String)> = e
+                        .api_key
+                        .iter()
+                        .map(|key| ("authorization", format!("Bearer {key}")))
+                        .collect();
                     let url = format!("{}/chat/completions", e.base_url);
-                    stream::<llm::StreamReader>(
+                    call::<llm::StreamReader>(
                         &url,
                         &headers,
                         e.timeout,
                         &body,
-                        progress,
+                        q.progress.as_ref(),
                         llm::parse_openai,
                     )
                     .await?
                 }
-                (Provider::Anthropic(e), Some(progress)) => {
-                    let headers = vec![
+                Provider::Anthropic(e) => {
+                    let headers = [
                         ("x-api-key", e.api_key.clone().unwrap_or_default()),
                         ("anthropic-version", llm::ANTHROPIC_VERSION.to_owned()),
                     ];
                     let url = format!("{}/messages", e.base_url);
-                    stream::<llm::AnthropicStreamReader>(
+                    call::<llm::AnthropicStreamReader>(
                         &url,
                         &headers,
                         e.timeout,
                         &body,
-                        progress,
+                        q.progress.as_ref(),
                         llm::parse_anthropic,
                     )
                     .await?
                 }
-                _ => self.send(&body).await?,
+                Provider::WorkersAi { .. } => unreachable!("Workers AI answers before the loop"),
             };
             if completion.tool_calls.is_empty() {
                 return self.finish(q, completion.text, used);
@@ -668,44 +534,6 @@ impl Provider {
         Err(EngineError(
             "the model kept calling tools without answering".into(),
         ))
-    }
-
-    /// Sends a prepared request body (OpenAI or Anthropic) and reads the completion.
-    async fn send(&self, body: &Value) -> Result<Completion, EngineError> {
-        let bad = |e: llm::BadCompletion| EngineError(e.to_string());
-        match self {
-            Provider::OpenAi(e) => {
-                let mut headers = vec![];
-                if let Some(key) = &e.api_key {
-                    headers.push(("authorization", format!("Bearer {key}")));
-                }
-                let json = post_json(
-                    &format!("{}/chat/completions", e.base_url),
-                    &headers,
-                    body,
-                    e.timeout,
-                )
-                .await?;
-                llm::parse_openai(&json).map_err(bad)
-            }
-            Provider::Anthropic(e) => {
-                let headers = vec![
-                    ("x-api-key", e.api_key.clone().unwrap_or_default()),
-                    ("anthropic-version", llm::ANTHROPIC_VERSION.to_owned()),
-                ];
-                let json = post_json(
-                    &format!("{}/messages", e.base_url),
-                    &headers,
-                    body,
-                    e.timeout,
-                )
-                .await?;
-                llm::parse_anthropic(&json).map_err(bad)
-            }
-            Provider::WorkersAi { .. } => {
-                Err(EngineError("workers ai takes no prepared body".into()))
-            }
-        }
     }
 
     /// The reply from the model's final text. Confidence: 0.3 + 0.65 × how well the passages

@@ -495,17 +495,87 @@ pub struct StreamReader {
     error: Option<String>,
 }
 
-impl StreamReader {
+/// A streamed completion being read: OpenAI's chunks ([`StreamReader`]) or Anthropic's
+/// events ([`AnthropicStreamReader`]).
+pub trait StreamRead: Default {
     /// Feeds the next bytes of the body, split anywhere (mid-line, mid-character).
-    pub fn feed(&mut self, bytes: &[u8]) {
-        self.pending.extend_from_slice(bytes);
-        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&line);
-            self.line(line.trim_end_matches(['\n', '\r']));
+    fn feed(&mut self, bytes: &[u8]);
+    /// The text generated so far.
+    fn text(&self) -> &str;
+    /// Whether the stream said it is complete.
+    fn is_done(&self) -> bool;
+    /// The completion once the stream has ended.
+    fn finish(self) -> Result<Completion, BadCompletion>;
+}
+
+/// Appends `bytes` to `pending` and takes the complete lines out, without their line ends.
+fn take_lines(pending: &mut Vec<u8>, bytes: &[u8]) -> Vec<String> {
+    pending.extend_from_slice(bytes);
+    let mut lines = Vec::new();
+    while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+        let line: Vec<u8> = pending.drain(..=end).collect();
+        lines.push(
+            String::from_utf8_lossy(&line)
+                .trim_end_matches(['\n', '\r'])
+                .to_owned(),
+        );
+    }
+    lines
+}
+
+/// The completion from a stream's parts: its error, text and tool calls as
+/// `(id, name, arguments JSON)`.
+fn streamed_completion(
+    error: Option<String>,
+    text: &str,
+    calls: Vec<(String, String, String)>,
+) -> Result<Completion, BadCompletion> {
+    if let Some(e) = error {
+        return Err(BadCompletion::Provider(e));
+    }
+    let mut tool_calls = Vec::new();
+    for (id, name, args) in calls {
+        if name.is_empty() {
+            return Err(BadCompletion::BadToolCall);
+        }
+        let arguments = serde_json::from_str(if args.trim().is_empty() { "{}" } else { &args })
+            .map_err(|_| BadCompletion::BadToolCall)?;
+        tool_calls.push(ToolCall {
+            id: if id.is_empty() { name.clone() } else { id },
+            name,
+            arguments,
+        });
+    }
+    let text = text.trim().to_owned();
+    if text.is_empty() && tool_calls.is_empty() {
+        return Err(BadCompletion::Empty);
+    }
+    Ok(Completion { text, tool_calls })
+}
+
+impl StreamRead for StreamReader {
+    fn feed(&mut self, bytes: &[u8]) {
+        for line in take_lines(&mut self.pending, bytes) {
+            self.line(&line);
         }
     }
 
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether `[DONE]` arrived.
+    fn is_done(&self) -> bool {
+        self.done
+    }
+
+    fn finish(mut self) -> Result<Completion, BadCompletion> {
+        self.feed(b"\n");
+        streamed_completion(self.error, &self.text, self.calls)
+    }
+}
+
+impl StreamReader {
     fn line(&mut self, line: &str) {
         let Some(data) = line.strip_prefix("data:") else {
             return; // comments, event names, blank separators
@@ -556,42 +626,6 @@ impl StreamReader {
                 slot.2.push_str(a);
             }
         }
-    }
-
-    /// The text generated so far.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    /// Whether `[DONE]` arrived.
-    pub fn is_done(&self) -> bool {
-        self.done
-    }
-
-    /// The completion once the stream has ended.
-    pub fn finish(mut self) -> Result<Completion, BadCompletion> {
-        self.feed(b"\n");
-        if let Some(e) = self.error {
-            return Err(BadCompletion::Provider(e));
-        }
-        let mut tool_calls = Vec::new();
-        for (id, name, args) in self.calls {
-            if name.is_empty() {
-                return Err(BadCompletion::BadToolCall);
-            }
-            let arguments = serde_json::from_str(if args.trim().is_empty() { "{}" } else { &args })
-                .map_err(|_| BadCompletion::BadToolCall)?;
-            tool_calls.push(ToolCall {
-                id: if id.is_empty() { name.clone() } else { id },
-                name,
-                arguments,
-            });
-        }
-        let text = self.text.trim().to_owned();
-        if text.is_empty() && tool_calls.is_empty() {
-            return Err(BadCompletion::Empty);
-        }
-        Ok(Completion { text, tool_calls })
     }
 }
 
@@ -671,14 +705,10 @@ pub struct AnthropicStreamReader {
     error: Option<String>,
 }
 
-impl AnthropicStreamReader {
-    /// Feeds the next bytes of the body, split anywhere.
-    pub fn feed(&mut self, bytes: &[u8]) {
-        self.pending.extend_from_slice(bytes);
-        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&line);
-            let Some(data) = line.trim_end().strip_prefix("data:") else {
+impl StreamRead for AnthropicStreamReader {
+    fn feed(&mut self, bytes: &[u8]) {
+        for line in take_lines(&mut self.pending, bytes) {
+            let Some(data) = line.strip_prefix("data:") else {
                 continue; // `event:` lines repeat the data's own `type`
             };
             let Ok(e) = serde_json::from_str::<Value>(data.trim()) else {
@@ -718,40 +748,22 @@ impl AnthropicStreamReader {
         }
     }
 
-    pub fn text(&self) -> &str {
+    fn text(&self) -> &str {
         &self.text
     }
 
-    pub fn is_done(&self) -> bool {
+    /// Whether `message_stop` arrived.
+    fn is_done(&self) -> bool {
         self.done
     }
 
-    pub fn finish(self) -> Result<Completion, BadCompletion> {
-        if let Some(e) = self.error {
-            return Err(BadCompletion::Provider(e));
-        }
-        let mut tool_calls = Vec::new();
-        for (_, id, name, input) in self.tools {
-            if id.is_empty() || name.is_empty() {
-                return Err(BadCompletion::BadToolCall);
-            }
-            let arguments = serde_json::from_str(if input.trim().is_empty() {
-                "{}"
-            } else {
-                &input
-            })
-            .map_err(|_| BadCompletion::BadToolCall)?;
-            tool_calls.push(ToolCall {
-                id,
-                name,
-                arguments,
-            });
-        }
-        let text = self.text.trim().to_owned();
-        if text.is_empty() && tool_calls.is_empty() {
-            return Err(BadCompletion::Empty);
-        }
-        Ok(Completion { text, tool_calls })
+    fn finish(self) -> Result<Completion, BadCompletion> {
+        let calls = self
+            .tools
+            .into_iter()
+            .map(|(_, id, name, input)| (id, name, input))
+            .collect();
+        streamed_completion(self.error, &self.text, calls)
     }
 }
 
