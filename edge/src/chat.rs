@@ -120,6 +120,7 @@ fn request_record(chat: &ChatRequest) -> Value {
         "behavior": chat.behavior,
         "history_items": chat.history.len(),
         "images": chat.images.len(),
+        "warnings": chat.warnings,
     })
 }
 
@@ -351,6 +352,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             }),
             message_id: None,
             citations: Vec::new(),
+            warnings: chat.warnings.clone(),
         };
         let event = live::messages_event(
             &response.session_id,
@@ -460,6 +462,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             // The acknowledgement is stored as a system line; the widget shows it once.
             message_id: Some(line_id.clone()),
             citations: Vec::new(),
+            warnings: chat.warnings.clone(),
         };
         let event = live::messages_event(
             &response.session_id,
@@ -649,6 +652,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         // Only a stored reply can be rated.
         message_id: stored_reply.is_ok().then_some(reply_id),
         citations: outcome.answer.citations,
+        warnings: chat.warnings,
     };
     let at = now_ms();
     let event = live::messages_event(

@@ -1,8 +1,7 @@
 //! Contacts and companies: identify (from the customer's backend with the secret key, or from
 //! the widget with the publishable key), context updates, reads, and discovered attributes.
 
-use halo_shared::chat::FieldError;
-use halo_shared::chat::InvalidField;
+use halo_shared::chat::{FieldError, InvalidField, Warning};
 use halo_shared::profile::{
     context_sightings, trait_sightings, AttributeDescription, CompanyIdentify, ContextOwner,
     ContextUpdate, Scope, Sighting, UserIdentify,
@@ -79,6 +78,14 @@ async fn write_user(
     Ok(())
 }
 
+/// `body` with the request's `warnings` (what of its traits and context was left out), if any.
+fn warned(mut body: Value, warnings: &[Warning]) -> Value {
+    if !warnings.is_empty() {
+        body["warnings"] = json!(warnings);
+    }
+    body
+}
+
 async fn user_json(db: &D1Database, org: &str, user_id: &str) -> ApiResult<Value> {
     let user = contacts::user(db, org, user_id)
         .await?
@@ -99,7 +106,10 @@ pub async fn identify_user(req: &mut Request, env: &Env) -> ApiResult<Response> 
     let ws = auth::secret_workspace(req, &db).await?;
     let u = UserIdentify::parse(&read_json(req).await?)?;
     write_user(&db, &ws.id, &u, &u.traits, u.company_id.as_deref(), true).await?;
-    json_ok(&user_json(&db, &ws.id, &u.user_id).await?)
+    json_ok(&warned(
+        user_json(&db, &ws.id, &u.user_id).await?,
+        &u.warnings,
+    ))
 }
 
 /// `POST /api/sdk/companies/identify` (secret key).
@@ -119,7 +129,7 @@ pub async fn identify_company(req: &mut Request, env: &Env) -> ApiResult<Respons
     batch.extend(contacts::record_sightings(&db, &ws.id, &seen)?);
     db.batch(batch).await?;
     let company = contacts::company(&db, &ws.id, &c.company_id).await?;
-    json_ok(&json!({ "company": company }))
+    json_ok(&warned(json!({ "company": company }), &c.warnings))
 }
 
 /// `POST /api/sdk/context` (secret key): sets and deletes context entries of one user or one
@@ -155,7 +165,10 @@ pub async fn update_context(req: &mut Request, env: &Env) -> ApiResult<Response>
         ContextOwner::User(id) => contacts::user(&db, &ws.id, id).await?.map(|u| u.context),
         ContextOwner::Company(id) => contacts::company(&db, &ws.id, id).await?.map(|c| c.context),
     };
-    json_ok(&json!({ "context": context.unwrap_or_else(|| json!({})) }))
+    json_ok(&warned(
+        json!({ "context": context.unwrap_or_else(|| json!({})) }),
+        &update.warnings,
+    ))
 }
 
 /// `GET /api/sdk/users/:user_id` (secret key): the contact, verified flag included, and company.
@@ -243,7 +256,10 @@ pub async fn identify_from_widget(req: &mut Request, env: &Env) -> ApiResult<Res
         claims.is_some(),
     )
     .await?;
-    let mut resp = json_ok(&json!({ "user_id": u.user_id, "verified": claims.is_some() }))?;
+    let mut resp = json_ok(&warned(
+        json!({ "user_id": u.user_id, "verified": claims.is_some() }),
+        &u.warnings,
+    ))?;
     auth::cors_for(&ws, req, &mut resp)?;
     Ok(resp)
 }

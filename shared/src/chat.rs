@@ -27,6 +27,8 @@ pub const MAX_CONTEXT_ENTRIES: usize = 50;
 pub const MAX_KEY_CHARS: usize = 64;
 /// Longest string value of a trait.
 pub const MAX_TRAIT_VALUE_CHARS: usize = 1_000;
+/// Largest structured (object or array) trait value, as serialised JSON.
+pub const MAX_TRAIT_JSON_CHARS: usize = 4_000;
 /// Longest context label.
 pub const MAX_LABEL_CHARS: usize = 200;
 /// Largest context value, as serialised JSON.
@@ -143,27 +145,11 @@ pub enum ContextType {
 }
 
 impl ContextType {
-    /// What the value of an entry of this type must be, when `value` is not that.
-    fn shape_error(self, value: &Value) -> Option<&'static str> {
-        use ContextType::*;
-        match self {
-            List | Integration | Error | Feature | Metric | Relationship
-                if !(value.is_array() || value.is_object()) =>
-            {
-                Some("an array of items (or an object keyed by name) for this context type")
-            }
-            Config if !value.is_object() => Some("an object of settings for type config"),
-            Status if value.is_array() => {
-                Some("a string, number, boolean or object for type status")
-            }
-            _ => None,
-        }
-    }
-
     const ALLOWED: &'static str =
         "list, integration, error, status, config, feature, metric, relationship, custom";
 
-    fn parse(s: &str) -> Option<Self> {
+    /// The type a name names; `None` for a name that is not one of the nine.
+    pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "list" => Self::List,
             "integration" => Self::Integration,
@@ -176,6 +162,28 @@ impl ContextType {
             "custom" => Self::Custom,
             _ => return None,
         })
+    }
+}
+
+/// Something attached to a request (a trait, a context entry) that was left out or read
+/// differently, while the request itself was served: the answer's `warnings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// Where it was: `context.billing`, `custom_fields.notes`.
+    pub field: String,
+    /// A stable, machine-readable code (the codes of [`FieldError::code`], and `unknown_type`).
+    pub code: String,
+    pub message: String,
+}
+
+impl Warning {
+    /// `e`'s part of the request was left out.
+    pub fn dropped(e: &FieldError) -> Self {
+        Self {
+            field: e.field.clone(),
+            code: e.code().to_owned(),
+            message: format!("{e}; it was left out and the rest of the request was used"),
+        }
     }
 }
 
@@ -218,6 +226,8 @@ pub struct ChatRequest {
     pub context: BTreeMap<String, ContextEntry>,
     pub history: Vec<HistoryItem>,
     pub behavior: Option<String>,
+    /// What of `custom_fields` and `context` was left out, and why.
+    pub warnings: Vec<Warning>,
 }
 
 impl ChatRequest {
@@ -282,11 +292,15 @@ impl ChatRequest {
             }
         };
         let images = get("images").map(images).transpose()?.unwrap_or_default();
+        // The data the page attached never costs the message: what cannot be used is left
+        // out with a warning.
+        let mut warnings = Vec::new();
         let custom_fields = get("custom_fields")
-            .map(|v| traits("custom_fields", v))
-            .transpose()?
+            .map(|v| traits("custom_fields", v, &mut warnings))
             .unwrap_or_default();
-        let context = get("context").map(context).transpose()?.unwrap_or_default();
+        let context = get("context")
+            .map(|v| context("context", v, &mut warnings))
+            .unwrap_or_default();
         let history = get("history").map(history).transpose()?.unwrap_or_default();
         let behavior = get("behavior")
             .map(|v| bounded_string("behavior", v, MAX_BEHAVIOR_CHARS))
@@ -305,6 +319,7 @@ impl ChatRequest {
             context,
             history,
             behavior,
+            warnings,
         })
     }
 }
@@ -489,93 +504,151 @@ fn key(field: &str, k: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Parses a trait map: string keys to scalar values (string, number, boolean or null).
-pub fn traits(field: &str, v: &Value) -> Result<Map<String, Value>, FieldError> {
+/// Why one trait cannot be kept: its key, or a value over the size limits. Any JSON value
+/// is a trait value: strings up to [`MAX_TRAIT_VALUE_CHARS`], structures up to
+/// [`MAX_TRAIT_JSON_CHARS`] of JSON.
+fn trait_problem(field: &str, k: &str, val: &Value) -> Result<(), FieldError> {
+    key(field, k)?;
+    let (len, max) = match val {
+        Value::String(s) => (s.chars().count(), MAX_TRAIT_VALUE_CHARS),
+        Value::Array(_) | Value::Object(_) => {
+            (val.to_string().chars().count(), MAX_TRAIT_JSON_CHARS)
+        }
+        _ => return Ok(()),
+    };
+    if len > max {
+        return Err(FieldError::new(
+            format!("{field}.{k}"),
+            InvalidField::TooLong { max, len },
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a trait map (keys to any JSON value; `null` removes a trait where traits are
+/// stored). What cannot be kept (a bad key, a value over the limits, keys past
+/// [`MAX_CUSTOM_FIELDS`], a map that is not an object) is left out with a warning.
+pub fn traits(field: &str, v: &Value, warnings: &mut Vec<Warning>) -> Map<String, Value> {
+    let Some(obj) = v.as_object() else {
+        warnings.push(Warning::dropped(&wrong_type(field, "an object")));
+        return Map::new();
+    };
+    let mut out = Map::new();
+    for (k, val) in obj {
+        if out.len() == MAX_CUSTOM_FIELDS {
+            let len = obj.len();
+            warnings.push(Warning::dropped(&FieldError::new(
+                field,
+                InvalidField::TooMany {
+                    max: MAX_CUSTOM_FIELDS,
+                    len,
+                },
+            )));
+            break;
+        }
+        match trait_problem(field, k, val) {
+            Ok(()) => {
+                out.insert(k.clone(), val.clone());
+            }
+            Err(e) => warnings.push(Warning::dropped(&e)),
+        }
+    }
+    out
+}
+
+/// [`traits`] for a caller that must refuse what it cannot keep (a ticket's fields).
+pub fn strict_traits(field: &str, v: &Value) -> Result<Map<String, Value>, FieldError> {
     let obj = bounded_object(field, v, MAX_CUSTOM_FIELDS, "an object")?;
     for (k, val) in obj {
-        key(field, k)?;
-        match val {
-            Value::String(s) => {
-                let len = s.chars().count();
-                if len > MAX_TRAIT_VALUE_CHARS {
-                    return Err(FieldError::new(
-                        format!("{field}.{k}"),
-                        InvalidField::TooLong {
-                            max: MAX_TRAIT_VALUE_CHARS,
-                            len,
-                        },
-                    ));
-                }
-            }
-            Value::Number(_) | Value::Bool(_) | Value::Null => {}
-            _ => {
-                return Err(wrong_type(
-                    &format!("{field}.{k}"),
-                    "a string, number, boolean or null",
-                ))
-            }
-        }
+        trait_problem(field, k, val)?;
     }
     Ok(obj.clone())
 }
 
-pub fn context(v: &Value) -> Result<BTreeMap<String, ContextEntry>, FieldError> {
-    let obj = bounded_object("context", v, MAX_CONTEXT_ENTRIES, "an object")?;
-    obj.iter()
-        .map(|(k, entry)| {
-            key("context", k)?;
-            let at = |sub: &str| format!("context.{k}.{sub}");
-            let e = entry.as_object().ok_or_else(|| {
-                wrong_type(&format!("context.{k}"), "an object with label and value")
-            })?;
-            let label = match e.get("label").filter(|v| !v.is_null()) {
-                None => return Err(FieldError::new(at("label"), InvalidField::Missing)),
-                Some(v) => bounded_string(&at("label"), v, MAX_LABEL_CHARS)?,
-            };
-            if label.trim().is_empty() {
-                return Err(FieldError::new(at("label"), InvalidField::Empty));
+/// Reads one context entry `{ label, type?, value }` at `at`. The value may be any JSON
+/// value, whatever the type; an unknown type is read as `custom` (with a warning). An entry
+/// without a usable label or value, or over the size limits, is refused.
+fn context_entry(at: &str, entry: &Value) -> Result<(ContextEntry, Option<Warning>), FieldError> {
+    let e = entry
+        .as_object()
+        .ok_or_else(|| wrong_type(at, "an object with label and value"))?;
+    let sub = |s: &str| format!("{at}.{s}");
+    let label = match e.get("label").filter(|v| !v.is_null()) {
+        None => return Err(FieldError::new(sub("label"), InvalidField::Missing)),
+        Some(v) => bounded_string(&sub("label"), v, MAX_LABEL_CHARS)?,
+    };
+    if label.trim().is_empty() {
+        return Err(FieldError::new(sub("label"), InvalidField::Empty));
+    }
+    let value = e
+        .get("value")
+        .cloned()
+        .ok_or_else(|| FieldError::new(sub("value"), InvalidField::Missing))?;
+    let len = value.to_string().chars().count();
+    if len > MAX_CONTEXT_VALUE_CHARS {
+        return Err(FieldError::new(
+            sub("value"),
+            InvalidField::TooLong {
+                max: MAX_CONTEXT_VALUE_CHARS,
+                len,
+            },
+        ));
+    }
+    let (kind, warning) = match e.get("type").filter(|v| !v.is_null()) {
+        None => (None, None),
+        Some(t) => match t.as_str().and_then(ContextType::parse) {
+            Some(kind) => (Some(kind), None),
+            None => (
+                Some(ContextType::Custom),
+                Some(Warning {
+                    field: sub("type"),
+                    code: "unknown_type".into(),
+                    message: format!(
+                        "`{}` {t} is not one of: {}; the entry was kept as custom",
+                        sub("type"),
+                        ContextType::ALLOWED
+                    ),
+                }),
+            ),
+        },
+    };
+    Ok((ContextEntry { label, kind, value }, warning))
+}
+
+/// Reads context entries (`field` names the map: `context`, `set`). Entries that cannot be
+/// kept (see [`context_entry`]; bad keys; entries past [`MAX_CONTEXT_ENTRIES`]; a map that
+/// is not an object) are left out with a warning, and the rest is kept.
+pub fn context(
+    field: &str,
+    v: &Value,
+    warnings: &mut Vec<Warning>,
+) -> BTreeMap<String, ContextEntry> {
+    let Some(obj) = v.as_object() else {
+        warnings.push(Warning::dropped(&wrong_type(field, "an object")));
+        return BTreeMap::new();
+    };
+    let mut out = BTreeMap::new();
+    for (k, entry) in obj {
+        if out.len() == MAX_CONTEXT_ENTRIES {
+            let len = obj.len();
+            warnings.push(Warning::dropped(&FieldError::new(
+                field,
+                InvalidField::TooMany {
+                    max: MAX_CONTEXT_ENTRIES,
+                    len,
+                },
+            )));
+            break;
+        }
+        match key(field, k).and_then(|()| context_entry(&format!("{field}.{k}"), entry)) {
+            Ok((e, warning)) => {
+                warnings.extend(warning);
+                out.insert(k.clone(), e);
             }
-            let kind = match e.get("type").filter(|v| !v.is_null()) {
-                None => None,
-                Some(v) => {
-                    let s = v.as_str().ok_or_else(|| {
-                        FieldError::new(
-                            at("type"),
-                            InvalidField::WrongType {
-                                expected: "a string",
-                            },
-                        )
-                    })?;
-                    Some(ContextType::parse(s).ok_or_else(|| {
-                        FieldError::new(
-                            at("type"),
-                            InvalidField::NotOneOf {
-                                allowed: ContextType::ALLOWED,
-                            },
-                        )
-                    })?)
-                }
-            };
-            let value = e
-                .get("value")
-                .cloned()
-                .ok_or_else(|| FieldError::new(at("value"), InvalidField::Missing))?;
-            let len = value.to_string().chars().count();
-            if len > MAX_CONTEXT_VALUE_CHARS {
-                return Err(FieldError::new(
-                    at("value"),
-                    InvalidField::TooLong {
-                        max: MAX_CONTEXT_VALUE_CHARS,
-                        len,
-                    },
-                ));
-            }
-            if let Some(expected) = kind.and_then(|t| t.shape_error(&value)) {
-                return Err(wrong_type(&at("value"), expected));
-            }
-            Ok((k.clone(), ContextEntry { label, kind, value }))
-        })
-        .collect()
+            Err(e) => warnings.push(Warning::dropped(&e)),
+        }
+    }
+    out
 }
 
 fn history(v: &Value) -> Result<Vec<HistoryItem>, FieldError> {
@@ -661,6 +734,9 @@ pub struct ChatResponse {
     pub message_id: Option<String>,
     #[serde(default)]
     pub citations: Vec<Citation>,
+    /// What of the request's traits and context was left out, and why (absent when nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 #[cfg(test)]
@@ -812,41 +888,109 @@ mod tests {
         );
     }
 
-    #[test]
-    fn custom_fields_hold_scalars_only() {
-        let e = err(json!({ "message": "x", "custom_fields": { "nested": { "a": 1 } } }));
-        assert_eq!(
-            (e.field.as_str(), e.code()),
-            ("custom_fields.nested", "invalid_type")
-        );
-        let e = err(json!({ "message": "x", "custom_fields": [1] }));
-        assert_eq!(e.field, "custom_fields");
+    fn parsed(body: Value) -> ChatRequest {
+        ChatRequest::parse(&body).expect("the message is served")
+    }
+
+    fn warned(req: &ChatRequest) -> Vec<(&str, &str)> {
+        req.warnings
+            .iter()
+            .map(|w| (w.field.as_str(), w.code.as_str()))
+            .collect()
     }
 
     #[test]
-    fn context_entries_need_a_label_a_known_type_and_a_value() {
-        let e = err(json!({ "message": "x", "context": { "a": { "value": 1 } } }));
-        assert_eq!(e, FieldError::new("context.a.label", InvalidField::Missing));
-        let e = err(
+    fn custom_fields_take_any_json_value_and_leave_out_only_what_is_too_big() {
+        let req = parsed(json!({ "message": "x", "custom_fields": {
+            "address": { "city": "Lyon", "zip": "69001" },
+            "tags": ["vip", 3, null],
+            "notes": "n".repeat(MAX_TRAIT_VALUE_CHARS + 1),
+        } }));
+        assert_eq!(req.custom_fields["address"]["city"], json!("Lyon"));
+        assert_eq!(req.custom_fields["tags"], json!(["vip", 3, null]));
+        assert!(!req.custom_fields.contains_key("notes"));
+        assert_eq!(warned(&req), [("custom_fields.notes", "too_long")]);
+        let req = parsed(json!({ "message": "x", "custom_fields": [1] }));
+        assert_eq!(warned(&req), [("custom_fields", "invalid_type")]);
+        assert!(req.custom_fields.is_empty());
+    }
+
+    #[test]
+    fn too_many_traits_or_entries_keep_the_first_ones() {
+        let many: Map<String, Value> = (0..MAX_CUSTOM_FIELDS + 5)
+            .map(|i| (format!("k{i:03}"), json!(i)))
+            .collect();
+        let req = parsed(json!({ "message": "x", "custom_fields": many }));
+        assert_eq!(req.custom_fields.len(), MAX_CUSTOM_FIELDS);
+        assert_eq!(warned(&req), [("custom_fields", "too_many")]);
+        let ctx: Map<String, Value> = (0..MAX_CONTEXT_ENTRIES + 1)
+            .map(|i| (format!("e{i:03}"), json!({ "label": "L", "value": i })))
+            .collect();
+        let req = parsed(json!({ "message": "x", "context": ctx }));
+        assert_eq!(req.context.len(), MAX_CONTEXT_ENTRIES);
+        assert_eq!(warned(&req), [("context", "too_many")]);
+    }
+
+    #[test]
+    fn a_context_value_of_any_shape_is_kept_for_every_type() {
+        let shapes = [
+            json!("12 of 40"),
+            json!({ "state": "delayed", "carrier": { "name": "DHL" } }),
+            json!("Ship to the billing address"),
+            json!(["plain", { "name": "object" }, [1, 2]]),
+            json!(null),
+            json!(false),
+            json!(3.5),
+        ];
+        for kind in ContextType::ALLOWED.split(", ") {
+            for value in &shapes {
+                let req = parsed(
+                    json!({ "message": "x", "context": { "a": { "label": "A", "type": kind, "value": value } } }),
+                );
+                assert!(
+                    req.warnings.is_empty(),
+                    "{kind} {value}: {:?}",
+                    req.warnings
+                );
+                assert_eq!(&req.context["a"].value, value);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_type_is_read_as_custom_with_a_warning() {
+        let req = parsed(
             json!({ "message": "x", "context": { "a": { "label": "A", "type": "weather", "value": 1 } } }),
         );
+        assert_eq!(req.context["a"].kind, Some(ContextType::Custom));
+        assert_eq!(warned(&req), [("context.a.type", "unknown_type")]);
+    }
+
+    #[test]
+    fn malformed_context_entries_are_left_out_and_the_others_kept() {
+        let req = parsed(json!({ "message": "x", "context": {
+            "good": { "label": "Good", "value": 1 },
+            "no_label": { "value": 1 },
+            "blank_label": { "label": "  ", "value": 1 },
+            "no_value": { "label": "A" },
+            "not_an_object": "hello",
+            "too_big": { "label": "B", "value": "v".repeat(MAX_CONTEXT_VALUE_CHARS) },
+        } }));
+        assert_eq!(req.context.keys().collect::<Vec<_>>(), ["good"]);
+        let mut got = warned(&req);
+        got.sort();
         assert_eq!(
-            (e.field.as_str(), e.code()),
-            ("context.a.type", "invalid_value")
+            got,
+            [
+                ("context.blank_label.label", "empty_field"),
+                ("context.no_label.label", "missing_field"),
+                ("context.no_value.value", "missing_field"),
+                ("context.not_an_object", "invalid_type"),
+                ("context.too_big.value", "too_long"),
+            ]
         );
-        let e = err(json!({ "message": "x", "context": { "a": { "label": "A" } } }));
-        assert_eq!(e.field, "context.a.value");
-        let e = err(
-            json!({ "message": "x", "context": { "a": { "label": "A", "type": "integration", "value": "ok" } } }),
-        );
-        assert_eq!(
-            (e.field.as_str(), e.code()),
-            ("context.a.value", "invalid_type")
-        );
-        let e = err(
-            json!({ "message": "x", "context": { "a": { "label": "A", "type": "config", "value": [1] } } }),
-        );
-        assert_eq!(e.field, "context.a.value");
+        let req = parsed(json!({ "message": "x", "context": "everything is fine" }));
+        assert_eq!(warned(&req), [("context", "invalid_type")]);
     }
 
     #[test]
@@ -876,6 +1020,7 @@ mod tests {
             routed: None,
             message_id: None,
             citations: vec![],
+            warnings: vec![],
         };
         let v = serde_json::to_value(&r).unwrap();
         assert!(v.get("routed").is_none());

@@ -67,13 +67,54 @@ fn clean_label(s: &str) -> String {
     clean(s).replace('[', "(").replace(']', ")")
 }
 
-/// A JSON value as prompt text: strings as they are, other scalars as JSON, structures as
-/// compact JSON; always one clean line.
+/// A JSON value as prompt text, always one clean line: see [`inline`].
 fn scalar(v: &Value) -> String {
+    clean(&inline(v))
+}
+
+/// A JSON value of any shape as readable text: strings as they are, `null` (and empty
+/// structures) as `none`, objects as `key: value, …` with nested structures in parentheses,
+/// arrays as their items joined by commas. Nothing is dropped; [`clean`] bounds the line.
+fn inline(v: &Value) -> String {
+    let nested = |v: &Value| match v {
+        Value::Object(o) if o.len() > 1 => format!("({})", inline(v)),
+        Value::Array(a) if a.len() > 1 => format!("({})", inline(v)),
+        _ => inline(v),
+    };
     match v {
-        Value::String(s) => clean(s),
+        Value::String(s) => s.clone(),
         Value::Null => "none".into(),
-        other => clean(&other.to_string()),
+        Value::Object(o) if o.is_empty() => "none".into(),
+        Value::Array(a) if a.is_empty() => "none".into(),
+        Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", nested(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Array(a) => a.iter().map(nested).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// The facts of a value no richer rendering knows: one line per key of an object (an array
+/// of objects under a key gives one line per item), one per item of an array, or the value.
+fn fact_lines(value: &Value) -> Vec<String> {
+    match value {
+        Value::Object(o) => o
+            .iter()
+            .flat_map(|(k, v)| {
+                let key = display_key(k);
+                match v {
+                    Value::Array(items) if items.iter().any(Value::is_object) => items
+                        .iter()
+                        .map(|i| format!("{key}: {}", inline(i)))
+                        .collect(),
+                    _ => vec![format!("{key}: {}", inline(v))],
+                }
+            })
+            .collect(),
+        Value::Array(a) => a.iter().map(inline).collect(),
+        other => vec![inline(other)],
     }
 }
 
@@ -150,7 +191,9 @@ fn list_item(item: &Value) -> String {
     let Value::Object(o) = item else {
         return format!("\"{}\"", scalar(item));
     };
-    let name = field(o, NAME_KEYS).unwrap_or_else(|| "item".into());
+    let Some(name) = field(o, NAME_KEYS) else {
+        return scalar(item);
+    };
     let attrs: Vec<String> = o
         .iter()
         .filter(|(k, v)| !NAME_KEYS.contains(&k.as_str()) && k.as_str() != "status" && !v.is_null())
@@ -199,7 +242,9 @@ fn named_value(
     let Value::Object(o) = item else {
         return scalar(item);
     };
-    let name = field(o, NAME_KEYS).unwrap_or_else(|| "item".into());
+    let Some(name) = field(o, NAME_KEYS) else {
+        return scalar(item);
+    };
     match field(o, value_keys) {
         Some(v) => fmt(name, v),
         None => name,
@@ -225,7 +270,9 @@ fn entry_lines(entry: &ContextEntry) -> Vec<String> {
                 let Value::Object(o) = i else {
                     return scalar(i);
                 };
-                let name = field(o, NAME_KEYS).unwrap_or_else(|| "feature".into());
+                let Some(name) = field(o, NAME_KEYS) else {
+                    return scalar(i);
+                };
                 match o.get("enabled").or_else(|| o.get("value")) {
                     Some(Value::Bool(true)) => format!("{name}: enabled"),
                     Some(Value::Bool(false)) => format!("{name}: disabled"),
@@ -255,20 +302,19 @@ fn entry_lines(entry: &ContextEntry) -> Vec<String> {
                 })
             })
             .collect(),
-        ContextType::Status | ContextType::Config | ContextType::Custom => match &entry.value {
-            Value::Object(o) => o
-                .iter()
-                .map(|(k, v)| format!("{}: {}", display_key(k), scalar(v)))
-                .collect(),
-            Value::Array(a) => a.iter().map(scalar).collect(),
-            other => vec![scalar(other)],
-        },
+        ContextType::Status | ContextType::Config | ContextType::Custom => fact_lines(&entry.value),
+    };
+    // An empty structure is still a fact: the entry says there is nothing.
+    let lines = if lines.is_empty() {
+        vec!["none".to_owned()]
+    } else {
+        lines
     };
     let total = lines.len();
     let mut shown: Vec<String> = lines
         .into_iter()
         .take(MAX_RENDERED_ITEMS)
-        .map(|l| format!("- {l}"))
+        .map(|l| format!("- {}", clean(&l)))
         .collect();
     if total > MAX_RENDERED_ITEMS {
         shown.push(format!("- … and {} more", total - MAX_RENDERED_ITEMS));
@@ -533,6 +579,58 @@ Space ID: space_789
     }
 
     #[test]
+    fn shapes_no_renderer_expects_are_written_out_fact_by_fact() {
+        let cases = [
+            (ContextType::Metric, json!("12 of 40"), "- 12 of 40"),
+            (
+                ContextType::Status,
+                json!({ "state": "held", "carrier": { "name": "DHL", "hub": "Leipzig" } }),
+                "- Carrier: hub: Leipzig, name: DHL\n- State: held",
+            ),
+            (
+                ContextType::Config,
+                json!("Invoices go to the billing contact"),
+                "- Invoices go to the billing contact",
+            ),
+            (
+                ContextType::List,
+                json!(["plain", { "name": "Named", "n": 2 }, { "sku": "A1", "qty": 3 }]),
+                "- \"plain\"\n- \"Named\" (n: 2)\n- qty: 3, sku: A1",
+            ),
+            (
+                ContextType::Custom,
+                json!({ "parcels": [{ "id": "P1", "state": "in transit" }, { "id": "P2", "state": "held at customs" }], "empty": [] }),
+                "- Empty: none\n- Parcels: id: P1, state: in transit\n- Parcels: id: P2, state: held at customs",
+            ),
+            (
+                ContextType::Metric,
+                json!([{ "value": 5, "unit": "GB" }]),
+                "- unit: GB, value: 5",
+            ),
+            (ContextType::Error, json!(null), "- none"),
+            (
+                ContextType::Integration,
+                json!({ "Shopify": { "connected": true, "last_sync": { "at": "09:00", "ok": false } } }),
+                "- Shopify: connected",
+            ),
+        ];
+        for (kind, value, expected) in cases {
+            let lines = entry_lines(&entry("L", kind, value.clone())).join("\n");
+            assert_eq!(lines, expected, "{kind:?} {value}");
+        }
+        let user = Profile {
+            traits: obj(
+                json!({ "address": { "city": "Lyon", "zip": "69001" }, "tags": ["vip", "beta"] }),
+            ),
+            context: BTreeMap::new(),
+        };
+        assert_eq!(
+            render(&user, None, &BTreeMap::new()),
+            "[User Profile]\nAddress: city: Lyon, zip: 69001\nTags: vip, beta"
+        );
+    }
+
+    #[test]
     fn long_lists_are_cut_with_a_count() {
         let many: Vec<Value> = (0..30).map(|i| json!(format!("e{i}"))).collect();
         let lines = entry_lines(&entry("L", ContextType::List, Value::Array(many)));
@@ -599,7 +697,101 @@ mod properties {
             .prop_map(|m| m.into_iter().map(|(k, v)| (k, json!(v))).collect())
     }
 
+    /// Any JSON value: scalars, strings with newlines and brackets, nested arrays and objects.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            // Quarters are exact in binary, so JSON text gives back the same number.
+            any::<i32>().prop_map(|n| json!(f64::from(n) / 4.0)),
+            "[a-z \\n\\[\\]:-]{0,40}".prop_map(Value::String),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z_\\[\\n]{1,8}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn any_kind() -> impl Strategy<Value = Option<ContextType>> {
+        prop_oneof![
+            Just(None),
+            prop::sample::select(
+                "list integration error status config feature metric relationship custom"
+                    .split(' ')
+                    .map(|k| ContextType::parse(k).unwrap())
+                    .collect::<Vec<_>>()
+            )
+            .prop_map(Some),
+        ]
+    }
+
+    fn any_context() -> impl Strategy<Value = BTreeMap<String, ContextEntry>> {
+        prop::collection::btree_map(
+            "[a-d]{1,2}",
+            ("[A-Za-z][A-Za-z \\[\\]\\n]{0,19}", any_kind(), any_json())
+                .prop_map(|(label, kind, value)| ContextEntry { label, kind, value }),
+            0..5,
+        )
+    }
+
     proptest! {
+        #[test]
+        fn any_value_of_any_type_renders_as_bounded_lines_inside_its_block(
+            context in any_context(),
+            traits in prop::collection::btree_map("[a-z_]{1,10}", any_json(), 0..5),
+        ) {
+            let user = Profile { traits: traits.into_iter().collect(), context: context.clone() };
+            let out = render(&user, None, &BTreeMap::new());
+            let headers = out.lines().filter(|l| l.starts_with('[')).count();
+            let expected = context.len() + usize::from(user.traits.values().any(|v| !v.is_null()));
+            prop_assert_eq!(headers, expected, "{}", out);
+            for line in out.lines() {
+                prop_assert!(line.chars().count() <= MAX_RENDERED_VALUE_CHARS + 80, "{}", line);
+                prop_assert!(!line.chars().any(char::is_control), "{:?}", line);
+            }
+            for e in context.values() {
+                let lines = entry_lines(e);
+                prop_assert!(!lines.is_empty() && lines.len() <= MAX_RENDERED_ITEMS + 1);
+            }
+        }
+
+        #[test]
+        fn any_entry_survives_storage_as_json_and_is_read_back_unchanged(context in any_context()) {
+            // What the store writes (the entries as JSON) and what the next request reads.
+            let stored: Value = serde_json::from_str(&serde_json::to_string(&context).unwrap()).unwrap();
+            let mut warnings = Vec::new();
+            let back = crate::chat::context("context", &stored, &mut warnings);
+            prop_assert!(warnings.is_empty(), "{:?}", warnings);
+            prop_assert_eq!(back, context);
+        }
+
+        #[test]
+        fn the_four_layers_merge_by_key_and_keep_every_value_whole(
+            stored in any_context(),
+            request in any_context(),
+            stored_traits in prop::collection::btree_map("[a-c]", any_json(), 0..4),
+            request_traits in prop::collection::btree_map("[a-c]", any_json(), 0..4),
+        ) {
+            let st: Map<String, Value> = stored_traits.into_iter().collect();
+            let rt: Map<String, Value> = request_traits.into_iter().collect();
+            let p = merge(&st, &rt, &stored, &request);
+            for (k, e) in &stored {
+                prop_assert_eq!(&p.context[k], request.get(k).unwrap_or(e));
+            }
+            for (k, e) in &request {
+                prop_assert_eq!(&p.context[k], e);
+            }
+            for (k, v) in &st {
+                prop_assert_eq!(&p.traits[k], rt.get(k).unwrap_or(v));
+            }
+            prop_assert_eq!(p.context.len(), stored.keys().chain(request.keys()).collect::<std::collections::BTreeSet<_>>().len());
+        }
+
         #[test]
         fn the_request_wins_and_nothing_stored_is_lost(stored in traits(), request in traits()) {
             let p = merge(&stored, &request, &BTreeMap::new(), &BTreeMap::new());

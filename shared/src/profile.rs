@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::chat::{
     self, body_object as object, field_error as err, ContextEntry, FieldError, InvalidField,
-    MAX_TOKEN_CHARS,
+    Warning, MAX_TOKEN_CHARS,
 };
 use crate::context::clean;
 
@@ -33,35 +33,39 @@ fn required_id(o: &Map<String, Value>, field: &str) -> Result<String, FieldError
     }
 }
 
-/// Top-level scalar keys (other than `reserved`) plus the `custom_fields` object, as traits.
-/// `null` removes a trait.
+/// Top-level keys (other than `reserved`) plus the `custom_fields` object, as traits: any
+/// JSON value, `null` removes a trait. What cannot be kept is left out with a warning.
 fn traits_of(
     o: &Map<String, Value>,
     reserved: &[&str],
     at: &str,
-) -> Result<Map<String, Value>, FieldError> {
+    warnings: &mut Vec<Warning>,
+) -> Map<String, Value> {
     let mut all: Map<String, Value> = o
         .iter()
         .filter(|(k, _)| !reserved.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if let Some(extra) = o.get("custom_fields").filter(|v| !v.is_null()) {
-        all.extend(chat::traits(&format!("{at}custom_fields"), extra)?);
+        all.extend(chat::traits(&format!("{at}custom_fields"), extra, warnings));
     }
     let field = if at.is_empty() {
         "traits".to_owned()
     } else {
         at.trim_end_matches('.').to_owned()
     };
-    chat::traits(&field, &Value::Object(all))
+    chat::traits(&field, &Value::Object(all), warnings)
 }
 
-fn context_of(o: &Map<String, Value>) -> Result<BTreeMap<String, ContextEntry>, FieldError> {
+fn context_of(
+    o: &Map<String, Value>,
+    at: &str,
+    warnings: &mut Vec<Warning>,
+) -> BTreeMap<String, ContextEntry> {
     o.get("context")
         .filter(|v| !v.is_null())
-        .map(chat::context)
-        .transpose()
-        .map(Option::unwrap_or_default)
+        .map(|v| chat::context(&format!("{at}context"), v, warnings))
+        .unwrap_or_default()
 }
 
 /// A company and its traits: `POST /api/sdk/companies/identify`, or `company` inside a user's.
@@ -70,15 +74,24 @@ pub struct CompanyIdentify {
     pub company_id: String,
     pub traits: Map<String, Value>,
     pub context: BTreeMap<String, ContextEntry>,
+    /// What of the traits and context was left out, and why.
+    pub warnings: Vec<Warning>,
 }
 
 impl CompanyIdentify {
     pub fn parse(body: &Value) -> Result<Self, FieldError> {
+        Self::parse_at(body, "")
+    }
+
+    /// Parses a company at `at` (`""` or `"company."`), which prefixes warnings' fields.
+    fn parse_at(body: &Value, at: &str) -> Result<Self, FieldError> {
         let o = object(body)?;
+        let mut warnings = Vec::new();
         Ok(Self {
             company_id: required_id(o, "company_id")?,
-            traits: traits_of(o, COMPANY_RESERVED, "")?,
-            context: context_of(o)?,
+            traits: traits_of(o, COMPANY_RESERVED, at, &mut warnings),
+            context: context_of(o, at, &mut warnings),
+            warnings,
         })
     }
 }
@@ -95,6 +108,8 @@ pub struct UserIdentify {
     /// Company traits sent along (`company: { company_id, … }`).
     pub company: Option<CompanyIdentify>,
     pub context: BTreeMap<String, ContextEntry>,
+    /// What of the user's and the company's traits and context was left out, and why.
+    pub warnings: Vec<Warning>,
 }
 
 impl UserIdentify {
@@ -116,7 +131,7 @@ impl UserIdentify {
             .get("company")
             .filter(|v| !v.is_null())
             .map(|v| {
-                CompanyIdentify::parse(v).map_err(|e| FieldError {
+                CompanyIdentify::parse_at(v, "company.").map_err(|e| FieldError {
                     field: format!("company.{}", e.field),
                     kind: e.kind,
                 })
@@ -126,13 +141,18 @@ impl UserIdentify {
             Some(v) => Some(chat::identifier("company_id", v)?),
             None => company.as_ref().map(|c| c.company_id.clone()),
         };
+        let mut warnings = company
+            .as_ref()
+            .map(|c| c.warnings.clone())
+            .unwrap_or_default();
         Ok(Self {
             user_id,
             user_token,
-            traits: traits_of(o, USER_RESERVED, "")?,
+            traits: traits_of(o, USER_RESERVED, "", &mut warnings),
             company_id,
             company,
-            context: context_of(o)?,
+            context: context_of(o, "", &mut warnings),
+            warnings,
         })
     }
 }
@@ -150,6 +170,8 @@ pub struct ContextUpdate {
     pub owner: ContextOwner,
     pub set: BTreeMap<String, ContextEntry>,
     pub delete: Vec<String>,
+    /// The entries of `set` that were left out, and why.
+    pub warnings: Vec<Warning>,
 }
 
 impl ContextUpdate {
@@ -166,11 +188,11 @@ impl ContextUpdate {
                 ))
             }
         };
+        let mut warnings = Vec::new();
         let set = o
             .get("set")
             .filter(|v| !v.is_null())
-            .map(chat::context)
-            .transpose()?
+            .map(|v| chat::context("set", v, &mut warnings))
             .unwrap_or_default();
         let delete = match o.get("delete").filter(|v| !v.is_null()) {
             None => Vec::new(),
@@ -180,13 +202,19 @@ impl ContextUpdate {
                 .map(|(i, k)| chat::identifier(&format!("delete[{i}]"), k))
                 .collect::<Result<_, _>>()?,
         };
-        if set.is_empty() && delete.is_empty() {
+        // Entries that were sent but left out are answered with their warnings, not refused.
+        if set.is_empty() && delete.is_empty() && warnings.is_empty() {
             return Err(err(
                 "set",
                 InvalidField::Invalid("send entries to set or keys to delete"),
             ));
         }
-        Ok(Self { owner, set, delete })
+        Ok(Self {
+            owner,
+            set,
+            delete,
+            warnings,
+        })
     }
 }
 
@@ -346,12 +374,8 @@ mod tests {
                 .field,
             "user_id"
         );
-        assert_eq!(
-            UserIdentify::parse(&json!({ "user_id": "u", "nested": { "a": 1 } }))
-                .unwrap_err()
-                .field,
-            "traits.nested"
-        );
+        let u = UserIdentify::parse(&json!({ "user_id": "u", "nested": { "a": 1 } })).unwrap();
+        assert_eq!(u.traits["nested"], json!({ "a": 1 }));
         let e = UserIdentify::parse(&json!({ "user_id": "u", "company": { "name": "x" } }))
             .unwrap_err();
         assert_eq!(e.field, "company.company_id");

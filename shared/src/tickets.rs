@@ -290,7 +290,7 @@ impl NewTicket {
             company_id: id("company_id")?,
             assignee: id("assignee")?,
             custom_fields: get("custom_fields")
-                .map(|v| chat::traits("custom_fields", v))
+                .map(|v| chat::strict_traits("custom_fields", v))
                 .transpose()?
                 .unwrap_or_default(),
         })

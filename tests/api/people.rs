@@ -142,15 +142,15 @@ fn context_entries_are_set_and_deleted_for_users_and_companies() {
         json!({ "company_id": "acme", "set": { "seats": { "label": "Seats", "type": "metric", "value": { "used": 9 } } } }),
     );
     assert_eq!(r.body["context"]["seats"]["value"], json!({ "used": 9 }));
-    let bad = post(
+    // An integration sent as a sentence is still an integration the AI can read.
+    let odd = post(
         &ws,
         "/api/sdk/context",
         json!({ "user_id": "u-ctx", "set": { "x": { "label": "X", "type": "integration", "value": "broken" } } }),
     );
-    assert_eq!(
-        bad.error(),
-        ("invalid_type".into(), Some("context.x.value".into()))
-    );
+    assert_eq!(odd.status, 200, "{}", odd.body);
+    assert_eq!(odd.body["context"]["x"]["value"], "broken");
+    assert!(odd.body.get("warnings").is_none(), "{}", odd.body);
 }
 
 #[test]
@@ -394,29 +394,9 @@ fn server_endpoints_refuse_the_widget_key() {
 }
 
 #[test]
-fn oversized_or_malformed_people_data_is_refused_with_the_field() {
+fn a_people_request_without_a_valid_owner_is_refused_with_the_field() {
     let ws = app().workspace();
-    let many: serde_json::Map<String, Value> =
-        (0..101).map(|i| (format!("k{i}"), json!(i))).collect();
     let cases = [
-        (
-            "/api/sdk/users/identify",
-            json!({ "user_id": "u", "custom_fields": many }),
-            "custom_fields",
-            "too_many",
-        ),
-        (
-            "/api/sdk/users/identify",
-            json!({ "user_id": "u", "bio": "x".repeat(1001) }),
-            "traits.bio",
-            "too_long",
-        ),
-        (
-            "/api/sdk/users/identify",
-            json!({ "user_id": "u", "prefs": { "a": 1 } }),
-            "traits.prefs",
-            "invalid_type",
-        ),
         (
             "/api/sdk/users/identify",
             json!({ "plan": "pro" }),
@@ -437,9 +417,9 @@ fn oversized_or_malformed_people_data_is_refused_with_the_field() {
         ),
         (
             "/api/sdk/context",
-            json!({ "user_id": "u", "set": { "k": { "label": "L", "value": "v".repeat(9000) } } }),
-            "context.k.value",
-            "too_long",
+            json!({ "user_id": "u" }),
+            "set",
+            "invalid_value",
         ),
     ];
     for (path, body, field, code) in cases {

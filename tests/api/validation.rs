@@ -74,26 +74,6 @@ fn bad_requests() -> Vec<(Value, &'static str, &'static str)> {
             "too_many",
         ),
         (
-            json!({ "message": "hi", "custom_fields": [] }),
-            "custom_fields",
-            "invalid_type",
-        ),
-        (
-            json!({ "message": "hi", "custom_fields": { "nested": { "a": 1 } } }),
-            "custom_fields.nested",
-            "invalid_type",
-        ),
-        (
-            json!({ "message": "hi", "context": { "errors": { "value": 1 } } }),
-            "context.errors.label",
-            "missing_field",
-        ),
-        (
-            json!({ "message": "hi", "context": { "errors": { "label": "E", "type": "mood", "value": 1 } } }),
-            "context.errors.type",
-            "invalid_value",
-        ),
-        (
             json!({ "message": "hi", "history": [{ "role": "narrator", "text": "x" }] }),
             "history[0].role",
             "invalid_value",

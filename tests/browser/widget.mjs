@@ -38,7 +38,7 @@ Halo("identify", { user_id: "browser-user-1", name: "Ada", plan: "pro" });
 Halo("setContext", { page: { label: "Current page", type: "status", value: "checkout" } });
 Halo("setContext", { integrations: { label: "Connected Integrations", type: "integration", value: [
   { name: "Google Ads", connected: true, status: "error", error: "Token expired" } ] } });
-Halo("setContext", { broken: { value: "no label" } });
+Halo("setContext", { broken: { value: "no label" }, seats: { label: "Seats", type: "metric", value: "12 of 40" } });
 window.__queuedBeforeLoad = window.Halo.q.length;
 </script></body></html>`;
 
@@ -181,7 +181,8 @@ try {
   assert.equal(contact.user.name, "Ada", "identify() traits were stored");
   assert.equal(contact.user.verified, false, "a browser identify without a token is unverified");
   assert.equal(contact.user.context.integrations.value[0].error, "Token expired", "setContext() was stored");
-  assert.equal(contact.user.context.broken, undefined, "a malformed entry was dropped, not sent");
+  assert.equal(contact.user.context.broken, undefined, "an entry without a label was left out");
+  assert.equal(contact.user.context.seats.value, "12 of 40", "a value of any shape is stored");
     step("identify() and setContext() are stored on the contact");
 
   // A teammate takes over and replies through the inbox API while the panel is closed.

@@ -72,7 +72,9 @@ fn dispatch(default_api_base: &str, cmd: &str, arg: JsValue) {
             }
         }
         "setContext" => {
-            if let Some(o) = as_object(&arg).map(|o| valid_context(&o)) {
+            // Every entry goes to the server as it is: what it cannot use, it leaves out with
+            // a warning (logged below), and the message is answered either way.
+            if let Some(o) = as_object(&arg) {
                 STATE.with_borrow_mut(|s| s.context = Some(merged(s.context.take(), &o)));
                 schedule_sync();
             }
@@ -107,42 +109,6 @@ fn dispatch(default_api_base: &str, cmd: &str, arg: JsValue) {
     }
 }
 
-const CONTEXT_TYPES: &[&str] = &[
-    "list",
-    "integration",
-    "error",
-    "status",
-    "config",
-    "feature",
-    "metric",
-    "relationship",
-    "custom",
-];
-
-/// The entries of a setContext() call that the server will take; the others are dropped with
-/// a console warning, so one bad entry cannot break every later message.
-fn valid_context(entries: &Object) -> Object {
-    let out = Object::new();
-    for entry in Object::entries(entries).iter() {
-        let pair = Array::from(&entry);
-        let (key, e) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
-        let label_ok = prop_str(&e, "label").is_some_and(|l| !l.trim().is_empty());
-        let has_value = e.is_object() && Reflect::has(&e, &"value".into()).unwrap_or(false);
-        let kind = Reflect::get(&e, &"type".into()).unwrap_or(JsValue::UNDEFINED);
-        let kind_ok = kind.is_undefined()
-            || kind.is_null()
-            || kind
-                .as_string()
-                .is_some_and(|k| CONTEXT_TYPES.contains(&k.as_str()));
-        if label_ok && has_value && kind_ok {
-            let _ = Reflect::set(&out, &key.into(), &e);
-        } else {
-            web_sys::console::warn_1(&format!("Halo: setContext entry {key:?} needs {{ label, type?, value }}; it was not sent").into());
-        }
-    }
-    out
-}
-
 /// A string or number as the id string the API takes.
 fn id_string(v: &JsValue) -> Option<String> {
     v.as_string()
@@ -151,7 +117,7 @@ fn id_string(v: &JsValue) -> Option<String> {
 }
 
 /// Who the page said the user is: `(user_id, user_token, traits, company_id)`. Traits are the
-/// scalar properties of identify(); anything else is not sent.
+/// other properties of identify(), of any JSON shape (functions and `undefined` are not sent).
 pub fn identity(s: &state::State) -> (Option<String>, Option<String>, Object, Option<String>) {
     let traits = Object::new();
     let (mut user_id, mut token, mut company_id) = (None, None, None);
@@ -163,7 +129,7 @@ pub fn identity(s: &state::State) -> (Option<String>, Option<String>, Object, Op
                 "user_id" | "userId" => user_id = id_string(&v),
                 "user_token" | "userToken" => token = v.as_string(),
                 "company_id" => company_id = id_string(&v),
-                _ if v.is_string() || v.as_f64().is_some() || v.as_bool().is_some() => {
+                _ if !v.is_undefined() && !v.is_function() && !v.is_symbol() => {
                     let _ = Reflect::set(&traits, &k.into(), &v);
                 }
                 _ => {}
@@ -350,6 +316,14 @@ pub async fn request(method: &str, path: &str, body: Option<&Object>) -> Result<
         Err(_) => JsValue::NULL,
     };
     if resp.ok() {
+        // What the page attached that the server left out, for the site's developer.
+        let warnings = Reflect::get(&json, &"warnings".into()).unwrap_or(JsValue::UNDEFINED);
+        if Array::is_array(&warnings) {
+            for w in Array::from(&warnings).iter() {
+                let said = prop_str(&w, "message").unwrap_or_default();
+                web_sys::console::warn_1(&format!("Halo: {path}: {said}").into());
+            }
+        }
         return Ok(json);
     }
     let detail = Reflect::get(&json, &"error".into())

@@ -3,7 +3,7 @@
 //! Traits with a dedicated column (name, email, role, plan, signed_up_at; name, plan, industry
 //! for companies) live there; the rest in the `custom_fields` JSON blob; context in the
 //! `context` JSON blob. Writes are partial: a key that is absent is left alone, a `null`
-//! removes it (JSON merge-patch semantics, done by SQLite's `json_patch`).
+//! removes it, and any other value replaces the key's value whole ([`replace_keys`]).
 
 use std::collections::BTreeMap;
 
@@ -47,6 +47,19 @@ pub fn context_patch(set: &BTreeMap<String, ContextEntry>, delete: &[String]) ->
     Value::Object(patch)
 }
 
+/// SQL for the JSON object `target` with the top-level keys of the JSON object `patch`
+/// replaced whole, or removed where the patch says `null`. Not SQLite's `json_patch`: its
+/// merge-patch would blend a new value into the one it replaces and drop the `null`s inside
+/// it, and any shape of trait or context value must be stored as it was sent.
+fn replace_keys(target: &str, patch: &str) -> String {
+    format!(
+        "(SELECT json_group_object(key, CASE type WHEN 'true' THEN json('true') WHEN 'false' THEN json('false')
+            WHEN 'null' THEN json('null') WHEN 'object' THEN json(value) WHEN 'array' THEN json(value) ELSE value END)
+          FROM (SELECT key, value, type FROM json_each({target}) WHERE key NOT IN (SELECT key FROM json_each({patch}))
+                UNION ALL SELECT key, value, type FROM json_each({patch}) WHERE type != 'null'))"
+    )
+}
+
 /// Upserts a company's traits and context patch.
 pub fn upsert_company(
     db: &D1Database,
@@ -57,18 +70,25 @@ pub fn upsert_company(
 ) -> Result<D1PreparedStatement> {
     let (cols, custom) = split_traits(traits, COMPANY_TRAITS);
     let now = now_ms();
-    query!(
-        db,
+    let sql = format!(
         "INSERT INTO companies (id, org_id, external_id, name, plan, industry, custom_fields, context, created_at, updated_at)
          VALUES (?1, ?2, ?3, json_extract(?4, '$.name'), json_extract(?4, '$.plan'), json_extract(?4, '$.industry'),
-                 json_patch('{}', ?5), json_patch('{}', ?6), ?7, ?7)
+                 {}, {}, ?7, ?7)
          ON CONFLICT (org_id, external_id) DO UPDATE SET
            name = CASE WHEN json_type(?4, '$.name') IS NULL THEN name ELSE excluded.name END,
            plan = CASE WHEN json_type(?4, '$.plan') IS NULL THEN plan ELSE excluded.plan END,
            industry = CASE WHEN json_type(?4, '$.industry') IS NULL THEN industry ELSE excluded.industry END,
-           custom_fields = json_patch(custom_fields, ?5),
-           context = json_patch(context, ?6),
+           custom_fields = {},
+           context = {},
            updated_at = excluded.updated_at",
+        replace_keys("'{}'", "?5"),
+        replace_keys("'{}'", "?6"),
+        replace_keys("custom_fields", "?5"),
+        replace_keys("context", "?6"),
+    );
+    query!(
+        db,
+        &sql,
         new_id(),
         org,
         external_id,
@@ -94,12 +114,11 @@ pub struct UserWrite<'a> {
 pub fn upsert_user(db: &D1Database, org: &str, w: &UserWrite<'_>) -> Result<D1PreparedStatement> {
     let (cols, custom) = split_traits(w.traits, USER_TRAITS);
     let now = now_ms();
-    query!(
-        db,
+    let sql = format!(
         "INSERT INTO end_users (id, org_id, external_id, verified, name, email, role, plan, signed_up_at,
                                 custom_fields, context, company_id, created_at, last_seen_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, json_extract(?5, '$.name'), json_extract(?5, '$.email'), json_extract(?5, '$.role'),
-                 json_extract(?5, '$.plan'), json_extract(?5, '$.signed_up_at'), json_patch('{}', ?6), json_patch('{}', ?7),
+                 json_extract(?5, '$.plan'), json_extract(?5, '$.signed_up_at'), {}, {},
                  (SELECT id FROM companies WHERE org_id = ?2 AND external_id = ?8), ?9, ?9, ?9)
          ON CONFLICT (org_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET
            verified = MAX(verified, excluded.verified),
@@ -108,11 +127,19 @@ pub fn upsert_user(db: &D1Database, org: &str, w: &UserWrite<'_>) -> Result<D1Pr
            role = CASE WHEN json_type(?5, '$.role') IS NULL THEN role ELSE excluded.role END,
            plan = CASE WHEN json_type(?5, '$.plan') IS NULL THEN plan ELSE excluded.plan END,
            signed_up_at = CASE WHEN json_type(?5, '$.signed_up_at') IS NULL THEN signed_up_at ELSE excluded.signed_up_at END,
-           custom_fields = json_patch(custom_fields, ?6),
-           context = json_patch(context, ?7),
+           custom_fields = {},
+           context = {},
            company_id = COALESCE(excluded.company_id, company_id),
            last_seen_at = excluded.last_seen_at,
            updated_at = excluded.updated_at",
+        replace_keys("'{}'", "?6"),
+        replace_keys("'{}'", "?7"),
+        replace_keys("custom_fields", "?6"),
+        replace_keys("context", "?7"),
+    );
+    query!(
+        db,
+        &sql,
         new_id(),
         org,
         w.external_id,
