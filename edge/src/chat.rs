@@ -10,6 +10,7 @@ use halo_shared::chat::{
 };
 use halo_shared::context;
 use halo_shared::conversation;
+use halo_shared::evidence;
 use halo_shared::identity::{verify_user_token, TrustedClaims};
 use halo_shared::profile::{context_sightings, trait_sightings, Scope as ProfileScope};
 use halo_shared::routing::{Routing, Subject};
@@ -19,6 +20,7 @@ use worker::{Context, D1Database, Env, Request, Response};
 
 use crate::auth;
 use crate::knowledge::{self, Mode};
+use crate::semantic::{score_facts, Embedder};
 use crate::tickets;
 
 use crate::engine::{self, Provider, Question};
@@ -284,7 +286,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         if answer::small_talk(&chat.message).is_some() {
             return None;
         }
-        let hits = knowledge::retrieve(
+        let hits = knowledge::retrieve_with_vector(
             env,
             &db,
             &ws.id,
@@ -293,8 +295,9 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             Mode::Hybrid,
         )
         .await;
-        Some(hits.map(|hits| {
-            hits.into_iter()
+        Some(hits.map(|(hits, vector)| {
+            let passages = hits
+                .into_iter()
                 .map(|h| Passage {
                     title: h.title,
                     url: h.url,
@@ -302,7 +305,8 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
                     text: h.text,
                     similarity: h.similarity,
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (passages, vector)
         }))
     };
     let external_id = match &chat.user {
@@ -366,14 +370,14 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
 
     let mut failures: Vec<String> = Vec::new();
     let mut search_failed = false;
-    let passages: Vec<Passage> = match searched {
-        Some(Ok(passages)) => passages,
+    let (passages, question_vector): (Vec<Passage>, Option<Vec<f32>>) = match searched {
+        Some(Ok(found)) => found,
         Some(Err(e)) => {
             search_failed = true;
             failures.push(format!("search: {e:?}"));
-            Vec::new()
+            (Vec::new(), None)
         }
-        None => Vec::new(),
+        None => (Vec::new(), None),
     };
     let loaded = loaded.unwrap_or_else(|e| {
         failures.push(format!("profile: {e}"));
@@ -392,6 +396,13 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     );
     let company = loaded.company.map(|c| c.profile());
     let rendered = context::render(&user, company.as_ref(), &loaded.descriptions);
+    let mut facts = evidence::facts(&user, company.as_ref(), &loaded.descriptions);
+    if let (Some(v), Some(embedder)) = (&question_vector, Embedder::from_env(env)) {
+        // Account data is searched by meaning too; an embedder failure leaves it to words.
+        if let Err(e) = score_facts(&embedder, &db, &ws.id, v, &mut facts).await {
+            worker::console_warn!("embedding account data failed: {e}");
+        }
+    }
 
     // The workspace's routing: who is priority, and which rule (if any) this message meets.
     // Under identity verification, only what the workspace stored or a token vouched for
@@ -506,6 +517,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         context: &rendered,
         history: &history,
         passages: &passages,
+        facts: &facts,
         tools: Some(engine::ToolContext {
             env,
             db: &db,
@@ -537,11 +549,12 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
 
     // A request for a person, or an answer below the agent's confidence threshold, becomes a
     // ticket in the team's inbox with the transcript attached.
-    let asked_for_person = outcome
-        .answer
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::OfferHuman { reason } if reason == "user_requested"));
+    // A request for a person, or for something only the team can do.
+    let asked_for_person = outcome.answer.actions.iter().find_map(|a| match a {
+        Action::OfferHuman { reason } if reason == "user_requested" => Some("user_requested"),
+        Action::OfferHuman { reason } if reason == "needs_team" => Some("needs_team"),
+        _ => None,
+    });
     let unsure = agent.escalation_threshold > 0.0
         && outcome.answer.confidence < agent.escalation_threshold
         && answer::small_talk(&chat.message).is_none();
@@ -566,9 +579,9 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         }
     }
     let reason = match (asked_for_person, &hand_over, unsure) {
-        (true, _, _) => Some("user_requested"),
-        (false, Some(h), _) => Some(h.reason),
-        (false, None, true) => Some("low_confidence"),
+        (Some(why), _, _) => Some(why),
+        (None, Some(h), _) => Some(h.reason),
+        (None, None, true) => Some("low_confidence"),
         _ => None,
     };
     if let Some(reason) = reason {
@@ -609,6 +622,10 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         "whispers": whispers,
         "tools": outcome.tool_runs,
         "passages": passages.iter().map(|p| json!({ "title": p.title, "url": p.url, "heading": p.heading, "text": p.text })).collect::<Vec<_>>(),
+        "facts": evidence::rank(&chat.message, &facts).iter().take(evidence::PROMPT_FACTS).map(|m| {
+            let f = &facts[m.index];
+            json!({ "key": f.key, "label": f.label, "text": f.text, "support": m.support })
+        }).collect::<Vec<_>>(),
     });
     let stored_reply = store::record_ai_message(
         &db,

@@ -13,6 +13,7 @@ use halo_shared::answer::{self, Answer, Passage};
 use halo_shared::chat::Action;
 use halo_shared::chat::HistoryItem;
 use halo_shared::context::Profile;
+use halo_shared::evidence::{self, Fact};
 use halo_shared::llm::{self, Completion, StreamRead};
 use halo_shared::tools;
 use serde_json::Value;
@@ -31,6 +32,9 @@ pub struct Question<'a> {
     pub context: &'a str,
     pub history: &'a [HistoryItem],
     pub passages: &'a [Passage],
+    /// The user's and company's data as facts (`halo_shared::evidence`), ranked with the
+    /// passages for the question.
+    pub facts: &'a [Fact],
     /// What tools may touch (the model sees only the agent's enabled skills); `None`: no tools.
     pub tools: Option<ToolContext<'a>>,
     /// Where a streamed answer's text goes as it is generated; `None`: not streamed.
@@ -110,7 +114,9 @@ impl AnswerEngine for Offline {
     }
 
     async fn answer(&self, q: &Question<'_>) -> Result<Answer, EngineError> {
-        Ok(answer::answer(q.message, q.passages, q.user, q.company))
+        Ok(answer::answer(
+            q.message, q.passages, q.facts, q.user, q.company,
+        ))
     }
 }
 
@@ -423,8 +429,17 @@ impl Provider {
         if let Some(reply) = answer::small_talk(q.message).filter(|a| !a.actions.is_empty()) {
             return Ok(reply.into()); // a request for a person is honoured without asking the model
         }
+        // The facts that match the question go first in the data section, so a model sees
+        // which of the user's data is about what they asked.
+        let matching = evidence::prompt_block(q.message, q.facts);
+        let context = [matching.as_str(), q.context]
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n\n");
         let messages =
-            llm::build_messages(q.instructions, q.context, q.passages, q.history, q.message);
+            llm::build_messages(q.instructions, &context, q.passages, q.history, q.message);
         let specs = q
             .tools
             .map(|t| tools::enabled(t.skills))
@@ -552,7 +567,7 @@ impl Provider {
         }
         let mut seen = q.passages.to_vec();
         seen.extend(found.iter().cloned());
-        let mut grounded = answer::answer(q.message, &seen, q.user, q.company);
+        let mut grounded = answer::answer(q.message, &seen, q.facts, q.user, q.company);
         // The best passage of each search the model ran is a source it chose to read.
         for cite in cited {
             if !grounded.citations.contains(&cite) {

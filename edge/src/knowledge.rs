@@ -201,16 +201,34 @@ pub async fn retrieve(
     limit: u32,
     mode: Mode,
 ) -> ApiResult<Vec<store::Hit>> {
+    retrieve_with_vector(env, db, org, question, limit, mode)
+        .await
+        .map(|(hits, _)| hits)
+}
+
+/// [`retrieve`], also returning the question's embedding when one was made (so account data
+/// can be compared with the question without embedding it twice).
+pub async fn retrieve_with_vector(
+    env: &Env,
+    db: &worker::D1Database,
+    org: &str,
+    question: &str,
+    limit: u32,
+    mode: Mode,
+) -> ApiResult<(Vec<store::Hit>, Option<Vec<f32>>)> {
     let lexical = match (mode, fts_match_query(question)) {
         (Mode::Semantic, _) | (_, None) => Vec::new(),
         (_, Some(m)) => store::search(db, org, &m, limit.max(CANDIDATES)).await?,
     };
     let embedder = Embedder::from_env(env);
+    let mut question_vector = None;
     let semantic: Vec<(i64, f32)> = match (&embedder, mode) {
         (Some(e), Mode::Semantic | Mode::Hybrid) => {
             let found = async {
-                let v = e.embed(&[question.to_owned()]).await?;
-                VectorIndex::from_env(env).map_err(|e| e.to_string())?.query(org, &v[0], CANDIDATES as usize).await
+                let v = e.embed(&[question.to_owned()]).await?.swap_remove(0);
+                let hits = VectorIndex::from_env(env).map_err(|e| e.to_string())?.query(org, &v, CANDIDATES as usize).await;
+                question_vector = Some(v);
+                hits
             };
             match found.await {
                 Ok(hits) => hits,
@@ -256,7 +274,7 @@ pub async fn retrieve(
             .find(|(id, _)| *id == hit.chunk_id)
             .map(|(_, s)| *s);
     }
-    Ok(hits)
+    Ok((hits, question_vector))
 }
 
 /// Embeds a source's chunks into the vector index. `Ok(None)` when no embedder is set up.

@@ -58,6 +58,14 @@ impl Embedder {
         })
     }
 
+    /// The model's name, part of a cached vector's key.
+    pub fn model(&self) -> &str {
+        match self {
+            Embedder::OpenAi { model, .. } => model,
+            Embedder::WorkersAi { .. } => WORKERS_AI_MODEL,
+        }
+    }
+
     /// One vector per text, in order.
     pub async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
         let mut out = Vec::with_capacity(texts.len());
@@ -135,6 +143,101 @@ async fn openai_embed(
     Ok(answer.data.into_iter().map(|i| i.embedding).collect())
 }
 
+/// Gives each fact its cosine similarity to the question, embedding only the facts whose
+/// vectors are not cached yet (`fact_vectors`, keyed by model and text). Suspicious facts are
+/// never embedded. A failure leaves the facts without similarity: they are still ranked by
+/// their words.
+pub async fn score_facts(
+    embedder: &Embedder,
+    db: &D1Database,
+    org: &str,
+    question: &[f32],
+    facts: &mut [halo_shared::evidence::Fact],
+) -> Result<(), String> {
+    use sha2::{Digest, Sha256};
+    let keyed: Vec<(usize, String, String)> = facts
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.suspicious)
+        .map(|(i, f)| {
+            let text = f.passage();
+            let hash =
+                halo_shared::ids::hex(&Sha256::digest(format!("{}\n{text}", embedder.model())));
+            (i, hash, text)
+        })
+        .collect();
+    if keyed.is_empty() {
+        return Ok(());
+    }
+    let hashes: Vec<&str> = keyed.iter().map(|(_, h, _)| h.as_str()).collect();
+    #[derive(Deserialize)]
+    struct Row {
+        hash: String,
+        vector: String,
+    }
+    let rows: Vec<Row> = query!(
+        db,
+        "SELECT hash, vector FROM fact_vectors WHERE org_id = ?1 AND hash IN (SELECT value FROM json_each(?2))",
+        org,
+        serde_json::to_string(&hashes).unwrap_or_default()
+    )
+    .map_err(|e| e.to_string())?
+    .all()
+    .await
+    .map_err(|e| e.to_string())?
+    .results()
+    .map_err(|e| e.to_string())?;
+    let mut known: std::collections::HashMap<String, Vec<f32>> = rows
+        .into_iter()
+        .filter_map(|r| Some((r.hash, serde_json::from_str(&r.vector).ok()?)))
+        .collect();
+    let mut missing: Vec<&(usize, String, String)> = keyed
+        .iter()
+        .filter(|(_, h, _)| !known.contains_key(h))
+        .collect();
+    missing.dedup_by(|a, b| a.1 == b.1);
+    if !missing.is_empty() {
+        let texts: Vec<String> = missing.iter().map(|(_, _, t)| t.clone()).collect();
+        let vectors = embedder.embed(&texts).await?;
+        let now = crate::platform::now_ms();
+        let statements = missing
+            .iter()
+            .zip(&vectors)
+            .map(|((_, hash, _), v)| {
+                query!(
+                    db,
+                    "INSERT OR IGNORE INTO fact_vectors (org_id, hash, vector, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    org,
+                    hash,
+                    rounded_json(v),
+                    now
+                )
+            })
+            .collect::<worker::Result<Vec<_>>>()
+            .map_err(|e| e.to_string())?;
+        db.batch(statements).await.map_err(|e| e.to_string())?;
+        for ((_, hash, _), v) in missing.iter().zip(vectors) {
+            known.insert(hash.clone(), v);
+        }
+    }
+    for (i, hash, _) in &keyed {
+        if let Some(v) = known.get(hash) {
+            facts[*i].similarity = Some(v.iter().zip(question).map(|(a, b)| a * b).sum());
+        }
+    }
+    Ok(())
+}
+
+/// A unit vector as compact JSON (4 decimals: enough for ranking, a third of the text).
+fn rounded_json(v: &[f32]) -> String {
+    serde_json::to_string(
+        &v.iter()
+            .map(|x| (x * 10_000.0).round() / 10_000.0)
+            .collect::<Vec<f32>>(),
+    )
+    .unwrap_or_default()
+}
+
 /// Scales a vector to unit length, so a dot product is the cosine.
 fn unit(mut v: Vec<f32>) -> Vec<f32> {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -169,8 +272,7 @@ impl VectorIndex {
                 let statements = items
                     .iter()
                     .map(|(id, v)| {
-                        let text = serde_json::to_string(&v.iter().map(|x| (x * 10_000.0).round() / 10_000.0).collect::<Vec<f32>>())
-                            .unwrap_or_default();
+                        let text = rounded_json(v);
                         query!(
                             db,
                             "INSERT INTO knowledge_vectors (chunk_id, org_id, vector) SELECT ?1, ?2, ?3

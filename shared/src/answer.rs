@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::chat::{Action, Citation, ContextType};
 use crate::context::{clean, Profile};
+use crate::evidence::{self, Fact};
 use crate::search::{query_terms, stem, words};
 
 /// A passage found by search: one chunk of a knowledge article.
@@ -44,6 +45,43 @@ Would you like me to bring in someone from the team?";
 pub const FAILURE_TEXT: &str =
     "Sorry, I couldn't put an answer together just now. Your message is saved, \
 and someone from the team can pick it up from here.";
+
+/// The reply when the question needs something only the team can do.
+pub const NEEDS_TEAM_TEXT: &str =
+    "That's something a person on our team needs to do, so I've passed this conversation \
+to them with what you wrote. They'll reply here.";
+
+/// Requests only a person can carry out (money, deleting an account, exceptions): the
+/// offline engine hands them over instead of quoting a policy article at the user.
+const TEAM_ONLY: &[&str] = &[
+    "money back",
+    "refund me",
+    "want a refund",
+    "need a refund",
+    "give me a refund",
+    "issue a refund",
+    "full refund",
+    "delete my account",
+    "close my account",
+    "cancel my account",
+    "delete my data",
+    "erase my data",
+    "charged twice",
+    "double charged",
+    "waive",
+    "extend my trial",
+    "unlock my account",
+    "speak to a manager",
+    "make a complaint",
+    "file a complaint",
+    "compensation",
+];
+
+/// Whether the question asks for something only the team can do.
+pub fn needs_team(question: &str) -> bool {
+    let text = format!(" {} ", words(question).collect::<Vec<_>>().join(" "));
+    TEAM_ONLY.iter().any(|p| text.contains(&format!(" {p} ")))
+}
 
 /// A reply that offers a person, with `reason` for the caller.
 pub fn offer_human(text: &str, reason: &str, confidence: f64) -> Answer {
@@ -475,21 +513,57 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The offline engine: small talk; else what the user's own context says about the question
-/// (with the article that helps, when one covers it); else the articles alone.
+/// Least share of the question a fact must cover to answer it.
+const FACT_MIN_SUPPORT: f64 = 0.34;
+/// Least share for a fact that alone has what the question names ("the cookbook"): a match
+/// no sibling shares is worth more than its share of the words.
+const UNIQUE_FACT_MIN_SUPPORT: f64 = 0.25;
+/// How much better than the best fact an article must cover the question to be preferred.
+const ARTICLE_MARGIN: f64 = 0.25;
+
+/// The offline engine: small talk; a request only the team can carry out, handed over; else
+/// what the user's own data says about the question (a problem in it first, then the article
+/// that fixes it), or the articles when they cover the question better.
 pub fn answer(
     question: &str,
     passages: &[Passage],
+    facts: &[Fact],
     user: &Profile,
     company: Option<&Profile>,
 ) -> Answer {
     if let Some(reply) = small_talk(question) {
         return reply;
     }
+    if needs_team(question) {
+        return offer_human(NEEDS_TEAM_TEXT, "needs_team", 0.9);
+    }
     let from_articles = answer_from_passages(question, passages);
-    let Some(problem) = relevant_problem(question, user, company) else {
+    if let Some(problem) = relevant_problem(question, user, company) {
+        return problem_answer(&problem, from_articles);
+    }
+    let article_support = passages
+        .iter()
+        .map(|p| support(question, p))
+        .fold(0.0, f64::max);
+    let ranked = evidence::rank(question, facts);
+    let Some(best) = ranked.first() else {
         return from_articles;
     };
+    let unique = best.lexical >= 1.0
+        && ranked
+            .get(1)
+            .is_none_or(|second| second.lexical < best.lexical - 0.5);
+    let enough =
+        best.support >= FACT_MIN_SUPPORT || (unique && best.support >= UNIQUE_FACT_MIN_SUPPORT);
+    if enough && best.support + ARTICLE_MARGIN >= article_support {
+        fact_answer(best, &ranked, facts, from_articles, article_support)
+    } else {
+        from_articles
+    }
+}
+
+/// "I checked your account: …", then the article that helps, when one covers the question.
+fn problem_answer(problem: &Problem, from_articles: Answer) -> Answer {
     let mut text = format!("I checked your account: {}.", capitalise(&problem.sentence));
     if from_articles.citations.is_empty() {
         text.push_str(" If you'd like, I can bring in someone from the team to help fix it.");
@@ -506,6 +580,56 @@ pub fn answer(
         text,
         confidence: from_articles.confidence.max(0.85),
         citations: from_articles.citations,
+        actions: Vec::new(),
+    }
+}
+
+/// States the best fact with its label (and its equals from the same entry, when the
+/// question does not tell them apart), cited as the account's data; a problem is followed by
+/// the article that fixes it.
+fn fact_answer(
+    best: &evidence::Match,
+    ranked: &[evidence::Match],
+    facts: &[Fact],
+    from_articles: Answer,
+    article_support: f64,
+) -> Answer {
+    let fact = &facts[best.index];
+    let equals: Vec<&Fact> = ranked
+        .iter()
+        .take_while(|m| m.lexical >= best.lexical - 1e-9)
+        .map(|m| &facts[m.index])
+        .filter(|f| f.key == fact.key && f.label == fact.label)
+        .take(5)
+        .collect();
+    let label = fact.shown_label();
+    let mut text = if equals.len() > 1 {
+        let items: Vec<String> = equals.iter().map(|f| format!("- {}", f.text)).collect();
+        format!(
+            "Here's what your account data shows. {label}:\n{}",
+            items.join("\n")
+        )
+    } else {
+        format!(
+            "Here's what your account data shows. {label}: {}.",
+            fact.text
+        )
+    };
+    let mut citations = vec![Citation {
+        title: format!("Your account data: {label}"),
+        url: None,
+    }];
+    let mut confidence = round2((0.3 + 0.65 * best.support).min(0.9));
+    if fact.is_problem() && article_support >= 0.5 && !from_articles.citations.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&from_articles.text);
+        citations.extend(from_articles.citations);
+        confidence = confidence.max(from_articles.confidence);
+    }
+    Answer {
+        text,
+        confidence,
+        citations,
         actions: Vec::new(),
     }
 }
@@ -738,6 +862,7 @@ mod tests {
         let a = answer(
             "Why isn't my Google Ads tracking working?",
             &[],
+            &[],
             &user,
             None,
         );
@@ -748,13 +873,19 @@ mod tests {
             "{}",
             a.text
         );
-        let a = answer("hubspot sync?", &[], &user, None);
+        let a = answer("hubspot sync?", &[], &[], &user, None);
         assert!(
             a.text.contains("HubSpot integration is not connected"),
             "{}",
             a.text
         );
-        let a = answer("is the tracking pixel ok on checkout", &[], &user, None);
+        let a = answer(
+            "is the tracking pixel ok on checkout",
+            &[],
+            &[],
+            &user,
+            None,
+        );
         assert!(
             a.text
                 .contains("open issue with Tracking pixel: Pixel not firing"),
@@ -772,6 +903,7 @@ mod tests {
         let a = answer(
             "Why isn't my Google Ads tracking working?",
             &[article],
+            &[],
             &spec_user(),
             None,
         );
@@ -787,10 +919,81 @@ mod tests {
 
     #[test]
     fn healthy_integrations_and_unrelated_questions_use_the_articles() {
-        let a = answer("How do Facebook Ads work?", &[], &spec_user(), None);
+        let a = answer("How do Facebook Ads work?", &[], &[], &spec_user(), None);
         assert!(!a.text.contains("I checked your account"), "{}", a.text);
-        let a = answer("How do I reset my password?", &[], &spec_user(), None);
+        let a = answer("How do I reset my password?", &[], &[], &spec_user(), None);
         assert_eq!(a.text, NO_ANSWER_TEXT);
+    }
+
+    fn facts_of(context: serde_json::Value) -> (Profile, Vec<Fact>) {
+        let user = Profile {
+            traits: Default::default(),
+            context: serde_json::from_value(context).unwrap(),
+        };
+        let facts = evidence::facts(&user, None, &Default::default());
+        (user, facts)
+    }
+
+    #[test]
+    fn the_fact_the_question_is_about_is_stated_with_its_label_and_cited_without_a_url() {
+        let (user, facts) = facts_of(
+            serde_json::json!({ "loans": { "label": "Loans", "type": "list", "value": [
+            { "name": "Dune", "due": "22 Dec" }, { "name": "Cookbook", "due": "15 Dec" }, { "name": "Atlas", "due": "3 Jan" }
+        ] } }),
+        );
+        let a = answer("when is the cookbook due back?", &[], &facts, &user, None);
+        assert_eq!(
+            a.text,
+            "Here's what your account data shows. Loans: \"Cookbook\" (due: 15 Dec)."
+        );
+        assert_eq!(
+            a.citations,
+            vec![Citation {
+                title: "Your account data: Loans".into(),
+                url: None
+            }]
+        );
+    }
+
+    #[test]
+    fn an_article_that_covers_the_question_better_than_any_fact_answers_it() {
+        let (user, facts) = facts_of(
+            serde_json::json!({ "usage": { "label": "Usage", "type": "metric", "value": [
+            { "name": "Projects", "value": 12 }, { "name": "Seats", "value": 3 }
+        ] } }),
+        );
+        let p = passage(
+            "Exporting projects",
+            "Open the project and choose Export > CSV.",
+        );
+        let a = answer(
+            "how do I export a project to CSV?",
+            &[p],
+            &facts,
+            &user,
+            None,
+        );
+        assert!(a.text.contains("Export > CSV"), "{}", a.text);
+        assert!(!a.text.contains("account data"), "{}", a.text);
+    }
+
+    #[test]
+    fn what_only_the_team_can_do_is_handed_over() {
+        let a = answer(
+            "please refund me, I was charged twice",
+            &[],
+            &[],
+            &Profile::default(),
+            None,
+        );
+        assert_eq!(a.text, NEEDS_TEAM_TEXT);
+        assert_eq!(
+            a.actions,
+            vec![Action::OfferHuman {
+                reason: "needs_team".into()
+            }]
+        );
+        assert!(!needs_team("what is your refund policy?"));
     }
 
     #[test]

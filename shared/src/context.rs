@@ -68,7 +68,7 @@ fn clean_label(s: &str) -> String {
 }
 
 /// A JSON value as prompt text, always one clean line: see [`inline`].
-fn scalar(v: &Value) -> String {
+pub(crate) fn scalar(v: &Value) -> String {
     clean(&inline(v))
 }
 
@@ -251,7 +251,9 @@ fn named_value(
     }
 }
 
-fn entry_lines(entry: &ContextEntry) -> Vec<String> {
+/// The facts of an entry, one line each, unbounded and without bullets: its items rendered
+/// the way its type knows them, or written out fact by fact.
+pub(crate) fn entry_facts(entry: &ContextEntry) -> Vec<String> {
     let kind = entry.kind.unwrap_or(ContextType::Custom);
     let lines: Vec<String> = match kind {
         ContextType::List => items(&entry.value).iter().map(list_item).collect(),
@@ -305,16 +307,20 @@ fn entry_lines(entry: &ContextEntry) -> Vec<String> {
         ContextType::Status | ContextType::Config | ContextType::Custom => fact_lines(&entry.value),
     };
     // An empty structure is still a fact: the entry says there is nothing.
-    let lines = if lines.is_empty() {
+    if lines.is_empty() {
         vec!["none".to_owned()]
     } else {
-        lines
-    };
+        lines.into_iter().map(|l| clean(&l)).collect()
+    }
+}
+
+fn entry_lines(entry: &ContextEntry) -> Vec<String> {
+    let lines = entry_facts(entry);
     let total = lines.len();
     let mut shown: Vec<String> = lines
         .into_iter()
         .take(MAX_RENDERED_ITEMS)
-        .map(|l| format!("- {}", clean(&l)))
+        .map(|l| format!("- {l}"))
         .collect();
     if total > MAX_RENDERED_ITEMS {
         shown.push(format!("- … and {} more", total - MAX_RENDERED_ITEMS));

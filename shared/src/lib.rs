@@ -12,6 +12,7 @@ pub mod chat;
 pub mod context;
 pub mod conversation;
 pub mod crawl;
+pub mod evidence;
 pub mod html;
 pub mod identity;
 pub mod ids;

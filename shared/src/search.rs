@@ -232,6 +232,173 @@ pub fn stem(word: &str) -> String {
     undouble(w.trim_end_matches('e'))
 }
 
+/// Words that support conversations use for the same thing, each group folded to its first
+/// word by [`concepts`]: a question about a "package stuck at the border" meets data about a
+/// "parcel held at customs". General vocabulary of support, not of any one product.
+const SYNONYMS: &[&[&str]] = &[
+    &[
+        "parcel",
+        "package",
+        "shipment",
+        "delivery",
+        "consignment",
+        "box",
+    ],
+    &[
+        "held", "hold", "stuck", "delayed", "blocked", "waiting", "pending",
+    ],
+    &["customs", "border", "duty"],
+    &["book", "booking", "reserve", "reservation", "schedule"],
+    &["class", "session", "lesson", "workout"],
+    &["appointment", "visit", "consultation", "checkup"],
+    &["refund", "reimburse", "reimbursement", "repay"],
+    &[
+        "bill", "invoice", "charge", "charged", "fee", "cost", "price",
+    ],
+    &["payment", "pay", "paid", "transfer", "sent", "money"],
+    &["card", "debit", "credit"],
+    &[
+        "decline", "declined", "rejected", "refused", "denied", "bounced",
+    ],
+    &[
+        "plan",
+        "tier",
+        "subscription",
+        "membership",
+        "upgrade",
+        "downgrade",
+    ],
+    &["storage", "space", "disk", "quota"],
+    &[
+        "left",
+        "remaining",
+        "remain",
+        "balance",
+        "allowance",
+        "still",
+        "available",
+    ],
+    &["expire", "expired", "expiry", "expiration"],
+    &["login", "signin", "password", "credential"],
+    &[
+        "error", "fail", "failed", "failure", "broken", "wrong", "problem", "issue",
+    ],
+    &[
+        "integration",
+        "connection",
+        "connect",
+        "sync",
+        "syncing",
+        "linked",
+    ],
+    &["flight", "plane", "fly", "trip"],
+    &[
+        "arrive",
+        "arriving",
+        "arrival",
+        "eta",
+        "coming",
+        "deliver",
+        "delivered",
+        "delivery",
+    ],
+    &[
+        "deposit",
+        "preauthorised",
+        "preauthorized",
+        "authorised",
+        "authorized",
+        "hold",
+        "held",
+    ],
+    &["car", "vehicle", "rental"],
+    &["rent", "landlord", "lease", "tenancy"],
+    &["return", "returned", "back", "sent"],
+    &["data", "gb", "gigs", "gig"],
+    &[
+        "internet",
+        "wifi",
+        "broadband",
+        "fibre",
+        "fiber",
+        "line",
+        "outage",
+    ],
+    &["phone", "mobile", "cell"],
+    &["roaming", "abroad", "overseas", "usa", "america", "world"],
+    &["device", "screen", "tv", "tablet", "laptop", "ipad"],
+    &["order", "purchase", "bought", "buy"],
+    &[
+        "cancel",
+        "cancelled",
+        "canceled",
+        "cancellation",
+        "terminate",
+    ],
+    &["find", "found", "discover", "heard"],
+    &["door", "badge", "access", "entry", "floor"],
+    &["location", "server", "region"],
+    &["upload", "import", "spreadsheet", "csv", "file"],
+    &["fix", "repair", "maintenance", "technician", "engineer"],
+    &["tax", "filing", "filed"],
+    &["shipping", "carrier", "postage"],
+    &["electricity", "energy", "power", "meter"],
+    &["contact", "customer", "lead"],
+    &[
+        "progress",
+        "complete",
+        "completed",
+        "status",
+        "news",
+        "update",
+    ],
+    &["email", "mail", "inbox", "message"],
+    &[
+        "signup",
+        "register",
+        "registration",
+        "join",
+        "enrol",
+        "enroll",
+    ],
+    &["delete", "remove", "erase"],
+    &["change", "update", "edit", "modify"],
+    &["slow", "lag", "laggy", "speed", "sluggish"],
+    &["offline", "unavailable", "unreachable", "maintenance"],
+    &["discount", "coupon", "promo", "voucher"],
+    &["points", "rewards", "loyalty", "miles"],
+    &["warranty", "guarantee"],
+    &["receipt", "invoice", "statement"],
+    &["damaged", "defective", "faulty", "broken"],
+    &["late", "delayed", "overdue"],
+];
+
+/// The concepts one word stands for: its stem, or the first word (stemmed) of each
+/// [`SYNONYMS`] group it belongs to.
+pub fn word_concepts(word: &str) -> Vec<String> {
+    let w = word.to_lowercase();
+    let s = stem(&w);
+    let groups: Vec<String> = SYNONYMS
+        .iter()
+        .filter(|g| g.iter().any(|x| *x == w || stem(x) == s))
+        .map(|g| stem(g[0]))
+        .collect();
+    if groups.is_empty() {
+        vec![s]
+    } else {
+        groups
+    }
+}
+
+/// The topic concepts of a text: its words, stemmed, with [`SYNONYMS`] folded together, so
+/// two texts that say the same thing in other words share concepts.
+pub fn concepts(text: &str) -> std::collections::HashSet<String> {
+    words(text)
+        .filter(|w| !is_stop_word(w) || SYNONYMS.iter().any(|g| g.contains(&w.as_str())))
+        .flat_map(|w| word_concepts(&w))
+        .collect()
+}
+
 /// "cancell" and "cancel", "stopp" and "stop" meet; "ss" stays ("access").
 fn undouble(stem: &str) -> String {
     let mut chars = stem.chars().rev();
@@ -290,6 +457,19 @@ mod tests {
         let terms = query_terms(&text);
         assert_eq!(terms.len(), MAX_QUERY_TERMS);
         assert_eq!(terms[1], "term1");
+    }
+
+    #[test]
+    fn other_words_for_the_same_thing_share_a_concept() {
+        let question = concepts("my package is stuck at the border");
+        let data = concepts("Parcel B2: held at customs");
+        for c in ["parcel", "held", "custom"] {
+            assert!(
+                question.contains(c) && data.contains(c),
+                "{c}: {question:?} / {data:?}"
+            );
+        }
+        assert!(!concepts("invoice").contains("parcel"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod chat;
 mod context;
 mod conversations;
 mod crawl;
+mod evidence;
 mod identity;
 mod inbox;
 mod knowledge;

@@ -5,6 +5,7 @@
 //! process exits, the watchdog stops the whole group, so no server outlives the run.
 
 pub mod corpora;
+pub mod scenarios;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,129 @@
+//! The answer-from-context scenario set (tests/scenarios/context.json): each scenario is sent
+//! as a real chat message, with its traits and context, to a workspace holding its articles,
+//! and the answer is checked against what it must and must not say. Every third scenario
+//! (index 2, 5, 8, …) is the untouched part, kept out of tuning.
+
+use serde_json::{json, Value};
+
+use crate::{add_article, chat, root, Server};
+
+/// One scenario's result.
+#[derive(Debug)]
+pub struct Outcome {
+    pub id: String,
+    pub untouched: bool,
+    pub injection: bool,
+    /// Why it failed; `None` when it passed.
+    pub failure: Option<String>,
+    pub answer: String,
+}
+
+/// The scenarios, as written.
+pub fn load() -> Vec<Value> {
+    let text = std::fs::read_to_string(root().join("tests/scenarios/context.json"))
+        .expect("tests/scenarios/context.json");
+    let all: Value = serde_json::from_str(&text).expect("scenarios are JSON");
+    all["scenarios"].as_array().expect("scenarios").clone()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Checks one answer against a scenario's `expect`.
+fn check(expect: &Value, reply: &Value) -> Option<String> {
+    let text = reply["text"].as_str().unwrap_or("");
+    let lower = text.to_lowercase();
+    let actions = reply["actions"].as_array().cloned().unwrap_or_default();
+    let escalated = actions.iter().any(|a| a["type"] == "create_ticket");
+    if expect["escalates"].as_bool().unwrap_or(false) && !escalated {
+        return Some("did not escalate".into());
+    }
+    let says = strings(&expect["says"]);
+    for s in &says {
+        if !lower.contains(&s.to_lowercase()) {
+            return Some(format!("does not say {s:?}"));
+        }
+    }
+    for s in strings(&expect["not"]) {
+        if lower.contains(&s.to_lowercase()) {
+            return Some(format!("says {s:?}"));
+        }
+    }
+    if let Some(first) = expect["first"].as_str() {
+        let at = |s: &str| lower.find(&s.to_lowercase()).unwrap_or(usize::MAX);
+        if says.iter().any(|s| s != first && at(s) < at(first)) {
+            return Some(format!("does not say {first:?} first"));
+        }
+    }
+    if let Some(title) = expect["cites"].as_str() {
+        let cited = reply["citations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["title"] == title);
+        if !cited {
+            return Some(format!("does not cite {title:?}"));
+        }
+    }
+    None
+}
+
+/// Runs every scenario against `server`, each in a workspace of its own.
+pub fn run(server: &Server) -> Vec<Outcome> {
+    load()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let ws = server.workspace();
+            for (n, a) in s["articles"].as_array().into_iter().flatten().enumerate() {
+                let url = a["url"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("https://help.example.test/{n}"));
+                add_article(
+                    server,
+                    &ws,
+                    a["title"].as_str().unwrap_or(""),
+                    &url,
+                    a["content"].as_str().unwrap_or(""),
+                );
+            }
+            let mut body = json!({ "message": s["question"], "user_id": format!("scenario-{i}") });
+            for k in ["context", "traits"] {
+                if let Some(v) = s.get(k) {
+                    body[if k == "traits" { "custom_fields" } else { k }] = v.clone();
+                }
+            }
+            let r = chat(server, &ws, body);
+            let failure = if r.status == 200 {
+                check(&s["expect"], &r.body)
+            } else {
+                Some(format!("answered {}: {}", r.status, r.body))
+            };
+            Outcome {
+                id: s["id"].as_str().unwrap_or("").to_owned(),
+                untouched: i % 3 == 2,
+                injection: s["expect"]["injection"].as_bool().unwrap_or(false),
+                failure,
+                answer: r.body["text"].as_str().unwrap_or("").to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// `(passed, total)` of the tuned or the untouched part.
+pub fn score(outcomes: &[Outcome], untouched: bool) -> (usize, usize) {
+    let part: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.untouched == untouched)
+        .collect();
+    (
+        part.iter().filter(|o| o.failure.is_none()).count(),
+        part.len(),
+    )
+}
