@@ -4,7 +4,7 @@
 CREATE TABLE fact_vectors (
   org_id     TEXT NOT NULL,
   hash       TEXT NOT NULL,          -- hex SHA-256 of "<model>\n<text>"
-  vector     TEXT NOT NULL,          -- JSON array of floats, unit length
+  vector     TEXT NOT NULL,          -- halo_shared::vectors::encode of a unit vector
   created_at INTEGER NOT NULL,
   PRIMARY KEY (org_id, hash)
 );

@@ -5,6 +5,7 @@
 use halo_shared::admin::{NewSource, MAX_SOURCE_CHARS};
 
 use halo_shared::chat::{FieldError, InvalidField};
+use halo_shared::fusion::{self, LexicalHit};
 use halo_shared::knowledge::chunk_markdown;
 use halo_shared::search::fts_match_query;
 use serde_json::{json, Value};
@@ -13,7 +14,7 @@ use worker::{Env, Request, Response};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, query_param, read_json};
-use crate::semantic::{fuse, Embedder, VectorIndex};
+use crate::semantic::{Embedder, VectorIndex};
 
 use crate::platform::new_id;
 use crate::store::{self, SourceWrite};
@@ -180,12 +181,9 @@ pub async fn search(req: &Request, env: &Env) -> ApiResult<Response> {
 pub enum Mode {
     Lexical,
     Semantic,
-    /// Both, fused by reciprocal rank.
+    /// Both, fused by score (`halo_shared::fusion`).
     Hybrid,
 }
-
-/// The weight of full-text ranks against semantic ones in hybrid search.
-const LEXICAL_WEIGHT: f64 = 0.5;
 
 /// Candidates read from each list before fusing.
 const CANDIDATES: u32 = 20;
@@ -226,7 +224,11 @@ pub async fn retrieve_with_vector(
         (Some(e), Mode::Semantic | Mode::Hybrid) => {
             let found = async {
                 let v = e.embed(&[question.to_owned()]).await?.swap_remove(0);
-                let hits = VectorIndex::from_env(env).map_err(|e| e.to_string())?.query(org, &v, CANDIDATES as usize).await;
+                let also: Vec<i64> = lexical.iter().map(|h| h.chunk_id).collect();
+                let hits = VectorIndex::from_env(env)
+                    .map_err(|e| e.to_string())?
+                    .query(org, &v, CANDIDATES as usize, &also)
+                    .await;
                 question_vector = Some(v);
                 hits
             };
@@ -246,13 +248,25 @@ pub async fn retrieve_with_vector(
         }
         _ => Vec::new(),
     };
-    // Full-text ranks count half: on real FAQs (make bench) meaning finds the right answer
-    // far more often, while words still lift exact names and codes.
-    let lists = [
-        (LEXICAL_WEIGHT, lexical.iter().map(|h| h.chunk_id).collect()),
-        (1.0, semantic.iter().map(|(id, _)| *id).collect()),
-    ];
-    let ids = fuse(&lists, limit as usize);
+    // Each full-text hit counts by how much of the question it holds itself.
+    let lexical_hits: Vec<LexicalHit> = lexical
+        .iter()
+        .map(|h| LexicalHit {
+            id: h.chunk_id,
+            bm25: h.bm25.unwrap_or(0.0),
+            coverage: halo_shared::answer::coverage(
+                question,
+                &halo_shared::answer::Passage {
+                    title: h.title.clone(),
+                    url: None,
+                    heading: h.heading.clone(),
+                    text: h.text.clone(),
+                    similarity: None,
+                },
+            ),
+        })
+        .collect();
+    let ids = fusion::fuse(&lexical_hits, &semantic, limit as usize);
     let missing: Vec<i64> = ids
         .iter()
         .copied()

@@ -189,7 +189,7 @@ pub async fn score_facts(
     .map_err(|e| e.to_string())?;
     let mut known: std::collections::HashMap<String, Vec<f32>> = rows
         .into_iter()
-        .filter_map(|r| Some((r.hash, serde_json::from_str(&r.vector).ok()?)))
+        .filter_map(|r| Some((r.hash, halo_shared::vectors::decode(&r.vector)?)))
         .collect();
     let mut missing: Vec<&(usize, String, String)> = keyed
         .iter()
@@ -209,7 +209,7 @@ pub async fn score_facts(
                     "INSERT OR IGNORE INTO fact_vectors (org_id, hash, vector, created_at) VALUES (?1, ?2, ?3, ?4)",
                     org,
                     hash,
-                    rounded_json(v),
+                    halo_shared::vectors::encode(v),
                     now
                 )
             })
@@ -226,16 +226,6 @@ pub async fn score_facts(
         }
     }
     Ok(())
-}
-
-/// A unit vector as compact JSON (4 decimals: enough for ranking, a third of the text).
-fn rounded_json(v: &[f32]) -> String {
-    serde_json::to_string(
-        &v.iter()
-            .map(|x| (x * 10_000.0).round() / 10_000.0)
-            .collect::<Vec<f32>>(),
-    )
-    .unwrap_or_default()
 }
 
 /// Scales a vector to unit length, so a dot product is the cosine.
@@ -272,7 +262,7 @@ impl VectorIndex {
                 let statements = items
                     .iter()
                     .map(|(id, v)| {
-                        let text = rounded_json(v);
+                        let text = halo_shared::vectors::encode(v);
                         query!(
                             db,
                             "INSERT INTO knowledge_vectors (chunk_id, org_id, vector) SELECT ?1, ?2, ?3
@@ -308,12 +298,15 @@ impl VectorIndex {
         }
     }
 
-    /// The `k` chunks nearest to `vector` in the workspace: `(chunk id, cosine)`, best first.
+    /// The `k` chunks nearest to `vector` in the workspace, best first, and then the chunks
+    /// of `also` that are not among them (the full-text hits, so that fusion compares real
+    /// similarities): `(chunk id, cosine)`.
     pub async fn query(
         &self,
         org: &str,
         vector: &[f32],
         k: usize,
+        also: &[i64],
     ) -> Result<Vec<(i64, f32)>, String> {
         match self {
             VectorIndex::D1(db) => {
@@ -336,13 +329,16 @@ impl VectorIndex {
                 let mut scored: Vec<(i64, f32)> = rows
                     .into_iter()
                     .filter_map(|r| {
-                        let v: Vec<f32> = serde_json::from_str(&r.vector).ok()?;
-                        Some((r.chunk_id, v.iter().zip(vector).map(|(a, b)| a * b).sum()))
+                        Some((r.chunk_id, halo_shared::vectors::dot(&r.vector, vector)?))
                     })
                     .collect();
                 scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-                scored.truncate(k);
-                Ok(scored)
+                let (mut top, rest) = (
+                    scored[..k.min(scored.len())].to_vec(),
+                    &scored[k.min(scored.len())..],
+                );
+                top.extend(rest.iter().filter(|(id, _)| also.contains(id)));
+                Ok(top)
             }
             VectorIndex::Vectorize(binding) => {
                 let options = Object::new();
@@ -358,14 +354,38 @@ impl VectorIndex {
                     Reflect::get(&result, &"matches".into()).unwrap_or(JsValue::NULL),
                 )
                 .unwrap_or(Value::Null);
-                Ok(matches
+                let mut top: Vec<(i64, f32)> = matches
                     .as_array()
                     .into_iter()
                     .flatten()
                     .filter_map(|m| {
                         Some((m["id"].as_str()?.parse().ok()?, m["score"].as_f64()? as f32))
                     })
-                    .collect())
+                    .collect();
+                let missing: Array = also
+                    .iter()
+                    .filter(|id| !top.iter().any(|(x, _)| x == *id))
+                    .map(|id| JsValue::from(id.to_string()))
+                    .collect();
+                if missing.length() > 0 {
+                    let found = call(binding, "getByIds", &[missing.into()]).await?;
+                    let found: Value = serde_wasm_bindgen::from_value(found).unwrap_or(Value::Null);
+                    for item in found.as_array().into_iter().flatten() {
+                        let (Some(id), Some(values)) = (
+                            item["id"].as_str().and_then(|i| i.parse().ok()),
+                            item["values"].as_array(),
+                        ) else {
+                            continue;
+                        };
+                        let dot: f64 = values
+                            .iter()
+                            .zip(vector)
+                            .map(|(a, b)| a.as_f64().unwrap_or(0.0) * f64::from(*b))
+                            .sum();
+                        top.push((id, dot as f32));
+                    }
+                }
+                Ok(top)
             }
         }
     }
@@ -398,21 +418,4 @@ async fn call(binding: &JsValue, method: &str, args: &[JsValue]) -> Result<JsVal
     JsFuture::from(js_sys::Promise::from(promise))
         .await
         .map_err(|e| format!("vectorize {method}: {e:?}"))
-}
-
-/// Weighted reciprocal rank fusion of ranked lists of ids (k = 60): robust to the lists'
-/// score scales. Each list comes with its weight.
-pub fn fuse(lists: &[(f64, Vec<i64>)], limit: usize) -> Vec<i64> {
-    let mut scores: Vec<(i64, f64)> = Vec::new();
-    for (weight, list) in lists {
-        for (rank, id) in list.iter().enumerate() {
-            let s = weight / (60.0 + rank as f64 + 1.0);
-            match scores.iter_mut().find(|(x, _)| x == id) {
-                Some(entry) => entry.1 += s,
-                None => scores.push((*id, s)),
-            }
-        }
-    }
-    scores.sort_by(|a, b| b.1.total_cmp(&a.1));
-    scores.into_iter().take(limit).map(|(id, _)| id).collect()
 }

@@ -621,6 +621,9 @@ pub struct Hit {
     /// Cosine similarity to the question, when semantic search found the chunk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f32>,
+    /// FTS5's bm25 score (lower is better), when full-text search found the chunk.
+    #[serde(default, skip_serializing)]
+    pub bm25: Option<f64>,
     pub chunk_id: i64,
 
     pub source_id: String,
@@ -635,13 +638,13 @@ pub struct Hit {
 pub async fn search(db: &D1Database, org: &str, fts_query: &str, limit: u32) -> Result<Vec<Hit>> {
     query!(
         db,
-        "SELECT c.id AS chunk_id, c.source_id, c.title, s.url, c.heading, c.body AS text
-
+        "SELECT c.id AS chunk_id, c.source_id, c.title, s.url, c.heading, c.body AS text,
+                bm25(knowledge_fts, 4.0, 2.0, 1.0) AS bm25
          FROM knowledge_fts f
          JOIN knowledge_chunks c ON c.id = f.rowid
          JOIN knowledge_sources s ON s.id = c.source_id AND s.org_id = c.org_id
          WHERE knowledge_fts MATCH ?2 AND c.org_id = ?1
-         ORDER BY bm25(knowledge_fts, 4.0, 2.0, 1.0)
+         ORDER BY bm25
          LIMIT ?3",
         org,
         fts_query,

@@ -2,9 +2,12 @@
 //! and the Debian FAQ (debian-faq). Each answer is ingested as a document through the real
 //! knowledge API; each question is then searched through the real search API, and so is each
 //! paraphrase in tests/retrieval/paraphrases.tsv (written to share few words with its
-//! question). Prints recall@1, recall@5, MRR and p50 search latency. Asserts nothing.
+//! question) and in tests/retrieval/paraphrases-casual.tsv (as people really ask: vague, wrong
+//! terms, typos; never used to tune). Prints recall@1, recall@5, MRR and p50 search latency
+//! for each mode and for the default (what the chat uses). Then, with `--scale N`, the search
+//! latency of one workspace holding N synthetic chunks. Asserts nothing.
 //!
-//! Usage: cargo run --release -p halo-tests --bin retrieval
+//! Usage: cargo run --release -p halo-tests --bin retrieval [-- --scale 10000]
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -91,8 +94,13 @@ fn rank(
     correct: &[&str],
 ) -> (Option<usize>, f64) {
     let started = Instant::now();
+    let mode = if mode == "default" {
+        String::new()
+    } else {
+        format!("&mode={mode}")
+    };
     let path = format!(
-        "/api/sdk/knowledge/search?q={}&limit={DEPTH}&mode={mode}",
+        "/api/sdk/knowledge/search?q={}&limit={DEPTH}{mode}",
         percent_encode(query)
     );
     let r = call(server, "GET", &path, Some(&ws.secret_key), None);
@@ -113,21 +121,127 @@ fn rank(
     )
 }
 
+/// `(question, paraphrase)` pairs of `corpus` in a paraphrase file.
+fn pairs<'a>(file: &'a str, corpus: &str) -> Vec<(&'a str, &'a str)> {
+    file.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            match (cols.next(), cols.next(), cols.next()) {
+                (Some(c), Some(question), Some(text)) if c == corpus => Some((question, text)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Ingests `n` synthetic chunks (documents of 100 sections each, made of common words) into
+/// a fresh workspace and prints the p50 search latency of each mode over 30 queries.
+fn scale(server: &Server, n: usize, modes: &[&str]) {
+    const WORDS: &[&str] = &[
+        "account",
+        "billing",
+        "invoice",
+        "export",
+        "import",
+        "password",
+        "team",
+        "project",
+        "report",
+        "sync",
+        "webhook",
+        "token",
+        "plan",
+        "seat",
+        "storage",
+        "refund",
+        "order",
+        "shipping",
+        "delivery",
+        "schedule",
+        "calendar",
+        "notification",
+        "email",
+        "mobile",
+        "browser",
+        "api",
+        "limit",
+        "error",
+        "upgrade",
+        "download",
+        "upload",
+        "integration",
+    ];
+    let ws = server.workspace();
+    let mut seed: u64 = 7;
+    let mut word = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        WORDS[(seed >> 33) as usize % WORDS.len()]
+    };
+    let started = Instant::now();
+    for d in 0..n.div_ceil(100) {
+        let sections: Vec<String> = (0..100.min(n - d * 100))
+            .map(|i| {
+                let body: Vec<&str> = (0..40).map(|_| word()).collect();
+                format!(
+                    "## Section {d}-{i} {} {}\n\n{}.",
+                    word(),
+                    word(),
+                    body.join(" ")
+                )
+            })
+            .collect();
+        let r = call(
+            server,
+            "POST",
+            "/api/sdk/knowledge/sources",
+            Some(&ws.secret_key),
+            Some(
+                json!({ "title": format!("Synthetic {d}"), "kind": "markdown", "content": sections.join("\n\n") }),
+            ),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    println!(
+        "{n} synthetic chunks ingested in {:.0} s (embedded too when semantic search is on)",
+        started.elapsed().as_secs_f64()
+    );
+    for mode in modes {
+        let mut s = Scores::new();
+        for q in 0..30 {
+            let query = format!("how do I {} my {} {}", word(), word(), word());
+            let (_, ms) = rank(server, &ws, mode, &query, &[]);
+            if q >= 3 {
+                s.add(None, ms); // the first queries warm the isolate up
+            }
+        }
+        println!("{}", s.line(&format!("{n} chunks, {mode}")));
+    }
+}
+
 fn main() {
     let paraphrases = std::fs::read_to_string(root().join("tests/retrieval/paraphrases.tsv"))
         .expect("paraphrases");
+    let casual = std::fs::read_to_string(root().join("tests/retrieval/paraphrases-casual.tsv"))
+        .expect("casual paraphrases");
+    let scale_to: Option<usize> = std::env::args()
+        .skip_while(|a| a != "--scale")
+        .nth(1)
+        .and_then(|n| n.parse().ok());
     let embedder = halo_tests::embed_server();
     let server = match embedder {
         Some(base) => Server::start(&[("EMBEDDINGS_BASE_URL", base)]),
         None => Server::start(&[]),
     };
     let modes: &[&str] = if embedder.is_some() {
-        &["lexical", "semantic", "hybrid"]
+        &["lexical", "semantic", "hybrid", "default"]
     } else {
-        &["lexical"]
+        &["lexical", "default"]
     };
     println!("Retrieval through the knowledge API of wrangler dev (lexical: D1 FTS5 bm25; semantic: MiniLM int8,");
-    println!("exact cosine over vectors in D1; hybrid: reciprocal rank fusion of both):");
+    println!("exact cosine over vectors in D1; hybrid: score fusion of both; default: no mode named, as the chat):");
     for (name, faqs) in [("python", python_faq()), ("debian", debian_faq())] {
         let faqs = faqs.unwrap_or_else(|e| {
             panic!("{name} FAQ not installed ({e}); run: scripts/setup.sh --corpora")
@@ -140,19 +254,10 @@ fn main() {
         for (f, id) in faqs.iter().zip(&ids) {
             by_question.entry(f.question.as_str()).or_default().push(id);
         }
-        let paraphrased: Vec<(&str, &str)> = paraphrases
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| {
-                let mut cols = l.split('\t');
-                match (cols.next(), cols.next(), cols.next()) {
-                    (Some(corpus), Some(question), Some(text)) if corpus == name => {
-                        Some((question, text))
-                    }
-                    _ => None,
-                }
-            })
-            .collect();
+        let sets = [
+            ("paraphrases", pairs(&paraphrases, name)),
+            ("casual paraphrases", pairs(&casual, name)),
+        ];
         for mode in modes {
             let mut originals = Scores::new();
             for f in &faqs {
@@ -165,20 +270,25 @@ fn main() {
                 );
                 originals.add(r, ms);
             }
-            let mut para = Scores::new();
-            for (question, text) in &paraphrased {
-                let correct = by_question.get(question).unwrap_or_else(|| {
-                    panic!("paraphrased question not in the corpus: {question}")
-                });
-                let (r, ms) = rank(&server, &ws, mode, text, correct);
-                para.add(r, ms);
-            }
             println!(
                 "{}",
                 originals.line(&format!("{name} FAQ, questions, {mode}"))
             );
-            println!("{}", para.line(&format!("{name} FAQ, paraphrases, {mode}")));
+            for (set, paraphrased) in &sets {
+                let mut para = Scores::new();
+                for (question, text) in paraphrased {
+                    let correct = by_question.get(question).unwrap_or_else(|| {
+                        panic!("paraphrased question not in the corpus: {question}")
+                    });
+                    let (r, ms) = rank(&server, &ws, mode, text, correct);
+                    para.add(r, ms);
+                }
+                println!("{}", para.line(&format!("{name} FAQ, {set}, {mode}")));
+            }
         }
+    }
+    if let Some(n) = scale_to {
+        scale(&server, n, modes);
     }
     if embedder.is_none() {
         println!("Semantic and hybrid: the embedding model is not installed (scripts/setup.sh --embeddings).");
