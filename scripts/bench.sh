@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: prints what the widget costs a customer's page on the wire, the Worker's size,
-# the snippet's size, and chat latency with the offline engine. Figures only; nothing fails.
+# the snippet's size, chat latency with the offline engine, retrieval quality on real FAQs (and
+# search latency at BENCH_CHUNKS synthetic chunks), and the answer-from-context scenarios.
+# Figures only; nothing fails.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$HALO_ROOT"
@@ -23,7 +25,10 @@ echo
 cargo run --quiet --release -p halo-tests --bin bench -- "${BENCH_REQUESTS:-300}"
 
 echo
-cargo run --quiet --release -p halo-tests --bin retrieval
+cargo run --quiet --release -p halo-tests --bin retrieval -- --scale "${BENCH_CHUNKS:-10000}"
+
+echo
+cargo run --quiet --release -p halo-tests --bin scenarios
 
 echo
 echo "Worker code by crate (before wasm-opt, from the name section):"

@@ -217,7 +217,12 @@ fn scale(server: &Server, n: usize, modes: &[&str]) {
                 s.add(None, ms); // the first queries warm the isolate up
             }
         }
-        println!("{}", s.line(&format!("{n} chunks, {mode}")));
+        s.latencies_ms.sort_by(f64::total_cmp);
+        let p50 = s.latencies_ms[s.latencies_ms.len() / 2];
+        println!(
+            "{n} chunks, {mode:<34} p50 search {p50:.1} ms over {} queries",
+            s.n
+        );
     }
 }
 
