@@ -175,18 +175,13 @@ pub async fn score_facts(
         hash: String,
         vector: String,
     }
-    let rows: Vec<Row> = query!(
+    let rows: Vec<Row> = all(query!(
         db,
         "SELECT hash, vector FROM fact_vectors WHERE org_id = ?1 AND hash IN (SELECT value FROM json_each(?2))",
         org,
         serde_json::to_string(&hashes).unwrap_or_default()
-    )
-    .map_err(|e| e.to_string())?
-    .all()
-    .await
-    .map_err(|e| e.to_string())?
-    .results()
-    .map_err(|e| e.to_string())?;
+    ))
+    .await?;
     let mut known: std::collections::HashMap<String, Vec<f32>> = rows
         .into_iter()
         .filter_map(|r| Some((r.hash, halo_shared::vectors::decode(&r.vector)?)))
@@ -226,6 +221,19 @@ pub async fn score_facts(
         }
     }
     Ok(())
+}
+
+/// The rows of a read, with errors as text (what the vector code reports).
+async fn all<T: serde::de::DeserializeOwned>(
+    statement: worker::Result<worker::D1PreparedStatement>,
+) -> Result<Vec<T>, String> {
+    statement
+        .map_err(|e| e.to_string())?
+        .all()
+        .await
+        .map_err(|e| e.to_string())?
+        .results()
+        .map_err(|e| e.to_string())
 }
 
 /// Scales a vector to unit length, so a dot product is the cosine.
@@ -315,17 +323,12 @@ impl VectorIndex {
                     chunk_id: i64,
                     vector: String,
                 }
-                let rows: Vec<Row> = query!(
+                let rows: Vec<Row> = all(query!(
                     db,
                     "SELECT chunk_id, vector FROM knowledge_vectors WHERE org_id = ?1",
                     org
-                )
-                .map_err(|e| e.to_string())?
-                .all()
-                .await
-                .map_err(|e| e.to_string())?
-                .results()
-                .map_err(|e| e.to_string())?;
+                ))
+                .await?;
                 let mut scored: Vec<(i64, f32)> = rows
                     .into_iter()
                     .filter_map(|r| {

@@ -373,16 +373,40 @@ const SYNONYMS: &[&[&str]] = &[
     &["late", "delayed", "overdue"],
 ];
 
+/// Each synonym (as written and stemmed) to the concepts of the groups it belongs to, built
+/// once: [`word_concepts`] runs for every word of every fact of every turn.
+fn synonym_index() -> &'static std::collections::HashMap<String, Vec<String>> {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<String, Vec<String>>> =
+        std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for group in SYNONYMS {
+            let concept = stem(group[0]);
+            for word in *group {
+                for key in [word.to_string(), stem(word)] {
+                    let entry = index.entry(key).or_default();
+                    if !entry.contains(&concept) {
+                        entry.push(concept.clone());
+                    }
+                }
+            }
+        }
+        index
+    })
+}
+
 /// The concepts one word stands for: its stem, or the first word (stemmed) of each
 /// [`SYNONYMS`] group it belongs to.
 pub fn word_concepts(word: &str) -> Vec<String> {
     let w = word.to_lowercase();
     let s = stem(&w);
-    let groups: Vec<String> = SYNONYMS
-        .iter()
-        .filter(|g| g.iter().any(|x| *x == w || stem(x) == s))
-        .map(|g| stem(g[0]))
-        .collect();
+    let index = synonym_index();
+    let mut groups: Vec<String> = index.get(&w).cloned().unwrap_or_default();
+    for c in index.get(&s).into_iter().flatten() {
+        if !groups.contains(c) {
+            groups.push(c.clone());
+        }
+    }
     if groups.is_empty() {
         vec![s]
     } else {
@@ -394,7 +418,7 @@ pub fn word_concepts(word: &str) -> Vec<String> {
 /// two texts that say the same thing in other words share concepts.
 pub fn concepts(text: &str) -> std::collections::HashSet<String> {
     words(text)
-        .filter(|w| !is_stop_word(w) || SYNONYMS.iter().any(|g| g.contains(&w.as_str())))
+        .filter(|w| !is_stop_word(w) || synonym_index().contains_key(w.as_str()))
         .flat_map(|w| word_concepts(&w))
         .collect()
 }
