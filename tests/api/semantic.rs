@@ -175,3 +175,25 @@ fn semantic_mode_without_an_embedder_says_so() {
     .body;
     assert_eq!(bad["error"]["field"], json!("mode"));
 }
+
+#[test]
+fn account_data_is_found_by_meaning_when_no_word_is_shared() {
+    let ws = server().workspace();
+    let body = json!({ "message": "the japan location won't connect", "user_id": "sem-facts",
+        "context": { "servers": { "label": "Locations", "type": "status", "value": {
+            "Tokyo": "maintenance until 06:00 UTC", "Frankfurt": "online", "New York": "online", "Sydney": "high load" } } } });
+    // Twice: the second turn reads the facts' vectors from the cache and answers the same.
+    for _ in 0..2 {
+        let r = chat(server(), &ws, body.clone());
+        assert_eq!(r.status, 200, "{}", r.body);
+        let text = r.body["text"].as_str().unwrap();
+        assert!(
+            text.contains("Tokyo: maintenance until 06:00 UTC"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("Frankfurt") && !text.contains("Sydney"),
+            "{text}"
+        );
+    }
+}

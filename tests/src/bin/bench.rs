@@ -89,9 +89,35 @@ fn main() {
             session = r.body["session_id"].as_str().map(str::to_owned);
         }
     }
+    // The same questions with the data a real app attaches: 10 context entries of 5 items
+    // and 10 traits, 60 facts ranked on every turn.
+    let context: serde_json::Map<String, serde_json::Value> = (0..10)
+        .map(|e| {
+            let items: Vec<serde_json::Value> = (0..5)
+                .map(|i| {
+                    let status = ["active", "paused", "failed: token expired", "in transit", "delivered"][i];
+                    json!({ "name": format!("Item {e}-{i}"), "status": status, "updated": "Tue 2 Dec, 10:15" })
+                })
+                .collect();
+            (format!("entry_{e}"), json!({ "label": format!("Entry {e}"), "type": "list", "value": items }))
+        })
+        .collect();
+    let traits: serde_json::Map<String, serde_json::Value> = (0..10)
+        .map(|t| (format!("trait_{t}"), json!(format!("value {t}"))))
+        .collect();
+    let mut with_data = Vec::new();
+    for i in 0..n / 2 {
+        let q = QUESTIONS[i % QUESTIONS.len()];
+        let body = json!({ "message": q, "user_id": "bench-user-2", "context": context, "custom_fields": traits });
+        let t = Instant::now();
+        let r = chat(&server, &ws, body);
+        with_data.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
     println!("POST /api/sdk/chat, offline engine, {n} sequential requests on loopback (wrangler dev, local D1):");
     let all: Vec<f64> = first.iter().chain(&follow).copied().collect();
     report("all requests", all);
     report("first message (new conversation)", first);
     report("follow-up in the same session", follow);
+    report("with 60 facts of context", with_data);
 }
