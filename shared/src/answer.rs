@@ -549,10 +549,10 @@ pub fn answer(
     let Some(best) = ranked.first() else {
         return from_articles;
     };
-    let unique = best.lexical >= 1.0
+    let unique = best.unique
         && ranked
             .get(1)
-            .is_none_or(|second| second.lexical < best.lexical - 0.5);
+            .is_none_or(|second| second.lexical < best.lexical);
     let enough =
         best.support >= FACT_MIN_SUPPORT || (unique && best.support >= UNIQUE_FACT_MIN_SUPPORT);
     if enough && best.support + ARTICLE_MARGIN >= article_support {

@@ -85,6 +85,11 @@ impl Fact {
             "offline",
             "damaged",
             "late",
+            "limit reached",
+            "exceeded",
+            "over limit",
+            "cancelled",
+            "canceled",
         ];
         let text = format!(" {} ", self.text.to_lowercase());
         self.kind == Some(ContextType::Error) || WORDS.iter().any(|w| text.contains(w))
@@ -188,6 +193,8 @@ pub struct Match {
     pub lexical: f64,
     /// The order of the ranking: `lexical`, with closeness in meaning breaking ties.
     pub distinct: f64,
+    /// Whether a matched word is one that no other fact has.
+    pub unique: bool,
 }
 
 /// Closeness in meaning of a short fact, from its cosine similarity to the question: it counts
@@ -260,6 +267,13 @@ const TROUBLE: &[&str] = &[
     "isn",
     "never",
     "missing",
+    "why",
+    "dropping",
+    "drops",
+    "dropped",
+    "disconnects",
+    "disconnecting",
+    "lost",
 ];
 
 /// The concept every problem fact has, and every question that says something is wrong.
@@ -430,6 +444,16 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
         .filter(|t| !FILLER.contains(&t.as_str()))
         .map(|t| word_concepts(t))
         .collect();
+    // A single capital or digit names something ("zone C", "gate 4"): search drops it, the
+    // user's data may be told apart by nothing else.
+    for token in question.split(|c: char| !c.is_alphanumeric()) {
+        let mut chars = token.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if (c.is_ascii_uppercase() && c != 'I' && c != 'A') || c.is_ascii_digit() {
+                terms.push(vec![c.to_ascii_lowercase().to_string()]);
+            }
+        }
+    }
     if words(question).any(|w| TROUBLE.contains(&w.as_str())) {
         terms.push(vec![PROBLEM.to_owned()]);
     }
@@ -484,6 +508,12 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
                         .reduce(f64::max)
                 })
                 .collect();
+            let unique = facts.len() > 1
+                && asked.iter().any(|c| {
+                    has(set, c)
+                        && df.get(c) == Some(&1)
+                        && !c.starts_with(['\u{26a0}', '\u{231a}', '\u{a4}', '#', '\u{263a}'])
+                });
             let coverage = weights.len() as f64 / terms.len().max(1) as f64;
             let meaning = fact_meaning(f.similarity, mean);
             let support = coverage.max(meaning);
@@ -493,6 +523,7 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
                 support,
                 lexical,
                 distinct: lexical + 0.3 * meaning,
+                unique,
             })
         })
         .collect();

@@ -251,7 +251,8 @@ const SYNONYMS: &[&[&str]] = &[
     &["book", "booking", "reserve", "reservation", "schedule"],
     &["class", "session", "lesson", "workout"],
     &["appointment", "visit", "consultation", "checkup"],
-    &["refund", "reimburse", "reimbursement", "repay"],
+    &["refund", "reimburse", "reimbursement", "repay", "money"],
+    &["concert", "gig", "show", "event", "performance"],
     &[
         "bill", "invoice", "charge", "charged", "fee", "cost", "price",
     ],
@@ -323,6 +324,8 @@ const SYNONYMS: &[&[&str]] = &[
         "fiber",
         "line",
         "outage",
+        "router",
+        "modem",
     ],
     &["phone", "mobile", "cell"],
     &["roaming", "abroad", "overseas", "usa", "america", "world"],
