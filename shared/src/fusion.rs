@@ -24,10 +24,10 @@ pub struct LexicalHit {
     pub coverage: f64,
 }
 
-/// How much a hit's words count: nothing at half the question's words or less, all of its
-/// weight when it holds every one.
+/// How much a hit's words count: nothing at half the question's words or less, a quarter at
+/// three quarters of them, all of its weight when it holds every one.
 fn strength(coverage: f64) -> f64 {
-    ((coverage - 0.5) / 0.5).clamp(0.0, 1.0)
+    ((coverage - 0.5) / 0.5).clamp(0.0, 1.0).powi(2)
 }
 
 /// Fuses the lists (each best first) into at most `limit` ids, best first. Without a
