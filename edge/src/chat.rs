@@ -403,6 +403,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
             worker::console_warn!("embedding account data failed: {e}");
         }
     }
+    let facts = evidence::Evidence::new(&chat.message, facts);
 
     // The workspace's routing: who is priority, and which rule (if any) this message meets.
     // Under identity verification, only what the workspace stored or a token vouched for
@@ -547,9 +548,8 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         });
     }
 
-    // A request for a person, or an answer below the agent's confidence threshold, becomes a
-    // ticket in the team's inbox with the transcript attached.
-    // A request for a person, or for something only the team can do.
+    // A request for a person (or for something only the team can do), or an answer below the
+    // agent's confidence threshold, becomes a ticket in the team's inbox with the transcript.
     let asked_for_person = outcome.answer.actions.iter().find_map(|a| match a {
         Action::OfferHuman { reason } if reason == "user_requested" => Some("user_requested"),
         Action::OfferHuman { reason } if reason == "needs_team" => Some("needs_team"),
@@ -622,8 +622,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         "whispers": whispers,
         "tools": outcome.tool_runs,
         "passages": passages.iter().map(|p| json!({ "title": p.title, "url": p.url, "heading": p.heading, "text": p.text })).collect::<Vec<_>>(),
-        "facts": evidence::rank(&chat.message, &facts).iter().take(evidence::PROMPT_FACTS).map(|m| {
-            let f = &facts[m.index];
+        "facts": facts.top().map(|(m, f)| {
             json!({ "key": f.key, "label": f.label, "text": f.text, "support": m.support })
         }).collect::<Vec<_>>(),
     });

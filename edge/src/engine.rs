@@ -13,7 +13,7 @@ use halo_shared::answer::{self, Answer, Passage};
 use halo_shared::chat::Action;
 use halo_shared::chat::HistoryItem;
 use halo_shared::context::Profile;
-use halo_shared::evidence::{self, Fact};
+use halo_shared::evidence::Evidence;
 use halo_shared::llm::{self, Completion, StreamRead};
 use halo_shared::tools;
 use serde_json::Value;
@@ -32,9 +32,9 @@ pub struct Question<'a> {
     pub context: &'a str,
     pub history: &'a [HistoryItem],
     pub passages: &'a [Passage],
-    /// The user's and company's data as facts (`halo_shared::evidence`), ranked with the
-    /// passages for the question.
-    pub facts: &'a [Fact],
+    /// The user's and company's data as facts (`halo_shared::evidence`), ranked for the
+    /// question.
+    pub facts: &'a Evidence,
     /// What tools may touch (the model sees only the agent's enabled skills); `None`: no tools.
     pub tools: Option<ToolContext<'a>>,
     /// Where a streamed answer's text goes as it is generated; `None`: not streamed.
@@ -431,7 +431,7 @@ impl Provider {
         }
         // The facts that match the question go first in the data section, so a model sees
         // which of the user's data is about what they asked.
-        let matching = evidence::prompt_block(q.message, q.facts);
+        let matching = q.facts.prompt_block();
         let context = [matching.as_str(), q.context]
             .iter()
             .filter(|s| !s.trim().is_empty())

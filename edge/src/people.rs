@@ -138,29 +138,10 @@ pub async fn update_context(req: &mut Request, env: &Env) -> ApiResult<Response>
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
     let update = ContextUpdate::parse(&read_json(req).await?)?;
-    let patch = context_patch(&update.set, &update.delete);
-    let mut batch = vec![match &update.owner {
-        ContextOwner::User(id) => contacts::upsert_user(
-            &db,
-            &ws.id,
-            &UserWrite {
-                external_id: id,
-                traits: &Map::new(),
-                context: patch,
-                company_external_id: None,
-                verified: true,
-            },
-        )?,
-        ContextOwner::Company(id) => {
-            contacts::upsert_company(&db, &ws.id, id, &Map::new(), &patch)?
-        }
-    }];
-    batch.extend(contacts::record_sightings(
-        &db,
-        &ws.id,
-        &context_sightings(&update.set),
-    )?);
-    db.batch(batch).await?;
+    // When every entry sent was left out there is nothing to write (and no contact to make).
+    if !(update.set.is_empty() && update.delete.is_empty()) {
+        write_context(&db, &ws.id, &update).await?;
+    }
     let context = match &update.owner {
         ContextOwner::User(id) => contacts::user(&db, &ws.id, id).await?.map(|u| u.context),
         ContextOwner::Company(id) => contacts::company(&db, &ws.id, id).await?.map(|c| c.context),
@@ -169,6 +150,32 @@ pub async fn update_context(req: &mut Request, env: &Env) -> ApiResult<Response>
         json!({ "context": context.unwrap_or_else(|| json!({})) }),
         &update.warnings,
     ))
+}
+
+/// Writes a context update (the owner is created if new) and its sightings, in one batch.
+async fn write_context(db: &D1Database, org: &str, update: &ContextUpdate) -> ApiResult<()> {
+    let patch = context_patch(&update.set, &update.delete);
+    let mut batch = vec![match &update.owner {
+        ContextOwner::User(id) => contacts::upsert_user(
+            db,
+            org,
+            &UserWrite {
+                external_id: id,
+                traits: &Map::new(),
+                context: patch,
+                company_external_id: None,
+                verified: true,
+            },
+        )?,
+        ContextOwner::Company(id) => contacts::upsert_company(db, org, id, &Map::new(), &patch)?,
+    }];
+    batch.extend(contacts::record_sightings(
+        db,
+        org,
+        &context_sightings(&update.set),
+    )?);
+    db.batch(batch).await?;
+    Ok(())
 }
 
 /// `GET /api/sdk/users/:user_id` (secret key): the contact, verified flag included, and company.

@@ -143,6 +143,9 @@ async fn openai_embed(
     Ok(answer.data.into_iter().map(|i| i.embedding).collect())
 }
 
+/// Most facts embedded in one chat turn.
+const MAX_FACTS_EMBEDDED: usize = 64;
+
 /// Gives each fact its cosine similarity to the question, embedding only the facts whose
 /// vectors are not cached yet (`fact_vectors`, keyed by model and text). Suspicious facts are
 /// never embedded. A failure leaves the facts without similarity: they are still ranked by
@@ -186,11 +189,14 @@ pub async fn score_facts(
         .into_iter()
         .filter_map(|r| Some((r.hash, halo_shared::vectors::decode(&r.vector)?)))
         .collect();
-    let mut missing: Vec<&(usize, String, String)> = keyed
+    let mut queued = std::collections::HashSet::new();
+    // A turn embeds at most MAX_FACTS_EMBEDDED new facts; the rest wait for a later turn
+    // and are ranked by their words meanwhile.
+    let missing: Vec<&(usize, String, String)> = keyed
         .iter()
-        .filter(|(_, h, _)| !known.contains_key(h))
+        .filter(|(_, h, _)| !known.contains_key(h) && queued.insert(h.clone()))
+        .take(MAX_FACTS_EMBEDDED)
         .collect();
-    missing.dedup_by(|a, b| a.1 == b.1);
     if !missing.is_empty() {
         let texts: Vec<String> = missing.iter().map(|(_, _, t)| t.clone()).collect();
         let vectors = embedder.embed(&texts).await?;

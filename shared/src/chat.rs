@@ -176,6 +176,59 @@ pub struct Warning {
     pub message: String,
 }
 
+/// Most warnings one answer lists; the rest are counted.
+pub const MAX_WARNINGS: usize = 20;
+
+/// Collects a request's warnings: the first [`MAX_WARNINGS`], and how many more there were,
+/// so a request with a thousand bad entries costs neither memory nor a stored record.
+#[derive(Debug, Default)]
+pub struct Warnings {
+    list: Vec<Warning>,
+    more: usize,
+}
+
+impl Warnings {
+    pub fn push(&mut self, w: Warning) {
+        if self.list.len() < MAX_WARNINGS {
+            self.list.push(w);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    pub fn extend(&mut self, all: impl IntoIterator<Item = Warning>) {
+        all.into_iter().for_each(|w| self.push(w));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The warnings listed, and one that counts those that were not.
+    pub fn into_vec(mut self) -> Vec<Warning> {
+        if self.more > 0 {
+            self.list.push(Warning {
+                field: "warnings".into(),
+                code: "too_many".into(),
+                message: format!(
+                    "{} more warnings of the same kind were not listed",
+                    self.more
+                ),
+            });
+        }
+        self.list
+    }
+}
+
+/// `field.key`, or `key` at the top level of a body.
+fn path(field: &str, k: &str) -> String {
+    if field.is_empty() {
+        k.to_owned()
+    } else {
+        format!("{field}.{k}")
+    }
+}
+
 impl Warning {
     /// `e`'s part of the request was left out.
     pub fn dropped(e: &FieldError) -> Self {
@@ -294,7 +347,7 @@ impl ChatRequest {
         let images = get("images").map(images).transpose()?.unwrap_or_default();
         // The data the page attached never costs the message: what cannot be used is left
         // out with a warning.
-        let mut warnings = Vec::new();
+        let mut warnings = Warnings::default();
         let custom_fields = get("custom_fields")
             .map(|v| traits("custom_fields", v, &mut warnings))
             .unwrap_or_default();
@@ -319,7 +372,7 @@ impl ChatRequest {
             context,
             history,
             behavior,
-            warnings,
+            warnings: warnings.into_vec(),
         })
     }
 }
@@ -491,7 +544,7 @@ fn key(field: &str, k: &str) -> Result<(), FieldError> {
     }
     if len > MAX_KEY_CHARS {
         return Err(FieldError::new(
-            format!("{field}.{k}"),
+            path(field, k),
             InvalidField::Invalid("keys must be at most 64 characters"),
         ));
     }
@@ -518,7 +571,7 @@ fn trait_problem(field: &str, k: &str, val: &Value) -> Result<(), FieldError> {
     };
     if len > max {
         return Err(FieldError::new(
-            format!("{field}.{k}"),
+            path(field, k),
             InvalidField::TooLong { max, len },
         ));
     }
@@ -528,7 +581,7 @@ fn trait_problem(field: &str, k: &str, val: &Value) -> Result<(), FieldError> {
 /// Reads a trait map (keys to any JSON value; `null` removes a trait where traits are
 /// stored). What cannot be kept (a bad key, a value over the limits, keys past
 /// [`MAX_CUSTOM_FIELDS`], a map that is not an object) is left out with a warning.
-pub fn traits(field: &str, v: &Value, warnings: &mut Vec<Warning>) -> Map<String, Value> {
+pub fn traits(field: &str, v: &Value, warnings: &mut Warnings) -> Map<String, Value> {
     let Some(obj) = v.as_object() else {
         warnings.push(Warning::dropped(&wrong_type(field, "an object")));
         return Map::new();
@@ -538,7 +591,7 @@ pub fn traits(field: &str, v: &Value, warnings: &mut Vec<Warning>) -> Map<String
         if out.len() == MAX_CUSTOM_FIELDS {
             let len = obj.len();
             warnings.push(Warning::dropped(&FieldError::new(
-                field,
+                if field.is_empty() { "traits" } else { field },
                 InvalidField::TooMany {
                     max: MAX_CUSTOM_FIELDS,
                     len,
@@ -604,7 +657,7 @@ fn context_entry(at: &str, entry: &Value) -> Result<(ContextEntry, Option<Warnin
                     field: sub("type"),
                     code: "unknown_type".into(),
                     message: format!(
-                        "`{}` {t} is not one of: {}; the entry was kept as custom",
+                        "`{}` is not one of: {}; the entry was kept as custom",
                         sub("type"),
                         ContextType::ALLOWED
                     ),
@@ -618,11 +671,7 @@ fn context_entry(at: &str, entry: &Value) -> Result<(ContextEntry, Option<Warnin
 /// Reads context entries (`field` names the map: `context`, `set`). Entries that cannot be
 /// kept (see [`context_entry`]; bad keys; entries past [`MAX_CONTEXT_ENTRIES`]; a map that
 /// is not an object) are left out with a warning, and the rest is kept.
-pub fn context(
-    field: &str,
-    v: &Value,
-    warnings: &mut Vec<Warning>,
-) -> BTreeMap<String, ContextEntry> {
+pub fn context(field: &str, v: &Value, warnings: &mut Warnings) -> BTreeMap<String, ContextEntry> {
     let Some(obj) = v.as_object() else {
         warnings.push(Warning::dropped(&wrong_type(field, "an object")));
         return BTreeMap::new();
@@ -640,7 +689,7 @@ pub fn context(
             )));
             break;
         }
-        match key(field, k).and_then(|()| context_entry(&format!("{field}.{k}"), entry)) {
+        match key(field, k).and_then(|()| context_entry(&path(field, k), entry)) {
             Ok((e, warning)) => {
                 warnings.extend(warning);
                 out.insert(k.clone(), e);
@@ -955,6 +1004,19 @@ mod tests {
                 assert_eq!(&req.context["a"].value, value);
             }
         }
+    }
+
+    #[test]
+    fn a_thousand_bad_entries_give_a_bounded_list_of_warnings() {
+        let bad: Map<String, Value> = (0..1000).map(|i| (format!("k{i}"), json!(i))).collect();
+        let req = parsed(json!({ "message": "x", "context": bad }));
+        assert_eq!(req.warnings.len(), MAX_WARNINGS + 1);
+        let last = req.warnings.last().unwrap();
+        assert_eq!(
+            (last.field.as_str(), last.code.as_str()),
+            ("warnings", "too_many")
+        );
+        assert!(last.message.starts_with("980 more"), "{}", last.message);
     }
 
     #[test]

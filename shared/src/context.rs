@@ -63,7 +63,7 @@ pub fn clean(s: &str) -> String {
 }
 
 /// A block label: one clean line without square brackets.
-fn clean_label(s: &str) -> String {
+pub(crate) fn clean_label(s: &str) -> String {
     clean(s).replace('[', "(").replace(']', ")")
 }
 
@@ -770,7 +770,7 @@ mod properties {
         fn any_entry_survives_storage_as_json_and_is_read_back_unchanged(context in any_context()) {
             // What the store writes (the entries as JSON) and what the next request reads.
             let stored: Value = serde_json::from_str(&serde_json::to_string(&context).unwrap()).unwrap();
-            let mut warnings = Vec::new();
+            let mut warnings = crate::chat::Warnings::default();
             let back = crate::chat::context("context", &stored, &mut warnings);
             prop_assert!(warnings.is_empty(), "{:?}", warnings);
             prop_assert_eq!(back, context);

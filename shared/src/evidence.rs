@@ -10,7 +10,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::chat::ContextType;
-use crate::context::{clean, display_key, entry_facts, scalar, Profile};
+use crate::context::{
+    clean, clean_label, display_key, entry_facts, scalar, Profile, MAX_RENDERED_ITEMS,
+};
 use crate::search::{concepts, query_terms, word_concepts, words};
 
 /// One fact about the user or their company.
@@ -132,8 +134,12 @@ pub fn looks_like_instruction(text: &str) -> bool {
     INSTRUCTION_PHRASES.iter().any(|p| t.contains(p))
 }
 
-/// Every fact about the user and their company: one per item of each context entry and one
-/// per trait (`null` traits are not facts). `descriptions` are the team's notes on fields.
+/// Most facts one turn ranks (about ten entries' worth); the rest are still in the prompt.
+pub const MAX_FACTS: usize = 300;
+
+/// Every fact about the user and their company: one per item of each context entry (its
+/// first [`MAX_RENDERED_ITEMS`], as the prompt shows) and one per trait (`null` traits are not
+/// facts), at most [`MAX_FACTS`]. `descriptions` are the team's notes on fields.
 pub fn facts(
     user: &Profile,
     company: Option<&Profile>,
@@ -149,21 +155,22 @@ pub fn facts(
         };
         for (k, v) in profile.traits.iter().filter(|(_, v)| !v.is_null()) {
             let text = scalar(v);
+            let label = display_key(k);
             out.push(Fact {
                 key: k.clone(),
-                label: display_key(k),
                 kind: None,
                 suspicious: looks_like_instruction(&text),
-                suspicious_label: false,
+                suspicious_label: looks_like_instruction(&label),
+                label,
                 text,
                 description: description(k),
                 similarity: None,
             });
         }
         for (k, entry) in &profile.context {
-            let label = clean(&entry.label);
+            let label = clean_label(&entry.label);
             let suspicious_label = looks_like_instruction(&label);
-            for text in entry_facts(entry) {
+            for text in entry_facts(entry).into_iter().take(MAX_RENDERED_ITEMS) {
                 out.push(Fact {
                     key: k.clone(),
                     label: label.clone(),
@@ -177,6 +184,7 @@ pub fn facts(
             }
         }
     }
+    out.truncate(MAX_FACTS);
     out
 }
 
@@ -446,7 +454,11 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
         .collect();
     // A single capital or digit names something ("zone C", "gate 4"): search drops it, the
     // user's data may be told apart by nothing else.
-    for token in question.split(|c: char| !c.is_alphanumeric()) {
+    for token in question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| t.chars().count() == 1)
+        .take(4)
+    {
         let mut chars = token.chars();
         if let (Some(c), None) = (chars.next(), chars.next()) {
             if (c.is_ascii_uppercase() && c != 'I' && c != 'A') || c.is_ascii_digit() {
@@ -538,21 +550,41 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
 /// Most facts named in a model's prompt as the ones that match the question.
 pub const PROMPT_FACTS: usize = 5;
 
-/// The facts that match the question, as a block for a model's prompt (inside the data
-/// section: `- Label: fact` lines, suspicious ones left out); empty when none match.
-pub fn prompt_block(question: &str, facts: &[Fact]) -> String {
-    let lines: Vec<String> = rank(question, facts)
-        .iter()
-        .take(PROMPT_FACTS)
-        .map(|m| {
-            let f = &facts[m.index];
-            format!("- {}: {}", f.shown_label(), f.text)
-        })
-        .collect();
-    if lines.is_empty() {
-        return String::new();
+/// The user's facts and how they match one question: ranked once per turn, read by both
+/// engines and the trace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence {
+    pub facts: Vec<Fact>,
+    /// The facts that match, best first ([`rank`]).
+    pub ranked: Vec<Match>,
+}
+
+impl Evidence {
+    pub fn new(question: &str, facts: Vec<Fact>) -> Self {
+        let ranked = rank(question, &facts);
+        Self { facts, ranked }
     }
-    format!("[Account data matching the question]\n{}", lines.join("\n"))
+
+    /// The best few matches with their facts.
+    pub fn top(&self) -> impl Iterator<Item = (&Match, &Fact)> {
+        self.ranked
+            .iter()
+            .take(PROMPT_FACTS)
+            .map(|m| (m, &self.facts[m.index]))
+    }
+
+    /// The facts that match the question, as a block for a model's prompt (inside the data
+    /// section: `- Label: fact` lines, suspicious ones never among them); empty when none.
+    pub fn prompt_block(&self) -> String {
+        let lines: Vec<String> = self
+            .top()
+            .map(|(_, f)| format!("- {}: {}", f.shown_label(), f.text))
+            .collect();
+        if lines.is_empty() {
+            return String::new();
+        }
+        format!("[Account data matching the question]\n{}", lines.join("\n"))
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::chat::{
     self, body_object as object, field_error as err, ContextEntry, FieldError, InvalidField,
-    Warning, MAX_TOKEN_CHARS,
+    Warning, Warnings, MAX_TOKEN_CHARS,
 };
 use crate::context::clean;
 
@@ -39,7 +39,7 @@ fn traits_of(
     o: &Map<String, Value>,
     reserved: &[&str],
     at: &str,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Warnings,
 ) -> Map<String, Value> {
     let mut all: Map<String, Value> = o
         .iter()
@@ -49,18 +49,14 @@ fn traits_of(
     if let Some(extra) = o.get("custom_fields").filter(|v| !v.is_null()) {
         all.extend(chat::traits(&format!("{at}custom_fields"), extra, warnings));
     }
-    let field = if at.is_empty() {
-        "traits".to_owned()
-    } else {
-        at.trim_end_matches('.').to_owned()
-    };
-    chat::traits(&field, &Value::Object(all), warnings)
+    // Top-level traits are named as sent (`bio`), a company's under `company.`.
+    chat::traits(at.trim_end_matches('.'), &Value::Object(all), warnings)
 }
 
 fn context_of(
     o: &Map<String, Value>,
     at: &str,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Warnings,
 ) -> BTreeMap<String, ContextEntry> {
     o.get("context")
         .filter(|v| !v.is_null())
@@ -86,12 +82,12 @@ impl CompanyIdentify {
     /// Parses a company at `at` (`""` or `"company."`), which prefixes warnings' fields.
     fn parse_at(body: &Value, at: &str) -> Result<Self, FieldError> {
         let o = object(body)?;
-        let mut warnings = Vec::new();
+        let mut warnings = Warnings::default();
         Ok(Self {
             company_id: required_id(o, "company_id")?,
             traits: traits_of(o, COMPANY_RESERVED, at, &mut warnings),
             context: context_of(o, at, &mut warnings),
-            warnings,
+            warnings: warnings.into_vec(),
         })
     }
 }
@@ -141,10 +137,8 @@ impl UserIdentify {
             Some(v) => Some(chat::identifier("company_id", v)?),
             None => company.as_ref().map(|c| c.company_id.clone()),
         };
-        let mut warnings = company
-            .as_ref()
-            .map(|c| c.warnings.clone())
-            .unwrap_or_default();
+        let mut warnings = Warnings::default();
+        warnings.extend(company.iter().flat_map(|c| c.warnings.clone()));
         Ok(Self {
             user_id,
             user_token,
@@ -152,7 +146,7 @@ impl UserIdentify {
             company_id,
             company,
             context: context_of(o, "", &mut warnings),
-            warnings,
+            warnings: warnings.into_vec(),
         })
     }
 }
@@ -188,7 +182,7 @@ impl ContextUpdate {
                 ))
             }
         };
-        let mut warnings = Vec::new();
+        let mut warnings = Warnings::default();
         let set = o
             .get("set")
             .filter(|v| !v.is_null())
@@ -213,7 +207,7 @@ impl ContextUpdate {
             owner,
             set,
             delete,
-            warnings,
+            warnings: warnings.into_vec(),
         })
     }
 }

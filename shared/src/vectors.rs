@@ -40,8 +40,8 @@ pub fn decode(text: &str) -> Option<Vec<f32>> {
     Some(dims.iter().map(|b| f32::from(*b as i8) * scale).collect())
 }
 
-/// The dot product of a stored vector with `query`, without building the vector; for unit
-/// vectors, their cosine similarity.
+/// The dot product of a stored vector with `query`; for unit vectors, their cosine
+/// similarity.
 pub fn dot(text: &str, query: &[f32]) -> Option<f32> {
     decode(text).map(|v| v.iter().zip(query).map(|(a, b)| a * b).sum())
 }

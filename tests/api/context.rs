@@ -127,11 +127,11 @@ fn identify_and_context_endpoints_keep_what_they_can_and_warn_about_the_rest() {
     assert_eq!(
         warnings(&r),
         pairs(&[
+            ("bio", "too_long"),
             ("company.context.bad", "invalid_type"),
             ("context.no_label.label", "missing_field"),
             ("context.not_an_entry", "invalid_type"),
             ("context.weather.type", "unknown_type"),
-            ("traits.bio", "too_long"),
         ])
     );
     let user = &r.body["user"];
@@ -199,7 +199,8 @@ fn any_value_is_stored_as_sent_and_replaced_whole() {
     let r = post(
         &ws,
         "/api/sdk/users/identify",
-        json!({ "user_id": "shape-4", "prefs": { "d": 1 }, "context": { "k": { "label": "K", "value": null } } }),
+        json!({ "user_id": "shape-4", "prefs": { "d": 1 }, "big": 12_345_678_901_234_567_890u64,
+                "context": { "k": { "label": "K", "value": null } } }),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let u = read();
@@ -208,4 +209,34 @@ fn any_value_is_stored_as_sent_and_replaced_whole() {
         u["user"]["context"]["k"],
         json!({ "label": "K", "value": null })
     );
+    // Numbers keep every digit, also when another key is written later.
+    post(
+        &ws,
+        "/api/sdk/users/identify",
+        json!({ "user_id": "shape-4", "other": 1 }),
+    );
+    assert_eq!(
+        read()["user"]["custom_fields"]["big"],
+        json!(12_345_678_901_234_567_890u64)
+    );
+}
+
+#[test]
+fn a_context_update_whose_entries_were_all_left_out_writes_nothing() {
+    let ws = app().workspace();
+    let r = post(
+        &ws,
+        "/api/sdk/context",
+        json!({ "user_id": "nobody-yet", "set": { "x": "not an entry" } }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(warnings(&r), pairs(&[("set.x", "invalid_type")]));
+    let u = call(
+        app(),
+        "GET",
+        "/api/sdk/users/nobody-yet",
+        Some(&ws.secret_key),
+        None,
+    );
+    assert_eq!(u.status, 404, "no contact was made: {}", u.body);
 }

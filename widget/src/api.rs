@@ -129,6 +129,11 @@ pub fn identity(s: &state::State) -> (Option<String>, Option<String>, Object, Op
                 "user_id" | "userId" => user_id = id_string(&v),
                 "user_token" | "userToken" => token = v.as_string(),
                 "company_id" => company_id = id_string(&v),
+                // identifyCompany() and setContext() say those; custom traits are traits.
+                "company" | "context" => {}
+                "custom_fields" if v.is_object() => {
+                    let _ = Object::assign(&traits, v.unchecked_ref::<Object>());
+                }
                 _ if !v.is_undefined() && !v.is_function() && !v.is_symbol() => {
                     let _ = Reflect::set(&traits, &k.into(), &v);
                 }

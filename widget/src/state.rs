@@ -260,8 +260,13 @@ pub fn save_messages(org_id: &str, messages: &[Message]) {
 pub fn offers_human(actions: &JsValue) -> bool {
     Array::is_array(actions)
         && Array::from(actions).iter().any(|a| {
+            // A request for a person, or for what only the team can do, already opened a
+            // ticket: no offer to make.
             prop_str(&a, "type").as_deref() == Some("offer_human")
-                && prop_str(&a, "reason").as_deref() != Some("user_requested")
+                && !matches!(
+                    prop_str(&a, "reason").as_deref(),
+                    Some("user_requested" | "needs_team")
+                )
         })
 }
 

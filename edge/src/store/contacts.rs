@@ -52,11 +52,16 @@ pub fn context_patch(set: &BTreeMap<String, ContextEntry>, delete: &[String]) ->
 /// merge-patch would blend a new value into the one it replaces and drop the `null`s inside
 /// it, and any shape of trait or context value must be stored as it was sent.
 fn replace_keys(target: &str, patch: &str) -> String {
+    // Numbers are copied as their JSON text (`src -> fullkey`), not as SQL numbers, which
+    // would round them to 15 digits; a key `->` cannot name (one with a `"`) falls back.
     format!(
         "(SELECT json_group_object(key, CASE type WHEN 'true' THEN json('true') WHEN 'false' THEN json('false')
-            WHEN 'null' THEN json('null') WHEN 'object' THEN json(value) WHEN 'array' THEN json(value) ELSE value END)
-          FROM (SELECT key, value, type FROM json_each({target}) WHERE key NOT IN (SELECT key FROM json_each({patch}))
-                UNION ALL SELECT key, value, type FROM json_each({patch}) WHERE type != 'null'))"
+            WHEN 'object' THEN json(value) WHEN 'array' THEN json(value)
+            WHEN 'integer' THEN json(COALESCE(src -> fullkey, value)) WHEN 'real' THEN json(COALESCE(src -> fullkey, value))
+            ELSE value END)
+          FROM (SELECT key, value, type, fullkey, {target} AS src FROM json_each({target})
+                  WHERE key NOT IN (SELECT key FROM json_each({patch}))
+                UNION ALL SELECT key, value, type, fullkey, {patch} AS src FROM json_each({patch}) WHERE type != 'null'))"
     )
 }
 
