@@ -114,17 +114,25 @@ impl Server {
 
     fn boot(&mut self) {
         // Ports are picked free but could be taken by a parallel server before wrangler binds
-        // them; only that case is retried, and never more than twice.
+        // them; that case is retried, never more than twice. workerd has also, once in a CI
+        // run with four servers starting at once, exited at start with nothing but "The
+        // Workers runtime failed to start": that start is retried the same way. A Worker that
+        // cannot start fails all three.
         for _ in 0..3 {
             match self.try_boot() {
                 Ok(()) => return,
-                Err(log) if log.contains("EADDRINUSE") || log.contains("already in use") => {
+                Err(log)
+                    if log.contains("EADDRINUSE")
+                        || log.contains("already in use")
+                        || log.contains("The Workers runtime failed to start") =>
+                {
+                    eprintln!("wrangler dev did not start, trying again: {log}");
                     self.stop()
                 }
                 Err(log) => panic!("{log}"),
             }
         }
-        panic!("wrangler dev found no free port in 3 attempts");
+        panic!("wrangler dev did not start in 3 attempts");
     }
 
     fn try_boot(&mut self) -> Result<(), String> {
