@@ -606,7 +606,7 @@ fn fact_answer(
         .collect();
     let label = fact.shown_label();
     let mut text = if equals.len() > 1 {
-        let items: Vec<String> = equals.iter().map(|f| format!("- {}", f.text)).collect();
+        let items: Vec<String> = equals.iter().map(|f| format!("- {}", f.spoken())).collect();
         format!(
             "Here's what your account data shows. {label}:\n{}",
             items.join("\n")
@@ -614,7 +614,7 @@ fn fact_answer(
     } else {
         format!(
             "Here's what your account data shows. {label}: {}.",
-            fact.text
+            fact.spoken()
         )
     };
     let mut citations = vec![Citation {
@@ -959,7 +959,7 @@ mod tests {
         let a = answer("when is the cookbook due back?", &[], &facts, &user, None);
         assert_eq!(
             a.text,
-            "Here's what your account data shows. Loans: \"Cookbook\" (due: 15 Dec)."
+            "Here's what your account data shows. Loans: Cookbook (due: 15 Dec)."
         );
         assert_eq!(
             a.citations,

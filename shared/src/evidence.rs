@@ -47,6 +47,17 @@ impl Fact {
         s
     }
 
+    /// The fact as the user reads it: a list item's name without its quotes and its status
+    /// after a colon (`"Parcel B2" -- held` is `Parcel B2: held`), where the prompt line
+    /// keeps the block style.
+    pub fn spoken(&self) -> String {
+        let line = self.text.replacen(" -- ", ": ", 1);
+        match line.strip_prefix('"').and_then(|rest| rest.split_once('"')) {
+            Some((name, rest)) => format!("{name}{rest}"),
+            None => line,
+        }
+    }
+
     /// The label as the user may see it.
     pub fn shown_label(&self) -> &str {
         if self.suspicious_label {

@@ -33,7 +33,7 @@ fn the_fact_a_question_is_about_is_stated_and_cited_as_account_data() {
     assert_eq!(r.status, 200, "{}", r.body);
     let text = r.body["text"].as_str().unwrap();
     assert!(
-        text.contains("Shipments: \"Parcel PX-1003\" -- held at customs"),
+        text.contains("Shipments: Parcel PX-1003: held at customs"),
         "{text}"
     );
     assert!(text.contains("account data"), "{text}");
