@@ -254,15 +254,11 @@ pub async fn retrieve_with_vector(
         .map(|h| LexicalHit {
             id: h.chunk_id,
             bm25: h.bm25.unwrap_or(0.0),
-            coverage: halo_shared::answer::coverage(
+            coverage: halo_shared::answer::chunk_coverage(
                 question,
-                &halo_shared::answer::Passage {
-                    title: h.title.clone(),
-                    url: None,
-                    heading: h.heading.clone(),
-                    text: h.text.clone(),
-                    similarity: None,
-                },
+                &h.title,
+                h.heading.as_deref(),
+                &h.text,
             ),
         })
         .collect();

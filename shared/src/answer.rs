@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::chat::{Action, Citation, ContextType};
 use crate::context::{clean, Profile};
 use crate::evidence::{self, Evidence, Fact};
-use crate::search::{query_terms, stem, words};
+use crate::search::{query_terms, stem, words, Phrases};
 
 /// A passage found by search: one chunk of a knowledge article.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,8 +79,7 @@ const TEAM_ONLY: &[&str] = &[
 
 /// Whether the question asks for something only the team can do.
 pub fn needs_team(question: &str) -> bool {
-    let text = format!(" {} ", words(question).collect::<Vec<_>>().join(" "));
-    TEAM_ONLY.iter().any(|p| text.contains(&format!(" {p} ")))
+    Phrases::of(question).has_any(TEAM_ONLY)
 }
 
 /// A reply that offers a person, with `reason` for the caller.
@@ -107,9 +106,9 @@ pub enum Intent {
 
 /// Classifies a message. Only short, unambiguous messages count as small talk.
 pub fn intent(message: &str) -> Intent {
-    let ws: Vec<String> = words(message).collect();
-    let text = ws.join(" ");
-    let has = |phrase: &str| format!(" {text} ").contains(&format!(" {phrase} "));
+    let n = words(message).count();
+    let said = Phrases::of(message);
+    let has = |phrase: &str| said.has(phrase);
     if [
         "human",
         "real person",
@@ -139,7 +138,7 @@ pub fn intent(message: &str) -> Intent {
     {
         return Intent::Human;
     }
-    if ws.len() <= 6
+    if n <= 6
         && [
             "what can you do",
             "who are you",
@@ -152,7 +151,7 @@ pub fn intent(message: &str) -> Intent {
     {
         return Intent::Capabilities;
     }
-    if ws.len() <= 4
+    if n <= 4
         && [
             "thanks",
             "thank you",
@@ -166,7 +165,7 @@ pub fn intent(message: &str) -> Intent {
     {
         return Intent::Thanks;
     }
-    if ws.len() <= 3
+    if n <= 3
         && [
             "hi",
             "hello",
@@ -212,17 +211,25 @@ If I can't find the answer, I'll say so and bring in someone from the team.",
 /// How much of the question a passage covers: the share of the question's topic terms that
 /// appear (stemmed) in the passage's title, heading or text.
 pub fn coverage(question: &str, passage: &Passage) -> f64 {
+    chunk_coverage(
+        question,
+        &passage.title,
+        passage.heading.as_deref(),
+        &passage.text,
+    )
+}
+
+/// [`coverage`] of a chunk given by its parts (a search hit that is not a [`Passage`]).
+pub fn chunk_coverage(question: &str, title: &str, heading: Option<&str>, text: &str) -> f64 {
     let terms: Vec<String> = query_terms(question).iter().map(|t| stem(t)).collect();
     if terms.is_empty() {
         return 0.0;
     }
-    let haystack = format!(
-        "{} {} {}",
-        passage.title,
-        passage.heading.as_deref().unwrap_or(""),
-        passage.text
-    );
-    let present: std::collections::HashSet<String> = words(&haystack).map(|w| stem(&w)).collect();
+    let present: std::collections::HashSet<String> = [title, heading.unwrap_or(""), text]
+        .iter()
+        .flat_map(|part| words(part))
+        .map(|w| stem(&w))
+        .collect();
     let hits = terms.iter().filter(|t| present.contains(*t)).count();
     hits as f64 / terms.len() as f64
 }
@@ -547,7 +554,7 @@ pub fn answer(
         .iter()
         .map(|p| support(question, p))
         .fold(0.0, f64::max);
-    let (ranked, facts) = (&evidence.ranked, &evidence.facts);
+    let ranked = &evidence.ranked;
     let Some(best) = ranked.first() else {
         return from_articles;
     };
@@ -558,7 +565,7 @@ pub fn answer(
     let enough =
         best.support >= FACT_MIN_SUPPORT || (unique && best.support >= UNIQUE_FACT_MIN_SUPPORT);
     if enough && best.support + ARTICLE_MARGIN >= article_support {
-        fact_answer(best, ranked, facts, from_articles, article_support)
+        fact_answer(evidence, from_articles, article_support)
     } else {
         from_articles
     }
@@ -589,13 +596,9 @@ fn problem_answer(problem: &Problem, from_articles: Answer) -> Answer {
 /// States the best fact with its label (and its equals from the same entry, when the
 /// question does not tell them apart), cited as the account's data; a problem is followed by
 /// the article that fixes it.
-fn fact_answer(
-    best: &evidence::Match,
-    ranked: &[evidence::Match],
-    facts: &[Fact],
-    from_articles: Answer,
-    article_support: f64,
-) -> Answer {
+fn fact_answer(evidence: &Evidence, from_articles: Answer, article_support: f64) -> Answer {
+    let (ranked, facts) = (&evidence.ranked, &evidence.facts);
+    let best = &ranked[0];
     let fact = &facts[best.index];
     let equals: Vec<&Fact> = ranked
         .iter()

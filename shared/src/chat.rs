@@ -578,35 +578,52 @@ fn trait_problem(field: &str, k: &str, val: &Value) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Reads a trait map (keys to any JSON value; `null` removes a trait where traits are
-/// stored). What cannot be kept (a bad key, a value over the limits, keys past
-/// [`MAX_CUSTOM_FIELDS`], a map that is not an object) is left out with a warning.
-pub fn traits(field: &str, v: &Value, warnings: &mut Warnings) -> Map<String, Value> {
+/// The entries of the object `v` that `read` can keep, at most `max` of them. What it cannot
+/// keep, the entries past `max` (counted under `count_field`), and a `v` that is not an
+/// object are left out with a warning.
+fn keep_entries<T>(
+    field: &str,
+    count_field: &str,
+    v: &Value,
+    max: usize,
+    warnings: &mut Warnings,
+    mut read: impl FnMut(&str, &Value, &mut Warnings) -> Result<T, FieldError>,
+) -> Vec<(String, T)> {
     let Some(obj) = v.as_object() else {
         warnings.push(Warning::dropped(&wrong_type(field, "an object")));
-        return Map::new();
+        return Vec::new();
     };
-    let mut out = Map::new();
+    let mut out = Vec::new();
     for (k, val) in obj {
-        if out.len() == MAX_CUSTOM_FIELDS {
+        if out.len() == max {
             let len = obj.len();
-            warnings.push(Warning::dropped(&FieldError::new(
-                if field.is_empty() { "traits" } else { field },
-                InvalidField::TooMany {
-                    max: MAX_CUSTOM_FIELDS,
-                    len,
-                },
-            )));
+            let e = FieldError::new(count_field, InvalidField::TooMany { max, len });
+            warnings.push(Warning::dropped(&e));
             break;
         }
-        match trait_problem(field, k, val) {
-            Ok(()) => {
-                out.insert(k.clone(), val.clone());
-            }
+        match read(k, val, warnings) {
+            Ok(kept) => out.push((k.clone(), kept)),
             Err(e) => warnings.push(Warning::dropped(&e)),
         }
     }
     out
+}
+
+/// Reads a trait map (keys to any JSON value; `null` removes a trait where traits are
+/// stored). What cannot be kept (a bad key, a value over the limits, keys past
+/// [`MAX_CUSTOM_FIELDS`], a map that is not an object) is left out with a warning.
+pub fn traits(field: &str, v: &Value, warnings: &mut Warnings) -> Map<String, Value> {
+    let count_field = if field.is_empty() { "traits" } else { field };
+    keep_entries(
+        field,
+        count_field,
+        v,
+        MAX_CUSTOM_FIELDS,
+        warnings,
+        |k, val, _| trait_problem(field, k, val).map(|()| val.clone()),
+    )
+    .into_iter()
+    .collect()
 }
 
 /// [`traits`] for a caller that must refuse what it cannot keep (a ticket's fields).
@@ -672,32 +689,21 @@ fn context_entry(at: &str, entry: &Value) -> Result<(ContextEntry, Option<Warnin
 /// kept (see [`context_entry`]; bad keys; entries past [`MAX_CONTEXT_ENTRIES`]; a map that
 /// is not an object) are left out with a warning, and the rest is kept.
 pub fn context(field: &str, v: &Value, warnings: &mut Warnings) -> BTreeMap<String, ContextEntry> {
-    let Some(obj) = v.as_object() else {
-        warnings.push(Warning::dropped(&wrong_type(field, "an object")));
-        return BTreeMap::new();
-    };
-    let mut out = BTreeMap::new();
-    for (k, entry) in obj {
-        if out.len() == MAX_CONTEXT_ENTRIES {
-            let len = obj.len();
-            warnings.push(Warning::dropped(&FieldError::new(
-                field,
-                InvalidField::TooMany {
-                    max: MAX_CONTEXT_ENTRIES,
-                    len,
-                },
-            )));
-            break;
-        }
-        match key(field, k).and_then(|()| context_entry(&path(field, k), entry)) {
-            Ok((e, warning)) => {
-                warnings.extend(warning);
-                out.insert(k.clone(), e);
-            }
-            Err(e) => warnings.push(Warning::dropped(&e)),
-        }
-    }
-    out
+    keep_entries(
+        field,
+        field,
+        v,
+        MAX_CONTEXT_ENTRIES,
+        warnings,
+        |k, entry, warnings| {
+            let (e, warning) =
+                key(field, k).and_then(|()| context_entry(&path(field, k), entry))?;
+            warnings.extend(warning);
+            Ok(e)
+        },
+    )
+    .into_iter()
+    .collect()
 }
 
 fn history(v: &Value) -> Result<Vec<HistoryItem>, FieldError> {

@@ -13,7 +13,7 @@ use crate::chat::ContextType;
 use crate::context::{
     clean, clean_label, display_key, entry_facts, scalar, Profile, MAX_RENDERED_ITEMS,
 };
-use crate::search::{concepts, query_terms, word_concepts, words};
+use crate::search::{concepts, query_terms, word_concepts, words, Phrases};
 
 /// One fact about the user or their company.
 #[derive(Debug, Clone, PartialEq)]
@@ -307,36 +307,28 @@ const COUNT: &str = "#count";
 const WHO: &str = "\u{263a}who";
 
 fn asked_types(question: &str) -> Vec<&'static str> {
-    let text = format!(" {} ", words(question).collect::<Vec<_>>().join(" "));
-    let has = |p: &str| text.contains(&format!(" {p} "));
-    let mut out = Vec::new();
-    if [
-        "when",
-        "what time",
-        "what day",
-        "what date",
-        "how long",
-        "until",
-        "by when",
+    let said = Phrases::of(question);
+    [
+        (
+            WHEN,
+            &[
+                "when",
+                "what time",
+                "what day",
+                "what date",
+                "how long",
+                "until",
+                "by when",
+            ][..],
+        ),
+        (AMOUNT, &["how much", "what price", "what amount"][..]),
+        (COUNT, &["how many", "how much"][..]),
+        (WHO, &["who", "whom"][..]),
     ]
-    .iter()
-    .any(|p| has(p))
-    {
-        out.push(WHEN);
-    }
-    if ["how much", "what price", "what amount"]
-        .iter()
-        .any(|p| has(p))
-    {
-        out.push(AMOUNT);
-    }
-    if ["how many", "how much"].iter().any(|p| has(p)) {
-        out.push(COUNT);
-    }
-    if has("who") || has("whom") {
-        out.push(WHO);
-    }
-    out
+    .into_iter()
+    .filter(|(_, phrases)| said.has_any(phrases))
+    .map(|(kind, _)| kind)
+    .collect()
 }
 
 /// The kinds of value a fact holds (see [`asked_types`]).

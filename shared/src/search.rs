@@ -164,6 +164,25 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
+/// A text's words, to ask whether it says a phrase: whole words, in order ("talk to a
+/// person" is in "I'd like to talk to a person, please" but "pay" is not in "payout").
+#[derive(Debug, Clone)]
+pub struct Phrases(String);
+
+impl Phrases {
+    pub fn of(text: &str) -> Self {
+        Self(format!(" {} ", words(text).collect::<Vec<_>>().join(" ")))
+    }
+
+    pub fn has(&self, phrase: &str) -> bool {
+        self.0.contains(&format!(" {phrase} "))
+    }
+
+    pub fn has_any(&self, phrases: &[&str]) -> bool {
+        phrases.iter().any(|p| self.has(p))
+    }
+}
+
 /// The distinct topic terms of a question, in order of first appearance.
 pub fn query_terms(text: &str) -> Vec<String> {
     let mut terms: Vec<String> = Vec::new();
