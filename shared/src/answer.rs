@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::chat::{Action, Citation, ContextType};
 use crate::context::{clean, Profile};
 use crate::evidence::{self, Evidence, Fact};
-use crate::search::{query_terms, stem, words, Phrases};
+use crate::search::{concepts, query_terms, stem, words, Phrases};
 
 /// A passage found by search: one chunk of a knowledge article.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +75,10 @@ const TEAM_ONLY: &[&str] = &[
     "make a complaint",
     "file a complaint",
     "compensation",
+    "change the passenger name",
+    "change the name on",
+    "misspelled",
+    "misspelt",
 ];
 
 /// Whether the question asks for something only the team can do.
@@ -565,7 +569,7 @@ pub fn answer(
     let enough =
         best.support >= FACT_MIN_SUPPORT || (unique && best.support >= UNIQUE_FACT_MIN_SUPPORT);
     if enough && best.support + ARTICLE_MARGIN >= article_support {
-        fact_answer(evidence, from_articles, article_support)
+        fact_answer(evidence, from_articles, passages, article_support)
     } else {
         from_articles
     }
@@ -596,7 +600,12 @@ fn problem_answer(problem: &Problem, from_articles: Answer) -> Answer {
 /// States the best fact with its label (and its equals from the same entry, when the
 /// question does not tell them apart), cited as the account's data; a problem is followed by
 /// the article that fixes it.
-fn fact_answer(evidence: &Evidence, from_articles: Answer, article_support: f64) -> Answer {
+fn fact_answer(
+    evidence: &Evidence,
+    from_articles: Answer,
+    passages: &[Passage],
+    article_support: f64,
+) -> Answer {
     let (ranked, facts) = (&evidence.ranked, &evidence.facts);
     let best = &ranked[0];
     let fact = &facts[best.index];
@@ -614,6 +623,12 @@ fn fact_answer(evidence: &Evidence, from_articles: Answer, article_support: f64)
             "Here's what your account data shows. {label}:\n{}",
             items.join("\n")
         )
+    } else if let Some(other) = evidence.complement() {
+        format!(
+            "Here's what your account data shows. {label}: {}; {}.",
+            fact.spoken(),
+            other.spoken()
+        )
     } else {
         format!(
             "Here's what your account data shows. {label}: {}.",
@@ -625,7 +640,9 @@ fn fact_answer(evidence: &Evidence, from_articles: Answer, article_support: f64)
         url: None,
     }];
     let mut confidence = round2((0.3 + 0.65 * best.support).min(0.9));
-    if fact.is_problem() && article_support >= 0.5 && !from_articles.citations.is_empty() {
+    if (fact.is_problem() && !from_articles.citations.is_empty() && article_support >= 0.5)
+        || (fixes(&from_articles, passages, fact) && article_support >= FACT_MIN_SUPPORT)
+    {
         text.push_str("\n\n");
         text.push_str(&from_articles.text);
         citations.extend(from_articles.citations);
@@ -637,6 +654,25 @@ fn fact_answer(evidence: &Evidence, from_articles: Answer, article_support: f64)
         citations,
         actions: Vec::new(),
     }
+}
+
+/// Whether the article an answer cites is about a problem fact: it names a word of the
+/// problem the question did not ("consent" for "Consent expired on 27 Nov"), so a question
+/// that only half-names the article still gets the fix.
+fn fixes(from_articles: &Answer, passages: &[Passage], fact: &Fact) -> bool {
+    let Some(cited) = from_articles.citations.first() else {
+        return false;
+    };
+    if !fact.is_problem() {
+        return false;
+    }
+    let problem = concepts(&fact.text);
+    let label = concepts(&fact.label);
+    passages.iter().filter(|p| p.title == cited.title).any(|p| {
+        concepts(&format!("{} {}", p.title, p.text))
+            .iter()
+            .any(|c| problem.contains(c) && !label.contains(c) && c.chars().count() > 3)
+    })
 }
 
 /// The most relevant stretch of `text` for the question: from the sentence that shares most

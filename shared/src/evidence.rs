@@ -90,6 +90,10 @@ impl Fact {
             "past due",
             "broken",
             "held",
+            "pending",
+            "restart",
+            "action required",
+            "needs attention",
             "on hold",
             "delayed",
             "stuck",
@@ -106,6 +110,27 @@ impl Fact {
         ];
         let text = format!(" {} ", self.text.to_lowercase());
         self.kind == Some(ContextType::Error) || WORDS.iter().any(|w| text.contains(w))
+    }
+
+    /// Whether the fact says something failed outright (an error, an expiry, a refusal), the
+    /// strongest kind of problem: "stopped working" is more likely about the connection in
+    /// error than about the one never connected.
+    pub fn is_failure(&self) -> bool {
+        // A count of errors ("Errors: 12") is not one: the status renderer's marker is
+        // "ERROR", and the other words say what happened.
+        const WORDS: &[&str] = &[
+            "failed",
+            "expired",
+            "declined",
+            "rejected",
+            "revoked",
+            "suspended",
+            "frozen",
+        ];
+        let text = self.text.to_lowercase();
+        self.kind == Some(ContextType::Error)
+            || self.text.contains("ERROR")
+            || WORDS.iter().any(|w| text.contains(w))
     }
 }
 
@@ -297,6 +322,9 @@ const TROUBLE: &[&str] = &[
 
 /// The concept every problem fact has, and every question that says something is wrong.
 const PROBLEM: &str = "\u{26a0}problem";
+/// The concept of a fact that says something failed outright ([`Fact::is_failure`]): a
+/// question about trouble matches it before a lesser problem.
+const FAILURE: &str = "\u{26a0}failure";
 
 /// What a question asks for, as concepts a fact can have: a time ("when"), an amount ("how
 /// much"), a count ("how many"), a person ("who"). Classic answer-type matching: among
@@ -306,8 +334,11 @@ const AMOUNT: &str = "\u{a4}amount";
 const COUNT: &str = "#count";
 const WHO: &str = "\u{263a}who";
 
-fn asked_types(question: &str) -> Vec<&'static str> {
+fn asked_types(question: &str) -> Vec<Vec<&'static str>> {
     let said = Phrases::of(question);
+    // "How much" asks for an amount, or else a quantity: one term, so a fact holding money
+    // beats one holding only a number ("84.20 EUR" over "40213 kWh").
+    let how_much = said.has("how much").then(|| vec![AMOUNT, COUNT]);
     [
         (
             WHEN,
@@ -321,13 +352,14 @@ fn asked_types(question: &str) -> Vec<&'static str> {
                 "by when",
             ][..],
         ),
-        (AMOUNT, &["how much", "what price", "what amount"][..]),
-        (COUNT, &["how many", "how much"][..]),
+        (AMOUNT, &["what price", "what amount"][..]),
+        (COUNT, &["how many"][..]),
         (WHO, &["who", "whom"][..]),
     ]
     .into_iter()
     .filter(|(_, phrases)| said.has_any(phrases))
-    .map(|(kind, _)| kind)
+    .map(|(kind, _)| vec![kind])
+    .chain(how_much)
     .collect()
 }
 
@@ -382,6 +414,11 @@ fn value_types(fact: &Fact) -> Vec<&'static str> {
         "minutes",
         "hours",
         "days",
+        "week",
+        "weekly",
+        "month",
+        "monthly",
+        "daily",
     ];
     const MONEY: &[&str] = &[
         "eur", "usd", "gbp", "chf", "cad", "aud", "euro", "euros", "dollars", "pounds",
@@ -397,7 +434,14 @@ fn value_types(fact: &Fact) -> Vec<&'static str> {
         .as_bytes()
         .windows(5)
         .any(|w| w[..4].iter().all(u8::is_ascii_digit) && w[4] == b'-');
-    if clock || iso || ws.iter().any(|w| MONTHS.contains(&w.as_str())) {
+    // "1st", "22nd", "3rd", "9th": a day of the month.
+    let ordinal = ws.iter().any(|w| {
+        let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && ["st", "nd", "rd", "th"].contains(&&w[digits.len()..])
+    });
+    if clock || iso || ordinal || ws.iter().any(|w| MONTHS.contains(&w.as_str())) {
         out.push(WHEN);
     }
     if text.contains(['$', '\u{20ac}', '\u{a3}']) || ws.iter().any(|w| MONEY.contains(&w.as_str()))
@@ -407,7 +451,43 @@ fn value_types(fact: &Fact) -> Vec<&'static str> {
     if text.chars().any(|c| c.is_ascii_digit()) {
         out.push(COUNT);
     }
-    if fact.kind == Some(ContextType::Relationship) {
+    // Words that name a person's role: a fact holding one says who ("with: Dr Byrne",
+    // "Clinician: Dr Amara Osei").
+    const PEOPLE: &[&str] = &[
+        "dr",
+        "doctor",
+        "clinician",
+        "gp",
+        "nurse",
+        "dentist",
+        "therapist",
+        "driver",
+        "agent",
+        "manager",
+        "advisor",
+        "adviser",
+        "trainer",
+        "coach",
+        "teacher",
+        "tutor",
+        "instructor",
+        "mechanic",
+        "technician",
+        "stylist",
+        "host",
+        "owner",
+        "assignee",
+        "representative",
+        "contact",
+    ];
+    let key_words: Vec<String> = words(&fact.key.replace('_', " ")).collect();
+    if fact.kind == Some(ContextType::Relationship)
+        || ws
+            .iter()
+            .chain(&key_words)
+            .any(|w| PEOPLE.contains(&w.as_str()))
+        || text.contains("with: ")
+    {
         out.push(WHO);
     }
     out
@@ -450,11 +530,12 @@ fn within_one_edit(a: &[char], b: &[char]) -> bool {
 /// A question term matches a fact when one of its concepts (its stem, or its synonyms'
 /// group) is among the fact's; terms that every fact has count little among siblings.
 pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
-    let mut terms: Vec<Vec<String>> = query_terms(question)
-        .iter()
+    let topic: Vec<String> = query_terms(question)
+        .into_iter()
         .filter(|t| !FILLER.contains(&t.as_str()))
-        .map(|t| word_concepts(t))
         .collect();
+    let mut terms: Vec<Vec<String>> = topic.iter().map(|t| word_concepts(t)).collect();
+    let types: Vec<&str> = asked_types(question).into_iter().flatten().collect();
     // A single capital or digit names something ("zone C", "gate 4"): search drops it, the
     // user's data may be told apart by nothing else.
     for token in question
@@ -470,12 +551,12 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
         }
     }
     if words(question).any(|w| TROUBLE.contains(&w.as_str())) {
-        terms.push(vec![PROBLEM.to_owned()]);
+        terms.push(vec![FAILURE.to_owned(), PROBLEM.to_owned()]);
     }
     terms.extend(
         asked_types(question)
             .into_iter()
-            .map(|t| vec![t.to_owned()]),
+            .map(|t| t.into_iter().map(str::to_owned).collect()),
     );
     if terms.is_empty() && facts.iter().all(|f| f.similarity.is_none()) {
         return Vec::new();
@@ -486,6 +567,9 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
             let mut set = concepts(&format!("{} {}", f.key.replace('_', " "), f.passage()));
             if f.is_problem() {
                 set.insert(PROBLEM.to_owned());
+            }
+            if f.is_failure() {
+                set.insert(FAILURE.to_owned());
             }
             set.extend(value_types(f).into_iter().map(str::to_owned));
             set
@@ -532,7 +616,9 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
             let coverage = weights.len() as f64 / terms.len().max(1) as f64;
             let meaning = fact_meaning(f.similarity, mean);
             let support = coverage.max(meaning);
-            let lexical: f64 = weights.iter().sum();
+            // Ties among siblings go to the fact that holds the kind of value asked for.
+            let typed = types.iter().any(|t| set.contains(*t));
+            let lexical: f64 = weights.iter().sum::<f64>() + if typed { 0.05 } else { 0.0 };
             (support > 0.0).then_some(Match {
                 index,
                 support,
@@ -560,12 +646,41 @@ pub struct Evidence {
     pub facts: Vec<Fact>,
     /// The facts that match, best first ([`rank`]).
     pub ranked: Vec<Match>,
+    /// The kinds of value the question asks for (see [`asked_types`]), each a term.
+    asked: Vec<Vec<&'static str>>,
 }
 
 impl Evidence {
     pub fn new(question: &str, facts: Vec<Fact>) -> Self {
         let ranked = rank(question, &facts);
-        Self { facts, ranked }
+        Self {
+            facts,
+            ranked,
+            asked: asked_types(question),
+        }
+    }
+
+    /// For a question that asks for two kinds of value ("when is rent due and how much is
+    /// it?"): the best other match of the same entry that holds the kind the best one lacks.
+    pub fn complement(&self) -> Option<&Fact> {
+        let best = &self.facts[self.ranked.first()?.index];
+        if self.asked.len() < 2 {
+            return None;
+        }
+        // A term holds by its first kind: "how much" wants an amount, not any number.
+        let holds =
+            |f: &Fact, term: &[&str]| term.first().is_some_and(|k| value_types(f).contains(k));
+        let lacking: Vec<&Vec<&str>> = self
+            .asked
+            .iter()
+            .filter(|term| !holds(best, term))
+            .collect();
+        self.ranked
+            .iter()
+            .skip(1)
+            .map(|m| &self.facts[m.index])
+            .filter(|f| f.key == best.key && f.label == best.label)
+            .find(|f| lacking.iter().any(|term| holds(f, term)))
     }
 
     /// The best few matches with their facts.

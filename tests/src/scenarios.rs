@@ -13,6 +13,9 @@ pub struct Outcome {
     pub id: String,
     pub untouched: bool,
     pub injection: bool,
+    /// Which batch of writing it came from (each batch was written whole before any of it
+    /// was run).
+    pub batch: u64,
     /// Why it failed; `None` when it passed.
     pub failure: Option<String>,
     pub answer: String,
@@ -108,6 +111,7 @@ pub fn run(server: &Server) -> Vec<Outcome> {
             Outcome {
                 id: s["id"].as_str().unwrap_or("").to_owned(),
                 untouched: i % 3 == 2,
+                batch: s["batch"].as_u64().unwrap_or(1),
                 injection: s["expect"]["injection"].as_bool().unwrap_or(false),
                 failure,
                 answer: r.body["text"].as_str().unwrap_or("").to_owned(),
@@ -118,10 +122,16 @@ pub fn run(server: &Server) -> Vec<Outcome> {
 
 /// `(passed, total)` of the tuned or the untouched part.
 pub fn score(outcomes: &[Outcome], untouched: bool) -> (usize, usize) {
-    let part: Vec<&Outcome> = outcomes
-        .iter()
-        .filter(|o| o.untouched == untouched)
-        .collect();
+    score_of(outcomes.iter(), untouched)
+}
+
+/// [`score`] of the scenarios of one batch.
+pub fn batch_score(outcomes: &[Outcome], batch: u64, untouched: bool) -> (usize, usize) {
+    score_of(outcomes.iter().filter(|o| o.batch == batch), untouched)
+}
+
+fn score_of<'a>(outcomes: impl Iterator<Item = &'a Outcome>, untouched: bool) -> (usize, usize) {
+    let part: Vec<&Outcome> = outcomes.filter(|o| o.untouched == untouched).collect();
     (
         part.iter().filter(|o| o.failure.is_none()).count(),
         part.len(),

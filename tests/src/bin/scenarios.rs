@@ -6,7 +6,7 @@
 //! (`--verbose` prints the failed answers; the untouched part's failures are listed only with
 //! `--show-untouched`, which is for reporting, not tuning.)
 
-use halo_tests::scenarios::{run, score, Outcome};
+use halo_tests::scenarios::{batch_score, run, score, Outcome};
 use halo_tests::Server;
 
 fn report(name: &str, outcomes: &[Outcome], verbose: bool, untouched_too: bool) {
@@ -20,6 +20,13 @@ fn report(name: &str, outcomes: &[Outcome], verbose: bool, untouched_too: bool) 
         100.0 * up as f64 / un.max(1) as f64,
         injections.len()
     );
+    let mut batches: Vec<u64> = outcomes.iter().map(|o| o.batch).collect();
+    batches.dedup();
+    for b in batches {
+        let (tp, tn) = batch_score(outcomes, b, false);
+        let (up, un) = batch_score(outcomes, b, true);
+        println!("  batch {b}: tuned {tp}/{tn}, untouched {up}/{un}");
+    }
     for o in outcomes.iter().filter(|o| o.failure.is_some()) {
         // The untouched part's failures are counted, never shown while tuning.
         if o.untouched && !untouched_too {
