@@ -6,6 +6,13 @@ onnxruntime. No PyTorch, no network. It stands in for Workers AI embeddings unde
     POST /v1/embeddings  {"input": "text" | ["text", ...], "model": "..."}
       -> {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [...]}], "model": ...}
 
+    POST /v1/rerank  {"query": "...", "documents": ["...", ...], "model": "...", "top_n": n}
+      -> {"results": [{"index": 0, "relevance_score": 0.42}, ...]}   (best first)
+    The `/rerank` wire shape of text-embeddings-inference, Jina and Cohere, scored by this same
+    bi-encoder's cosine. It is no cross-encoder (none with weights installs from the package
+    registries): it lets the tests check the Worker's reranker seam and its fallback, never
+    answer quality.
+
 Usage: python3 scripts/embed-server.py [--port 8789]   (prints "ready <port>" when listening)
 """
 import argparse
@@ -73,7 +80,24 @@ def main():
             self.end_headers()
             self.wfile.write(data)
 
+        def rerank(self):
+            try:
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
+                query, documents = body["query"], body["documents"]
+                if not (isinstance(query, str) and isinstance(documents, list) and 0 < len(documents) <= MAX_INPUTS
+                        and all(isinstance(d, str) for d in documents)):
+                    raise ValueError(f"query must be a string and documents 1..{MAX_INPUTS} strings")
+                top_n = int(body.get("top_n") or len(documents))
+            except (ValueError, KeyError, TypeError) as e:
+                return self.reply(400, {"error": {"message": str(e)}})
+            vectors = np.array(embed(tokenizer, session, [query] + documents))
+            scores = vectors[1:] @ vectors[0]
+            order = sorted(range(len(documents)), key=lambda i: -scores[i])[:top_n]
+            self.reply(200, {"results": [{"index": i, "relevance_score": float(scores[i])} for i in order]})
+
         def do_POST(self):
+            if self.path.rstrip("/") in ("/v1/rerank", "/rerank"):
+                return self.rerank()
             if self.path.rstrip("/") not in ("/v1/embeddings", "/embeddings"):
                 return self.reply(404, {"error": {"message": "not found"}})
             try:

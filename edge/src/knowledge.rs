@@ -14,6 +14,7 @@ use worker::{Env, Request, Response};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, query_param, read_json};
+use crate::rerank::{Reranker, RERANK_CANDIDATES};
 use crate::semantic::{Embedder, VectorIndex};
 
 use crate::platform::new_id;
@@ -262,7 +263,15 @@ pub async fn retrieve_with_vector(
             ),
         })
         .collect();
-    let ids = fusion::fuse(&lexical_hits, &semantic, limit as usize);
+    let reranker = (mode == Mode::Hybrid)
+        .then(|| Reranker::from_env(env))
+        .flatten();
+    let wanted = if reranker.is_some() {
+        (limit as usize).max(RERANK_CANDIDATES)
+    } else {
+        limit as usize
+    };
+    let ids = fusion::fuse(&lexical_hits, &semantic, wanted);
     let missing: Vec<i64> = ids
         .iter()
         .copied()
@@ -284,7 +293,37 @@ pub async fn retrieve_with_vector(
             .find(|(id, _)| *id == hit.chunk_id)
             .map(|(_, s)| *s);
     }
+    if let Some(reranker) = reranker {
+        rerank(&reranker, question, &mut hits).await;
+    }
+    hits.truncate(limit as usize);
     Ok((hits, question_vector))
+}
+
+/// Orders the hits by the reranker's relevance; a reranker that fails leaves them in the
+/// fused order, with a warning in the log.
+async fn rerank(reranker: &Reranker, question: &str, hits: &mut [store::Hit]) {
+    let texts: Vec<String> = hits
+        .iter()
+        .map(|h| match &h.heading {
+            Some(heading) => format!("{} > {heading}\n{}", h.title, h.text),
+            None => format!("{}\n{}", h.title, h.text),
+        })
+        .collect();
+    match reranker.scores(question, &texts).await {
+        Ok(scores) => {
+            for (hit, score) in hits.iter_mut().zip(scores) {
+                hit.relevance = Some(score);
+            }
+            // A stable sort: equal scores keep the fused order.
+            hits.sort_by(|a, b| {
+                b.relevance
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.relevance.unwrap_or(0.0))
+            });
+        }
+        Err(e) => worker::console_warn!("reranking failed, keeping the fused order: {e}"),
+    }
 }
 
 /// Embeds a source's chunks into the vector index. `Ok(None)` when no embedder is set up.

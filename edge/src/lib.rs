@@ -20,6 +20,7 @@ mod live;
 mod outbound;
 mod people;
 mod platform;
+mod rerank;
 mod semantic;
 mod store;
 mod tickets;

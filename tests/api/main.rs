@@ -16,6 +16,7 @@ mod live;
 mod llm;
 mod model;
 mod people;
+mod rerank;
 mod restart;
 mod semantic;
 mod tickets;

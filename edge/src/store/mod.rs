@@ -614,7 +614,6 @@ pub async fn recent_turns(
     Ok(rows.into_iter().map(|r| (r.role, r.body)).collect())
 }
 
-/// The best passages for an FTS5 `MATCH` expression, best first (bm25 weighs titles and
 /// A search hit: a chunk and the source it belongs to.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Hit {
@@ -624,6 +623,9 @@ pub struct Hit {
     /// FTS5's bm25 score (lower is better), when full-text search found the chunk.
     #[serde(default, skip_serializing)]
     pub bm25: Option<f64>,
+    /// The reranker's relevance score, when a reranker ordered the hits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<f32>,
     pub chunk_id: i64,
 
     pub source_id: String,
