@@ -7,8 +7,9 @@ use sha2::{Digest, Sha256};
 use worker::{D1Database, Env, Request};
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::{authorization, setting};
+use crate::http::authorization;
 use crate::platform::key_hash;
+use crate::platform::setting;
 use crate::store::{self, Workspace};
 
 /// The hash of the publishable widget key a request presents (a missing or malformed key is

@@ -16,9 +16,10 @@ use worker::{query, D1Database, Env, Method, Request, Response, Url};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_response, read_json, setting};
+use crate::http::{json_response, read_json};
 use crate::knowledge::{embed_source, embedded_json, ingest, merge};
 use crate::outbound;
+use crate::platform::setting;
 use crate::platform::{new_id, now_ms};
 
 /// Each page gets this long, body included.

@@ -19,7 +19,7 @@ use halo_shared::tools;
 use serde_json::Value;
 use worker::{Env, Headers, Method, Request, RequestInit};
 
-use crate::http::setting;
+use crate::platform::setting;
 
 /// Everything an engine may use to answer.
 pub struct Question<'a> {

@@ -276,13 +276,3 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 pub fn authorization(req: &Request) -> Option<String> {
     req.headers().get("authorization").ok().flatten()
 }
-
-/// A string var from `wrangler.toml` or a secret, trimmed; `None` when unset or empty.
-pub fn setting(env: &Env, name: &str) -> Option<String> {
-    env.secret(name)
-        .map(|s| s.to_string())
-        .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-}

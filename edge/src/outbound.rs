@@ -62,3 +62,64 @@ pub async fn fetch(
         }
     }
 }
+
+/// A model server reached over HTTP (embeddings, reranking), configured by the settings
+/// `<PREFIX>_BASE_URL`, `<PREFIX>_MODEL`, `<PREFIX>_API_KEY` and `<PREFIX>_TIMEOUT_MS`.
+pub struct ModelServer {
+    pub base_url: String,
+    pub model: String,
+    api_key: Option<String>,
+    timeout: Duration,
+}
+
+impl ModelServer {
+    /// The endpoint the settings name; `None` without a base URL.
+    pub fn from_env(
+        env: &worker::Env,
+        prefix: &str,
+        default_model: &str,
+        default_timeout_ms: u64,
+    ) -> Option<Self> {
+        let get = |name: &str| crate::platform::setting(env, &format!("{prefix}_{name}"));
+        Some(ModelServer {
+            base_url: get("BASE_URL")?.trim_end_matches('/').to_owned(),
+            model: get("MODEL").unwrap_or_else(|| default_model.to_owned()),
+            api_key: get("API_KEY"),
+            timeout: Duration::from_millis(
+                get("TIMEOUT_MS")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(default_timeout_ms),
+            ),
+        })
+    }
+
+    /// POSTs `body` as JSON to `path` under the base URL, with the key as a bearer token;
+    /// the body of a 2xx answer, read up to `max_body` bytes. `what` names it in errors.
+    pub async fn post_json(
+        &self,
+        what: &str,
+        path: &str,
+        body: &serde_json::Value,
+        max_body: usize,
+    ) -> Result<Vec<u8>, String> {
+        let headers = worker::Headers::new();
+        let _ = headers.set("content-type", "application/json");
+        if let Some(key) = &self.api_key {
+            let _ = headers.set("authorization", &format!("Bearer {key}"));
+        }
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::Post)
+            .with_headers(headers)
+            .with_body(Some(body.to_string().into()));
+        let request = Request::new_with_init(&format!("{}/{path}", self.base_url), &init)
+            .map_err(|e| format!("request: {e}"))?;
+        let fetched = fetch(request, self.timeout, max_body)
+            .await
+            .map_err(|e| format!("{what} {e}"))?;
+        let body = fetched.body.ok_or(format!("{what} answer too large"))?;
+        if !(200..300).contains(&fetched.status) {
+            return Err(format!("{what} answered {}", fetched.status));
+        }
+        Ok(body)
+    }
+}

@@ -1,4 +1,4 @@
-//! What the runtime gives us: randomness, hashing, the clock.
+//! What the runtime gives us: randomness, hashing, the clock, the Worker's settings.
 
 use halo_shared::ids;
 use sha2::{Digest, Sha256};
@@ -24,4 +24,14 @@ pub fn key_hash(key: &str) -> String {
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64
+}
+
+/// A string var from `wrangler.toml` or a secret, trimmed; `None` when unset or empty.
+pub fn setting(env: &worker::Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
 }

@@ -11,13 +11,12 @@
 //! Off by default: no reranker with weights installs from the package registries, so the
 //! local default cannot run one. A reranker that fails leaves the fused order as it was.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 use serde_json::json;
-use worker::{Env, Headers, Method, Request, RequestInit};
+use worker::Env;
 
-use crate::http::setting;
+use crate::outbound::ModelServer;
+use crate::platform::setting;
 
 const WORKERS_AI_MODEL: &str = "@cf/baai/bge-reranker-base";
 /// How many of the fused candidates are read again.
@@ -31,12 +30,7 @@ pub enum Reranker {
     /// Workers AI through the `AI` binding.
     WorkersAi { ai: worker::Ai },
     /// A `/rerank` endpoint.
-    Http {
-        base_url: String,
-        model: String,
-        api_key: Option<String>,
-        timeout: Duration,
-    },
+    Http(ModelServer),
 }
 
 impl Reranker {
@@ -45,17 +39,7 @@ impl Reranker {
         if setting(env, "RERANK_PROVIDER").as_deref() == Some("workers-ai") {
             return env.ai("AI").ok().map(|ai| Reranker::WorkersAi { ai });
         }
-        let base_url = setting(env, "RERANK_BASE_URL")?;
-        Some(Reranker::Http {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            model: setting(env, "RERANK_MODEL").unwrap_or_else(|| "bge-reranker-base".into()),
-            api_key: setting(env, "RERANK_API_KEY"),
-            timeout: Duration::from_millis(
-                setting(env, "RERANK_TIMEOUT_MS")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(5_000),
-            ),
-        })
+        ModelServer::from_env(env, "RERANK", "bge-reranker-base", 5_000).map(Reranker::Http)
     }
 
     /// One relevance score per passage, in the passages' order (higher is better).
@@ -89,22 +73,7 @@ impl Reranker {
                     .map(|i| (i.id, i.score))
                     .collect()
             }
-            Reranker::Http {
-                base_url,
-                model,
-                api_key,
-                timeout,
-            } => {
-                http_scores(
-                    base_url,
-                    model,
-                    api_key.as_deref(),
-                    *timeout,
-                    question,
-                    &passages,
-                )
-                .await?
-            }
+            Reranker::Http(endpoint) => http_scores(endpoint, question, &passages).await?,
         };
         in_order(scored, passages.len())
     }
@@ -130,32 +99,14 @@ fn in_order(scored: Vec<(usize, f32)>, n: usize) -> Result<Vec<f32>, String> {
 }
 
 async fn http_scores(
-    base_url: &str,
-    model: &str,
-    api_key: Option<&str>,
-    timeout: Duration,
+    endpoint: &ModelServer,
     question: &str,
     passages: &[String],
 ) -> Result<Vec<(usize, f32)>, String> {
-    let headers = Headers::new();
-    let _ = headers.set("content-type", "application/json");
-    if let Some(key) = api_key {
-        let _ = headers.set("authorization", &format!("Bearer {key}"));
-    }
-    let body = json!({ "model": model, "query": question, "documents": passages, "top_n": passages.len() });
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(body.to_string().into()));
-    let request = Request::new_with_init(&format!("{base_url}/rerank"), &init)
-        .map_err(|e| format!("request: {e}"))?;
-    let fetched = crate::outbound::fetch(request, timeout, 1024 * 1024)
-        .await
-        .map_err(|e| format!("rerank {e}"))?;
-    let body = fetched.body.ok_or("rerank answer too large")?;
-    if !(200..300).contains(&fetched.status) {
-        return Err(format!("rerank answered {}", fetched.status));
-    }
+    let body = json!({ "model": endpoint.model, "query": question, "documents": passages, "top_n": passages.len() });
+    let body = endpoint
+        .post_json("rerank", "rerank", &body, 1024 * 1024)
+        .await?;
     #[derive(Deserialize)]
     struct Item {
         index: usize,

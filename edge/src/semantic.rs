@@ -11,16 +11,15 @@
 //! Tenant isolation holds in both indexes: D1 rows carry `org_id` and every query names it;
 //! Vectorize queries name the workspace's namespace.
 
-use std::time::Duration;
-
 use js_sys::{Array, Function, Object, Reflect};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{query, D1Database, Env, Headers, Method, Request, RequestInit};
+use worker::{query, D1Database, Env};
 
-use crate::http::setting;
+use crate::outbound::ModelServer;
+use crate::platform::setting;
 
 /// Texts per embedding call.
 pub const EMBED_BATCH: usize = 32;
@@ -29,12 +28,7 @@ const WORKERS_AI_MODEL: &str = "@cf/baai/bge-base-en-v1.5";
 /// Turns texts into vectors.
 pub enum Embedder {
     /// An OpenAI-compatible `/embeddings` endpoint.
-    OpenAi {
-        base_url: String,
-        model: String,
-        api_key: Option<String>,
-        timeout: Duration,
-    },
+    OpenAi(ModelServer),
     /// Workers AI through the `AI` binding.
     WorkersAi { ai: worker::Ai },
 }
@@ -45,23 +39,13 @@ impl Embedder {
         if setting(env, "EMBEDDINGS_PROVIDER").as_deref() == Some("workers-ai") {
             return env.ai("AI").ok().map(|ai| Embedder::WorkersAi { ai });
         }
-        let base_url = setting(env, "EMBEDDINGS_BASE_URL")?;
-        Some(Embedder::OpenAi {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            model: setting(env, "EMBEDDINGS_MODEL").unwrap_or_else(|| "all-MiniLM-L6-v2".into()),
-            api_key: setting(env, "EMBEDDINGS_API_KEY"),
-            timeout: Duration::from_millis(
-                setting(env, "EMBEDDINGS_TIMEOUT_MS")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(10_000),
-            ),
-        })
+        ModelServer::from_env(env, "EMBEDDINGS", "all-MiniLM-L6-v2", 10_000).map(Embedder::OpenAi)
     }
 
     /// The model's name, part of a cached vector's key.
     pub fn model(&self) -> &str {
         match self {
-            Embedder::OpenAi { model, .. } => model,
+            Embedder::OpenAi(endpoint) => &endpoint.model,
             Embedder::WorkersAi { .. } => WORKERS_AI_MODEL,
         }
     }
@@ -71,12 +55,7 @@ impl Embedder {
         let mut out = Vec::with_capacity(texts.len());
         for batch in texts.chunks(EMBED_BATCH) {
             out.extend(match self {
-                Embedder::OpenAi {
-                    base_url,
-                    model,
-                    api_key,
-                    timeout,
-                } => openai_embed(base_url, model, api_key.as_deref(), *timeout, batch).await?,
+                Embedder::OpenAi(endpoint) => openai_embed(endpoint, batch).await?,
                 Embedder::WorkersAi { ai } => {
                     #[derive(Deserialize)]
                     struct Output {
@@ -101,33 +80,15 @@ impl Embedder {
     }
 }
 
-async fn openai_embed(
-    base_url: &str,
-    model: &str,
-    api_key: Option<&str>,
-    timeout: Duration,
-    texts: &[String],
-) -> Result<Vec<Vec<f32>>, String> {
-    let headers = Headers::new();
-    let _ = headers.set("content-type", "application/json");
-    if let Some(key) = api_key {
-        let _ = headers.set("authorization", &format!("Bearer {key}"));
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(
-            json!({ "input": texts, "model": model }).to_string().into(),
-        ));
-    let request = Request::new_with_init(&format!("{base_url}/embeddings"), &init)
-        .map_err(|e| format!("request: {e}"))?;
-    let fetched = crate::outbound::fetch(request, timeout, 16 * 1024 * 1024)
-        .await
-        .map_err(|e| format!("embeddings {e}"))?;
-    let body = fetched.body.ok_or("embeddings answer too large")?;
-    if !(200..300).contains(&fetched.status) {
-        return Err(format!("embeddings answered {}", fetched.status));
-    }
+async fn openai_embed(endpoint: &ModelServer, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+    let body = endpoint
+        .post_json(
+            "embeddings",
+            "embeddings",
+            &json!({ "input": texts, "model": endpoint.model }),
+            16 * 1024 * 1024,
+        )
+        .await?;
     #[derive(Deserialize)]
     struct Item {
         index: usize,
