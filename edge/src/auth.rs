@@ -2,7 +2,9 @@
 //! secret server key, or the operator with the admin token. Each returns the one workspace
 //! (or permission) the credential proves, so handlers cannot forget to scope a query.
 
+use halo_shared::identity::{verify_user_token, TrustedClaims};
 use halo_shared::keys::{bearer, constant_time_eq, SecretKey, TeammateToken, WidgetKey};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use worker::{D1Database, Env, Request};
 
@@ -10,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::authorization;
 use crate::platform::key_hash;
 use crate::platform::setting;
-use crate::store::{self, Workspace};
+use crate::store::{self, Conversation, Workspace};
 
 /// The hash of the publishable widget key a request presents (a missing or malformed key is
 /// 401). The store resolves it to a workspace; an unknown key is 401 there.
@@ -114,4 +116,58 @@ pub fn origin_allowed(ws: &Workspace, origin: Option<&str>) -> bool {
             .iter()
             .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(o)),
     }
+}
+
+/// Whether a widget call (live socket, catch-up, rating) may act on conversation `c`. An
+/// anonymous visitor's conversation needs only its session id; a user's needs their `user_id`
+/// and, when the workspace verifies identities, a valid `user_token` for them, as a chat
+/// message would.
+pub fn widget_may_use(
+    ws: &store::Workspace,
+    c: &Conversation,
+    user_id: Option<&str>,
+    token: Option<&str>,
+) -> ApiResult<()> {
+    let Some(owner) = &c.external_id else {
+        return Ok(());
+    };
+    if user_id != Some(owner.as_str()) {
+        return Err(ApiError::NotFound(
+            "No conversation with this session_id for this user.",
+        ));
+    }
+    verify_token(ws, owner, token).map(|_| ())
+}
+
+/// Checks a user's identity token. `Ok(Some)` carries the claims a valid token vouches for;
+/// `Ok(None)` is an unverified user, allowed only while the workspace does not require
+/// verification. Runs before anything is stored, so a refused request changes nothing.
+pub fn verify_token(
+    ws: &store::Workspace,
+    user_id: &str,
+    token: Option<&str>,
+) -> ApiResult<Option<TrustedClaims>> {
+    match token {
+        Some(token) => verify_user_token(token, ws.identity_secret.expose().as_bytes(), user_id)
+            .map(Some)
+            .map_err(|e| ApiError::Identity { code: "invalid_user_token", message: format!("The user_token was refused: {e}.") }),
+        None if ws.identity_verification != 0 => Err(ApiError::Identity {
+            code: "user_token_required",
+            message: "This workspace verifies identities: send a user_token signed with the identity secret.".into(),
+        }),
+        None => Ok(None),
+    }
+}
+
+/// The traits a valid token vouches for, as traits.
+pub fn trusted_traits(claims: &TrustedClaims) -> Map<String, Value> {
+    [
+        ("email", &claims.email),
+        ("name", &claims.name),
+        ("role", &claims.role),
+        ("plan", &claims.plan),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), Value::String(v.clone()))))
+    .collect()
 }

@@ -24,6 +24,7 @@ mod rerank;
 mod semantic;
 mod store;
 mod tickets;
+mod turn;
 
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 

@@ -226,7 +226,7 @@ pub async fn widget_socket(req: &Request, env: &Env, session_id: &str) -> ApiRes
 /// A user's conversation is theirs alone: `user_id` (and `user_token` when the workspace
 /// verifies identities) come in the query string.
 fn owner_check(req: &Request, ws: &store::Workspace, c: &store::Conversation) -> ApiResult<()> {
-    crate::chat::widget_may_use(
+    crate::auth::widget_may_use(
         ws,
         c,
         query_param(req, "user_id").as_deref(),

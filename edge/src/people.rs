@@ -239,10 +239,10 @@ pub async fn identify_from_widget(req: &mut Request, env: &Env) -> ApiResult<Res
         .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
     auth::check_origin(&ws, req)?;
     let u = UserIdentify::parse(&body?)?;
-    let claims = crate::chat::verify_token(&ws, &u.user_id, u.user_token.as_deref())?;
+    let claims = crate::auth::verify_token(&ws, &u.user_id, u.user_token.as_deref())?;
     let mut traits = u.traits.clone();
     if let Some(c) = &claims {
-        traits.extend(crate::chat::trusted_traits(c));
+        traits.extend(crate::auth::trusted_traits(c));
     }
     let company_id = claims
         .as_ref()

@@ -25,5 +25,6 @@ pub mod routing;
 pub mod search;
 pub mod tickets;
 pub mod tools;
+pub mod turn;
 pub mod vectors;
 pub mod webhooks;

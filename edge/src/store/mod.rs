@@ -306,6 +306,18 @@ pub struct Conversation {
 }
 
 impl Conversation {
+    /// The agent the conversation is pinned to, as it was when the conversation began.
+    pub fn agent(&self) -> Agent {
+        Agent {
+            id: self.agent_id.clone(),
+            instructions: self.agent_instructions.clone(),
+            escalation_threshold: self.agent_threshold,
+            rules: self.agent_rules.clone(),
+            skills: self.agent_skills.clone(),
+            llm: self.agent_llm.clone(),
+        }
+    }
+
     /// The latest ticket as a status row, if there is one.
     pub fn ticket(&self) -> Option<tickets::StatusRow> {
         Some(tickets::StatusRow {
