@@ -106,7 +106,7 @@ impl ApiError {
         if let ApiError::Field(e) = &self {
             error["field"] = json!(e.field);
         }
-        crate::http::json_response(&json!({ "error": error }), status)
+        crate::respond::json_response(&json!({ "error": error }), status)
     }
 }
 

@@ -21,6 +21,8 @@ mod outbound;
 mod people;
 mod platform;
 mod rerank;
+mod respond;
+mod routes;
 mod semantic;
 mod store;
 mod tickets;
@@ -30,7 +32,7 @@ use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, Sc
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    Ok(http::route(req, env, ctx).await)
+    Ok(routes::route(req, env, ctx).await)
 }
 
 /// The cron trigger (wrangler.toml `[triggers]`): continues long-running knowledge jobs, wakes
