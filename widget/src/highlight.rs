@@ -7,17 +7,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::state::{prop_str, Ui};
-
-/// Where the outline goes (viewport pixels) and what it says.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Spot {
-    pub top: f64,
-    pub left: f64,
-    pub width: f64,
-    pub height: f64,
-    pub message: String,
-}
+use crate::state::{prop_str, Spot, Ui};
 
 /// How long an outline stays.
 const SHOWN_MS: i32 = 10_000;

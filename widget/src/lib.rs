@@ -5,7 +5,9 @@
 //! and replays the queued calls in order. The widget only ever touches its own host element:
 //! it must never read or change the rest of the host page.
 
+mod actions;
 mod api;
+mod client;
 mod highlight;
 mod live;
 mod markdown;

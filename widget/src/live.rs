@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::api;
+use crate::client;
 use crate::state::{self, prop_str, Message, Role, STATE};
 
 /// Reconnect delays grow from the first to the last, doubling.
@@ -80,7 +80,7 @@ fn open(session: String) {
         "{base}/api/sdk/conversations/{}/live?key={}{}",
         js_sys::encode_uri_component(&session),
         js_sys::encode_uri_component(&config.widget_key),
-        api::identity_query()
+        client::identity_query()
     );
     let Ok(ws) = web_sys::WebSocket::new(&url) else {
         return;
@@ -157,9 +157,9 @@ async fn catch_up() {
     let path = format!(
         "/api/sdk/conversations/{}/updates?after={after}{}",
         js_sys::encode_uri_component(&session),
-        api::identity_query()
+        client::identity_query()
     );
-    if let Ok(json) = api::request("GET", &path, None).await {
+    if let Ok(json) = client::request("GET", &path, None).await {
         show(&Reflect::get(&json, &"messages".into()).unwrap_or(JsValue::NULL));
     }
 }
@@ -207,7 +207,7 @@ fn show(messages: &JsValue) {
                 new
             });
         if new {
-            api::push(
+            state::push(
                 ui,
                 Message {
                     server_id: Some(id),

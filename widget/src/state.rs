@@ -95,6 +95,16 @@ impl Message {
     }
 }
 
+/// Where the outline goes (viewport pixels) and what it says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spot {
+    pub top: f64,
+    pub left: f64,
+    pub width: f64,
+    pub height: f64,
+    pub message: String,
+}
+
 /// The reactive parts the panel renders. Copy handles to arena-owned signals.
 #[derive(Clone, Copy)]
 pub struct Ui {
@@ -105,7 +115,7 @@ pub struct Ui {
     /// The composer's text.
     pub draft: RwSignal<String>,
     /// The host-page element the agent is pointing at, if any.
-    pub highlight: RwSignal<Option<crate::highlight::Spot>>,
+    pub highlight: RwSignal<Option<Spot>>,
 }
 
 /// Everything the JS API has been told.
@@ -325,5 +335,23 @@ pub fn forget(org_id: &str) {
         for what in ["session", "messages", "unread", "seen"] {
             let _ = s.remove_item(&key(org_id, what));
         }
+    }
+}
+
+/// Adds a line to the panel and saves the conversation.
+pub fn push(ui: Ui, message: Message) {
+    ui.messages.update(|all| {
+        // A streamed answer is already shown: the final one replaces it.
+        let streamed = message.server_id.as_ref().and_then(|id| {
+            all.iter()
+                .position(|m| m.role == Role::Ai && m.server_id.as_ref() == Some(id))
+        });
+        match streamed {
+            Some(i) => all[i] = message,
+            None => all.push(message),
+        }
+    });
+    if let Some(org) = STATE.with_borrow(|s| s.config.as_ref().map(|c| c.org_id.clone())) {
+        ui.messages.with_untracked(|m| save_messages(&org, m));
     }
 }

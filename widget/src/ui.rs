@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::api;
+use crate::actions;
 use crate::markdown::{self, Block, Span};
 use crate::state::{Citation, Role, Ui};
 
@@ -120,7 +120,7 @@ fn Launcher(ui: Ui) -> impl IntoView {
         if ui.open.get_untracked() {
             ui.open.set(false);
         } else {
-            api::opened(ui);
+            actions::opened(ui);
         }
     };
     view! {
@@ -268,7 +268,7 @@ fn rating_view(ui: Ui, line: u32, message_id: String, rating: Option<bool>) -> i
         view! {
             <button type="button" aria-label=label data-testid=test
                 aria-pressed=move || (rated.get() == Some(helpful)).to_string()
-                on:click=move |_| api::rate(ui, line, id.clone(), helpful, rated)>{glyph}</button>
+                on:click=move |_| actions::rate(ui, line, id.clone(), helpful, rated)>{glyph}</button>
         }
     };
     view! { <div class="rate">{button(true)}{button(false)}</div> }
@@ -301,7 +301,7 @@ fn MessageList(ui: Ui) -> impl IntoView {
                             <Show when=latest>
                                 <button class="human" data-testid="halo-talk-to-person"
                                     disabled=move || ui.pending.get()
-                                    on:click=move |_| api::ask(ui, TALK_TO_PERSON.to_owned())>"Talk to a person"</button>
+                                    on:click=move |_| actions::ask(ui, TALK_TO_PERSON.to_owned())>"Talk to a person"</button>
                             </Show>
                         }
                     })}
@@ -319,7 +319,7 @@ fn Composer(ui: Ui) -> impl IntoView {
     let draft = ui.draft;
     let submit = move || {
         if !ui.pending.get_untracked() {
-            api::ask(ui, draft.get_untracked().trim().to_owned());
+            actions::ask(ui, draft.get_untracked().trim().to_owned());
             draft.set(String::new());
         }
     };
