@@ -14,7 +14,7 @@ use crate::store::agents;
 const NO_AGENT: ApiError = ApiError::NotFound("No agent with this id in this workspace.");
 
 /// `GET /api/sdk/agents`: the agents, the active one first.
-pub async fn list(req: &Request, env: &Env) -> ApiResult<Response> {
+pub async fn list_agents(req: &Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
     let rows = agents::list(&db, &ws.id).await?;
@@ -23,7 +23,7 @@ pub async fn list(req: &Request, env: &Env) -> ApiResult<Response> {
 
 /// `POST /api/sdk/agents` `{ name, instructions?, skills?, channels?, escalation_threshold?,
 /// rules?, llm?, active? }`.
-pub async fn create(req: &mut Request, env: &Env) -> ApiResult<Response> {
+pub async fn create_agent(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
     let fields = AgentFields::parse(&read_json(req).await?, true)?;
@@ -38,7 +38,7 @@ pub async fn create(req: &mut Request, env: &Env) -> ApiResult<Response> {
 }
 
 /// `GET /api/sdk/agents/:id`.
-pub async fn get(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+pub async fn get_agent(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
     let row = agents::get(&db, &ws.id, id).await?.ok_or(NO_AGENT)?;
@@ -47,7 +47,7 @@ pub async fn get(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
 
 /// `PATCH /api/sdk/agents/:id`: changes the fields sent; `active: true` makes it the active
 /// agent (`active: false` is refused: activate another agent instead).
-pub async fn update(req: &mut Request, env: &Env, id: &str) -> ApiResult<Response> {
+pub async fn update_agent(req: &mut Request, env: &Env, id: &str) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
     let fields = AgentFields::parse(&read_json(req).await?, false)?;
@@ -68,7 +68,7 @@ pub async fn update(req: &mut Request, env: &Env, id: &str) -> ApiResult<Respons
 
 /// `DELETE /api/sdk/agents/:id`: archives the agent. Conversations pinned to it keep it; new
 /// requests can no longer name it. The active agent cannot be archived.
-pub async fn archive(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+pub async fn archive_agent(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
     let row = agents::get(&db, &ws.id, id).await?.ok_or(NO_AGENT)?;

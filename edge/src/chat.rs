@@ -104,7 +104,7 @@ pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> Api
 /// `POST /api/sdk/conversations/:session_id/ratings` (widget key) `{ message_id, rating }`:
 /// the user's thumbs up or down on an AI answer (`null` takes it back). A thumbs-up resolves a
 /// live conversation.
-pub async fn rate(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+pub async fn rate_answer(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<Response> {
     // `{ message_id, rating, user_id?, user_token? }`: a user's conversation needs them.
     let hash = auth::widget_key_hash(req)?;
     let db = env.d1("DB")?;

@@ -479,65 +479,11 @@ impl Provider {
                     Kind::Anthropic => serde_json::json!({ "type": "none" }),
                 };
             }
-            let completion = match self {
-                Provider::OpenAi(e) => {
-                    let headers: Vec<(&str, String)> = e
-                        .api_key
-                        .iter()
-                        .map(|key| ("authorization", format!("Bearer {key}")))
-                        .collect();
-                    let url = format!("{}/chat/completions", e.base_url);
-                    call::<llm::StreamReader>(
-                        &url,
-                        &headers,
-                        e.timeout,
-                        &body,
-                        q.progress.as_ref(),
-                        llm::parse_openai,
-                    )
-                    .await?
-                }
-                Provider::Anthropic(e) => {
-                    let headers = [
-                        ("x-api-key", e.api_key.clone().unwrap_or_default()),
-                        ("anthropic-version", llm::ANTHROPIC_VERSION.to_owned()),
-                    ];
-                    let url = format!("{}/messages", e.base_url);
-                    call::<llm::AnthropicStreamReader>(
-                        &url,
-                        &headers,
-                        e.timeout,
-                        &body,
-                        q.progress.as_ref(),
-                        llm::parse_anthropic,
-                    )
-                    .await?
-                }
-                Provider::WorkersAi { .. } => unreachable!("Workers AI answers before the loop"),
-            };
+            let completion = self.complete(q, &body).await?;
             if completion.tool_calls.is_empty() {
                 return self.finish(q, completion.text, used);
             }
-            let mut results = Vec::new();
-            for call in &completion.tool_calls {
-                let ctx = q.tools.expect("tools were offered");
-                let result = match tools::Call::parse(call, ctx.skills) {
-                    Err(e) => format!("error: {e}"),
-                    Ok(c) => {
-                        let len = used.found.len();
-                        let result = run_tool(ctx, c, &mut used).await;
-                        if let Some(best) = used.found.get(len) {
-                            used.cited.push(halo_shared::chat::Citation {
-                                title: best.title.clone(),
-                                url: best.url.clone(),
-                            });
-                        }
-                        result
-                    }
-                };
-                used.runs.push(serde_json::json!({ "tool": call.name, "arguments": call.arguments, "result": result }));
-                results.push(result);
-            }
+            let results = run_calls(q, &completion, &mut used).await;
             let round = match kind {
                 Kind::OpenAi => tools::openai_round(&completion, &results),
                 Kind::Anthropic => tools::anthropic_round(&completion, &results),
@@ -549,6 +495,47 @@ impl Provider {
         Err(EngineError(
             "the model kept calling tools without answering".into(),
         ))
+    }
+
+    /// One model call with the request `body`, streamed when the question has a progress
+    /// sink, over the provider's wire.
+    async fn complete(&self, q: &Question<'_>, body: &Value) -> Result<Completion, EngineError> {
+        match self {
+            Provider::OpenAi(e) => {
+                let headers: Vec<(&str, String)> = e
+                    .api_key
+                    .iter()
+                    .map(|key| ("authorization", format!("Bearer {key}")))
+                    .collect();
+                let url = format!("{}/chat/completions", e.base_url);
+                call::<llm::StreamReader>(
+                    &url,
+                    &headers,
+                    e.timeout,
+                    body,
+                    q.progress.as_ref(),
+                    llm::parse_openai,
+                )
+                .await
+            }
+            Provider::Anthropic(e) => {
+                let headers = [
+                    ("x-api-key", e.api_key.clone().unwrap_or_default()),
+                    ("anthropic-version", llm::ANTHROPIC_VERSION.to_owned()),
+                ];
+                let url = format!("{}/messages", e.base_url);
+                call::<llm::AnthropicStreamReader>(
+                    &url,
+                    &headers,
+                    e.timeout,
+                    body,
+                    q.progress.as_ref(),
+                    llm::parse_anthropic,
+                )
+                .await
+            }
+            Provider::WorkersAi { .. } => unreachable!("Workers AI answers before the loop"),
+        }
     }
 
     /// The reply from the model's final text. Confidence: 0.3 + 0.65 × how well the passages
@@ -601,6 +588,35 @@ struct Used {
     found: Vec<Passage>,
     cited: Vec<halo_shared::chat::Citation>,
     hand_over: Option<HandOver>,
+}
+
+/// Runs a completion's tool calls (the agent's enabled tools only); their results, in order.
+/// Every call and its result is kept in `used` for the trace, with the best passage of each
+/// search cited.
+async fn run_calls(q: &Question<'_>, completion: &Completion, used: &mut Used) -> Vec<String> {
+    let mut results = Vec::new();
+    for call in &completion.tool_calls {
+        let ctx = q.tools.expect("tools were offered");
+        let result = match tools::Call::parse(call, ctx.skills) {
+            Err(e) => format!("error: {e}"),
+            Ok(c) => {
+                let len = used.found.len();
+                let result = run_tool(ctx, c, used).await;
+                if let Some(best) = used.found.get(len) {
+                    used.cited.push(halo_shared::chat::Citation {
+                        title: best.title.clone(),
+                        url: best.url.clone(),
+                    });
+                }
+                result
+            }
+        };
+        used.runs.push(
+            serde_json::json!({ "tool": call.name, "arguments": call.arguments, "result": result }),
+        );
+        results.push(result);
+    }
+    results
 }
 
 #[derive(Clone, Copy)]

@@ -37,7 +37,11 @@ const NO_CONVERSATION: ApiError =
     ApiError::NotFound("No conversation with this session_id in this workspace.");
 
 /// `POST /api/inbox/conversations/:session_id/takeover`.
-pub async fn take_over(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+pub async fn take_over_conversation(
+    req: &Request,
+    env: &Env,
+    session_id: &str,
+) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let tm = auth::teammate(req, &db).await?;
     let c = store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
@@ -79,7 +83,11 @@ pub async fn take_over(req: &Request, env: &Env, session_id: &str) -> ApiResult<
 }
 
 /// `POST /api/inbox/conversations/:session_id/reply` `{ text }`: a teammate's message.
-pub async fn reply(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+pub async fn reply_to_conversation(
+    req: &mut Request,
+    env: &Env,
+    session_id: &str,
+) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let tm = auth::teammate(req, &db).await?;
     let body = read_json(req).await?;
@@ -97,7 +105,11 @@ pub async fn reply(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<
 }
 
 /// `POST /api/inbox/conversations/:session_id/handback`: the AI answers again.
-pub async fn hand_back(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+pub async fn hand_back_conversation(
+    req: &Request,
+    env: &Env,
+    session_id: &str,
+) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let tm = auth::teammate(req, &db).await?;
     if !teammates::set_taken_over(&db, &tm.org_id, session_id, None).await? {
@@ -206,7 +218,11 @@ pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> Api
 /// `POST /api/inbox/conversations/:session_id/whisper` `{ text, persist? }`: a note to the AI
 /// that steers its next reply (with `persist`, every reply to this customer). The customer
 /// never sees it.
-pub async fn whisper(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+pub async fn whisper_conversation(
+    req: &mut Request,
+    env: &Env,
+    session_id: &str,
+) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let tm = auth::teammate(req, &db).await?;
     let w = Whisper::parse(&read_json(req).await?)?;
@@ -221,7 +237,7 @@ pub async fn whisper(req: &mut Request, env: &Env, session_id: &str) -> ApiResul
 
 /// `POST /api/inbox/messages/:message_id/feedback` `{ kind: feedback|correction, text }`:
 /// a teammate's note on an AI answer, stored for training.
-pub async fn feedback(req: &mut Request, env: &Env, message_id: &str) -> ApiResult<Response> {
+pub async fn give_feedback(req: &mut Request, env: &Env, message_id: &str) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let tm = auth::teammate(req, &db).await?;
     let f = Feedback::parse(&read_json(req).await?)?;

@@ -128,7 +128,7 @@ pub async fn list_sources(req: &Request, env: &Env) -> ApiResult<Response> {
 }
 
 /// `GET /api/sdk/knowledge/search?q=…&limit=…`: what the answer engines would be given.
-pub async fn search(req: &Request, env: &Env) -> ApiResult<Response> {
+pub async fn search_knowledge(req: &Request, env: &Env) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let ws = auth::secret_workspace(req, &db).await?;
     let param = |k: &str| query_param(req, k);

@@ -3,173 +3,32 @@
 
 use worker::{Context, Env, Headers, Method, Request, Response};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::http::json_ok;
 use crate::respond::plain_500;
 use crate::{admin, agents, chat, crawler, inbox, knowledge, live, people, tickets};
+
+/// The handler for the request's method among those a path has, else 405: the one table
+/// that says both what exists and what is allowed.
+macro_rules! by_method {
+    ($method:expr, { $($m:ident => $handler:expr),+ $(,)? }) => {
+        match $method {
+            $(Method::$m => $handler,)+
+            _ => Err(ApiError::MethodNotAllowed),
+        }
+    };
+}
 
 /// Routes a request to its handler and turns every error into its JSON answer.
 pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
-    let result = match (method.clone(), segments.as_slice()) {
-        (
-            Method::Options,
-            ["api", "sdk", "chat" | "sessions"]
-            | ["api", "sdk", "widget", "identify"]
-            | ["api", "sdk", "conversations", _, "updates" | "ratings"],
-        ) => Ok(preflight()),
-        (Method::Get, ["health"]) => json_ok(&serde_json::json!({ "ok": true })),
-        (Method::Post, ["api", "sdk", "chat"]) => chat::post_chat(&mut req, &env, &ctx).await,
-        (Method::Post, ["api", "sdk", "sessions"]) => chat::open_session(&mut req, &env).await,
-        (Method::Get, ["api", "sdk", "agents"]) => agents::list(&req, &env).await,
-        (Method::Post, ["api", "sdk", "agents"]) => agents::create(&mut req, &env).await,
-        (Method::Get, ["api", "sdk", "agents", id]) => agents::get(&req, &env, id).await,
-        (Method::Patch, ["api", "sdk", "agents", id]) => agents::update(&mut req, &env, id).await,
-        (Method::Delete, ["api", "sdk", "agents", id]) => agents::archive(&req, &env, id).await,
-        (Method::Post, ["api", "sdk", "knowledge", "sources"]) => {
-            knowledge::create_source(&mut req, &env).await
-        }
-        (Method::Put, ["api", "sdk", "knowledge", "sources", id]) => {
-            knowledge::replace_source(&mut req, &env, id).await
-        }
-        (Method::Delete, ["api", "sdk", "knowledge", "sources", id]) => {
-            knowledge::delete_source(&req, &env, id).await
-        }
-        (Method::Get, ["api", "sdk", "knowledge", "search"]) => knowledge::search(&req, &env).await,
-        (Method::Post, ["api", "sdk", "knowledge", "crawl"]) => {
-            crawler::start_crawl(&mut req, &env).await
-        }
-        (Method::Get, ["api", "sdk", "knowledge", "jobs", id]) => {
-            crawler::get_job(&req, &env, id).await
-        }
-        (Method::Get, ["api", "sdk", "knowledge", "sources"]) => {
-            knowledge::list_sources(&req, &env).await
-        }
-        (Method::Get, ["api", "sdk", "conversations", session, "live"]) => {
-            live::widget_socket(&req, &env, session).await
-        }
-        (Method::Get, ["api", "sdk", "conversations", session, "updates"]) => {
-            live::widget_updates(&req, &env, session).await
-        }
-        (Method::Get, ["api", "inbox", "live"]) => live::feed_socket(&req, &env).await,
-        (Method::Get, ["api", "inbox", "conversations", session, "live"]) => {
-            live::inbox_socket(&req, &env, session).await
-        }
-        (Method::Get, ["api", "inbox", "conversations"]) => {
-            inbox::list_conversations(&req, &env).await
-        }
-        (Method::Get, ["api", "inbox", "conversations", session]) => {
-            inbox::get_conversation(&req, &env, session).await
-        }
-        (Method::Post, ["api", "inbox", "conversations", session, "whisper"]) => {
-            inbox::whisper(&mut req, &env, session).await
-        }
-        (Method::Post, ["api", "inbox", "messages", id, "feedback"]) => {
-            inbox::feedback(&mut req, &env, id).await
-        }
-        (Method::Get, ["api", "inbox", "tickets"]) => tickets::list_tickets(&req, &env).await,
-        (Method::Get, ["api", "inbox", "tickets", id]) => tickets::get_ticket(&req, &env, id).await,
-        (Method::Patch, ["api", "inbox", "tickets", id]) => {
-            tickets::update_ticket(&mut req, &env, id).await
-        }
-        (Method::Post, ["api", "inbox", "tickets", id, "notes"]) => {
-            inbox::add_note(&mut req, &env, id).await
-        }
-        (Method::Post, ["api", "inbox", "tickets", id, "reply"]) => {
-            inbox::reply_to_ticket(&mut req, &env, id).await
-        }
-        (Method::Get, ["api", "inbox", "contacts", id]) => inbox::get_contact(&req, &env, id).await,
-        (Method::Get, ["api", "inbox", "companies", id]) => {
-            inbox::get_company(&req, &env, id).await
-        }
-        (Method::Post, ["api", "sdk", "conversations", session, "ratings"]) => {
-            chat::rate(&mut req, &env, session).await
-        }
-        (Method::Post, ["api", "inbox", "conversations", session, "takeover"]) => {
-            inbox::take_over(&req, &env, session).await
-        }
-        (Method::Post, ["api", "inbox", "conversations", session, "reply"]) => {
-            inbox::reply(&mut req, &env, session).await
-        }
-        (Method::Post, ["api", "inbox", "conversations", session, "handback"]) => {
-            inbox::hand_back(&req, &env, session).await
-        }
-        (Method::Post, ["api", "admin", "workspaces", id, "teammates"]) => {
-            admin::create_teammate(&mut req, &env, id).await
-        }
-        (Method::Post, ["api", "sdk", "tickets", "create"]) => {
-            tickets::create_ticket(&mut req, &env).await
-        }
-        (Method::Get, ["api", "sdk", "tickets"]) => tickets::list_tickets(&req, &env).await,
-        (Method::Get, ["api", "sdk", "tickets", id]) => tickets::get_ticket(&req, &env, id).await,
-        (Method::Patch, ["api", "sdk", "tickets", id]) => {
-            tickets::update_ticket(&mut req, &env, id).await
-        }
-
-        (Method::Post, ["api", "sdk", "widget", "identify"]) => {
-            people::identify_from_widget(&mut req, &env).await
-        }
-        (Method::Post, ["api", "sdk", "users", "identify"]) => {
-            people::identify_user(&mut req, &env).await
-        }
-        (Method::Post, ["api", "sdk", "companies", "identify"]) => {
-            people::identify_company(&mut req, &env).await
-        }
-        (Method::Post, ["api", "sdk", "context"]) => people::update_context(&mut req, &env).await,
-        (Method::Get, ["api", "sdk", "users", id]) => people::get_user(&req, &env, id).await,
-        (Method::Get, ["api", "sdk", "companies", id]) => people::get_company(&req, &env, id).await,
-        (Method::Get, ["api", "sdk", "attributes"]) => people::list_attributes(&req, &env).await,
-        (Method::Patch, ["api", "sdk", "attributes"]) => {
-            people::describe_attribute(&mut req, &env).await
-        }
-        (Method::Get, ["api", "sdk", "conversations", session_id]) => {
-            chat::get_conversation(&req, &env, session_id).await
-        }
-        (Method::Post, ["api", "admin", "workspaces"]) => {
-            admin::create_workspace(&mut req, &env).await
-        }
-        (Method::Get, ["api", "admin", "workspaces", id]) => {
-            admin::get_workspace(&req, &env, id).await
-        }
-        (Method::Patch, ["api", "admin", "workspaces", id]) => {
-            admin::update_workspace(&mut req, &env, id).await
-        }
-        (
-            _,
-            ["api", "sdk", "chat" | "sessions"]
-            | ["api", "sdk", "agents"]
-            | ["api", "sdk", "agents", _]
-            | ["health"]
-            | ["api", "admin", "workspaces"]
-            | ["api", "admin", "workspaces", _]
-            | ["api", "sdk", "knowledge", "sources"]
-            | ["api", "sdk", "knowledge", "sources", _]
-            | ["api", "sdk", "knowledge", "search"]
-            | ["api", "sdk", "knowledge", "crawl"]
-            | ["api", "sdk", "knowledge", "jobs", _]
-            | ["api", "sdk", "conversations", _]
-            | ["api", "sdk", "conversations", _, "live" | "updates"]
-            | ["api", "inbox", "live"]
-            | ["api", "inbox", "conversations"]
-            | ["api", "inbox", "conversations", _]
-            | ["api", "inbox", "messages", _, "feedback"]
-            | ["api", "inbox", "tickets"]
-            | ["api", "inbox", "tickets", _]
-            | ["api", "inbox", "tickets", _, "notes" | "reply"]
-            | ["api", "inbox", "contacts" | "companies", _]
-            | ["api", "sdk", "conversations", _, "ratings"]
-            | ["api", "sdk", "widget", "identify"]
-            | ["api", "sdk", "users", _]
-            | ["api", "sdk", "companies", _]
-            | ["api", "sdk", "context"]
-            | ["api", "sdk", "tickets"]
-            | ["api", "inbox", "conversations", _, _]
-            | ["api", "admin", "workspaces", _, "teammates"]
-            | ["api", "sdk", "tickets", _]
-            | ["api", "sdk", "attributes"],
-        ) => Err(ApiError::MethodNotAllowed),
+    let result = match segments.as_slice() {
+        ["health"] => by_method!(method, { Get => json_ok(&serde_json::json!({ "ok": true })) }),
+        ["api", "sdk", rest @ ..] => sdk(method, rest, &mut req, &env, &ctx).await,
+        ["api", "inbox", rest @ ..] => inbox_api(method, rest, &mut req, &env).await,
+        ["api", "admin", rest @ ..] => admin_api(method, rest, &mut req, &env).await,
         _ => Err(ApiError::NotFound("No such endpoint.")),
     };
     let mut response = result.unwrap_or_else(ApiError::into_response);
@@ -208,4 +67,165 @@ fn preflight() -> Response {
     Response::empty()
         .map(|r| r.with_status(204).with_headers(headers))
         .unwrap_or_else(|_| plain_500())
+}
+
+/// `/api/sdk/...`: the widget's endpoints (with CORS preflights) and the customer backend's.
+async fn sdk(
+    method: Method,
+    path: &[&str],
+    req: &mut Request,
+    env: &Env,
+    ctx: &Context,
+) -> ApiResult<Response> {
+    match path {
+        ["chat"] => by_method!(method, {
+            Options => Ok(preflight()),
+            Post => chat::post_chat(req, env, ctx).await,
+        }),
+        ["sessions"] => by_method!(method, {
+            Options => Ok(preflight()),
+            Post => chat::open_session(req, env).await,
+        }),
+        ["widget", "identify"] => by_method!(method, {
+            Options => Ok(preflight()),
+            Post => people::identify_from_widget(req, env).await,
+        }),
+        ["conversations", session, "updates"] => by_method!(method, {
+            Options => Ok(preflight()),
+            Get => live::widget_updates(req, env, session).await,
+        }),
+        ["conversations", session, "ratings"] => by_method!(method, {
+            Options => Ok(preflight()),
+            Post => chat::rate_answer(req, env, session).await,
+        }),
+        ["conversations", session, "live"] => by_method!(method, {
+            Get => live::widget_socket(req, env, session).await,
+        }),
+        ["conversations", session] => by_method!(method, {
+            Get => chat::get_conversation(req, env, session).await,
+        }),
+        ["agents"] => by_method!(method, {
+            Get => agents::list_agents(req, env).await,
+            Post => agents::create_agent(req, env).await,
+        }),
+        ["agents", id] => by_method!(method, {
+            Get => agents::get_agent(req, env, id).await,
+            Patch => agents::update_agent(req, env, id).await,
+            Delete => agents::archive_agent(req, env, id).await,
+        }),
+        ["knowledge", rest @ ..] => knowledge_api(method, rest, req, env).await,
+        ["tickets"] => by_method!(method, { Get => tickets::list_tickets(req, env).await }),
+        // "create" and "identify" are also ids to read, as they always were.
+        ["tickets", "create"] => by_method!(method, {
+            Post => tickets::create_ticket(req, env).await,
+            Get => tickets::get_ticket(req, env, "create").await,
+            Patch => tickets::update_ticket(req, env, "create").await,
+        }),
+        ["tickets", id] => by_method!(method, {
+            Get => tickets::get_ticket(req, env, id).await,
+            Patch => tickets::update_ticket(req, env, id).await,
+        }),
+        ["users", "identify"] => by_method!(method, {
+            Post => people::identify_user(req, env).await,
+            Get => people::get_user(req, env, "identify").await,
+        }),
+        ["users", id] => by_method!(method, { Get => people::get_user(req, env, id).await }),
+        ["companies", "identify"] => by_method!(method, {
+            Post => people::identify_company(req, env).await,
+            Get => people::get_company(req, env, "identify").await,
+        }),
+        ["companies", id] => by_method!(method, { Get => people::get_company(req, env, id).await }),
+        ["context"] => by_method!(method, { Post => people::update_context(req, env).await }),
+        ["attributes"] => by_method!(method, {
+            Get => people::list_attributes(req, env).await,
+            Patch => people::describe_attribute(req, env).await,
+        }),
+        _ => Err(ApiError::NotFound("No such endpoint.")),
+    }
+}
+
+/// `/api/sdk/knowledge/...` (secret key).
+async fn knowledge_api(
+    method: Method,
+    path: &[&str],
+    req: &mut Request,
+    env: &Env,
+) -> ApiResult<Response> {
+    match path {
+        ["sources"] => by_method!(method, {
+            Get => knowledge::list_sources(req, env).await,
+            Post => knowledge::create_source(req, env).await,
+        }),
+        ["sources", id] => by_method!(method, {
+            Put => knowledge::replace_source(req, env, id).await,
+            Delete => knowledge::delete_source(req, env, id).await,
+        }),
+        ["search"] => by_method!(method, { Get => knowledge::search_knowledge(req, env).await }),
+        ["crawl"] => by_method!(method, { Post => crawler::start_crawl(req, env).await }),
+        ["jobs", id] => by_method!(method, { Get => crawler::get_job(req, env, id).await }),
+        _ => Err(ApiError::NotFound("No such endpoint.")),
+    }
+}
+
+/// `/api/inbox/...`: the teammates' API (inbox token).
+async fn inbox_api(
+    method: Method,
+    path: &[&str],
+    req: &mut Request,
+    env: &Env,
+) -> ApiResult<Response> {
+    match path {
+        ["live"] => by_method!(method, { Get => live::feed_socket(req, env).await }),
+        ["conversations"] => {
+            by_method!(method, { Get => inbox::list_conversations(req, env).await })
+        }
+        ["conversations", session] => by_method!(method, {
+            Get => inbox::get_conversation(req, env, session).await,
+        }),
+        ["conversations", session, action] => match (method, *action) {
+            (Method::Get, "live") => live::inbox_socket(req, env, session).await,
+            (Method::Post, "whisper") => inbox::whisper_conversation(req, env, session).await,
+            (Method::Post, "takeover") => inbox::take_over_conversation(req, env, session).await,
+            (Method::Post, "reply") => inbox::reply_to_conversation(req, env, session).await,
+            (Method::Post, "handback") => inbox::hand_back_conversation(req, env, session).await,
+            _ => Err(ApiError::MethodNotAllowed),
+        },
+        ["messages", id, "feedback"] => by_method!(method, {
+            Post => inbox::give_feedback(req, env, id).await,
+        }),
+        ["tickets"] => by_method!(method, { Get => tickets::list_tickets(req, env).await }),
+        ["tickets", id] => by_method!(method, {
+            Get => tickets::get_ticket(req, env, id).await,
+            Patch => tickets::update_ticket(req, env, id).await,
+        }),
+        ["tickets", id, "notes"] => {
+            by_method!(method, { Post => inbox::add_note(req, env, id).await })
+        }
+        ["tickets", id, "reply"] => by_method!(method, {
+            Post => inbox::reply_to_ticket(req, env, id).await,
+        }),
+        ["contacts", id] => by_method!(method, { Get => inbox::get_contact(req, env, id).await }),
+        ["companies", id] => by_method!(method, { Get => inbox::get_company(req, env, id).await }),
+        _ => Err(ApiError::NotFound("No such endpoint.")),
+    }
+}
+
+/// `/api/admin/...`: the operator's API (`ADMIN_TOKEN`).
+async fn admin_api(
+    method: Method,
+    path: &[&str],
+    req: &mut Request,
+    env: &Env,
+) -> ApiResult<Response> {
+    match path {
+        ["workspaces"] => by_method!(method, { Post => admin::create_workspace(req, env).await }),
+        ["workspaces", id] => by_method!(method, {
+            Get => admin::get_workspace(req, env, id).await,
+            Patch => admin::update_workspace(req, env, id).await,
+        }),
+        ["workspaces", id, "teammates"] => by_method!(method, {
+            Post => admin::create_teammate(req, env, id).await,
+        }),
+        _ => Err(ApiError::NotFound("No such endpoint.")),
+    }
 }

@@ -363,66 +363,100 @@ fn asked_types(question: &str) -> Vec<Vec<&'static str>> {
     .collect()
 }
 
+/// Words that say a value is a time: months and days as apps print them, relative days, units.
+const MONTHS: &[&str] = &[
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "today",
+    "tomorrow",
+    "yesterday",
+    "tonight",
+    "am",
+    "pm",
+    "utc",
+    "minutes",
+    "hours",
+    "days",
+    "week",
+    "weekly",
+    "month",
+    "monthly",
+    "daily",
+];
+
+/// Currency codes and names: a value holding one is an amount.
+const MONEY: &[&str] = &[
+    "eur", "usd", "gbp", "chf", "cad", "aud", "euro", "euros", "dollars", "pounds",
+];
+
+/// Words that name a person's role: a fact holding one says who ("with: Dr Byrne",
+/// "Clinician: Dr Amara Osei").
+const PEOPLE: &[&str] = &[
+    "dr",
+    "doctor",
+    "clinician",
+    "gp",
+    "nurse",
+    "dentist",
+    "therapist",
+    "driver",
+    "agent",
+    "manager",
+    "advisor",
+    "adviser",
+    "trainer",
+    "coach",
+    "teacher",
+    "tutor",
+    "instructor",
+    "mechanic",
+    "technician",
+    "stylist",
+    "host",
+    "owner",
+    "assignee",
+    "representative",
+    "contact",
+];
+
 /// The kinds of value a fact holds (see [`asked_types`]).
 fn value_types(fact: &Fact) -> Vec<&'static str> {
-    const MONTHS: &[&str] = &[
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "may",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "january",
-        "february",
-        "march",
-        "april",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "today",
-        "tomorrow",
-        "yesterday",
-        "tonight",
-        "am",
-        "pm",
-        "utc",
-        "minutes",
-        "hours",
-        "days",
-        "week",
-        "weekly",
-        "month",
-        "monthly",
-        "daily",
-    ];
-    const MONEY: &[&str] = &[
-        "eur", "usd", "gbp", "chf", "cad", "aud", "euro", "euros", "dollars", "pounds",
-    ];
     let text = &fact.text;
     let ws: Vec<String> = words(text).collect();
     let mut out = Vec::new();
@@ -451,35 +485,6 @@ fn value_types(fact: &Fact) -> Vec<&'static str> {
     if text.chars().any(|c| c.is_ascii_digit()) {
         out.push(COUNT);
     }
-    // Words that name a person's role: a fact holding one says who ("with: Dr Byrne",
-    // "Clinician: Dr Amara Osei").
-    const PEOPLE: &[&str] = &[
-        "dr",
-        "doctor",
-        "clinician",
-        "gp",
-        "nurse",
-        "dentist",
-        "therapist",
-        "driver",
-        "agent",
-        "manager",
-        "advisor",
-        "adviser",
-        "trainer",
-        "coach",
-        "teacher",
-        "tutor",
-        "instructor",
-        "mechanic",
-        "technician",
-        "stylist",
-        "host",
-        "owner",
-        "assignee",
-        "representative",
-        "contact",
-    ];
     let key_words: Vec<String> = words(&fact.key.replace('_', " ")).collect();
     if fact.kind == Some(ContextType::Relationship)
         || ws
@@ -526,16 +531,16 @@ fn within_one_edit(a: &[char], b: &[char]) -> bool {
     }
 }
 
-/// The facts that match the question, best first. Suspicious facts are never matched.
-/// A question term matches a fact when one of its concepts (its stem, or its synonyms'
-/// group) is among the fact's; terms that every fact has count little among siblings.
-pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
-    let topic: Vec<String> = query_terms(question)
-        .into_iter()
+/// What a question asks, as terms for [`rank`]: each topic word's concepts, any single
+/// capital or digit that names something, the problem concept when it says something is
+/// wrong, and the kinds of value it asks for. A fact matches a term when it has any of its
+/// concepts.
+fn question_terms(question: &str) -> Vec<Vec<String>> {
+    let mut terms: Vec<Vec<String>> = query_terms(question)
+        .iter()
         .filter(|t| !FILLER.contains(&t.as_str()))
+        .map(|t| word_concepts(t))
         .collect();
-    let mut terms: Vec<Vec<String>> = topic.iter().map(|t| word_concepts(t)).collect();
-    let types: Vec<&str> = asked_types(question).into_iter().flatten().collect();
     // A single capital or digit names something ("zone C", "gate 4"): search drops it, the
     // user's data may be told apart by nothing else.
     for token in question
@@ -558,6 +563,15 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
             .into_iter()
             .map(|t| t.into_iter().map(str::to_owned).collect()),
     );
+    terms
+}
+
+/// The facts that match the question, best first. Suspicious facts are never matched.
+/// A question term matches a fact when one of its concepts (its stem, or its synonyms'
+/// group) is among the fact's; terms that every fact has count little among siblings.
+pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
+    let terms = question_terms(question);
+    let types: Vec<&str> = asked_types(question).into_iter().flatten().collect();
     if terms.is_empty() && facts.iter().all(|f| f.similarity.is_none()) {
         return Vec::new();
     }
