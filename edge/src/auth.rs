@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::authorization;
 use crate::platform::key_hash;
 use crate::platform::setting;
-use crate::store::{self, Conversation, Workspace};
+use crate::store::{self, Agent, Conversation, Workspace};
 
 /// The hash of the publishable widget key a request presents (a missing or malformed key is
 /// 401). The store resolves it to a workspace; an unknown key is 401 there.
@@ -20,6 +20,30 @@ pub fn widget_key_hash(req: &Request) -> ApiResult<String> {
     let header = authorization(req);
     let key = WidgetKey::parse(bearer(header.as_deref())?)?;
     Ok(key_hash(key.as_str()))
+}
+
+/// A widget call's workspace (and agent) as the store found them for its key: 401 for an
+/// unknown key, 403 for a page origin the workspace does not allow.
+pub fn widget_caller(
+    req: &Request,
+    found: Option<(Workspace, Option<Agent>)>,
+) -> ApiResult<(Workspace, Option<Agent>)> {
+    let (ws, agent) = found.ok_or(ApiError::Unauthorized("Unknown widget key."))?;
+    check_origin(&ws, req)?;
+    Ok((ws, agent))
+}
+
+/// The workspace of the widget key hashed as `hash` (see [`widget_caller`]), with its agent
+/// for `agent_id`, or else for `channel`.
+pub async fn widget_workspace(
+    req: &Request,
+    db: &D1Database,
+    hash: &str,
+    agent_id: Option<&str>,
+    channel: Option<&str>,
+) -> ApiResult<(Workspace, Option<Agent>)> {
+    let found = store::workspace_and_agent_by_widget_key(db, hash, agent_id, channel).await?;
+    widget_caller(req, found)
 }
 
 /// The workspace a secret server key belongs to. A widget key here is refused: a key that is

@@ -47,8 +47,7 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         },
     )
     .await;
-    let (ws, agent) = caller?.ok_or(ApiError::Unauthorized("Unknown widget key."))?;
-    auth::check_origin(&ws, req)?;
+    let (ws, agent) = auth::widget_caller(req, caller?)?;
     let chat = match parsed {
         Some(parsed) => parsed?,
         None => return Err(body.err().unwrap_or(ApiError::InvalidJson)),
@@ -108,10 +107,7 @@ pub async fn rate_answer(req: &mut Request, env: &Env, session_id: &str) -> ApiR
     // `{ message_id, rating, user_id?, user_token? }`: a user's conversation needs them.
     let hash = auth::widget_key_hash(req)?;
     let db = env.d1("DB")?;
-    let (ws, _) = store::workspace_and_agent_by_widget_key(&db, &hash, None, None)
-        .await?
-        .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
-    auth::check_origin(&ws, req)?;
+    let (ws, _) = auth::widget_workspace(req, &db, &hash, None, None).await?;
     let body = read_json(req).await?;
     let rating = conversation::Rating::parse(&body)?;
     let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
@@ -143,15 +139,14 @@ pub async fn open_session(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let key_hash = auth::widget_key_hash(req)?;
     let body = read_json(req).await?;
     let open = ChatRequest::parse_session(&body)?;
-    let (ws, agent) = store::workspace_and_agent_by_widget_key(
+    let (ws, agent) = auth::widget_workspace(
+        req,
         &db,
         &key_hash,
         open.agent_id.as_deref(),
         Some(open.channel.as_str()),
     )
-    .await?
-    .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
-    auth::check_origin(&ws, req)?;
+    .await?;
     let claims = match &open.user {
         UserRef::External(id) => verify_token(&ws, id, open.user_token.as_deref())?,
         UserRef::Anonymous => None,

@@ -17,7 +17,7 @@ use halo_shared::evidence::Evidence;
 use halo_shared::llm::{self, Completion, StreamRead};
 use halo_shared::tools;
 use serde_json::Value;
-use worker::{Env, Headers, Method, Request, RequestInit};
+use worker::Env;
 
 use crate::platform::setting;
 
@@ -245,19 +245,10 @@ impl Provider {
                 max_tokens,
             } => {
                 let input = serde_json::json!({ "messages": messages, "max_tokens": max_tokens });
-                let run = std::pin::pin!(ai.run::<Value, Value>(model, input));
-                let timer = std::pin::pin!(worker::Delay::from(*timeout));
-                let out = match futures_util::future::select(run, timer).await {
-                    futures_util::future::Either::Left((r, _)) => {
-                        r.map_err(|e| EngineError(format!("workers ai: {e}")))?
-                    }
-                    futures_util::future::Either::Right(_) => {
-                        return Err(EngineError(format!(
-                            "timed out after {} ms",
-                            timeout.as_millis()
-                        )))
-                    }
-                };
+                let out = crate::outbound::deadline(*timeout, ai.run::<Value, Value>(model, input))
+                    .await
+                    .map_err(EngineError)?
+                    .map_err(|e| EngineError(format!("workers ai: {e}")))?;
                 let text = out
                     .get("response")
                     .and_then(Value::as_str)
@@ -317,21 +308,14 @@ async fn stream_once<R: StreamRead>(
     timeout: Duration,
     whole: fn(&Value) -> Result<Completion, llm::BadCompletion>,
 ) -> Result<Completion, (bool, String)> {
-    let fail = |err: worker::Error| (false, format!("request: {err}"));
-    let h = Headers::new();
-    h.set("content-type", "application/json").map_err(fail)?;
-    h.set("accept", "text/event-stream").map_err(fail)?;
-    for (k, v) in headers {
-        h.set(k, v).map_err(fail)?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(h)
-        .with_body(Some(body.to_string().into()));
-    let request = Request::new_with_init(url, &init).map_err(fail)?;
+    let all: Vec<(&str, &str)> = std::iter::once(("accept", "text/event-stream"))
+        .chain(headers.iter().map(|(k, v)| (*k, v.as_str())))
+        .collect();
+    let request =
+        crate::outbound::post_json(url, &all, &body.to_string()).map_err(|e| (false, e))?;
     let controller = worker::AbortController::default();
     let signal = controller.signal();
-    let work = std::pin::pin!(async move {
+    let work = async move {
         let mut resp = worker::Fetch::Request(request)
             .send_with_signal(&signal)
             .await
@@ -394,15 +378,13 @@ async fn stream_once<R: StreamRead>(
             ));
         }
         reader.finish().map_err(|err| (false, err.to_string()))
-    });
-    let timer = std::pin::pin!(worker::Delay::from(timeout));
-    match futures_util::future::select(work, timer).await {
-        futures_util::future::Either::Left((result, _)) => result,
-        futures_util::future::Either::Right(_) => {
+    };
+    crate::outbound::deadline(timeout, work)
+        .await
+        .unwrap_or_else(|timed_out| {
             controller.abort();
-            Err((false, format!("timed out after {} ms", timeout.as_millis())))
-        }
-    }
+            Err((false, timed_out))
+        })
 }
 
 async fn publish_progress(p: &Progress<'_>, text: &str) {

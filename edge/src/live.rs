@@ -206,11 +206,7 @@ pub async fn widget_socket(req: &Request, env: &Env, session_id: &str) -> ApiRes
     let key = query_param(req, "key");
     let key = WidgetKey::parse(key.as_deref().unwrap_or(""))?;
     let db = env.d1("DB")?;
-    let (ws, _) =
-        store::workspace_and_agent_by_widget_key(&db, &key_hash(key.as_str()), None, None)
-            .await?
-            .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
-    auth::check_origin(&ws, req)?;
+    let (ws, _) = auth::widget_workspace(req, &db, &key_hash(key.as_str()), None, None).await?;
     let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
@@ -286,10 +282,7 @@ pub async fn widget_updates(req: &Request, env: &Env, session_id: &str) -> ApiRe
         })?,
     };
     let db = env.d1("DB")?;
-    let (ws, _) = store::workspace_and_agent_by_widget_key(&db, &hash, None, None)
-        .await?
-        .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
-    auth::check_origin(&ws, req)?;
+    let (ws, _) = auth::widget_workspace(req, &db, &hash, None, None).await?;
     let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;

@@ -23,7 +23,7 @@ pub async fn fetch(
 ) -> Result<Fetched, String> {
     let controller = AbortController::default();
     let signal = controller.signal();
-    let work = std::pin::pin!(async move {
+    let work = async move {
         let mut resp = Fetch::Request(request)
             .send_with_signal(&signal)
             .await
@@ -52,15 +52,41 @@ pub async fn fetch(
             content_type,
             body: Some(body),
         })
-    });
+    };
+    deadline(timeout, work).await.unwrap_or_else(|timed_out| {
+        controller.abort();
+        Err(timed_out)
+    })
+}
+
+/// Runs `work` for at most `timeout`: its output, or the sentence saying it timed out (the
+/// caller aborts what it started). The one deadline of every outbound call.
+pub async fn deadline<F: std::future::Future>(
+    timeout: Duration,
+    work: F,
+) -> Result<F::Output, String> {
+    let work = std::pin::pin!(work);
     let timer = std::pin::pin!(Delay::from(timeout));
     match select(work, timer).await {
-        Either::Left((result, _)) => result,
-        Either::Right(((), _)) => {
-            controller.abort();
-            Err(format!("timed out after {} ms", timeout.as_millis()))
-        }
+        Either::Left((out, _)) => Ok(out),
+        Either::Right(((), _)) => Err(format!("timed out after {} ms", timeout.as_millis())),
     }
+}
+
+/// A POST of a JSON `body` to `url` with `headers` (besides `content-type`): the one request
+/// builder of outbound calls.
+pub fn post_json(url: &str, headers: &[(&str, &str)], body: &str) -> Result<Request, String> {
+    let h = worker::Headers::new();
+    h.set("content-type", "application/json")
+        .map_err(|e| format!("request: {e}"))?;
+    for (k, v) in headers {
+        h.set(k, v).map_err(|e| format!("request: {e}"))?;
+    }
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post)
+        .with_headers(h)
+        .with_body(Some(body.into()));
+    Request::new_with_init(url, &init).map_err(|e| format!("request: {e}"))
 }
 
 /// A model server reached over HTTP (embeddings, reranking), configured by the settings
@@ -102,17 +128,14 @@ impl ModelServer {
         body: &serde_json::Value,
         max_body: usize,
     ) -> Result<Vec<u8>, String> {
-        let headers = worker::Headers::new();
-        let _ = headers.set("content-type", "application/json");
-        if let Some(key) = &self.api_key {
-            let _ = headers.set("authorization", &format!("Bearer {key}"));
-        }
-        let mut init = worker::RequestInit::new();
-        init.with_method(worker::Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.to_string().into()));
-        let request = Request::new_with_init(&format!("{}/{path}", self.base_url), &init)
-            .map_err(|e| format!("request: {e}"))?;
+        let bearer = self.api_key.as_ref().map(|key| format!("Bearer {key}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .as_deref()
+            .map(|b| ("authorization", b))
+            .into_iter()
+            .collect();
+        let url = format!("{}/{path}", self.base_url);
+        let request = post_json(&url, &headers, &body.to_string())?;
         let fetched = fetch(request, self.timeout, max_body)
             .await
             .map_err(|e| format!("{what} {e}"))?;

@@ -13,7 +13,6 @@ use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, read_json};
 use crate::store::contacts::{self, context_patch, UserWrite};
-use crate::store::{self, Workspace};
 
 fn sightings(
     user_traits: &Map<String, Value>,
@@ -233,11 +232,7 @@ pub async fn identify_from_widget(req: &mut Request, env: &Env) -> ApiResult<Res
     let db = env.d1("DB")?;
     let key_hash = auth::widget_key_hash(req)?;
     let body = read_json(req).await;
-    let ws: Workspace = store::workspace_and_agent_by_widget_key(&db, &key_hash, None, None)
-        .await?
-        .map(|(ws, _)| ws)
-        .ok_or(ApiError::Unauthorized("Unknown widget key."))?;
-    auth::check_origin(&ws, req)?;
+    let (ws, _) = auth::widget_workspace(req, &db, &key_hash, None, None).await?;
     let u = UserIdentify::parse(&body?)?;
     let claims = crate::auth::verify_token(&ws, &u.user_id, u.user_token.as_deref())?;
     let mut traits = u.traits.clone();

@@ -788,19 +788,12 @@ async fn deliver(
 ) -> Result<u16, String> {
     let body = halo_shared::webhooks::payload(action, hook.template.as_ref(), vars).to_string();
     let ts = now_ms() / 1000;
-    let headers = worker::Headers::new();
-    let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| e.to_string());
-    set("content-type", "application/json")?;
-    set("x-halo-event", action)?;
-    set(
-        "x-halo-signature",
-        &halo_shared::webhooks::signature(&hook.secret, ts, &body),
-    )?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post)
-        .with_headers(headers)
-        .with_body(Some(body.into()));
-    let request = worker::Request::new_with_init(&hook.url, &init).map_err(|e| e.to_string())?;
+    let signature = halo_shared::webhooks::signature(&hook.secret, ts, &body);
+    let headers = [
+        ("x-halo-event", action),
+        ("x-halo-signature", signature.as_str()),
+    ];
+    let request = crate::outbound::post_json(&hook.url, &headers, &body)?;
     let fetched = crate::outbound::fetch(request, WEBHOOK_TIMEOUT, 64 * 1024).await?;
     if (200..300).contains(&fetched.status) {
         Ok(fetched.status)

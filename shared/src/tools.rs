@@ -151,14 +151,49 @@ fn arg(call: &ToolCall, k: &str, max: usize) -> Option<String> {
         .filter(|s| !s.trim().is_empty())
 }
 
+/// Why a model's tool call was refused: its text is told to the model as the tool's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// The agent does not have the tool enabled.
+    NotAvailable(String),
+    /// No such tool.
+    Unknown(String),
+    /// A required argument is missing or empty.
+    Missing(&'static str),
+    /// A highlight names neither a halo id nor a selector.
+    NoTarget,
+    /// A halo id with characters other than letters, digits, `-`, `_`, `.` and `:`.
+    BadHaloId,
+    /// A selector that is not a simple one.
+    BadSelector(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::NotAvailable(name) => write!(f, "the tool {name:?} is not available"),
+            CallError::Unknown(name) => write!(f, "unknown tool {name:?}"),
+            CallError::Missing(k) => write!(f, "{k} is required"),
+            CallError::NoTarget => f.write_str("give a halo_id or a selector"),
+            CallError::BadHaloId => {
+                f.write_str("a halo_id is letters, digits, '-', '_', '.' or ':'")
+            }
+            CallError::BadSelector(s) => write!(
+                f,
+                "{s:?} is not a simple selector (#id, .class, tag, [data-halo-id=\"…\"])"
+            ),
+        }
+    }
+}
+
 impl Call {
     /// Checks a model's call against the enabled skills and each tool's arguments; the error
     /// is told to the model as the tool's result.
-    pub fn parse(call: &ToolCall, skills: &[String]) -> Result<Self, String> {
+    pub fn parse(call: &ToolCall, skills: &[String]) -> Result<Self, CallError> {
         if !skills.iter().any(|s| s == &call.name) {
-            return Err(format!("the tool {:?} is not available", call.name));
+            return Err(CallError::NotAvailable(call.name.clone()));
         }
-        let need = |k: &str, max: usize| arg(call, k, max).ok_or(format!("{k} is required"));
+        let need = |k: &'static str, max: usize| arg(call, k, max).ok_or(CallError::Missing(k));
         Ok(match call.name.as_str() {
             "search_knowledge" => Call::SearchKnowledge {
                 query: need("query", 300)?,
@@ -170,7 +205,7 @@ impl Call {
                 ) {
                     (Some(id), _) => halo_id_selector(&id)?,
                     (None, Some(s)) => valid_selector(&s)?,
-                    (None, None) => return Err("give a halo_id or a selector".into()),
+                    (None, None) => return Err(CallError::NoTarget),
                 };
                 Call::Highlight {
                     selector,
@@ -191,13 +226,13 @@ impl Call {
                 reason: need("reason", 500)?,
                 amount: arg(call, "amount", 50),
             },
-            other => return Err(format!("unknown tool {other:?}")),
+            other => return Err(CallError::Unknown(other.to_owned())),
         })
     }
 }
 
 /// `[data-halo-id="…"]` for a halo id of letters, digits, `-`, `_`, `.` and `:`.
-pub fn halo_id_selector(id: &str) -> Result<String, String> {
+pub fn halo_id_selector(id: &str) -> Result<String, CallError> {
     let ok = !id.is_empty()
         && id.len() <= 100
         && id
@@ -206,20 +241,16 @@ pub fn halo_id_selector(id: &str) -> Result<String, String> {
     if ok {
         Ok(format!("[data-halo-id=\"{id}\"]"))
     } else {
-        Err("a halo_id is letters, digits, '-', '_', '.' or ':'".into())
+        Err(CallError::BadHaloId)
     }
 }
 
 /// Accepts only simple selectors: compounds of a tag, `#id`, `.class` and
 /// `[data-halo-id="…"]`, joined by a space or `>`. No pseudo-classes, other attributes or
 /// lists: a highlight can find an element, nothing else.
-pub fn valid_selector(s: &str) -> Result<String, String> {
+pub fn valid_selector(s: &str) -> Result<String, CallError> {
     let s = s.trim();
-    let refuse = || {
-        Err(format!(
-            "{s:?} is not a simple selector (#id, .class, tag, [data-halo-id=\"…\"])"
-        ))
-    };
+    let refuse = || Err(CallError::BadSelector(s.to_owned()));
     if s.is_empty() || s.len() > MAX_SELECTOR_CHARS {
         return refuse();
     }
