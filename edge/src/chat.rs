@@ -202,7 +202,10 @@ pub async fn open_session(req: &mut Request, env: &Env) -> ApiResult<Response> {
         sightings: &[],
     };
     store::record_user_message(&db, &ws.id, &turn).await?;
-    let event = json!({ "type": "conversation", "session_id": session_id, "state": "opened" });
+    let event = halo_shared::live::Event::Conversation {
+        session_id: session_id.clone(),
+        state: "opened".into(),
+    };
     live::publish(env, &ws.id, &session_id, &event).await;
     respond(&session_id, 201)
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use halo_shared::agents::LlmChoice;
 use halo_shared::answer::{self, Answer, Passage};
-use halo_shared::chat::Action;
 use halo_shared::chat::HistoryItem;
+use halo_shared::chat::{reason, Action};
 use halo_shared::context::Profile;
 use halo_shared::evidence::Evidence;
 use halo_shared::llm::{self, Completion, StreamRead};
@@ -388,9 +388,11 @@ async fn stream_once<R: StreamRead>(
 }
 
 async fn publish_progress(p: &Progress<'_>, text: &str) {
-    let event = serde_json::json!({
-        "type": "typing", "session_id": p.session_id, "message_id": p.message_id, "text": text.trim_start(),
-    });
+    let event = halo_shared::live::Event::Typing {
+        session_id: p.session_id.to_owned(),
+        message_id: p.message_id.to_owned(),
+        text: text.trim_start().to_owned(),
+    };
     crate::live::publish(p.env, p.org, p.session_id, &event).await;
 }
 
@@ -732,7 +734,7 @@ pub async fn answer(provider: Option<&Provider>, q: &Question<'_>) -> Outcome {
             hand_over: None,
         },
         Err(EngineError(e)) => Outcome {
-            answer: answer::offer_human(answer::FAILURE_TEXT, "engine_failed", 0.0),
+            answer: answer::offer_human(answer::FAILURE_TEXT, reason::ENGINE_FAILED, 0.0),
             engine: "fallback",
             error: Some(e),
             tool_runs: Vec::new(),
@@ -745,7 +747,7 @@ pub async fn answer(provider: Option<&Provider>, q: &Question<'_>) -> Outcome {
             .answer
             .actions
             .push(halo_shared::chat::Action::OfferHuman {
-                reason: "engine_failed".into(),
+                reason: reason::ENGINE_FAILED.into(),
             });
     }
     outcome

@@ -19,6 +19,7 @@ use crate::store::{
     self, contacts, inbox as inbox_store, teammates, tickets as ticket_store, Scope,
 };
 use crate::tickets::{self, Escalation};
+use halo_shared::live::LineRole;
 
 /// Tells the conversation's live room and the workspace feed about a line just stored.
 async fn announce(
@@ -26,7 +27,7 @@ async fn announce(
     org: &str,
     session_id: &str,
     line: &(String, i64),
-    role: &str,
+    role: LineRole,
     text: &str,
 ) {
     let event = live::messages_event(session_id, &[(&line.0, role, text, line.1)]);
@@ -49,8 +50,16 @@ pub async fn take_over_conversation(
         .ok_or(NO_CONVERSATION)?;
     teammates::set_taken_over(&db, &tm.org_id, session_id, Some(&tm.id)).await?;
     let joined = format!("{} joined the conversation.", tm.name);
-    let line = teammates::add_line(&db, &tm.org_id, session_id, "system", &joined).await?;
-    announce(env, &tm.org_id, session_id, &line, "system", &joined).await;
+    let line = teammates::add_line(&db, &tm.org_id, session_id, LineRole::System, &joined).await?;
+    announce(
+        env,
+        &tm.org_id,
+        session_id,
+        &line,
+        LineRole::System,
+        &joined,
+    )
+    .await;
     let (ticket_id, _) = match ticket_store::open_for_session(&db, &tm.org_id, session_id).await? {
         Some((id, status)) => {
             let now = Status::from_stored(&status, None).unwrap_or(Status::Open);
@@ -95,8 +104,16 @@ pub async fn reply_to_conversation(
     store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
-    let line = teammates::add_line(&db, &tm.org_id, session_id, "teammate", &text).await?;
-    announce(env, &tm.org_id, session_id, &line, "teammate", &text).await;
+    let line = teammates::add_line(&db, &tm.org_id, session_id, LineRole::Teammate, &text).await?;
+    announce(
+        env,
+        &tm.org_id,
+        session_id,
+        &line,
+        LineRole::Teammate,
+        &text,
+    )
+    .await;
     let id = line.0;
     if let Some(row) = ticket_store::latest_for_session(&db, &tm.org_id, session_id).await? {
         teammate_wrote(&db, &tm.org_id, &row, &text).await?;
@@ -116,8 +133,8 @@ pub async fn hand_back_conversation(
         return Err(NO_CONVERSATION);
     }
     let back = format!("{} handed the conversation back to the AI.", tm.name);
-    let line = teammates::add_line(&db, &tm.org_id, session_id, "system", &back).await?;
-    announce(env, &tm.org_id, session_id, &line, "system", &back).await;
+    let line = teammates::add_line(&db, &tm.org_id, session_id, LineRole::System, &back).await?;
+    announce(env, &tm.org_id, session_id, &line, LineRole::System, &back).await;
     json_ok(&json!({ "session_id": session_id, "taken_over_by": null }))
 }
 
@@ -290,8 +307,8 @@ pub async fn reply_to_ticket(req: &mut Request, env: &Env, ticket_id: &str) -> A
         .ok_or(NO_TICKET)?;
     let line = match &row.session_id {
         Some(session) => {
-            let line = teammates::add_line(&db, &org, session, "teammate", &text).await?;
-            announce(env, &org, session, &line, "teammate", &text).await;
+            let line = teammates::add_line(&db, &org, session, LineRole::Teammate, &text).await?;
+            announce(env, &org, session, &line, LineRole::Teammate, &text).await;
             Some(line.0)
         }
         None => None,

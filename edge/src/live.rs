@@ -7,7 +7,8 @@
 //! up from it (`GET /api/sdk/conversations/:session_id/updates`).
 
 use halo_shared::keys::{TeammateToken, WidgetKey};
-use serde_json::{json, Value};
+use halo_shared::live::{Event, Line, LineRole};
+use serde_json::json;
 use worker::{
     durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
     WebSocket, WebSocketIncomingMessage, WebSocketPair,
@@ -150,8 +151,8 @@ async fn connect(env: &Env, room: &str, audience: Audience) -> Result<Response> 
 
 /// Sends `event` to the conversation's room and to the workspace's feed. Best effort: a
 /// failure is logged and never fails the caller, since the event is already stored in D1.
-pub async fn publish(env: &Env, org: &str, session_id: &str, event: &Value) {
-    let body = event.to_string();
+pub async fn publish(env: &Env, org: &str, session_id: &str, event: &Event) {
+    let body = serde_json::to_string(event).unwrap_or_default();
     let rooms = [conversation_room(org, session_id), feed_room(org)];
     let (a, b) =
         futures_util::future::join(send(env, &rooms[0], &body), send(env, &rooms[1], &body)).await;
@@ -176,12 +177,19 @@ async fn send(env: &Env, room: &str, body: &str) -> Result<()> {
 }
 
 /// A `messages` event: lines of one conversation, as clients render them.
-pub fn messages_event(session_id: &str, lines: &[(&str, &str, &str, i64)]) -> Value {
-    let messages: Vec<Value> = lines
-        .iter()
-        .map(|(id, role, text, at)| json!({ "id": id, "role": role, "text": text, "created_at": at }))
-        .collect();
-    json!({ "type": "messages", "session_id": session_id, "messages": messages })
+pub fn messages_event(session_id: &str, lines: &[(&str, LineRole, &str, i64)]) -> Event {
+    Event::Messages {
+        session_id: session_id.to_owned(),
+        messages: lines
+            .iter()
+            .map(|(id, role, text, at)| Line {
+                id: (*id).to_owned(),
+                role: *role,
+                text: (*text).to_owned(),
+                created_at: *at,
+            })
+            .collect(),
+    }
 }
 
 fn require_upgrade(req: &Request) -> ApiResult<()> {
@@ -288,9 +296,17 @@ pub async fn widget_updates(req: &Request, env: &Env, session_id: &str) -> ApiRe
         .ok_or(NO_CONVERSATION)?;
     owner_check(req, &ws, &c)?;
     let lines = teammates::lines_after(&db, &ws.id, &c.id, after, MAX_UPDATES).await?;
-    let messages: Vec<Value> = lines
+    // Stored lines carry a role the store wrote; one it does not know is not shown.
+    let messages: Vec<Line> = lines
         .into_iter()
-        .map(|l| json!({ "id": l.id, "role": l.role, "text": l.body, "created_at": l.created_at }))
+        .filter_map(|l| {
+            Some(Line {
+                role: LineRole::parse(&l.role)?,
+                id: l.id,
+                text: l.body,
+                created_at: l.created_at,
+            })
+        })
         .collect();
     let mut resp = json_response(
         &json!({ "session_id": session_id, "taken_over": c.taken_over_by.is_some(), "messages": messages }),

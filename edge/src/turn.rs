@@ -8,15 +8,17 @@ use std::collections::BTreeMap;
 
 use futures_util::future::join4;
 use halo_shared::answer::{self, Passage};
+use halo_shared::chat::reason;
 use halo_shared::chat::{Action, ChatRequest, ChatResponse, HistoryItem, Routed, Speaker, UserRef};
 use halo_shared::context::{self, Profile};
 use halo_shared::conversation;
 use halo_shared::evidence::{self, Evidence};
 use halo_shared::identity::TrustedClaims;
+use halo_shared::live::LineRole;
 use halo_shared::profile::{context_sightings, trait_sightings, Scope as ProfileScope};
 use halo_shared::routing::{Routing, Rule, Subject};
 use halo_shared::tickets::Status;
-use halo_shared::turn::{self, reason, AgentChoice, Plan};
+use halo_shared::turn::{self, AgentChoice, Plan};
 use serde_json::{json, Map, Value};
 use worker::{Context, D1Database, Env};
 
@@ -212,7 +214,7 @@ async fn to_team(
     };
     let text = turn::team_acknowledgement(rule.reply.as_deref(), rule.team.as_deref());
     let (line_id, at) =
-        store::teammates::add_line(db, &ws.id, &who.session_id, "system", &text).await?;
+        store::teammates::add_line(db, &ws.id, &who.session_id, LineRole::System, &text).await?;
     let routed = Routed {
         action: "routed_to_team".into(),
         ticket_id: Some(ticket_id),
@@ -730,11 +732,11 @@ fn finish(
     at: i64,
 ) -> ChatResponse {
     let role = if reply.routed.is_some() {
-        "system"
+        LineRole::System
     } else {
-        "ai"
+        LineRole::Ai
     };
-    let mut lines = vec![(message_id, "user", chat.message.as_str(), at)];
+    let mut lines = vec![(message_id, LineRole::User, chat.message.as_str(), at)];
     // A taken-over turn has no reply line of its own: the teammate's will come.
     if reply.routed.is_none() || reply.message_id.is_some() {
         lines.push((

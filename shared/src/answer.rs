@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::chat::{Action, Citation, ContextType};
+use crate::chat::{reason, Action, Citation, ContextType};
 use crate::context::{clean, Profile};
 use crate::evidence::{self, Evidence, Fact};
 use crate::search::{concepts, query_terms, stem, words, Phrases};
@@ -205,7 +205,7 @@ If I can't find the answer, I'll say so and bring in someone from the team.",
         )),
         Intent::Human => Some(offer_human(
             "Of course. I've flagged this conversation for the team, and a person will pick it up from here.",
-            "user_requested",
+            reason::USER_REQUESTED,
             1.0,
         )),
         Intent::Question => None,
@@ -287,12 +287,16 @@ pub fn answer_from_passages(question: &str, passages: &[Passage]) -> Answer {
         });
     let n_terms = query_terms(question).len();
     let Some((cov, passage)) = best else {
-        return offer_human(NO_ANSWER_TEXT, "no_answer", 0.1);
+        return offer_human(NO_ANSWER_TEXT, reason::NO_ANSWER, 0.1);
     };
     // One matching word out of several is a coincidence, not an answer.
     let matched = (coverage(question, passage) * n_terms as f64).round() as usize;
     if cov < 0.5 && matched < 2 {
-        return offer_human(NO_ANSWER_TEXT, "no_answer", (0.1 + cov * 0.2).min(0.25));
+        return offer_human(
+            NO_ANSWER_TEXT,
+            reason::NO_ANSWER,
+            (0.1 + cov * 0.2).min(0.25),
+        );
     }
 
     let excerpt = excerpt(question, &passage.text);
@@ -548,7 +552,7 @@ pub fn answer(
         return reply;
     }
     if needs_team(question) {
-        return offer_human(NEEDS_TEAM_TEXT, "needs_team", 0.9);
+        return offer_human(NEEDS_TEAM_TEXT, reason::NEEDS_TEAM, 0.9);
     }
     let from_articles = answer_from_passages(question, passages);
     if let Some(problem) = relevant_problem(question, user, company) {

@@ -758,6 +758,30 @@ pub enum Action {
     Webhook { tool: String, status: u16 },
 }
 
+/// Why a person is offered or a ticket opened: the `reason` of `offer_human` actions and of
+/// tickets.
+pub mod reason {
+    /// The user asked for a person.
+    pub const USER_REQUESTED: &str = "user_requested";
+    /// The question needs something only the team can do.
+    pub const NEEDS_TEAM: &str = "needs_team";
+    /// Nothing in the knowledge base answers it.
+    pub const NO_ANSWER: &str = "no_answer";
+    /// Answering failed for a reason of ours (a model, the index).
+    pub const ENGINE_FAILED: &str = "engine_failed";
+    /// The answer was below the agent's confidence threshold.
+    pub const LOW_CONFIDENCE: &str = "low_confidence";
+    /// A routing rule sent the message straight to a team.
+    pub const ROUTING_RULE: &str = "routing_rule";
+}
+
+impl Action {
+    /// The `type` of an [`Action::OfferHuman`].
+    pub const OFFER_HUMAN: &'static str = "offer_human";
+    /// The `type` of an [`Action::Highlight`].
+    pub const HIGHLIGHT: &'static str = "highlight";
+}
+
 /// A knowledge source an answer used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Citation {
@@ -797,6 +821,25 @@ pub struct ChatResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_type_names_are_the_ones_serialised() {
+        let offer = Action::OfferHuman {
+            reason: "no_answer".into(),
+        };
+        let highlight = Action::Highlight {
+            selector: "#plan".into(),
+            message: "Here".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(offer).unwrap()["type"],
+            Action::OFFER_HUMAN
+        );
+        assert_eq!(
+            serde_json::to_value(highlight).unwrap()["type"],
+            Action::HIGHLIGHT
+        );
+    }
     use serde_json::json;
 
     fn err(body: Value) -> FieldError {

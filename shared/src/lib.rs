@@ -15,10 +15,12 @@ pub mod crawl;
 pub mod evidence;
 pub mod fusion;
 pub mod html;
+#[cfg(feature = "identity")]
 pub mod identity;
 pub mod ids;
 pub mod keys;
 pub mod knowledge;
+pub mod live;
 pub mod llm;
 pub mod profile;
 pub mod routing;

@@ -5,7 +5,7 @@
 //! (`edge/src/turn.rs`) does the reading and writing around them.
 
 use crate::answer::{self, Answer};
-use crate::chat::{Action, UserRef};
+use crate::chat::{reason, Action, UserRef};
 
 /// The acknowledgement while a teammate handles the conversation.
 pub const TAKEN_OVER_TEXT: &str = "A teammate is handling this conversation and will reply here.";
@@ -13,23 +13,6 @@ pub const TAKEN_OVER_TEXT: &str = "A teammate is handling this conversation and 
 /// Added to an answer the agent was unsure of, once a ticket is open for it.
 pub const LOW_CONFIDENCE_TEXT: &str =
     "\n\nI'm not fully sure about this, so I've also asked a teammate to follow up here.";
-
-/// Why a person is offered or a ticket opened: the `reason` of `offer_human` actions and of
-/// tickets.
-pub mod reason {
-    /// The user asked for a person.
-    pub const USER_REQUESTED: &str = "user_requested";
-    /// The question needs something only the team can do.
-    pub const NEEDS_TEAM: &str = "needs_team";
-    /// Nothing in the knowledge base answers it.
-    pub const NO_ANSWER: &str = "no_answer";
-    /// Answering failed for a reason of ours (a model, the index).
-    pub const ENGINE_FAILED: &str = "engine_failed";
-    /// The answer was below the agent's confidence threshold.
-    pub const LOW_CONFIDENCE: &str = "low_confidence";
-    /// A routing rule sent the message straight to a team.
-    pub const ROUTING_RULE: &str = "routing_rule";
-}
 
 /// Whether a conversation owned by `owner` (its user's external id; `None` for a visitor's)
 /// may go on with the user a message names. A visitor's conversation continues when they

@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use halo_shared::chat::Action;
+
 use crate::state::{prop_str, Spot, Ui};
 
 /// How long an outline stays.
@@ -18,7 +20,7 @@ pub fn run(ui: Ui, actions: &JsValue) {
         return;
     }
     for a in Array::from(actions).iter() {
-        if prop_str(&a, "type").as_deref() != Some("highlight") {
+        if prop_str(&a, "type").as_deref() != Some(Action::HIGHLIGHT) {
             continue;
         }
         if let (Some(selector), Some(message)) = (prop_str(&a, "selector"), prop_str(&a, "message"))

@@ -10,6 +10,8 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use halo_shared::live::Event;
+
 use crate::client;
 use crate::state::{self, prop_str, Message, Role, STATE};
 
@@ -92,7 +94,7 @@ fn open(session: String) {
     let onmessage = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|e: web_sys::MessageEvent| {
         if let Some(text) = e.data().as_string() {
             if let Ok(event) = JSON::parse(&text) {
-                if prop_str(&event, "type").as_deref() == Some("typing") {
+                if prop_str(&event, "type").as_deref() == Some(Event::TYPING) {
                     typing(&event);
                 } else {
                     show(&Reflect::get(&event, &"messages".into()).unwrap_or(JsValue::NULL));

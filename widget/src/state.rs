@@ -3,6 +3,8 @@
 
 use std::cell::RefCell;
 
+use halo_shared::chat::{reason, Action};
+use halo_shared::live::LineRole;
 use js_sys::{Array, Object, Reflect, JSON};
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
@@ -33,23 +35,28 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Ai => "ai",
-            Role::Teammate => "teammate",
-            Role::System => "system",
-            Role::Notice => "notice",
-        }
+    /// The line role the server uses, for every role but the widget's own notices.
+    fn line(self) -> Option<LineRole> {
+        Some(match self {
+            Role::User => LineRole::User,
+            Role::Ai => LineRole::Ai,
+            Role::Teammate => LineRole::Teammate,
+            Role::System => LineRole::System,
+            Role::Notice => return None,
+        })
     }
 
+    pub fn as_str(self) -> &'static str {
+        self.line().map_or("notice", LineRole::as_str)
+    }
+
+    /// A line role the server sent (a notice is never one).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "user" => Role::User,
-            "ai" => Role::Ai,
-            "teammate" => Role::Teammate,
-            "system" => Role::System,
-            _ => return None,
+        Some(match LineRole::parse(s)? {
+            LineRole::User => Role::User,
+            LineRole::Ai => Role::Ai,
+            LineRole::Teammate => Role::Teammate,
+            LineRole::System => Role::System,
         })
     }
 }
@@ -272,10 +279,10 @@ pub fn offers_human(actions: &JsValue) -> bool {
         && Array::from(actions).iter().any(|a| {
             // A request for a person, or for what only the team can do, already opened a
             // ticket: no offer to make.
-            prop_str(&a, "type").as_deref() == Some("offer_human")
+            prop_str(&a, "type").as_deref() == Some(Action::OFFER_HUMAN)
                 && !matches!(
                     prop_str(&a, "reason").as_deref(),
-                    Some("user_requested" | "needs_team")
+                    Some(reason::USER_REQUESTED | reason::NEEDS_TEAM)
                 )
         })
 }

@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use halo_shared::chat::MAX_MESSAGE_CHARS;
+
 use crate::actions;
 use crate::markdown::{self, Block, Span};
 use crate::state::{Citation, Role, Ui};
@@ -325,7 +327,7 @@ fn Composer(ui: Ui) -> impl IntoView {
     };
     view! {
         <form on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            <textarea data-testid="halo-input" aria-label="Message" placeholder="Ask a question…" maxlength="10000"
+            <textarea data-testid="halo-input" aria-label="Message" placeholder="Ask a question…" maxlength=MAX_MESSAGE_CHARS
                 prop:value=move || draft.get()
                 on:input=move |ev| draft.set(event_target_value(&ev))
                 on:keydown=move |ev: web_sys::KeyboardEvent| {

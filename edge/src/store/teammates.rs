@@ -81,7 +81,7 @@ pub async fn add_line(
     db: &D1Database,
     org: &str,
     session_id: &str,
-    role: &str,
+    role: halo_shared::live::LineRole,
     body: &str,
 ) -> Result<(String, i64)> {
     let id = new_id();
@@ -93,7 +93,7 @@ pub async fn add_line(
         org,
         session_id,
         &id,
-        role,
+        role.as_str(),
         body,
         at
     )?

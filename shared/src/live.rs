@@ -1,0 +1,114 @@
+//! The live events' wire shapes: what the conversation rooms and the inbox feed send to the
+//! widget and the console (`messages`, `typing`, `conversation`), and who wrote a line.
+
+use serde::{Deserialize, Serialize};
+
+/// Who wrote a line of a conversation, as the transcript and the live events name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineRole {
+    /// The customer.
+    User,
+    /// The AI agent.
+    Ai,
+    /// A person from the support team.
+    Teammate,
+    /// A note about the conversation ("Sam joined the conversation.").
+    System,
+}
+
+impl LineRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineRole::User => "user",
+            LineRole::Ai => "ai",
+            LineRole::Teammate => "teammate",
+            LineRole::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "user" => LineRole::User,
+            "ai" => LineRole::Ai,
+            "teammate" => LineRole::Teammate,
+            "system" => LineRole::System,
+            _ => return None,
+        })
+    }
+}
+
+/// One line of a conversation, as clients render it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub id: String,
+    pub role: LineRole,
+    pub text: String,
+    pub created_at: i64,
+}
+
+/// An event of a conversation's room (and of the workspace's feed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Event {
+    /// Lines were written.
+    Messages {
+        session_id: String,
+        messages: Vec<Line>,
+    },
+    /// An answer being generated: its text so far.
+    Typing {
+        session_id: String,
+        message_id: String,
+        text: String,
+    },
+    /// The conversation changed state (`opened`).
+    Conversation { session_id: String, state: String },
+}
+
+impl Event {
+    /// The `type` of a [`Event::Messages`] event.
+    pub const MESSAGES: &'static str = "messages";
+    /// The `type` of a [`Event::Typing`] event.
+    pub const TYPING: &'static str = "typing";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn events_carry_their_type_and_lines_their_role_as_clients_read_them() {
+        let e = Event::Messages {
+            session_id: "s".into(),
+            messages: vec![Line {
+                id: "m".into(),
+                role: LineRole::Teammate,
+                text: "Hi".into(),
+                created_at: 5,
+            }],
+        };
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({ "type": Event::MESSAGES, "session_id": "s",
+                    "messages": [{ "id": "m", "role": "teammate", "text": "Hi", "created_at": 5 }] })
+        );
+        let t = Event::Typing {
+            session_id: "s".into(),
+            message_id: "m".into(),
+            text: "Hel".into(),
+        };
+        assert_eq!(serde_json::to_value(&t).unwrap()["type"], Event::TYPING);
+        for r in [
+            LineRole::User,
+            LineRole::Ai,
+            LineRole::Teammate,
+            LineRole::System,
+        ] {
+            assert_eq!(LineRole::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        assert_eq!(LineRole::parse("notice"), None);
+    }
+}
