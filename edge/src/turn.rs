@@ -518,7 +518,7 @@ async fn answer(
         &agent.prompt_instructions(),
         &whispers.iter().map(|w| w.body.as_str()).collect::<Vec<_>>(),
     );
-    let provider = Provider::for_agent(env, &agent.llm());
+    let provider = Provider::for_agent(env, &agent.llm);
     let history = match (&provider, chat.history.is_empty()) {
         (Some(_), true) if who.continuing.is_some() => stored_history(db, &ws.id, &who.session_id)
             .await
@@ -528,7 +528,6 @@ async fn answer(
             }),
         _ => chat.history.clone(),
     };
-    let skills: Vec<String> = serde_json::from_str(&agent.skills).unwrap_or_default();
     let question = Question {
         message: &chat.message,
         instructions: &instructions,
@@ -542,7 +541,7 @@ async fn answer(
             env,
             db,
             org: &ws.id,
-            skills: &skills,
+            skills: &agent.skills,
         }),
         // The reply's id is known before it is generated, so its streamed text can name it.
         progress: Some(engine::Progress {

@@ -7,17 +7,21 @@ use worker::{query, D1Database, D1PreparedStatement, Result};
 
 use crate::platform::now_ms;
 
-/// An agent as stored (lists are JSON text).
+/// An agent as stored (its lists and model choice are JSON text in D1, read typed).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgentRow {
     pub id: String,
     pub name: String,
     pub instructions: String,
     pub is_active: i64,
-    pub skills: String,
-    pub channels: String,
-    pub rules: String,
-    pub llm: String,
+    #[serde(deserialize_with = "super::json_text")]
+    pub skills: Vec<String>,
+    #[serde(deserialize_with = "super::json_text")]
+    pub channels: Vec<String>,
+    #[serde(deserialize_with = "super::json_text")]
+    pub rules: Vec<String>,
+    #[serde(deserialize_with = "super::json_text")]
+    pub llm: LlmChoice,
     pub escalation_threshold: f64,
     pub created_at: i64,
     pub updated_at: Option<i64>,
@@ -25,17 +29,15 @@ pub struct AgentRow {
 
 impl AgentRow {
     pub fn to_json(&self) -> Value {
-        let list = |s: &str| serde_json::from_str::<Value>(s).unwrap_or_else(|_| json!([]));
-        let llm: LlmChoice = serde_json::from_str(&self.llm).unwrap_or_default();
         json!({
             "agent_id": self.id,
             "name": self.name,
             "instructions": self.instructions,
             "active": self.is_active != 0,
-            "skills": list(&self.skills),
-            "channels": list(&self.channels),
-            "rules": list(&self.rules),
-            "llm": llm,
+            "skills": self.skills,
+            "channels": self.channels,
+            "rules": self.rules,
+            "llm": self.llm,
             "escalation_threshold": self.escalation_threshold,
             "created_at": self.created_at,
             "updated_at": self.updated_at.unwrap_or(self.created_at),

@@ -7,6 +7,7 @@ pub mod inbox;
 pub mod teammates;
 pub mod tickets;
 
+use halo_shared::agents::LlmChoice;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{query, D1Database, D1PreparedStatement, Result};
@@ -84,9 +85,12 @@ pub async fn workspace_and_agent_by_widget_key(
         agent_id: Option<String>,
         agent_instructions: Option<String>,
         agent_threshold: Option<f64>,
-        agent_rules: Option<String>,
-        agent_skills: Option<String>,
-        agent_llm: Option<String>,
+        #[serde(deserialize_with = "json_text")]
+        agent_rules: Vec<String>,
+        #[serde(deserialize_with = "json_text")]
+        agent_skills: Vec<String>,
+        #[serde(deserialize_with = "json_text")]
+        agent_llm: LlmChoice,
     }
     let row: Option<Row> = query!(
         db,
@@ -113,9 +117,9 @@ pub async fn workspace_and_agent_by_widget_key(
                 id,
                 instructions,
                 escalation_threshold: r.agent_threshold.unwrap_or(0.0),
-                rules: r.agent_rules.unwrap_or_else(|| "[]".into()),
-                skills: r.agent_skills.unwrap_or_else(|| "[]".into()),
-                llm: r.agent_llm.unwrap_or_else(|| "{}".into()),
+                rules: r.agent_rules,
+                skills: r.agent_skills,
+                llm: r.agent_llm,
             });
         let ws = Workspace {
             id: r.id,
@@ -260,22 +264,33 @@ pub struct Agent {
     pub instructions: String,
     /// Below this confidence the agent escalates (0: never for low confidence).
     pub escalation_threshold: f64,
-    /// JSON: escalation rules (strings), enabled skills, the LLM choice.
-    pub rules: String,
-    /// JSON list of the tools the model may call.
-    pub skills: String,
-    pub llm: String,
+    /// Escalation rules, as the model reads them.
+    #[serde(deserialize_with = "json_text")]
+    pub rules: Vec<String>,
+    /// The tools the model may call.
+    #[serde(deserialize_with = "json_text")]
+    pub skills: Vec<String>,
+    #[serde(deserialize_with = "json_text")]
+    pub llm: LlmChoice,
+}
+
+/// A TEXT column that holds JSON, read as the type it holds (its default when the text is
+/// missing or not that JSON, as a row written before the column existed may be).
+pub(crate) fn json_text<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned + Default,
+{
+    let text = Option::<String>::deserialize(d)?;
+    Ok(text
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default())
 }
 
 impl Agent {
     /// The instructions with the escalation rules, as the model reads them.
     pub fn prompt_instructions(&self) -> String {
-        let rules: Vec<String> = serde_json::from_str(&self.rules).unwrap_or_default();
-        halo_shared::agents::instructions_with_rules(&self.instructions, &rules)
-    }
-
-    pub fn llm(&self) -> halo_shared::agents::LlmChoice {
-        serde_json::from_str(&self.llm).unwrap_or_default()
+        halo_shared::agents::instructions_with_rules(&self.instructions, &self.rules)
     }
 }
 
@@ -288,9 +303,12 @@ pub struct Conversation {
     pub agent_id: String,
     pub agent_instructions: String,
     pub agent_threshold: f64,
-    pub agent_rules: String,
-    pub agent_skills: String,
-    pub agent_llm: String,
+    #[serde(deserialize_with = "json_text")]
+    pub agent_rules: Vec<String>,
+    #[serde(deserialize_with = "json_text")]
+    pub agent_skills: Vec<String>,
+    #[serde(deserialize_with = "json_text")]
+    pub agent_llm: LlmChoice,
     pub mood: Option<String>,
     pub outcome: Option<String>,
     /// The teammate who took the conversation over; the AI stays quiet while set.
