@@ -1,10 +1,9 @@
 //! Crawling a help site: a real HTTP site on loopback, fetched by the Worker's outbound fetch.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use halo_tests::stub::{Answer, Stub};
 use halo_tests::{app, call, percent_encode, Reply, Workspace};
 use serde_json::json;
 
@@ -14,66 +13,42 @@ struct Site {
     other_hits: Arc<AtomicUsize>,
 }
 
-fn serve(
-    listener: TcpListener,
-    pages: impl Fn(&str) -> (u16, &'static str, String) + Send + Sync + 'static,
-) {
-    let pages = Arc::new(pages);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let pages = pages.clone();
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut line = String::new();
-                let _ = reader.read_line(&mut line);
-                let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                        break;
-                    }
-                }
-                let (status, content_type, body) = pages(&path);
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            });
-        }
-    });
-}
-
 fn site() -> &'static Site {
     static SITE: OnceLock<Site> = OnceLock::new();
     SITE.get_or_init(|| {
-        let other = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let other_base = format!("http://127.0.0.1:{}", other.local_addr().unwrap().port());
         let other_hits = Arc::new(AtomicUsize::new(0));
         let hits = other_hits.clone();
-        serve(other, move |_| {
+        let other = Stub::start(move |_| {
             hits.fetch_add(1, Ordering::SeqCst);
-            (200, "text/html", "<p>other origin</p>".into())
+            Answer::new(200, "text/html", "<p>other origin</p>")
         });
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let o = other.base();
+        // The site's own pages link to each other, and to the other origin.
+        let base: Arc<OnceLock<String>> = Arc::new(OnceLock::new());
+        let b = base.clone();
         let page = |title: &str, body: &str| format!("<html><head><title>{title}</title></head><body><nav>Menu</nav><h1>{title}</h1><p>{body}</p></body></html>");
-        let (b, o) = (base.clone(), other_base.clone());
-        serve(listener, move |path| match path {
-            "/" => (200, "text/html; charset=utf-8", format!(
-                r#"<html><head><title>Help home</title></head><body><h1>Help home</h1><p>Welcome to the help center.</p>
-                <a href="/a.html">Alpha</a> <a href="b.html">Beta</a> <a href="/docs/c.html#part">Gamma</a>
-                <a href="{o}/x">elsewhere</a> <a href="/logo.png">logo</a> <a href="/missing.html">gone</a></body></html>"#)),
-            "/a.html" => (200, "text/html", page("Alpha", "Alpha widgets ship on Mondays.")),
-            "/b.html" => (200, "text/html", format!("{}<a href=\"/\">home</a><a href=\"/a.html\">alpha</a>", page("Beta", "Beta gadgets need batteries."))),
-            "/docs/c.html" => (200, "text/html", page("Gamma", "Gamma sprockets are blue.")),
-            "/logo.png" => (200, "image/png", "PNG".into()),
-            "/sitemap.xml" => (200, "application/xml", format!(
-                "<urlset><url><loc>{b}/a.html</loc></url><url><loc>{b}/docs/c.html</loc></url><url><loc>{o}/x</loc></url></urlset>")),
-            _ => (404, "text/html", "<p>not found</p>".into()),
+        let stub = Stub::start(move |r| {
+            let b = b.get().map(String::as_str).unwrap_or_default();
+            let (status, content_type, body) = match r.path.as_str() {
+                "/" => (200, "text/html; charset=utf-8", format!(
+                    r#"<html><head><title>Help home</title></head><body><h1>Help home</h1><p>Welcome to the help center.</p>
+                    <a href="/a.html">Alpha</a> <a href="b.html">Beta</a> <a href="/docs/c.html#part">Gamma</a>
+                    <a href="{o}/x">elsewhere</a> <a href="/logo.png">logo</a> <a href="/missing.html">gone</a></body></html>"#)),
+                "/a.html" => (200, "text/html", page("Alpha", "Alpha widgets ship on Mondays.")),
+                "/b.html" => (200, "text/html", format!("{}<a href=\"/\">home</a><a href=\"/a.html\">alpha</a>", page("Beta", "Beta gadgets need batteries."))),
+                "/docs/c.html" => (200, "text/html", page("Gamma", "Gamma sprockets are blue.")),
+                "/logo.png" => (200, "image/png", "PNG".into()),
+                "/sitemap.xml" => (200, "application/xml", format!(
+                    "<urlset><url><loc>{b}/a.html</loc></url><url><loc>{b}/docs/c.html</loc></url><url><loc>{o}/x</loc></url></urlset>")),
+                _ => (404, "text/html", "<p>not found</p>".into()),
+            };
+            Answer::new(status, content_type, body)
         });
-        Site { base, other_hits }
+        let _ = base.set(stub.base());
+        Site {
+            base: stub.base(),
+            other_hits,
+        }
     })
 }
 

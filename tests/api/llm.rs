@@ -2,11 +2,10 @@
 //! wire format and records what it receives. The history the client sends picks the peer's
 //! behaviour (`MODE:HANG`, `MODE:BREAK`), so tests can share one server.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use halo_tests::stub::{Answer, Received, Stub};
 use halo_tests::{add_article, chat, conversation, Server};
 use serde_json::{json, Value};
 
@@ -19,42 +18,22 @@ struct Peer {
     seen: Arc<Mutex<Vec<(String, String, Value)>>>,
 }
 
-fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, Value)>>>) {
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut request_line = String::new();
-    let _ = reader.read_line(&mut request_line);
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("")
-        .to_owned();
-    let (mut length, mut auth) = (0usize, String::new());
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-        if lower.starts_with("authorization:") {
-            auth = line["authorization:".len()..].trim().to_owned();
-        }
-        if lower.starts_with("x-api-key:") {
-            auth = format!("x-api-key {}", line["x-api-key:".len()..].trim());
-        }
-    }
-    let mut body = vec![0u8; length];
-    let _ = reader.read_exact(&mut body);
+/// What the model peer answers to a request, keeping it in `seen` (path, credential, body).
+fn serve(r: &Received, seen: &Mutex<Vec<(String, String, Value)>>) -> Answer {
+    let path = r.path.clone();
+    let auth = match (r.header("authorization"), r.header("x-api-key")) {
+        (Some(a), _) => a.to_owned(),
+        (None, Some(k)) => format!("x-api-key {k}"),
+        (None, None) => String::new(),
+    };
+    let body = r.body.clone();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let text = body.to_string();
     let anthropic = path.ends_with("/messages");
     let tool_result_seen = text.contains("\"tool_call_id\"") || text.contains("\"tool_result\"");
     seen.lock().unwrap().push((path, auth, body));
     if text.contains("MODE:HANG") {
-        std::thread::sleep(Duration::from_secs(20));
-        return;
+        return Answer::Hang(Duration::from_secs(20));
     }
     // MODE:FLAKY fails the first time a request is seen, as an overloaded provider would.
     static FLAKY: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -83,15 +62,15 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
                         "function": { "name": name, "arguments": args.to_string() } }] } }]
             })
         };
-        ("200 OK", payload)
+        (200, payload)
     } else if first_flaky {
         (
-            "503 Service Unavailable",
+            503,
             json!({ "error": { "message": "overloaded", "type": "server_error" } }),
         )
     } else if anthropic && !text.contains("MODE:BREAK") {
         (
-            "200 OK",
+            200,
             json!({
                 "id": "msg_test", "type": "message", "role": "assistant", "model": "claude-test",
                 "content": [{ "type": "text", "text": MODEL_TEXT }],
@@ -100,12 +79,12 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
         )
     } else if text.contains("MODE:BREAK") {
         (
-            "500 Internal Server Error",
+            500,
             json!({ "error": { "message": "the model crashed", "type": "server_error" } }),
         )
     } else {
         (
-            "200 OK",
+            200,
             json!({
                 "id": "chatcmpl-test", "object": "chat.completion", "created": 1, "model": "test-model",
                 "choices": [{ "index": 0, "message": { "role": "assistant",
@@ -116,18 +95,13 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
     };
     // A streamed Anthropic answer is sent as the API's events, in two pieces a moment apart.
     if anthropic
-        && status == "200 OK"
+        && status == 200
         && text.contains("\"stream\":true")
         && payload["content"][0]["type"] == "text"
     {
         let (a, b) = MODEL_TEXT.split_at(MODEL_TEXT.len() / 2);
         let event = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
-        let _ = write!(
-            stream,
-            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
-        );
-        let _ = write!(
-            stream,
+        let first = format!(
             "{}{}{}",
             event(
                 "message_start",
@@ -142,10 +116,7 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
                 json!({ "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": a } })
             ),
         );
-        let _ = stream.flush();
-        std::thread::sleep(Duration::from_millis(400));
-        let _ = write!(
-            stream,
+        let second = format!(
             "{}{}{}",
             event(
                 "content_block_delta",
@@ -157,14 +128,15 @@ fn serve(mut stream: std::net::TcpStream, seen: Arc<Mutex<Vec<(String, String, V
             ),
             event("message_stop", json!({ "type": "message_stop" })),
         );
-        return;
+        return Answer::Parts {
+            content_type: "text/event-stream".into(),
+            parts: vec![
+                (Duration::ZERO, first),
+                (Duration::from_millis(400), second),
+            ],
+        };
     }
-    let payload = payload.to_string();
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{payload}",
-        payload.len()
-    );
+    Answer::json(status, &payload)
 }
 
 /// The tool call a `MODE:…` marker asks the peer to make (before any tool result is back).
@@ -195,17 +167,13 @@ fn tool_request(text: &str) -> Option<(&'static str, Value)> {
 fn peer() -> &'static Peer {
     static PEER: OnceLock<Peer> = OnceLock::new();
     PEER.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let s = s.clone();
-                std::thread::spawn(move || serve(stream, s));
-            }
-        });
-        Peer { port, seen }
+        let stub = Stub::start(move |r| serve(r, &s));
+        Peer {
+            port: stub.port,
+            seen,
+        }
     })
 }
 
@@ -759,41 +727,13 @@ type Deliveries = Arc<Mutex<Vec<(Vec<(String, String)>, String)>>>;
 
 /// A webhook receiver on loopback answering `status`, keeping what it received.
 fn hook_receiver(status: u16) -> (u16, Deliveries) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen: Deliveries = Arc::new(Mutex::new(Vec::new()));
     let keep = seen.clone();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let (mut headers, mut length) = (Vec::new(), 0usize);
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':') {
-                    let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_owned());
-                    if k == "content-length" {
-                        length = v.parse().unwrap_or(0);
-                    }
-                    headers.push((k, v));
-                }
-            }
-            let mut body = vec![0u8; length];
-            let _ = reader.read_exact(&mut body);
-            keep.lock()
-                .unwrap()
-                .push((headers, String::from_utf8_lossy(&body).into_owned()));
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
-            );
-        }
+    let stub = Stub::start(move |r| {
+        keep.lock().unwrap().push((r.headers.clone(), r.text()));
+        Answer::new(status, "text/plain", "ok")
     });
-    (port, seen)
+    (stub.port, seen)
 }
 
 fn set_webhook(app: &Server, ws: &halo_tests::Workspace, port: u16) -> Value {

@@ -6,6 +6,7 @@
 
 pub mod corpora;
 pub mod scenarios;
+pub mod stub;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
