@@ -5,11 +5,12 @@ use halo_shared::chat::{bounded_string, FieldError, InvalidField};
 use halo_shared::keys::{IdentitySecret, SecretKey, TeammateToken, WidgetKey};
 use halo_shared::llm::DEFAULT_INSTRUCTIONS;
 use serde_json::json;
-use worker::{Env, Request, Response};
+use worker::{D1Database, Request, Response};
 
 use crate::auth::require_admin;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
+use crate::platform::Bindings;
 use crate::platform::{key_hash, new_id, random_bytes};
 use crate::store::{self, Workspace};
 
@@ -27,7 +28,8 @@ fn workspace_json(ws: &Workspace) -> serde_json::Value {
 }
 
 /// `POST /api/admin/workspaces`: creates a workspace and returns its keys, this once only.
-pub async fn create_workspace(req: &mut Request, env: &Env) -> ApiResult<Response> {
+pub async fn create_workspace(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let env = &b.env;
     require_admin(req, env)?;
     let new = NewWorkspace::parse(&read_json(req).await?)?;
     let id = new_id();
@@ -35,9 +37,9 @@ pub async fn create_workspace(req: &mut Request, env: &Env) -> ApiResult<Respons
     let widget_key = WidgetKey::from_random(&random_bytes());
     let secret_key = SecretKey::from_random(&random_bytes());
     let identity_secret = IdentitySecret::from_random(&random_bytes());
-    let db = env.d1("DB")?;
+    let db = &b.db;
     store::insert_workspace(
-        &db,
+        db,
         &store::NewWorkspace {
             id: &id,
             name: &new.name,
@@ -64,23 +66,25 @@ pub async fn create_workspace(req: &mut Request, env: &Env) -> ApiResult<Respons
     ))
 }
 
-async fn existing(env: &Env, id: &str) -> ApiResult<Workspace> {
-    store::workspace_by_id(&env.d1("DB")?, id)
+async fn existing(db: &D1Database, id: &str) -> ApiResult<Workspace> {
+    store::workspace_by_id(db, id)
         .await?
         .ok_or(ApiError::NotFound("No such workspace."))
 }
 
 /// `GET /api/admin/workspaces/:id`: the settings, never the keys.
-pub async fn get_workspace(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
+pub async fn get_workspace(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
+    let env = &b.env;
     require_admin(req, env)?;
-    json_ok(&workspace_json(&existing(env, id).await?))
+    json_ok(&workspace_json(&existing(&b.db, id).await?))
 }
 
 /// `PATCH /api/admin/workspaces/:id`: renames or sets the allowed origins.
-pub async fn update_workspace(req: &mut Request, env: &Env, id: &str) -> ApiResult<Response> {
+pub async fn update_workspace(req: &mut Request, b: &Bindings, id: &str) -> ApiResult<Response> {
+    let env = &b.env;
     require_admin(req, env)?;
     let update = WorkspaceUpdate::parse(&read_json(req).await?)?;
-    let current = existing(env, id).await?;
+    let current = existing(&b.db, id).await?;
     let webhooks = update.webhooks.as_ref().map(|changes| {
         let mut hooks = halo_shared::webhooks::from_stored(Some(current.webhooks.expose()));
         for (action, hook) in changes {
@@ -94,10 +98,10 @@ pub async fn update_workspace(req: &mut Request, env: &Env, id: &str) -> ApiResu
     let origins = update
         .allowed_origins
         .map(|o| o.map(|list| json!(list).to_string()));
-    let db = env.d1("DB")?;
+    let db = &b.db;
     let routing = update.routing.as_ref().map(|r| json!(r).to_string());
     store::update_workspace(
-        &db,
+        db,
         id,
         update.name.as_deref(),
         origins,
@@ -107,15 +111,16 @@ pub async fn update_workspace(req: &mut Request, env: &Env, id: &str) -> ApiResu
     )
     .await?;
     if let Some(on) = update.identity_verification {
-        store::set_identity_verification(&db, id, on).await?;
+        store::set_identity_verification(db, id, on).await?;
     }
 
-    json_ok(&workspace_json(&existing(env, id).await?))
+    json_ok(&workspace_json(&existing(&b.db, id).await?))
 }
 
 /// `POST /api/admin/workspaces/:id/teammates` `{ name, email? }`: adds a teammate and returns
 /// their inbox token, this once only.
-pub async fn create_teammate(req: &mut Request, env: &Env, org_id: &str) -> ApiResult<Response> {
+pub async fn create_teammate(req: &mut Request, b: &Bindings, org_id: &str) -> ApiResult<Response> {
+    let env = &b.env;
     require_admin(req, env)?;
     let body = read_json(req).await?;
     let name = match body.get("name").filter(|v| !v.is_null()) {
@@ -138,11 +143,11 @@ pub async fn create_teammate(req: &mut Request, env: &Env, org_id: &str) -> ApiR
         .filter(|v| !v.is_null())
         .map(|v| bounded_string("email", v, 320))
         .transpose()?;
-    existing(env, org_id).await?;
+    existing(&b.db, org_id).await?;
     let id = new_id();
     let token = TeammateToken::from_random(&random_bytes());
     store::teammates::insert(
-        &env.d1("DB")?,
+        &b.db,
         org_id,
         &id,
         name.trim(),

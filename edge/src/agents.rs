@@ -3,53 +3,54 @@
 use halo_shared::agents::AgentFields;
 use halo_shared::chat::{FieldError, InvalidField};
 use serde_json::json;
-use worker::{Env, Request, Response};
+use worker::{Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
 use crate::platform::new_id;
+use crate::platform::Bindings;
 use crate::store::agents;
 
 const NO_AGENT: ApiError = ApiError::NotFound("No agent with this id in this workspace.");
 
 /// `GET /api/sdk/agents`: the agents, the active one first.
-pub async fn list_agents(req: &Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let rows = agents::list(&db, &ws.id).await?;
+pub async fn list_agents(req: &Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
+    let rows = agents::list(db, &ws.id).await?;
     json_ok(&json!({ "agents": rows.iter().map(agents::AgentRow::to_json).collect::<Vec<_>>() }))
 }
 
 /// `POST /api/sdk/agents` `{ name, instructions?, skills?, channels?, escalation_threshold?,
 /// rules?, llm?, active? }`.
-pub async fn create_agent(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn create_agent(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let fields = AgentFields::parse(&read_json(req).await?, true)?;
     let id = new_id();
-    let mut batch = vec![agents::insert(&db, &ws.id, &id, &fields)?];
+    let mut batch = vec![agents::insert(db, &ws.id, &id, &fields)?];
     if fields.active == Some(true) {
-        batch.push(agents::activate(&db, &ws.id, &id)?);
+        batch.push(agents::activate(db, &ws.id, &id)?);
     }
     db.batch(batch).await?;
-    let row = agents::get(&db, &ws.id, &id).await?.ok_or(NO_AGENT)?;
+    let row = agents::get(db, &ws.id, &id).await?.ok_or(NO_AGENT)?;
     Ok(json_response(&json!({ "agent": row.to_json() }), 201))
 }
 
 /// `GET /api/sdk/agents/:id`.
-pub async fn get_agent(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let row = agents::get(&db, &ws.id, id).await?.ok_or(NO_AGENT)?;
+pub async fn get_agent(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
+    let row = agents::get(db, &ws.id, id).await?.ok_or(NO_AGENT)?;
     json_ok(&json!({ "agent": row.to_json() }))
 }
 
 /// `PATCH /api/sdk/agents/:id`: changes the fields sent; `active: true` makes it the active
 /// agent (`active: false` is refused: activate another agent instead).
-pub async fn update_agent(req: &mut Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn update_agent(req: &mut Request, b: &Bindings, id: &str) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let fields = AgentFields::parse(&read_json(req).await?, false)?;
     if fields.active == Some(false) {
         return Err(ApiError::Field(FieldError::new(
@@ -59,19 +60,19 @@ pub async fn update_agent(req: &mut Request, env: &Env, id: &str) -> ApiResult<R
             ),
         )));
     }
-    if !agents::update(&db, &ws.id, id, &fields).await? {
+    if !agents::update(db, &ws.id, id, &fields).await? {
         return Err(NO_AGENT);
     }
-    let row = agents::get(&db, &ws.id, id).await?.ok_or(NO_AGENT)?;
+    let row = agents::get(db, &ws.id, id).await?.ok_or(NO_AGENT)?;
     json_ok(&json!({ "agent": row.to_json() }))
 }
 
 /// `DELETE /api/sdk/agents/:id`: archives the agent. Conversations pinned to it keep it; new
 /// requests can no longer name it. The active agent cannot be archived.
-pub async fn archive_agent(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let row = agents::get(&db, &ws.id, id).await?.ok_or(NO_AGENT)?;
+pub async fn archive_agent(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
+    let row = agents::get(db, &ws.id, id).await?.ok_or(NO_AGENT)?;
     if row.is_active != 0 {
         return Err(ApiError::Field(FieldError::new(
             "agent_id",
@@ -80,6 +81,6 @@ pub async fn archive_agent(req: &Request, env: &Env, id: &str) -> ApiResult<Resp
             ),
         )));
     }
-    agents::archive(&db, &ws.id, id).await?;
+    agents::archive(db, &ws.id, id).await?;
     json_ok(&json!({ "agent_id": id, "archived": true }))
 }

@@ -6,13 +6,14 @@ use halo_shared::chat::{ChatRequest, FieldError, InvalidField, UserRef};
 use halo_shared::conversation;
 use halo_shared::turn;
 use serde_json::{json, Value};
-use worker::{Context, Env, Request, Response};
+use worker::{Context, Request, Response};
 
 use crate::auth::{self, trusted_traits, verify_token, widget_may_use};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
 use crate::live;
 use crate::platform::new_id;
+use crate::platform::Bindings;
 use crate::store::contacts::UserWrite;
 use crate::store::{self, NewConversation, Scope, Turn};
 use crate::turn::Inbound;
@@ -25,8 +26,9 @@ fn continues(c: &store::Conversation, user: &UserRef) -> bool {
 /// `POST /api/sdk/chat`: the widget key's workspace (and the session the request names,
 /// read at the same time and scoped by the key itself, so it can only find this workspace's
 /// conversation), then one turn, answered with CORS for the page's origin.
-pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
+pub async fn post_chat(req: &mut Request, b: &Bindings, ctx: &Context) -> ApiResult<Response> {
+    let env = &b.env;
+    let db = &b.db;
     // A missing or malformed key is refused before the body is even read.
     let key_hash = auth::widget_key_hash(req)?;
     let body = read_json(req).await;
@@ -36,11 +38,11 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
     let channel = valid.map(|c| c.channel.as_str());
     let session_id = valid.and_then(|c| c.session_id.as_deref());
     let (caller, existing) = join(
-        store::workspace_and_agent_by_widget_key(&db, &key_hash, agent_id, channel),
+        store::workspace_and_agent_by_widget_key(db, &key_hash, agent_id, channel),
         async {
             match session_id {
                 Some(s) => {
-                    store::conversation_by_session(&db, Scope::WidgetKeyHash(&key_hash), s).await
+                    store::conversation_by_session(db, Scope::WidgetKeyHash(&key_hash), s).await
                 }
                 None => Ok(None),
             }
@@ -60,22 +62,26 @@ pub async fn post_chat(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult
         existing,
         chat,
     };
-    let response = crate::turn::run(env, ctx, &db, inbound).await?;
+    let response = crate::turn::run(env, ctx, db, inbound).await?;
     let mut resp = json_response(&response, 200);
     auth::cors_for(&cors_ws, req, &mut resp)?;
     Ok(resp)
 }
 
 /// `GET /api/sdk/conversations/:session_id` (secret key): the conversation and its transcript.
-pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
+pub async fn get_conversation(
+    req: &Request,
+    b: &Bindings,
+    session_id: &str,
+) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
+    let c = store::conversation_by_session(db, Scope::Org(&ws.id), session_id)
         .await?
         .ok_or(ApiError::NotFound(
             "No conversation with this session_id in this workspace.",
         ))?;
-    let messages: Vec<Value> = store::messages(&db, &ws.id, &c.id)
+    let messages: Vec<Value> = store::messages(db, &ws.id, &c.id)
         .await?
         .into_iter()
         .map(|m| {
@@ -103,21 +109,21 @@ pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> Api
 /// `POST /api/sdk/conversations/:session_id/ratings` (widget key) `{ message_id, rating }`:
 /// the user's thumbs up or down on an AI answer (`null` takes it back). A thumbs-up resolves a
 /// live conversation.
-pub async fn rate_answer(req: &mut Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+pub async fn rate_answer(req: &mut Request, b: &Bindings, session_id: &str) -> ApiResult<Response> {
     // `{ message_id, rating, user_id?, user_token? }`: a user's conversation needs them.
     let hash = auth::widget_key_hash(req)?;
-    let db = env.d1("DB")?;
-    let (ws, _) = auth::widget_workspace(req, &db, &hash, None, None).await?;
+    let db = &b.db;
+    let (ws, _) = auth::widget_workspace(req, db, &hash, None, None).await?;
     let body = read_json(req).await?;
     let rating = conversation::Rating::parse(&body)?;
-    let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
+    let c = store::conversation_by_session(db, Scope::Org(&ws.id), session_id)
         .await?
         .ok_or(ApiError::NotFound(
             "No conversation with this session_id in this workspace.",
         ))?;
     let text = |k: &str| body.get(k).and_then(Value::as_str);
     widget_may_use(&ws, &c, text("user_id"), text("user_token"))?;
-    if !store::inbox::rate(&db, &ws.id, session_id, &rating.message_id, rating.rating).await? {
+    if !store::inbox::rate(db, &ws.id, session_id, &rating.message_id, rating.rating).await? {
         return Err(ApiError::NotFound(
             "No AI answer with this message_id in this conversation.",
         ));
@@ -134,14 +140,15 @@ pub async fn rate_answer(req: &mut Request, env: &Env, session_id: &str) -> ApiR
 /// channel?, agent_id? }`: opens a conversation when the widget opens, before the user writes,
 /// so the team's live feed sees the visitor at once. A `session_id` that this user may continue
 /// is returned as it is (200); otherwise a new conversation is opened (201).
-pub async fn open_session(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
+pub async fn open_session(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let env = &b.env;
+    let db = &b.db;
     let key_hash = auth::widget_key_hash(req)?;
     let body = read_json(req).await?;
     let open = ChatRequest::parse_session(&body)?;
     let (ws, agent) = auth::widget_workspace(
         req,
-        &db,
+        db,
         &key_hash,
         open.agent_id.as_deref(),
         Some(open.channel.as_str()),
@@ -159,7 +166,7 @@ pub async fn open_session(req: &mut Request, env: &Env) -> ApiResult<Response> {
         None => ApiError::Internal("the workspace has no agent".into()),
     })?;
     let existing = match &open.session_id {
-        Some(s) => store::conversation_by_session(&db, Scope::Org(&ws.id), s).await?,
+        Some(s) => store::conversation_by_session(db, Scope::Org(&ws.id), s).await?,
         None => None,
     };
     let respond = |session_id: &str, status: u16| -> ApiResult<Response> {
@@ -201,7 +208,7 @@ pub async fn open_session(req: &mut Request, env: &Env) -> ApiResult<Response> {
         message: None,
         sightings: &[],
     };
-    store::record_user_message(&db, &ws.id, &turn).await?;
+    store::record_user_message(db, &ws.id, &turn).await?;
     let event = halo_shared::live::Event::Conversation {
         session_id: session_id.clone(),
         state: "opened".into(),

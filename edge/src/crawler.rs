@@ -20,6 +20,7 @@ use crate::http::{json_response, read_json};
 use crate::knowledge::{embed_source, embedded_json, ingest, merge};
 use crate::outbound;
 use crate::platform::setting;
+use crate::platform::Bindings;
 use crate::platform::{new_id, now_ms};
 
 /// Each page gets this long, body included.
@@ -194,9 +195,10 @@ fn answer(id: &str, job: &CrawlJob) -> Response {
 /// site (same site only, at most `max_pages`, each page bounded in size and time) that ingests
 /// each page as an HTML document, replacing earlier versions by URL. Answers 200 when the
 /// first step finished it, else 202 with the job to follow.
-pub async fn start_crawl(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn start_crawl(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let env = &b.env;
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let crawl = CrawlRequest::parse(&read_json(req).await?)?;
     let mut job = CrawlJob {
         start: crawl.url.to_string(),
@@ -225,22 +227,23 @@ pub async fn start_crawl(req: &mut Request, env: &Env) -> ApiResult<Response> {
             .push_back(normalise(crawl.url.clone()).to_string());
     }
     let id = new_id();
-    step(env, &db, &ws.id, &mut job).await?;
-    save(&db, &ws.id, &id, &job, true).await?;
+    step(env, db, &ws.id, &mut job).await?;
+    save(db, &ws.id, &id, &job, true).await?;
     Ok(answer(&id, &job))
 }
 
 /// `GET /api/sdk/knowledge/jobs/:id`: a crawl's progress; a running crawl is advanced by one
 /// step first (so polling drives it where no cron runs, as under `wrangler dev`).
-pub async fn get_job(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let mut job = load(&db, &ws.id, id)
+pub async fn get_job(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
+    let env = &b.env;
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
+    let mut job = load(db, &ws.id, id)
         .await?
         .ok_or(ApiError::NotFound("No job with this id in this workspace."))?;
     if !job.done() {
-        step(env, &db, &ws.id, &mut job).await?;
-        save(&db, &ws.id, id, &job, false).await?;
+        step(env, db, &ws.id, &mut job).await?;
+        save(db, &ws.id, id, &job, false).await?;
     }
     Ok(answer(id, &job))
 }

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, query_param, read_json};
 use crate::live;
 use crate::platform::now_ms;
+use crate::platform::Bindings;
 use crate::store::{
     self, contacts, inbox as inbox_store, teammates, tickets as ticket_store, Scope,
 };
@@ -40,17 +41,18 @@ const NO_CONVERSATION: ApiError =
 /// `POST /api/inbox/conversations/:session_id/takeover`.
 pub async fn take_over_conversation(
     req: &Request,
-    env: &Env,
+    b: &Bindings,
     session_id: &str,
 ) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let tm = auth::teammate(req, &db).await?;
-    let c = store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
+    let env = &b.env;
+    let db = &b.db;
+    let tm = auth::teammate(req, db).await?;
+    let c = store::conversation_by_session(db, Scope::Org(&tm.org_id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
-    teammates::set_taken_over(&db, &tm.org_id, session_id, Some(&tm.id)).await?;
+    teammates::set_taken_over(db, &tm.org_id, session_id, Some(&tm.id)).await?;
     let joined = format!("{} joined the conversation.", tm.name);
-    let line = teammates::add_line(&db, &tm.org_id, session_id, LineRole::System, &joined).await?;
+    let line = teammates::add_line(db, &tm.org_id, session_id, LineRole::System, &joined).await?;
     announce(
         env,
         &tm.org_id,
@@ -60,11 +62,11 @@ pub async fn take_over_conversation(
         &joined,
     )
     .await;
-    let (ticket_id, _) = match ticket_store::open_for_session(&db, &tm.org_id, session_id).await? {
+    let (ticket_id, _) = match ticket_store::open_for_session(db, &tm.org_id, session_id).await? {
         Some((id, status)) => {
             let now = Status::from_stored(&status, None).unwrap_or(Status::Open);
             let next = apply(now, Event::TakeOver, now_ms()).unwrap_or(Status::InProgress);
-            ticket_store::set_status(&db, &tm.org_id, &id, next, Some(Some(&tm.id)))?
+            ticket_store::set_status(db, &tm.org_id, &id, next, Some(Some(&tm.id)))?
                 .run()
                 .await?;
             (id, next)
@@ -82,7 +84,7 @@ pub async fn take_over_conversation(
                 assignee: Some(&tm.id),
                 team: None,
             };
-            let (id, _) = tickets::escalate(&db, &tm.org_id, &escalation).await?;
+            let (id, _) = tickets::escalate(db, &tm.org_id, &escalation).await?;
             (id, Status::InProgress)
         }
     };
@@ -94,17 +96,18 @@ pub async fn take_over_conversation(
 /// `POST /api/inbox/conversations/:session_id/reply` `{ text }`: a teammate's message.
 pub async fn reply_to_conversation(
     req: &mut Request,
-    env: &Env,
+    b: &Bindings,
     session_id: &str,
 ) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let tm = auth::teammate(req, &db).await?;
+    let env = &b.env;
+    let db = &b.db;
+    let tm = auth::teammate(req, db).await?;
     let body = read_json(req).await?;
     let text = required_text(body.get("text"), "text", MAX_MESSAGE_CHARS)?;
-    store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
+    store::conversation_by_session(db, Scope::Org(&tm.org_id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
-    let line = teammates::add_line(&db, &tm.org_id, session_id, LineRole::Teammate, &text).await?;
+    let line = teammates::add_line(db, &tm.org_id, session_id, LineRole::Teammate, &text).await?;
     announce(
         env,
         &tm.org_id,
@@ -115,8 +118,8 @@ pub async fn reply_to_conversation(
     )
     .await;
     let id = line.0;
-    if let Some(row) = ticket_store::latest_for_session(&db, &tm.org_id, session_id).await? {
-        teammate_wrote(&db, &tm.org_id, &row, &text).await?;
+    if let Some(row) = ticket_store::latest_for_session(db, &tm.org_id, session_id).await? {
+        teammate_wrote(db, &tm.org_id, &row, &text).await?;
     }
     json_ok(&json!({ "message_id": id, "session_id": session_id }))
 }
@@ -124,16 +127,17 @@ pub async fn reply_to_conversation(
 /// `POST /api/inbox/conversations/:session_id/handback`: the AI answers again.
 pub async fn hand_back_conversation(
     req: &Request,
-    env: &Env,
+    b: &Bindings,
     session_id: &str,
 ) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let tm = auth::teammate(req, &db).await?;
-    if !teammates::set_taken_over(&db, &tm.org_id, session_id, None).await? {
+    let env = &b.env;
+    let db = &b.db;
+    let tm = auth::teammate(req, db).await?;
+    if !teammates::set_taken_over(db, &tm.org_id, session_id, None).await? {
         return Err(NO_CONVERSATION);
     }
     let back = format!("{} handed the conversation back to the AI.", tm.name);
-    let line = teammates::add_line(&db, &tm.org_id, session_id, LineRole::System, &back).await?;
+    let line = teammates::add_line(db, &tm.org_id, session_id, LineRole::System, &back).await?;
     announce(env, &tm.org_id, session_id, &line, LineRole::System, &back).await;
     json_ok(&json!({ "session_id": session_id, "taken_over_by": null }))
 }
@@ -146,9 +150,9 @@ fn parse_message_json(s: &Option<String>) -> Value {
 
 /// `GET /api/inbox/conversations?live=true&mood=&outcome=&user_id=&company_id=`: conversations,
 /// latest activity first, each with its mood, outcome, AI score and latest line.
-pub async fn list_conversations(req: &Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let tm = auth::teammate(req, &db).await?;
+pub async fn list_conversations(req: &Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let tm = auth::teammate(req, db).await?;
     let live = match query_param(req, "live").as_deref() {
         None | Some("false") => false,
         Some("true") => true,
@@ -193,7 +197,7 @@ pub async fn list_conversations(req: &Request, env: &Env) -> ApiResult<Response>
         user_id: user_id.as_deref(),
         company_id: company_id.as_deref(),
     };
-    let rows = inbox_store::conversations(&db, &tm.org_id, &filter).await?;
+    let rows = inbox_store::conversations(db, &tm.org_id, &filter).await?;
     json_ok(
         &json!({ "conversations": rows.iter().map(inbox_store::Summary::to_json).collect::<Vec<_>>() }),
     )
@@ -201,16 +205,20 @@ pub async fn list_conversations(req: &Request, env: &Env) -> ApiResult<Response>
 
 /// `GET /api/inbox/conversations/:session_id`: the conversation with its transcript (per-message
 /// confidence, sentiment, the user's rating and trainer feedback) and its whispers.
-pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let tm = auth::teammate(req, &db).await?;
-    let c = store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
+pub async fn get_conversation(
+    req: &Request,
+    b: &Bindings,
+    session_id: &str,
+) -> ApiResult<Response> {
+    let db = &b.db;
+    let tm = auth::teammate(req, db).await?;
+    let c = store::conversation_by_session(db, Scope::Org(&tm.org_id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
-    let summary = inbox_store::summary(&db, &tm.org_id, session_id)
+    let summary = inbox_store::summary(db, &tm.org_id, session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
-    let messages: Vec<Value> = inbox_store::details(&db, &tm.org_id, &c.id)
+    let messages: Vec<Value> = inbox_store::details(db, &tm.org_id, &c.id)
         .await?
         .into_iter()
         .map(|m| {
@@ -228,7 +236,7 @@ pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> Api
         .collect();
     let mut out = summary.to_json();
     out["messages"] = json!(messages);
-    out["whispers"] = json!(inbox_store::whispers_of(&db, &tm.org_id, &c.id).await?);
+    out["whispers"] = json!(inbox_store::whispers_of(db, &tm.org_id, &c.id).await?);
     json_ok(&json!({ "conversation": out }))
 }
 
@@ -237,13 +245,13 @@ pub async fn get_conversation(req: &Request, env: &Env, session_id: &str) -> Api
 /// never sees it.
 pub async fn whisper_conversation(
     req: &mut Request,
-    env: &Env,
+    b: &Bindings,
     session_id: &str,
 ) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let tm = auth::teammate(req, &db).await?;
+    let db = &b.db;
+    let tm = auth::teammate(req, db).await?;
     let w = Whisper::parse(&read_json(req).await?)?;
-    let id = inbox_store::add_whisper(&db, &tm.org_id, session_id, &tm.id, &w.text, w.persist)
+    let id = inbox_store::add_whisper(db, &tm.org_id, session_id, &tm.id, &w.text, w.persist)
         .await?
         .ok_or(NO_CONVERSATION)?;
     Ok(json_response(
@@ -254,11 +262,15 @@ pub async fn whisper_conversation(
 
 /// `POST /api/inbox/messages/:message_id/feedback` `{ kind: feedback|correction, text }`:
 /// a teammate's note on an AI answer, stored for training.
-pub async fn give_feedback(req: &mut Request, env: &Env, message_id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let tm = auth::teammate(req, &db).await?;
+pub async fn give_feedback(
+    req: &mut Request,
+    b: &Bindings,
+    message_id: &str,
+) -> ApiResult<Response> {
+    let db = &b.db;
+    let tm = auth::teammate(req, db).await?;
     let f = Feedback::parse(&read_json(req).await?)?;
-    let id = inbox_store::add_feedback(&db, &tm.org_id, message_id, &tm.id, f.kind, &f.text)
+    let id = inbox_store::add_feedback(db, &tm.org_id, message_id, &tm.id, f.kind, &f.text)
         .await?
         .ok_or(ApiError::NotFound(
             "No AI answer with this id in this workspace.",
@@ -273,18 +285,18 @@ const NO_TICKET: ApiError = ApiError::NotFound("No ticket with this id in this w
 
 /// `POST /api/inbox/tickets/:id/notes` `{ text }`: an internal note on the ticket; the
 /// customer never sees it.
-pub async fn add_note(req: &mut Request, env: &Env, ticket_id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let (org, _) = auth::team_member(req, &db).await?;
+pub async fn add_note(req: &mut Request, b: &Bindings, ticket_id: &str) -> ApiResult<Response> {
+    let db = &b.db;
+    let (org, _) = auth::team_member(req, db).await?;
     let body = read_json(req).await?;
     let text = required_text(body.get("text"), "text", MAX_MESSAGE_CHARS)?;
-    ticket_store::status_of(&db, &org, ticket_id)
+    ticket_store::status_of(db, &org, ticket_id)
         .await?
         .ok_or(NO_TICKET)?;
-    ticket_store::add_message(&db, &org, ticket_id, "note", "teammate", &text)?
+    ticket_store::add_message(db, &org, ticket_id, "note", "teammate", &text)?
         .run()
         .await?;
-    let messages = ticket_store::messages(&db, &org, ticket_id).await?;
+    let messages = ticket_store::messages(db, &org, ticket_id).await?;
     Ok(json_response(
         &json!({ "ticket_id": ticket_id, "messages": messages }),
         201,
@@ -294,26 +306,31 @@ pub async fn add_note(req: &mut Request, env: &Env, ticket_id: &str) -> ApiResul
 /// `POST /api/inbox/tickets/:id/reply` `{ text }`: a reply to the customer. It joins the
 /// ticket's thread and, when the ticket came from a conversation, that conversation, where
 /// the widget shows it at once.
-pub async fn reply_to_ticket(req: &mut Request, env: &Env, ticket_id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let (org, _) = auth::team_member(req, &db).await?;
+pub async fn reply_to_ticket(
+    req: &mut Request,
+    b: &Bindings,
+    ticket_id: &str,
+) -> ApiResult<Response> {
+    let env = &b.env;
+    let db = &b.db;
+    let (org, _) = auth::team_member(req, db).await?;
     let body = read_json(req).await?;
     let text = required_text(body.get("text"), "text", MAX_MESSAGE_CHARS)?;
-    let row = ticket_store::ticket(&db, &org, ticket_id)
+    let row = ticket_store::ticket(db, &org, ticket_id)
         .await?
         .ok_or(NO_TICKET)?;
-    let status = ticket_store::status_of(&db, &org, ticket_id)
+    let status = ticket_store::status_of(db, &org, ticket_id)
         .await?
         .ok_or(NO_TICKET)?;
     let line = match &row.session_id {
         Some(session) => {
-            let line = teammates::add_line(&db, &org, session, LineRole::Teammate, &text).await?;
+            let line = teammates::add_line(db, &org, session, LineRole::Teammate, &text).await?;
             announce(env, &org, session, &line, LineRole::Teammate, &text).await;
             Some(line.0)
         }
         None => None,
     };
-    teammate_wrote(&db, &org, &status, &text).await?;
+    teammate_wrote(db, &org, &status, &text).await?;
     json_ok(&json!({ "ticket_id": ticket_id, "session_id": row.session_id, "message_id": line }))
 }
 
@@ -337,19 +354,19 @@ async fn teammate_wrote(
 }
 
 /// `GET /api/inbox/contacts/:user_id`: a contact with their company, tickets and conversations.
-pub async fn get_contact(req: &Request, env: &Env, user_id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let tm = auth::teammate(req, &db).await?;
-    let user = contacts::user(&db, &tm.org_id, user_id)
+pub async fn get_contact(req: &Request, b: &Bindings, user_id: &str) -> ApiResult<Response> {
+    let db = &b.db;
+    let tm = auth::teammate(req, db).await?;
+    let user = contacts::user(db, &tm.org_id, user_id)
         .await?
         .ok_or(ApiError::NotFound(
             "No contact with this user_id in this workspace.",
         ))?;
     let company = match &user.company_id {
-        Some(c) => contacts::company(&db, &tm.org_id, c).await?,
+        Some(c) => contacts::company(db, &tm.org_id, c).await?,
         None => None,
     };
-    let (tickets, conversations) = interactions(&db, &tm.org_id, Some(user_id), None).await?;
+    let (tickets, conversations) = interactions(db, &tm.org_id, Some(user_id), None).await?;
     json_ok(&json!({
         "user": user,
         "company": company,
@@ -359,15 +376,16 @@ pub async fn get_contact(req: &Request, env: &Env, user_id: &str) -> ApiResult<R
 }
 
 /// `GET /api/inbox/companies/:company_id`: a company with every interaction of its users.
-pub async fn get_company(req: &Request, env: &Env, company_id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let tm = auth::teammate(req, &db).await?;
-    let company = contacts::company(&db, &tm.org_id, company_id)
-        .await?
-        .ok_or(ApiError::NotFound(
-            "No company with this company_id in this workspace.",
-        ))?;
-    let (tickets, conversations) = interactions(&db, &tm.org_id, None, Some(company_id)).await?;
+pub async fn get_company(req: &Request, b: &Bindings, company_id: &str) -> ApiResult<Response> {
+    let db = &b.db;
+    let tm = auth::teammate(req, db).await?;
+    let company =
+        contacts::company(db, &tm.org_id, company_id)
+            .await?
+            .ok_or(ApiError::NotFound(
+                "No company with this company_id in this workspace.",
+            ))?;
+    let (tickets, conversations) = interactions(db, &tm.org_id, None, Some(company_id)).await?;
     json_ok(&json!({
         "company": company,
         "tickets": tickets,

@@ -14,6 +14,7 @@ use worker::{Env, Request, Response};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, query_param, read_json};
+use crate::platform::Bindings;
 use crate::rerank::{Reranker, RERANK_CANDIDATES};
 use crate::semantic::{Embedder, VectorIndex};
 
@@ -65,23 +66,25 @@ pub(crate) async fn ingest(
 
 /// `POST /api/sdk/knowledge/sources`: adds a document, or replaces the one with the same
 /// `url` (201 when created, 200 when replaced).
-pub async fn create_source(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn create_source(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let env = &b.env;
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let source = NewSource::parse(&read_json(req).await?)?;
-    let (id, created, chunks) = ingest(&db, &ws.id, &source).await?;
+    let (id, created, chunks) = ingest(db, &ws.id, &source).await?;
     let mut body = source_json(&id, &source, chunks);
     merge(
         &mut body,
-        embedded_json(embed_source(env, &db, &ws.id, &id).await),
+        embedded_json(embed_source(env, db, &ws.id, &id).await),
     );
     Ok(json_response(&body, if created { 201 } else { 200 }))
 }
 
 /// `PUT /api/sdk/knowledge/sources/:id`: replaces a document and all its chunks.
-pub async fn replace_source(req: &mut Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn replace_source(req: &mut Request, b: &Bindings, id: &str) -> ApiResult<Response> {
+    let env = &b.env;
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let source = NewSource::parse(&read_json(req).await?)?;
     let chunks = chunks_of(&source);
     let write = SourceWrite {
@@ -91,8 +94,8 @@ pub async fn replace_source(req: &mut Request, env: &Env, id: &str) -> ApiResult
         kind: source.kind.as_str(),
         chunks: &chunks,
     };
-    let old = store::chunk_texts(&db, &ws.id, id).await?;
-    if !store::replace_source(&db, &ws.id, &write).await? {
+    let old = store::chunk_texts(db, &ws.id, id).await?;
+    if !store::replace_source(db, &ws.id, &write).await? {
         return Err(ApiError::NotFound(
             "No knowledge source with this id in this workspace.",
         ));
@@ -101,17 +104,18 @@ pub async fn replace_source(req: &mut Request, env: &Env, id: &str) -> ApiResult
     let mut body = source_json(id, &source, chunks.len());
     merge(
         &mut body,
-        embedded_json(embed_source(env, &db, &ws.id, id).await),
+        embedded_json(embed_source(env, db, &ws.id, id).await),
     );
     json_ok(&body)
 }
 
 /// `DELETE /api/sdk/knowledge/sources/:id`: removes a document from every index.
-pub async fn delete_source(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let old = store::chunk_texts(&db, &ws.id, id).await?;
-    if !store::delete_source(&db, &ws.id, id).await? {
+pub async fn delete_source(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
+    let env = &b.env;
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
+    let old = store::chunk_texts(db, &ws.id, id).await?;
+    if !store::delete_source(db, &ws.id, id).await? {
         return Err(ApiError::NotFound(
             "No knowledge source with this id in this workspace.",
         ));
@@ -121,16 +125,17 @@ pub async fn delete_source(req: &Request, env: &Env, id: &str) -> ApiResult<Resp
 }
 
 /// `GET /api/sdk/knowledge/sources`.
-pub async fn list_sources(req: &Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    json_ok(&json!({ "sources": store::list_sources(&db, &ws.id).await? }))
+pub async fn list_sources(req: &Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
+    json_ok(&json!({ "sources": store::list_sources(db, &ws.id).await? }))
 }
 
 /// `GET /api/sdk/knowledge/search?q=…&limit=…`: what the answer engines would be given.
-pub async fn search_knowledge(req: &Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn search_knowledge(req: &Request, b: &Bindings) -> ApiResult<Response> {
+    let env = &b.env;
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let param = |k: &str| query_param(req, k);
     let q = param("q")
         .filter(|q| !q.trim().is_empty())
@@ -172,7 +177,7 @@ pub async fn search_knowledge(req: &Request, env: &Env) -> ApiResult<Response> {
             }))
         }
     };
-    let hits = retrieve(env, &db, &ws.id, &q, limit, mode).await?;
+    let hits = retrieve(env, db, &ws.id, &q, limit, mode).await?;
 
     json_ok(&json!({ "query": q, "results": hits }))
 }

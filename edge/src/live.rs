@@ -18,6 +18,7 @@ use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_response, query_param};
 use crate::platform::key_hash;
+use crate::platform::Bindings;
 use crate::store::{self, teammates, Scope};
 
 /// The binding of the [`LiveRoom`] namespace in wrangler.toml.
@@ -209,13 +210,14 @@ const NO_CONVERSATION: ApiError =
 /// on a WebSocket, so the publishable key comes in the query string; the session id names the
 /// conversation, and a user's conversation also needs their id (and token, under identity
 /// verification).
-pub async fn widget_socket(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+pub async fn widget_socket(req: &Request, b: &Bindings, session_id: &str) -> ApiResult<Response> {
+    let env = &b.env;
     require_upgrade(req)?;
     let key = query_param(req, "key");
     let key = WidgetKey::parse(key.as_deref().unwrap_or(""))?;
-    let db = env.d1("DB")?;
-    let (ws, _) = auth::widget_workspace(req, &db, &key_hash(key.as_str()), None, None).await?;
-    let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
+    let db = &b.db;
+    let (ws, _) = auth::widget_workspace(req, db, &key_hash(key.as_str()), None, None).await?;
+    let c = store::conversation_by_session(db, Scope::Org(&ws.id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
     owner_check(req, &ws, &c)?;
@@ -240,19 +242,21 @@ fn owner_check(req: &Request, ws: &store::Workspace, c: &store::Conversation) ->
 
 /// `GET /api/inbox/live?token=tm_live_…` (WebSocket): every conversation's events in the
 /// teammate's workspace, as they happen.
-pub async fn feed_socket(req: &Request, env: &Env) -> ApiResult<Response> {
+pub async fn feed_socket(req: &Request, b: &Bindings) -> ApiResult<Response> {
+    let env = &b.env;
     require_upgrade(req)?;
-    let tm = teammate_from_query(req, env).await?;
+    let tm = teammate_from_query(req, &b.db).await?;
     Ok(connect(env, &feed_room(&tm.org_id), Audience::Team).await?)
 }
 
 /// `GET /api/inbox/conversations/:session_id/live?token=tm_live_…` (WebSocket): one
 /// conversation's events.
-pub async fn inbox_socket(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+pub async fn inbox_socket(req: &Request, b: &Bindings, session_id: &str) -> ApiResult<Response> {
+    let env = &b.env;
     require_upgrade(req)?;
-    let tm = teammate_from_query(req, env).await?;
-    let db = env.d1("DB")?;
-    store::conversation_by_session(&db, Scope::Org(&tm.org_id), session_id)
+    let tm = teammate_from_query(req, &b.db).await?;
+    let db = &b.db;
+    store::conversation_by_session(db, Scope::Org(&tm.org_id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
     Ok(connect(
@@ -263,11 +267,13 @@ pub async fn inbox_socket(req: &Request, env: &Env, session_id: &str) -> ApiResu
     .await?)
 }
 
-async fn teammate_from_query(req: &Request, env: &Env) -> ApiResult<teammates::Teammate> {
+async fn teammate_from_query(
+    req: &Request,
+    db: &worker::D1Database,
+) -> ApiResult<teammates::Teammate> {
     let token = query_param(req, "token");
     let token = TeammateToken::parse(token.as_deref().unwrap_or(""))?;
-    let db = env.d1("DB")?;
-    teammates::by_token_hash(&db, &key_hash(token.as_str()))
+    teammates::by_token_hash(db, &key_hash(token.as_str()))
         .await?
         .ok_or(ApiError::Unauthorized("Unknown inbox token."))
 }
@@ -278,7 +284,7 @@ const MAX_UPDATES: u32 = 100;
 /// `GET /api/sdk/conversations/:session_id/updates?after=<ms>&user_id=&user_token=` (widget
 /// key): the teammate and system lines written after `after`, so a widget that was closed,
 /// reloaded or disconnected catches up on what the live connection would have shown.
-pub async fn widget_updates(req: &Request, env: &Env, session_id: &str) -> ApiResult<Response> {
+pub async fn widget_updates(req: &Request, b: &Bindings, session_id: &str) -> ApiResult<Response> {
     let hash = auth::widget_key_hash(req)?;
     let after = match query_param(req, "after") {
         None => 0,
@@ -289,13 +295,13 @@ pub async fn widget_updates(req: &Request, env: &Env, session_id: &str) -> ApiRe
             ))
         })?,
     };
-    let db = env.d1("DB")?;
-    let (ws, _) = auth::widget_workspace(req, &db, &hash, None, None).await?;
-    let c = store::conversation_by_session(&db, Scope::Org(&ws.id), session_id)
+    let db = &b.db;
+    let (ws, _) = auth::widget_workspace(req, db, &hash, None, None).await?;
+    let c = store::conversation_by_session(db, Scope::Org(&ws.id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
     owner_check(req, &ws, &c)?;
-    let lines = teammates::lines_after(&db, &ws.id, &c.id, after, MAX_UPDATES).await?;
+    let lines = teammates::lines_after(db, &ws.id, &c.id, after, MAX_UPDATES).await?;
     // Stored lines carry a role the store wrote; one it does not know is not shown.
     let messages: Vec<Line> = lines
         .into_iter()

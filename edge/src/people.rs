@@ -7,11 +7,12 @@ use halo_shared::profile::{
     ContextUpdate, Scope, Sighting, UserIdentify,
 };
 use serde_json::{json, Map, Value};
-use worker::{D1Database, D1PreparedStatement, Env, Request, Response};
+use worker::{D1Database, D1PreparedStatement, Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, read_json};
+use crate::platform::Bindings;
 use crate::store::contacts::{self, context_patch, UserWrite};
 
 fn sightings(
@@ -100,24 +101,24 @@ async fn user_json(db: &D1Database, org: &str, user_id: &str) -> ApiResult<Value
 
 /// `POST /api/sdk/users/identify` (secret key): creates or updates a contact, before their
 /// first login if need be. Server-side writes are trusted, so the contact is verified.
-pub async fn identify_user(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn identify_user(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let u = UserIdentify::parse(&read_json(req).await?)?;
-    write_user(&db, &ws.id, &u, &u.traits, u.company_id.as_deref(), true).await?;
+    write_user(db, &ws.id, &u, &u.traits, u.company_id.as_deref(), true).await?;
     json_ok(&warned(
-        user_json(&db, &ws.id, &u.user_id).await?,
+        user_json(db, &ws.id, &u.user_id).await?,
         &u.warnings,
     ))
 }
 
 /// `POST /api/sdk/companies/identify` (secret key).
-pub async fn identify_company(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn identify_company(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let c = CompanyIdentify::parse(&read_json(req).await?)?;
     let mut batch = vec![contacts::upsert_company(
-        &db,
+        db,
         &ws.id,
         &c.company_id,
         &c.traits,
@@ -125,25 +126,25 @@ pub async fn identify_company(req: &mut Request, env: &Env) -> ApiResult<Respons
     )?];
     let mut seen = trait_sightings(Scope::Company, &c.traits);
     seen.extend(context_sightings(&c.context));
-    batch.extend(contacts::record_sightings(&db, &ws.id, &seen)?);
+    batch.extend(contacts::record_sightings(db, &ws.id, &seen)?);
     db.batch(batch).await?;
-    let company = contacts::company(&db, &ws.id, &c.company_id).await?;
+    let company = contacts::company(db, &ws.id, &c.company_id).await?;
     json_ok(&warned(json!({ "company": company }), &c.warnings))
 }
 
 /// `POST /api/sdk/context` (secret key): sets and deletes context entries of one user or one
 /// company (created if new).
-pub async fn update_context(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn update_context(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let update = ContextUpdate::parse(&read_json(req).await?)?;
     // When every entry sent was left out there is nothing to write (and no contact to make).
     if !(update.set.is_empty() && update.delete.is_empty()) {
-        write_context(&db, &ws.id, &update).await?;
+        write_context(db, &ws.id, &update).await?;
     }
     let context = match &update.owner {
-        ContextOwner::User(id) => contacts::user(&db, &ws.id, id).await?.map(|u| u.context),
-        ContextOwner::Company(id) => contacts::company(&db, &ws.id, id).await?.map(|c| c.context),
+        ContextOwner::User(id) => contacts::user(db, &ws.id, id).await?.map(|u| u.context),
+        ContextOwner::Company(id) => contacts::company(db, &ws.id, id).await?.map(|c| c.context),
     };
     json_ok(&warned(
         json!({ "context": context.unwrap_or_else(|| json!({})) }),
@@ -178,17 +179,17 @@ async fn write_context(db: &D1Database, org: &str, update: &ContextUpdate) -> Ap
 }
 
 /// `GET /api/sdk/users/:user_id` (secret key): the contact, verified flag included, and company.
-pub async fn get_user(req: &Request, env: &Env, user_id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    json_ok(&user_json(&db, &ws.id, user_id).await?)
+pub async fn get_user(req: &Request, b: &Bindings, user_id: &str) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
+    json_ok(&user_json(db, &ws.id, user_id).await?)
 }
 
 /// `GET /api/sdk/companies/:company_id` (secret key), with `team_size` from linked contacts.
-pub async fn get_company(req: &Request, env: &Env, company_id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    let company = contacts::company(&db, &ws.id, company_id)
+pub async fn get_company(req: &Request, b: &Bindings, company_id: &str) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
+    let company = contacts::company(db, &ws.id, company_id)
         .await?
         .ok_or(ApiError::NotFound(
             "No company with this company_id in this workspace.",
@@ -197,19 +198,19 @@ pub async fn get_company(req: &Request, env: &Env, company_id: &str) -> ApiResul
 }
 
 /// `GET /api/sdk/attributes` (secret key): every trait and context key seen.
-pub async fn list_attributes(req: &Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
-    json_ok(&json!({ "attributes": contacts::attributes(&db, &ws.id).await? }))
+pub async fn list_attributes(req: &Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
+    json_ok(&json!({ "attributes": contacts::attributes(db, &ws.id).await? }))
 }
 
 /// `PATCH /api/sdk/attributes` (secret key): sets or clears a key's description for the AI.
-pub async fn describe_attribute(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn describe_attribute(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let d = AttributeDescription::parse(&read_json(req).await?)?;
     if !contacts::describe(
-        &db,
+        db,
         &ws.id,
         d.scope.as_str(),
         &d.key,
@@ -228,11 +229,11 @@ pub async fn describe_attribute(req: &mut Request, env: &Env) -> ApiResult<Respo
 /// identifyCompany() and setContext() said. With a valid `user_token` the contact is verified
 /// and the token's claims win; without one it is unverified, and refused (401, nothing
 /// written) when the workspace requires verification.
-pub async fn identify_from_widget(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
+pub async fn identify_from_widget(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
     let key_hash = auth::widget_key_hash(req)?;
     let body = read_json(req).await;
-    let (ws, _) = auth::widget_workspace(req, &db, &key_hash, None, None).await?;
+    let (ws, _) = auth::widget_workspace(req, db, &key_hash, None, None).await?;
     let u = UserIdentify::parse(&body?)?;
     let claims = crate::auth::verify_token(&ws, &u.user_id, u.user_token.as_deref())?;
     let mut traits = u.traits.clone();
@@ -250,7 +251,7 @@ pub async fn identify_from_widget(req: &mut Request, env: &Env) -> ApiResult<Res
         }));
     }
     write_user(
-        &db,
+        db,
         &ws.id,
         &u,
         &traits,

@@ -35,3 +35,17 @@ pub fn setting(env: &worker::Env, name: &str) -> Option<String> {
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
 }
+
+/// The Worker's bindings, resolved once per request and handed to every handler: its
+/// environment (vars, secrets, the other bindings) and the D1 database.
+pub struct Bindings {
+    pub env: worker::Env,
+    pub db: worker::D1Database,
+}
+
+impl Bindings {
+    pub fn resolve(env: worker::Env) -> worker::Result<Self> {
+        let db = env.d1("DB")?;
+        Ok(Bindings { env, db })
+    }
+}

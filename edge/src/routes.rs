@@ -5,6 +5,7 @@ use worker::{Context, Env, Headers, Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::json_ok;
+use crate::platform::Bindings;
 use crate::respond::plain_500;
 use crate::{admin, agents, chat, crawler, inbox, knowledge, live, people, tickets};
 
@@ -24,12 +25,15 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
-    let result = match segments.as_slice() {
-        ["health"] => by_method!(method, { Get => json_ok(&serde_json::json!({ "ok": true })) }),
-        ["api", "sdk", rest @ ..] => sdk(method, rest, &mut req, &env, &ctx).await,
-        ["api", "inbox", rest @ ..] => inbox_api(method, rest, &mut req, &env).await,
-        ["api", "admin", rest @ ..] => admin_api(method, rest, &mut req, &env).await,
-        _ => Err(ApiError::NotFound("No such endpoint.")),
+    let result = match (Bindings::resolve(env), segments.as_slice()) {
+        (Err(e), _) => Err(ApiError::from(e)),
+        (Ok(_), ["health"]) => {
+            by_method!(method, { Get => json_ok(&serde_json::json!({ "ok": true })) })
+        }
+        (Ok(b), ["api", "sdk", rest @ ..]) => sdk(method, rest, &mut req, &b, &ctx).await,
+        (Ok(b), ["api", "inbox", rest @ ..]) => inbox_api(method, rest, &mut req, &b).await,
+        (Ok(b), ["api", "admin", rest @ ..]) => admin_api(method, rest, &mut req, &b).await,
+        (Ok(_), _) => Err(ApiError::NotFound("No such endpoint.")),
     };
     let mut response = result.unwrap_or_else(ApiError::into_response);
     // Browsers may read the chat endpoint's answers, errors included; CORS for a known
@@ -74,71 +78,71 @@ async fn sdk(
     method: Method,
     path: &[&str],
     req: &mut Request,
-    env: &Env,
+    b: &Bindings,
     ctx: &Context,
 ) -> ApiResult<Response> {
     match path {
         ["chat"] => by_method!(method, {
             Options => Ok(preflight()),
-            Post => chat::post_chat(req, env, ctx).await,
+            Post => chat::post_chat(req, b, ctx).await,
         }),
         ["sessions"] => by_method!(method, {
             Options => Ok(preflight()),
-            Post => chat::open_session(req, env).await,
+            Post => chat::open_session(req, b).await,
         }),
         ["widget", "identify"] => by_method!(method, {
             Options => Ok(preflight()),
-            Post => people::identify_from_widget(req, env).await,
+            Post => people::identify_from_widget(req, b).await,
         }),
         ["conversations", session, "updates"] => by_method!(method, {
             Options => Ok(preflight()),
-            Get => live::widget_updates(req, env, session).await,
+            Get => live::widget_updates(req, b, session).await,
         }),
         ["conversations", session, "ratings"] => by_method!(method, {
             Options => Ok(preflight()),
-            Post => chat::rate_answer(req, env, session).await,
+            Post => chat::rate_answer(req, b, session).await,
         }),
         ["conversations", session, "live"] => by_method!(method, {
-            Get => live::widget_socket(req, env, session).await,
+            Get => live::widget_socket(req, b, session).await,
         }),
         ["conversations", session] => by_method!(method, {
-            Get => chat::get_conversation(req, env, session).await,
+            Get => chat::get_conversation(req, b, session).await,
         }),
         ["agents"] => by_method!(method, {
-            Get => agents::list_agents(req, env).await,
-            Post => agents::create_agent(req, env).await,
+            Get => agents::list_agents(req, b).await,
+            Post => agents::create_agent(req, b).await,
         }),
         ["agents", id] => by_method!(method, {
-            Get => agents::get_agent(req, env, id).await,
-            Patch => agents::update_agent(req, env, id).await,
-            Delete => agents::archive_agent(req, env, id).await,
+            Get => agents::get_agent(req, b, id).await,
+            Patch => agents::update_agent(req, b, id).await,
+            Delete => agents::archive_agent(req, b, id).await,
         }),
-        ["knowledge", rest @ ..] => knowledge_api(method, rest, req, env).await,
-        ["tickets"] => by_method!(method, { Get => tickets::list_tickets(req, env).await }),
+        ["knowledge", rest @ ..] => knowledge_api(method, rest, req, b).await,
+        ["tickets"] => by_method!(method, { Get => tickets::list_tickets(req, b).await }),
         // "create" and "identify" are also ids to read, as they always were.
         ["tickets", "create"] => by_method!(method, {
-            Post => tickets::create_ticket(req, env).await,
-            Get => tickets::get_ticket(req, env, "create").await,
-            Patch => tickets::update_ticket(req, env, "create").await,
+            Post => tickets::create_ticket(req, b).await,
+            Get => tickets::get_ticket(req, b, "create").await,
+            Patch => tickets::update_ticket(req, b, "create").await,
         }),
         ["tickets", id] => by_method!(method, {
-            Get => tickets::get_ticket(req, env, id).await,
-            Patch => tickets::update_ticket(req, env, id).await,
+            Get => tickets::get_ticket(req, b, id).await,
+            Patch => tickets::update_ticket(req, b, id).await,
         }),
         ["users", "identify"] => by_method!(method, {
-            Post => people::identify_user(req, env).await,
-            Get => people::get_user(req, env, "identify").await,
+            Post => people::identify_user(req, b).await,
+            Get => people::get_user(req, b, "identify").await,
         }),
-        ["users", id] => by_method!(method, { Get => people::get_user(req, env, id).await }),
+        ["users", id] => by_method!(method, { Get => people::get_user(req, b, id).await }),
         ["companies", "identify"] => by_method!(method, {
-            Post => people::identify_company(req, env).await,
-            Get => people::get_company(req, env, "identify").await,
+            Post => people::identify_company(req, b).await,
+            Get => people::get_company(req, b, "identify").await,
         }),
-        ["companies", id] => by_method!(method, { Get => people::get_company(req, env, id).await }),
-        ["context"] => by_method!(method, { Post => people::update_context(req, env).await }),
+        ["companies", id] => by_method!(method, { Get => people::get_company(req, b, id).await }),
+        ["context"] => by_method!(method, { Post => people::update_context(req, b).await }),
         ["attributes"] => by_method!(method, {
-            Get => people::list_attributes(req, env).await,
-            Patch => people::describe_attribute(req, env).await,
+            Get => people::list_attributes(req, b).await,
+            Patch => people::describe_attribute(req, b).await,
         }),
         _ => Err(ApiError::NotFound("No such endpoint.")),
     }
@@ -149,20 +153,20 @@ async fn knowledge_api(
     method: Method,
     path: &[&str],
     req: &mut Request,
-    env: &Env,
+    b: &Bindings,
 ) -> ApiResult<Response> {
     match path {
         ["sources"] => by_method!(method, {
-            Get => knowledge::list_sources(req, env).await,
-            Post => knowledge::create_source(req, env).await,
+            Get => knowledge::list_sources(req, b).await,
+            Post => knowledge::create_source(req, b).await,
         }),
         ["sources", id] => by_method!(method, {
-            Put => knowledge::replace_source(req, env, id).await,
-            Delete => knowledge::delete_source(req, env, id).await,
+            Put => knowledge::replace_source(req, b, id).await,
+            Delete => knowledge::delete_source(req, b, id).await,
         }),
-        ["search"] => by_method!(method, { Get => knowledge::search_knowledge(req, env).await }),
-        ["crawl"] => by_method!(method, { Post => crawler::start_crawl(req, env).await }),
-        ["jobs", id] => by_method!(method, { Get => crawler::get_job(req, env, id).await }),
+        ["search"] => by_method!(method, { Get => knowledge::search_knowledge(req, b).await }),
+        ["crawl"] => by_method!(method, { Post => crawler::start_crawl(req, b).await }),
+        ["jobs", id] => by_method!(method, { Get => crawler::get_job(req, b, id).await }),
         _ => Err(ApiError::NotFound("No such endpoint.")),
     }
 }
@@ -172,40 +176,40 @@ async fn inbox_api(
     method: Method,
     path: &[&str],
     req: &mut Request,
-    env: &Env,
+    b: &Bindings,
 ) -> ApiResult<Response> {
     match path {
-        ["live"] => by_method!(method, { Get => live::feed_socket(req, env).await }),
+        ["live"] => by_method!(method, { Get => live::feed_socket(req, b).await }),
         ["conversations"] => {
-            by_method!(method, { Get => inbox::list_conversations(req, env).await })
+            by_method!(method, { Get => inbox::list_conversations(req, b).await })
         }
         ["conversations", session] => by_method!(method, {
-            Get => inbox::get_conversation(req, env, session).await,
+            Get => inbox::get_conversation(req, b, session).await,
         }),
         ["conversations", session, action] => match (method, *action) {
-            (Method::Get, "live") => live::inbox_socket(req, env, session).await,
-            (Method::Post, "whisper") => inbox::whisper_conversation(req, env, session).await,
-            (Method::Post, "takeover") => inbox::take_over_conversation(req, env, session).await,
-            (Method::Post, "reply") => inbox::reply_to_conversation(req, env, session).await,
-            (Method::Post, "handback") => inbox::hand_back_conversation(req, env, session).await,
+            (Method::Get, "live") => live::inbox_socket(req, b, session).await,
+            (Method::Post, "whisper") => inbox::whisper_conversation(req, b, session).await,
+            (Method::Post, "takeover") => inbox::take_over_conversation(req, b, session).await,
+            (Method::Post, "reply") => inbox::reply_to_conversation(req, b, session).await,
+            (Method::Post, "handback") => inbox::hand_back_conversation(req, b, session).await,
             _ => Err(ApiError::MethodNotAllowed),
         },
         ["messages", id, "feedback"] => by_method!(method, {
-            Post => inbox::give_feedback(req, env, id).await,
+            Post => inbox::give_feedback(req, b, id).await,
         }),
-        ["tickets"] => by_method!(method, { Get => tickets::list_tickets(req, env).await }),
+        ["tickets"] => by_method!(method, { Get => tickets::list_tickets(req, b).await }),
         ["tickets", id] => by_method!(method, {
-            Get => tickets::get_ticket(req, env, id).await,
-            Patch => tickets::update_ticket(req, env, id).await,
+            Get => tickets::get_ticket(req, b, id).await,
+            Patch => tickets::update_ticket(req, b, id).await,
         }),
         ["tickets", id, "notes"] => {
-            by_method!(method, { Post => inbox::add_note(req, env, id).await })
+            by_method!(method, { Post => inbox::add_note(req, b, id).await })
         }
         ["tickets", id, "reply"] => by_method!(method, {
-            Post => inbox::reply_to_ticket(req, env, id).await,
+            Post => inbox::reply_to_ticket(req, b, id).await,
         }),
-        ["contacts", id] => by_method!(method, { Get => inbox::get_contact(req, env, id).await }),
-        ["companies", id] => by_method!(method, { Get => inbox::get_company(req, env, id).await }),
+        ["contacts", id] => by_method!(method, { Get => inbox::get_contact(req, b, id).await }),
+        ["companies", id] => by_method!(method, { Get => inbox::get_company(req, b, id).await }),
         _ => Err(ApiError::NotFound("No such endpoint.")),
     }
 }
@@ -215,16 +219,16 @@ async fn admin_api(
     method: Method,
     path: &[&str],
     req: &mut Request,
-    env: &Env,
+    b: &Bindings,
 ) -> ApiResult<Response> {
     match path {
-        ["workspaces"] => by_method!(method, { Post => admin::create_workspace(req, env).await }),
+        ["workspaces"] => by_method!(method, { Post => admin::create_workspace(req, b).await }),
         ["workspaces", id] => by_method!(method, {
-            Get => admin::get_workspace(req, env, id).await,
-            Patch => admin::update_workspace(req, env, id).await,
+            Get => admin::get_workspace(req, b, id).await,
+            Patch => admin::update_workspace(req, b, id).await,
         }),
         ["workspaces", id, "teammates"] => by_method!(method, {
-            Post => admin::create_teammate(req, env, id).await,
+            Post => admin::create_teammate(req, b, id).await,
         }),
         _ => Err(ApiError::NotFound("No such endpoint.")),
     }

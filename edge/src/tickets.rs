@@ -8,6 +8,7 @@ use worker::{Env, Request, Response};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, query_param, read_json};
+use crate::platform::Bindings;
 use crate::platform::{new_id, now_ms};
 use crate::store::tickets::{self, TicketRow, TicketWrite};
 
@@ -21,9 +22,9 @@ pub fn ticket_json(t: TicketRow) -> Value {
 }
 
 /// `POST /api/sdk/tickets/create`: a ticket with whatever status the caller specifies.
-pub async fn create_ticket(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let ws = auth::secret_workspace(req, &db).await?;
+pub async fn create_ticket(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let ws = auth::secret_workspace(req, db).await?;
     let t = NewTicket::parse(&read_json(req).await?, now_ms())?;
     let id = new_id();
     let custom = Value::Object(t.custom_fields.clone());
@@ -43,8 +44,8 @@ pub async fn create_ticket(req: &mut Request, env: &Env) -> ApiResult<Response> 
         escalation_reason: None,
         first_message: t.message.as_deref().map(|m| ("chat", "customer", m)),
     };
-    db.batch(tickets::create(&db, &ws.id, &write)?).await?;
-    let row = tickets::ticket(&db, &ws.id, &id)
+    db.batch(tickets::create(db, &ws.id, &write)?).await?;
+    let row = tickets::ticket(db, &ws.id, &id)
         .await?
         .ok_or(ApiError::Internal("the new ticket is missing".into()))?;
     Ok(json_response(&json!({ "ticket": ticket_json(row) }), 201))
@@ -53,9 +54,9 @@ pub async fn create_ticket(req: &mut Request, env: &Env) -> ApiResult<Response> 
 /// `GET /api/sdk/tickets?status=&assignee=&team=` (also `/api/inbox/tickets`): Snoozed and
 /// Spam are hidden unless asked for; `assignee=unassigned` lists the unassigned, `assignee=me`
 /// a teammate's own.
-pub async fn list_tickets(req: &Request, env: &Env) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let (org, tm) = auth::team_member(req, &db).await?;
+pub async fn list_tickets(req: &Request, b: &Bindings) -> ApiResult<Response> {
+    let db = &b.db;
+    let (org, tm) = auth::team_member(req, db).await?;
     let status = query_param(req, "status");
     if status
         .as_deref()
@@ -79,16 +80,16 @@ pub async fn list_tickets(req: &Request, env: &Env) -> ApiResult<Response> {
         team: team.as_deref(),
         ..Default::default()
     };
-    let rows = tickets::list(&db, &org, &filter).await?;
+    let rows = tickets::list(db, &org, &filter).await?;
     json_ok(&json!({ "tickets": rows.into_iter().map(ticket_json).collect::<Vec<_>>() }))
 }
 
 /// `GET /api/sdk/tickets/:id`: the ticket and its thread.
-pub async fn get_ticket(req: &Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let (org, _) = auth::team_member(req, &db).await?;
-    let row = tickets::ticket(&db, &org, id).await?.ok_or(NO_TICKET)?;
-    let messages = tickets::messages(&db, &org, id).await?;
+pub async fn get_ticket(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
+    let db = &b.db;
+    let (org, _) = auth::team_member(req, db).await?;
+    let row = tickets::ticket(db, &org, id).await?.ok_or(NO_TICKET)?;
+    let messages = tickets::messages(db, &org, id).await?;
     json_ok(&json!({ "ticket": ticket_json(row), "messages": messages }))
 }
 
@@ -178,11 +179,11 @@ fn current(row: &tickets::StatusRow) -> ApiResult<Status> {
 
 /// `PATCH /api/sdk/tickets/:id` `{ status?, snoozed_until?, assignee? }`: a transition of the
 /// ticket state machine (a snooze needs a future time) and/or a new assignee.
-pub async fn update_ticket(req: &mut Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let (org, _) = auth::team_member(req, &db).await?;
+pub async fn update_ticket(req: &mut Request, b: &Bindings, id: &str) -> ApiResult<Response> {
+    let db = &b.db;
+    let (org, _) = auth::team_member(req, db).await?;
     let update = TicketUpdate::parse(&read_json(req).await?)?;
-    let row = tickets::status_of(&db, &org, id).await?.ok_or(NO_TICKET)?;
+    let row = tickets::status_of(db, &org, id).await?.ok_or(NO_TICKET)?;
     let mut status = current(&row)?;
     if let Some(event) = update.event {
         status = apply(status, event, now_ms()).map_err(|e| {
@@ -200,10 +201,10 @@ pub async fn update_ticket(req: &mut Request, env: &Env, id: &str) -> ApiResult<
         })?;
     }
     let assignee = update.assignee.as_ref().map(|a| a.as_deref());
-    tickets::set_status(&db, &org, id, status, assignee)?
+    tickets::set_status(db, &org, id, status, assignee)?
         .run()
         .await?;
-    let row = tickets::ticket(&db, &org, id).await?.ok_or(NO_TICKET)?;
+    let row = tickets::ticket(db, &org, id).await?.ok_or(NO_TICKET)?;
     json_ok(&json!({ "ticket": ticket_json(row) }))
 }
 
