@@ -1,7 +1,7 @@
 //! Agents: several per workspace, managed with the secret key; one is active, `agent_id` pins
 //! a conversation to another, and channels pick the default.
 
-use halo_tests::{app, call, chat, conversation, Reply, Workspace};
+use halo_tests::{app, call, Reply, Workspace};
 use serde_json::{json, Value};
 
 fn agents(ws: &Workspace, method: &str, path: &str, body: Option<Value>) -> Reply {
@@ -76,19 +76,11 @@ fn agents_are_created_listed_changed_activated_and_archived() {
     assert_eq!(active[0]["agent_id"], json!(id));
 
     // The active agent now answers by default; agent_id pins another.
-    let r = chat(app, &ws, json!({ "message": "hello" }));
+    let r = ws.chat(json!({ "message": "hello" }));
     assert_eq!(r.body["agent_id"], json!(id));
-    let pinned = chat(
-        app,
-        &ws,
-        json!({ "message": "hello", "agent_id": ws.agent_id }),
-    );
+    let pinned = ws.chat(json!({ "message": "hello", "agent_id": ws.agent_id }));
     assert_eq!(pinned.body["agent_id"], json!(ws.agent_id));
-    let again = chat(
-        app,
-        &ws,
-        json!({ "message": "and again", "session_id": pinned.body["session_id"] }),
-    );
+    let again = ws.chat(json!({ "message": "and again", "session_id": pinned.body["session_id"] }));
     assert_eq!(
         again.body["agent_id"],
         json!(ws.agent_id),
@@ -119,13 +111,10 @@ fn agents_are_created_listed_changed_activated_and_archived() {
     let gone = agents(&ws, "DELETE", &format!("/{id}"), None);
     assert_eq!(gone.status, 200, "{}", gone.body);
     assert_eq!(agents(&ws, "GET", &format!("/{id}"), None).status, 404);
-    let named = chat(app, &ws, json!({ "message": "hello", "agent_id": id }));
+    let named = ws.chat(json!({ "message": "hello", "agent_id": id }));
     assert_eq!(named.status, 400, "an archived agent cannot be named");
     // The conversation that was pinned to it still reads.
-    assert_eq!(
-        conversation(app, &ws, r.body["session_id"].as_str().unwrap()).body["agent_id"],
-        json!(id)
-    );
+    assert_eq!(ws.conversation(r.session_id()).body["agent_id"], json!(id));
 }
 
 #[test]
@@ -145,9 +134,9 @@ fn the_default_agent_is_one_that_serves_the_channel() {
         Some(json!({ "name": "Voice", "channels": ["voice"] })),
     );
     let voice_id = voice.body["agent"]["agent_id"].clone();
-    let r = chat(app, &ws, json!({ "message": "hello", "channel": "voice" }));
+    let r = ws.chat(json!({ "message": "hello", "channel": "voice" }));
     assert_eq!(r.body["agent_id"], voice_id);
-    let r = chat(app, &ws, json!({ "message": "hello", "channel": "chat" }));
+    let r = ws.chat(json!({ "message": "hello", "channel": "chat" }));
     assert_eq!(r.body["agent_id"], json!(ws.agent_id));
 }
 
@@ -191,11 +180,7 @@ fn agents_are_validated_and_scoped_to_their_workspace() {
     );
     let with_widget_key = call(app, "GET", "/api/sdk/agents", Some(&ws.widget_key), None);
     assert_eq!(with_widget_key.status, 403);
-    let foreign = chat(
-        app,
-        &other,
-        json!({ "message": "hi", "agent_id": ws.agent_id }),
-    );
+    let foreign = other.chat(json!({ "message": "hi", "agent_id": ws.agent_id }));
     assert_eq!(
         foreign.status, 400,
         "another workspace's agent cannot be named"

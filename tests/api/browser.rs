@@ -3,23 +3,17 @@
 
 use std::process::Command;
 
-use halo_tests::{add_article, app, root, teammate};
+use halo_tests::{app, root, teammate};
 
 #[test]
 fn the_widget_answers_a_visitor_on_a_hostile_host_page() {
     let app = app();
     let ws = app.workspace();
-    add_article(
-        app,
-        &ws,
-        "Resetting your password",
+    ws.add_source("Resetting your password",
         "https://help.example.test/reset",
         "# Resetting your password\n\nClick Forgot password? on the sign-in page and we email you a reset link.",
     );
-    add_article(
-        app,
-        &ws,
-        "Embedding snippets",
+    ws.add_source("Embedding snippets",
         "https://help.example.test/embed",
         "# Embedding snippets\n\nPaste <img src=x onerror=alert(1)> into the embed field to embed the badge.",
     );

@@ -1,4 +1,4 @@
-use halo_tests::{add_article, app, call, chat, conversation, send};
+use halo_tests::{app, call, send};
 use serde_json::json;
 
 const REFUNDS: &str = "# Refunds\n\nYearly plans cancelled within 14 days are refunded in full. \
@@ -8,18 +8,12 @@ Refunds go back to the original card within 5 to 10 business days.";
 fn a_question_an_article_covers_is_answered_from_it_with_a_citation() {
     let app = app();
     let ws = app.workspace();
-    add_article(
-        app,
-        &ws,
+    ws.add_source(
         "Refund policy",
         "https://help.example.test/refunds",
         REFUNDS,
     );
-    let r = chat(
-        app,
-        &ws,
-        json!({ "message": "How long do refunds take to reach my card?" }),
-    );
+    let r = ws.chat(json!({ "message": "How long do refunds take to reach my card?" }));
     assert_eq!(r.status, 200, "{}", r.body);
     let text = r.body["text"].as_str().unwrap();
     assert!(text.contains("5 to 10 business days"), "{text}");
@@ -38,18 +32,12 @@ fn a_question_an_article_covers_is_answered_from_it_with_a_citation() {
 fn a_question_nothing_covers_is_a_plain_miss_that_offers_a_person() {
     let app = app();
     let ws = app.workspace();
-    add_article(
-        app,
-        &ws,
+    ws.add_source(
         "Refund policy",
         "https://help.example.test/refunds",
         REFUNDS,
     );
-    let r = chat(
-        app,
-        &ws,
-        json!({ "message": "Does the mobile app support dark mode?" }),
-    );
+    let r = ws.chat(json!({ "message": "Does the mobile app support dark mode?" }));
     assert_eq!(r.status, 200);
     assert!(
         r.body["text"].as_str().unwrap().contains("couldn't find"),
@@ -69,21 +57,15 @@ fn one_workspace_never_answers_from_another_workspaces_articles() {
     let app = app();
     let a = app.workspace();
     let b = app.workspace();
-    add_article(
-        app,
-        &a,
-        "Refund policy",
-        "https://a.example.test/refunds",
-        REFUNDS,
-    );
-    let own = chat(app, &a, json!({ "message": "How long do refunds take?" }));
+    a.add_source("Refund policy", "https://a.example.test/refunds", REFUNDS);
+    let own = a.chat(json!({ "message": "How long do refunds take?" }));
     assert_eq!(
         own.body["citations"][0]["title"],
         json!("Refund policy"),
         "the owner finds it: {}",
         own.body
     );
-    let r = chat(app, &b, json!({ "message": "How long do refunds take?" }));
+    let r = b.chat(json!({ "message": "How long do refunds take?" }));
 
     assert_eq!(r.body["citations"], json!([]), "{}", r.body);
     assert!(!r.body["text"].as_str().unwrap().contains("business days"));
@@ -93,23 +75,19 @@ fn one_workspace_never_answers_from_another_workspaces_articles() {
 fn a_session_id_is_issued_and_passing_it_back_continues_the_conversation() {
     let app = app();
     let ws = app.workspace();
-    let first = chat(app, &ws, json!({ "message": "hello" }));
-    let session = first.body["session_id"].as_str().unwrap().to_owned();
+    let first = ws.chat(json!({ "message": "hello" }));
+    let session = first.session_id().to_owned();
     assert!(session.len() >= 8);
-    let second = chat(
-        app,
-        &ws,
-        json!({ "message": "thanks!", "session_id": session }),
-    );
+    let second = ws.chat(json!({ "message": "thanks!", "session_id": session }));
     assert_eq!(second.body["session_id"], json!(session));
-    let other = chat(app, &ws, json!({ "message": "hello" }));
+    let other = ws.chat(json!({ "message": "hello" }));
     assert_ne!(
         other.body["session_id"],
         json!(session),
         "no session id sent: a new conversation"
     );
 
-    let t = conversation(app, &ws, &session);
+    let t = ws.conversation(&session);
     assert_eq!(t.status, 200);
     let roles: Vec<&str> = t.body["messages"]
         .as_array()
@@ -125,12 +103,9 @@ fn a_session_id_is_issued_and_passing_it_back_continues_the_conversation() {
 fn the_users_message_and_the_reply_are_stored_with_the_user() {
     let app = app();
     let ws = app.workspace();
-    let r = chat(
-        app,
-        &ws,
-        json!({ "message": "Where is my invoice?", "user_id": "user-77", "custom_fields": { "plan": "pro" } }),
+    let r = ws.chat(json!({ "message": "Where is my invoice?", "user_id": "user-77", "custom_fields": { "plan": "pro" } }),
     );
-    let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
+    let t = ws.conversation(r.session_id());
     assert_eq!(t.body["user_id"], json!("user-77"));
     assert_eq!(t.body["messages"][0]["text"], json!("Where is my invoice?"));
     assert_eq!(t.body["messages"][1]["text"], r.body["text"]);
@@ -141,16 +116,14 @@ fn the_users_message_and_the_reply_are_stored_with_the_user() {
 fn another_users_session_is_never_continued() {
     let app = app();
     let ws = app.workspace();
-    let alice = chat(app, &ws, json!({ "message": "hi", "user_id": "alice" }));
-    let session = alice.body["session_id"].as_str().unwrap();
-    let mallory = chat(
-        app,
-        &ws,
+    let alice = ws.chat(json!({ "message": "hi", "user_id": "alice" }));
+    let session = alice.session_id();
+    let mallory = ws.chat(
         json!({ "message": "what did alice say?", "user_id": "mallory", "session_id": session }),
     );
     assert_eq!(mallory.status, 200);
     assert_ne!(mallory.body["session_id"], json!(session));
-    let t = conversation(app, &ws, session);
+    let t = ws.conversation(session);
     assert_eq!(
         t.body["messages"].as_array().unwrap().len(),
         2,
@@ -163,16 +136,12 @@ fn a_session_of_workspace_a_is_invisible_to_workspace_b() {
     let app = app();
     let a = app.workspace();
     let b = app.workspace();
-    let r = chat(app, &a, json!({ "message": "hello from A" }));
-    let session = r.body["session_id"].as_str().unwrap();
-    assert_eq!(conversation(app, &b, session).status, 404);
-    let via_b = chat(
-        app,
-        &b,
-        json!({ "message": "hello from B", "session_id": session }),
-    );
+    let r = a.chat(json!({ "message": "hello from A" }));
+    let session = r.session_id();
+    assert_eq!(b.conversation(session).status, 404);
+    let via_b = b.chat(json!({ "message": "hello from B", "session_id": session }));
     assert_eq!(via_b.status, 200);
-    let t = conversation(app, &a, session);
+    let t = a.conversation(session);
     let texts: Vec<&str> = t.body["messages"]
         .as_array()
         .unwrap()
@@ -220,8 +189,8 @@ fn a_missing_malformed_or_unknown_widget_key_is_401() {
 fn the_widget_key_cannot_use_secret_key_endpoints() {
     let app = app();
     let ws = app.workspace();
-    let r = chat(app, &ws, json!({ "message": "hi" }));
-    let session = r.body["session_id"].as_str().unwrap();
+    let r = ws.chat(json!({ "message": "hi" }));
+    let session = r.session_id();
     let read = call(
         app,
         "GET",
@@ -342,11 +311,7 @@ fn a_workspace_can_restrict_the_origins_that_may_use_its_widget_key() {
 fn asking_for_a_person_flags_the_conversation_for_the_team() {
     let app = app();
     let ws = app.workspace();
-    let r = chat(
-        app,
-        &ws,
-        json!({ "message": "I want to talk to a human please" }),
-    );
+    let r = ws.chat(json!({ "message": "I want to talk to a human please" }));
     assert_eq!(
         r.body["actions"][0],
         json!({ "type": "offer_human", "reason": "user_requested" })
@@ -357,7 +322,7 @@ fn asking_for_a_person_flags_the_conversation_for_the_team() {
         "{}",
         r.body
     );
-    let t = conversation(app, &ws, r.body["session_id"].as_str().unwrap());
+    let t = ws.conversation(r.session_id());
     assert_eq!(t.body["needs_human"], json!(true));
 }
 
@@ -389,12 +354,12 @@ fn an_agent_of_another_workspace_cannot_answer() {
     let app = app();
     let a = app.workspace();
     let b = app.workspace();
-    let r = chat(app, &b, json!({ "message": "hi", "agent_id": a.agent_id }));
+    let r = b.chat(json!({ "message": "hi", "agent_id": a.agent_id }));
     assert_eq!(
         (r.status, r.error()),
         (400, ("invalid_value".into(), Some("agent_id".into())))
     );
-    let own = chat(app, &b, json!({ "message": "hi", "agent_id": b.agent_id }));
+    let own = b.chat(json!({ "message": "hi", "agent_id": b.agent_id }));
     assert_eq!(
         (own.status, &own.body["agent_id"]),
         (200, &json!(b.agent_id))

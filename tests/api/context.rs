@@ -2,7 +2,7 @@
 //! cannot be used is left out with a warning, everything else is stored as it was sent and
 //! reaches the AI.
 
-use halo_tests::{app, call, chat, conversation, Reply, Workspace};
+use halo_tests::{app, call, Reply, Workspace};
 use serde_json::{json, Value};
 
 fn post(ws: &Workspace, path: &str, body: Value) -> Reply {
@@ -51,9 +51,7 @@ fn odd_context() -> Value {
 #[test]
 fn a_message_with_context_of_any_shape_is_answered_and_the_unusable_entries_are_warned_about() {
     let ws = app().workspace();
-    let r = chat(
-        app(),
-        &ws,
+    let r = ws.chat(
         json!({ "message": "Where is my order?", "user_id": "shape-1", "context": odd_context(),
                 "custom_fields": { "address": { "city": "Lyon" }, "bio": "x".repeat(1_001) } }),
     );
@@ -68,8 +66,8 @@ fn a_message_with_context_of_any_shape_is_answered_and_the_unusable_entries_are_
             ("custom_fields.bio", "too_long"),
         ])
     );
-    let session = r.body["session_id"].as_str().unwrap();
-    let t = conversation(app(), &ws, session);
+    let session = r.session_id();
+    let t = ws.conversation(session);
     let messages = t.body["messages"].as_array().unwrap();
     assert_eq!(
         messages[0]["text"], "Where is my order?",
@@ -93,11 +91,7 @@ fn a_message_with_context_of_any_shape_is_answered_and_the_unusable_entries_are_
 #[test]
 fn context_that_is_not_an_object_costs_nothing_but_itself() {
     let ws = app().workspace();
-    let r = chat(
-        app(),
-        &ws,
-        json!({ "message": "hello there", "context": [1, 2], "custom_fields": "pro" }),
-    );
+    let r = ws.chat(json!({ "message": "hello there", "context": [1, 2], "custom_fields": "pro" }));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         warnings(&r),
@@ -106,7 +100,7 @@ fn context_that_is_not_an_object_costs_nothing_but_itself() {
             ("custom_fields", "invalid_type")
         ])
     );
-    let r = chat(app(), &ws, json!({ "message": "hello there" }));
+    let r = ws.chat(json!({ "message": "hello there" }));
     assert!(
         r.body.get("warnings").is_none(),
         "no warnings key when all is well"

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use halo_tests::{add_article, app, call, chat, conversation, send, teammate, Reply, Workspace};
+use halo_tests::{app, call, send, teammate, Reply, Workspace};
 use serde_json::{json, Value};
 
 fn inbox_get(token: &str, path: &str) -> Reply {
@@ -29,7 +29,7 @@ fn inbox_post(token: &str, path: &str, body: Value) -> Reply {
 
 fn session_of(r: &Reply) -> String {
     assert_eq!(r.status, 200, "{}", r.body);
-    r.body["session_id"].as_str().unwrap().to_owned()
+    r.session_id().to_owned()
 }
 
 fn seen_by_team(token: &str, session: &str) -> Value {
@@ -79,11 +79,8 @@ fn the_mood_follows_the_latest_message_and_thanks_resolve_the_conversation() {
     let app = app();
     let ws = app.workspace();
     let (_, token) = teammate(&ws, "Mo");
-    let s = session_of(&chat(
-        app,
-        &ws,
-        json!({ "message": "This is USELESS, the worst support ever!!!" }),
-    ));
+    let s =
+        session_of(&ws.chat(json!({ "message": "This is USELESS, the worst support ever!!!" })));
     let c = seen_by_team(&token, &s);
     assert_eq!(
         (&c["mood"], &c["outcome"], &c["live"]),
@@ -92,25 +89,17 @@ fn the_mood_follows_the_latest_message_and_thanks_resolve_the_conversation() {
     assert!(c["messages"][0]["sentiment"].as_f64().unwrap() < -0.6);
     assert_eq!(c["messages"][0]["mood"], "angry");
 
-    chat(
-        app,
-        &ws,
-        json!({ "message": "I'm confused, what do you mean by workspace?", "session_id": s }),
-    );
+    ws.chat(json!({ "message": "I'm confused, what do you mean by workspace?", "session_id": s }));
     assert_eq!(seen_by_team(&token, &s)["mood"], "confused");
 
-    chat(
-        app,
-        &ws,
-        json!({ "message": "Thanks, that worked perfectly!", "session_id": s }),
-    );
+    ws.chat(json!({ "message": "Thanks, that worked perfectly!", "session_id": s }));
     let c = seen_by_team(&token, &s);
     assert_eq!(
         (&c["mood"], &c["outcome"]),
         (&json!("happy"), &json!("resolved"))
     );
     // The secret-key transcript shows them too.
-    let t = conversation(app, &ws, &s).body;
+    let t = ws.conversation(&s).body;
     assert_eq!(
         (&t["mood"], &t["outcome"]),
         (&json!("happy"), &json!("resolved"))
@@ -130,14 +119,12 @@ fn ratings_feedback_and_the_ai_score_follow_the_documented_heuristic() {
     let app = app();
     let ws = app.workspace();
     let (_, token) = teammate(&ws, "Rae");
-    add_article(
-        app,
-        &ws,
+    ws.add_source(
         "Exporting data",
         "https://help.example.test/export",
         "# Exporting data\n\nOpen Settings, then Export, and pick CSV or JSON.",
     );
-    let first = chat(app, &ws, json!({ "message": "How do I export my data?" }));
+    let first = ws.chat(json!({ "message": "How do I export my data?" }));
     let s = session_of(&first);
     let answer = first.body["message_id"].as_str().unwrap().to_owned();
     let c = seen_by_team(&token, &s);
@@ -267,10 +254,7 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
     let ws = app.workspace();
     let (_, token) = teammate(&ws, "Wes");
     let token_of_user = halo_tests::user_token(&ws, json!({ "user_id": "whisper-user" }));
-    let s = session_of(&chat(
-        app,
-        &ws,
-        json!({ "message": "Do you have an annual plan?", "user_id": "whisper-user", "user_token": token_of_user }),
+    let s = session_of(&ws.chat(json!({ "message": "Do you have an annual plan?", "user_id": "whisper-user", "user_token": token_of_user }),
     ));
     let mut widget = halo_tests::live_socket(
         app,
@@ -294,7 +278,7 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
     assert_eq!(p.status, 201, "{}", p.body);
 
     let whispers_seen = |session: &str| -> Vec<String> {
-        let t = conversation(app, &ws, session).body;
+        let t = ws.conversation(session).body;
         let last_ai = t["messages"]
             .as_array()
             .unwrap()
@@ -310,10 +294,7 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
             .map(|w| w["body"].as_str().unwrap().to_owned())
             .collect()
     };
-    chat(
-        app,
-        &ws,
-        json!({ "message": "How much is it?", "user_id": "whisper-user", "user_token": token_of_user, "session_id": s }),
+    ws.chat(json!({ "message": "How much is it?", "user_id": "whisper-user", "user_token": token_of_user, "session_id": s }),
     );
     assert_eq!(
         whispers_seen(&s),
@@ -322,20 +303,14 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
             "This customer prefers short answers"
         ]
     );
-    chat(
-        app,
-        &ws,
-        json!({ "message": "And monthly?", "user_id": "whisper-user", "user_token": token_of_user, "session_id": s }),
+    ws.chat(json!({ "message": "And monthly?", "user_id": "whisper-user", "user_token": token_of_user, "session_id": s }),
     );
     assert_eq!(
         whispers_seen(&s),
         ["This customer prefers short answers"],
         "a one-off whisper steers one reply"
     );
-    let later = session_of(&chat(
-        app,
-        &ws,
-        json!({ "message": "Hi again, a new question", "user_id": "whisper-user", "user_token": token_of_user }),
+    let later = session_of(&ws.chat(json!({ "message": "Hi again, a new question", "user_id": "whisper-user", "user_token": token_of_user }),
     ));
     assert_ne!(later, s);
     assert_eq!(
@@ -343,21 +318,15 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
         ["This customer prefers short answers"],
         "a persistent whisper follows the verified customer"
     );
-    let claimed = session_of(&chat(
-        app,
-        &ws,
-        json!({ "message": "I am whisper-user, honest", "user_id": "whisper-user" }),
-    ));
+    let claimed = session_of(
+        &ws.chat(json!({ "message": "I am whisper-user, honest", "user_id": "whisper-user" })),
+    );
     assert_eq!(
         whispers_seen(&claimed),
         Vec::<String>::new(),
         "an unverified claim of the same user id gets none"
     );
-    let stranger = session_of(&chat(
-        app,
-        &ws,
-        json!({ "message": "Another customer here" }),
-    ));
+    let stranger = session_of(&ws.chat(json!({ "message": "Another customer here" })));
     assert_eq!(whispers_seen(&stranger), Vec::<String>::new());
 
     let c = seen_by_team(&token, &s);
@@ -403,8 +372,8 @@ fn idle_conversations_are_abandoned_by_the_cron_job_and_revive_when_the_user_ret
     let patient = app.workspace();
     let (_, token) = teammate(&quick, "Ida");
     let (_, patient_token) = teammate(&patient, "Pat");
-    let idle = session_of(&chat(app, &quick, json!({ "message": "hello?" })));
-    let other = session_of(&chat(app, &patient, json!({ "message": "hello?" })));
+    let idle = session_of(&quick.chat(json!({ "message": "hello?" })));
+    let other = session_of(&patient.chat(json!({ "message": "hello?" })));
     std::thread::sleep(Duration::from_millis(2_200));
     let cron = send(app, "GET", "/__scheduled?cron=*+*+*+*+*", None, &[], None);
     assert_eq!(cron.status, 200);
@@ -417,11 +386,7 @@ fn idle_conversations_are_abandoned_by_the_cron_job_and_revive_when_the_user_ret
     let live = inbox_get(&token, "conversations?live=true");
     assert_eq!(live.body["conversations"], json!([]));
 
-    chat(
-        app,
-        &quick,
-        json!({ "message": "sorry, I'm back", "session_id": idle }),
-    );
+    quick.chat(json!({ "message": "sorry, I'm back", "session_id": idle }));
     assert_eq!(seen_by_team(&token, &idle)["outcome"], Value::Null);
     let live = inbox_get(&token, "conversations?live=true");
     assert_eq!(live.body["conversations"][0]["session_id"], json!(idle));
@@ -440,11 +405,7 @@ fn escalation_is_priority_for_users_matching_the_filters_and_routed_by_segment_r
         } }),
     );
     let ask = |user: &str, plan: &str, message: &str| {
-        chat(
-            app,
-            &ws,
-            json!({ "message": message, "user_id": user, "custom_fields": { "plan": plan } }),
-        )
+        ws.chat(json!({ "message": message, "user_id": user, "custom_fields": { "plan": plan } }))
     };
     let big = ask("ent-1", "enterprise", "I want to talk to a human please");
     let (id, status) = created_ticket(&big);
@@ -482,7 +443,7 @@ fn escalation_is_priority_for_users_matching_the_filters_and_routed_by_segment_r
         .collect();
     assert_eq!(ids, [&json!(id)]);
     assert_eq!(
-        conversation(app, &ws, billing.body["session_id"].as_str().unwrap()).body["outcome"],
+        ws.conversation(billing.session_id()).body["outcome"],
         "escalated"
     );
 }
@@ -500,11 +461,7 @@ fn a_direct_to_team_rule_routes_the_message_without_an_ai_answer() {
             "reply": "Our billing team handles refunds and will reply here shortly."
         } ] } }),
     );
-    let r = chat(
-        app,
-        &ws,
-        json!({ "message": "I need a refund for last month" }),
-    );
+    let r = ws.chat(json!({ "message": "I need a refund for last month" }));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["routed"]["action"], "routed_to_team");
     assert_eq!(
@@ -527,7 +484,7 @@ fn a_direct_to_team_rule_routes_the_message_without_an_ai_answer() {
             &json!("open")
         )
     );
-    let transcript = conversation(app, &ws, r.body["session_id"].as_str().unwrap()).body;
+    let transcript = ws.conversation(r.session_id()).body;
     let roles: Vec<&str> = transcript["messages"]
         .as_array()
         .unwrap()
@@ -540,7 +497,7 @@ fn a_direct_to_team_rule_routes_the_message_without_an_ai_answer() {
         "the acknowledgement is the stored system line, so the widget shows it once"
     );
 
-    let other = chat(app, &ws, json!({ "message": "How do I change my avatar?" }));
+    let other = ws.chat(json!({ "message": "How do I change my avatar?" }));
     assert_eq!(
         other.body["routed"],
         Value::Null,
@@ -562,11 +519,7 @@ fn a_direct_to_team_rule_routes_the_message_without_an_ai_answer() {
 fn below_the_agents_threshold_the_ai_escalates_to_the_team() {
     let app = app();
     let ws = app.workspace();
-    let unsure = chat(
-        app,
-        &ws,
-        json!({ "message": "Does the API support GraphQL subscriptions?" }),
-    );
+    let unsure = ws.chat(json!({ "message": "Does the API support GraphQL subscriptions?" }));
     assert!(
         !unsure.body["actions"].to_string().contains("create_ticket"),
         "no threshold, no escalation"
@@ -580,11 +533,7 @@ fn below_the_agents_threshold_the_ai_escalates_to_the_team() {
         None,
     );
     assert_eq!(got.body["escalation_threshold"], json!(0.5));
-    let r = chat(
-        app,
-        &ws,
-        json!({ "message": "Does the API support GraphQL subscriptions?" }),
-    );
+    let r = ws.chat(json!({ "message": "Does the API support GraphQL subscriptions?" }));
     assert!(r.body["confidence"].as_f64().unwrap() < 0.5, "{}", r.body);
     let (id, status) = created_ticket(&r);
     assert_eq!(status, "open");
@@ -593,7 +542,7 @@ fn below_the_agents_threshold_the_ai_escalates_to_the_team() {
         .as_str()
         .unwrap()
         .contains("asked a teammate"));
-    let hi = chat(app, &ws, json!({ "message": "hi" }));
+    let hi = ws.chat(json!({ "message": "hi" }));
     assert!(
         !hi.body["actions"].to_string().contains("create_ticket"),
         "small talk is not escalated"
@@ -628,7 +577,7 @@ fn opening_the_widget_opens_a_conversation_the_live_feed_sees_at_once() {
     let r = open(json!({ "user_id": "opener-1" }));
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
-    let s = r.body["session_id"].as_str().unwrap().to_owned();
+    let s = r.session_id().to_owned();
     let event =
         halo_tests::next_event(&mut feed, Duration::from_secs(10)).expect("the feed hears it");
     assert_eq!(
@@ -645,11 +594,7 @@ fn opening_the_widget_opens_a_conversation_the_live_feed_sees_at_once() {
     // The same user continues it; the first message joins it.
     let again = open(json!({ "user_id": "opener-1", "session_id": s }));
     assert_eq!((again.status, &again.body["session_id"]), (200, &json!(s)));
-    let first = chat(
-        app,
-        &ws,
-        json!({ "message": "hello", "user_id": "opener-1", "session_id": s }),
-    );
+    let first = ws.chat(json!({ "message": "hello", "user_id": "opener-1", "session_id": s }));
     assert_eq!(first.body["session_id"], json!(s));
     assert_eq!(seen_by_team(&token, &s)["message_count"], json!(2));
     // Another user never gets it.

@@ -1,6 +1,6 @@
 //! Identity verification of user tokens on the chat endpoint and the widget's identify call.
 
-use halo_tests::{app, call, chat, conversation, now_secs, sign_jwt, user_token, Workspace};
+use halo_tests::{app, call, now_secs, sign_jwt, user_token, Workspace};
 use serde_json::{json, Value};
 
 fn require_verification(ws: &Workspace, on: bool) {
@@ -39,10 +39,7 @@ fn a_valid_token_verifies_the_contact_and_its_claims_override_the_page() {
         &ws,
         json!({ "user_id": "u-ok", "email": "real@acme.test", "plan": "enterprise", "iat": now_secs(), "exp": now_secs() + 600 }),
     );
-    let r = chat(
-        app,
-        &ws,
-        json!({ "message": "hi", "user_id": "u-ok", "user_token": token, "custom_fields": { "email": "forged@evil.test", "plan": "free" } }),
+    let r = ws.chat(json!({ "message": "hi", "user_id": "u-ok", "user_token": token, "custom_fields": { "email": "forged@evil.test", "plan": "free" } }),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let (status, body) = contact(&ws, "u-ok");
@@ -132,10 +129,7 @@ fn every_bad_token_is_a_401_that_stores_nothing() {
     ];
     for (what, token) in cases {
         let session = format!("sess-{}", what.replace(' ', "-").replace('\'', ""));
-        let r = chat(
-            app,
-            &ws,
-            json!({ "message": "hi", "user_id": "victim", "user_token": token, "session_id": session }),
+        let r = ws.chat(json!({ "message": "hi", "user_id": "victim", "user_token": token, "session_id": session }),
         );
         assert_eq!(
             (r.status, r.error().0.as_str()),
@@ -144,7 +138,7 @@ fn every_bad_token_is_a_401_that_stores_nothing() {
             r.body
         );
         assert_eq!(
-            conversation(app, &ws, &session).status,
+            ws.conversation(&session).status,
             404,
             "{what}: nothing stored"
         );
@@ -157,16 +151,12 @@ fn with_verification_on_a_named_user_needs_a_token_and_visitors_still_chat() {
     let app = app();
     let ws = app.workspace();
     require_verification(&ws, true);
-    let r = chat(
-        app,
-        &ws,
-        json!({ "message": "hi", "user_id": "u-1", "session_id": "needs-token-1" }),
-    );
+    let r = ws.chat(json!({ "message": "hi", "user_id": "u-1", "session_id": "needs-token-1" }));
     assert_eq!(
         (r.status, r.error().0.as_str()),
         (401, "user_token_required")
     );
-    assert_eq!(conversation(app, &ws, "needs-token-1").status, 404);
+    assert_eq!(ws.conversation("needs-token-1").status, 404);
     assert_eq!(contact(&ws, "u-1").0, 404);
     let widget = call(
         app,
@@ -183,18 +173,14 @@ fn with_verification_on_a_named_user_needs_a_token_and_visitors_still_chat() {
     );
 
     assert_eq!(
-        chat(app, &ws, json!({ "message": "hi" })).status,
+        ws.chat(json!({ "message": "hi" })).status,
         200,
         "anonymous visitors need no token"
     );
     let token = user_token(&ws, json!({ "user_id": "u-1" }));
     assert_eq!(
-        chat(
-            app,
-            &ws,
-            json!({ "message": "hi", "user_id": "u-1", "user_token": token })
-        )
-        .status,
+        ws.chat(json!({ "message": "hi", "user_id": "u-1", "user_token": token }))
+            .status,
         200
     );
     assert_eq!(contact(&ws, "u-1").1["user"]["verified"], json!(true));
@@ -205,12 +191,8 @@ fn with_verification_off_browser_contacts_are_marked_unverified() {
     let app = app();
     let ws = app.workspace();
     assert_eq!(
-        chat(
-            app,
-            &ws,
-            json!({ "message": "hi", "user_id": "u-unverified" })
-        )
-        .status,
+        ws.chat(json!({ "message": "hi", "user_id": "u-unverified" }))
+            .status,
         200
     );
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Teammates and the inbox: take over a live conversation, reply as a person, hand back.
 
-use halo_tests::{app, call, chat, conversation, teammate, Workspace};
+use halo_tests::{app, call, teammate, Workspace};
 use serde_json::{json, Value};
 
 fn inbox(
@@ -23,12 +23,8 @@ fn a_teammate_takes_over_replies_and_hands_back() {
     let app = app();
     let ws = app.workspace();
     let (alex, token) = teammate(&ws, "Alex");
-    let first = chat(
-        app,
-        &ws,
-        json!({ "message": "My export keeps failing", "user_id": "u-in" }),
-    );
-    let session = first.body["session_id"].as_str().unwrap().to_owned();
+    let first = ws.chat(json!({ "message": "My export keeps failing", "user_id": "u-in" }));
+    let session = first.session_id().to_owned();
 
     let taken = inbox(&token, &session, "takeover", None);
     assert_eq!(taken.status, 200, "{}", taken.body);
@@ -50,18 +46,15 @@ fn a_teammate_takes_over_replies_and_hands_back() {
         (&json!("in_progress"), &json!(alex), &json!("takeover"))
     );
 
-    let quiet = chat(
-        app,
-        &ws,
-        json!({ "message": "hello? anyone?", "user_id": "u-in", "session_id": session }),
-    );
+    let quiet =
+        ws.chat(json!({ "message": "hello? anyone?", "user_id": "u-in", "session_id": session }));
     assert_eq!(
         quiet.body["routed"],
         json!({ "action": "taken_over", "ticket_id": ticket_id }),
         "{}",
         quiet.body
     );
-    let t = conversation(app, &ws, &session).body;
+    let t = ws.conversation(&session).body;
     let roles: Vec<&str> = t["messages"]
         .as_array()
         .unwrap()
@@ -81,7 +74,7 @@ fn a_teammate_takes_over_replies_and_hands_back() {
         Some(json!({ "text": "Hi, Alex here: try exporting again now." })),
     );
     assert_eq!(replied.status, 200, "{}", replied.body);
-    let t = conversation(app, &ws, &session).body;
+    let t = ws.conversation(&session).body;
     assert_eq!(
         t["messages"].as_array().unwrap().last().unwrap()["role"],
         json!("teammate")
@@ -108,11 +101,8 @@ fn a_teammate_takes_over_replies_and_hands_back() {
     );
 
     assert_eq!(inbox(&token, &session, "handback", None).status, 200);
-    let answered = chat(
-        app,
-        &ws,
-        json!({ "message": "thanks!", "user_id": "u-in", "session_id": session }),
-    );
+    let answered =
+        ws.chat(json!({ "message": "thanks!", "user_id": "u-in", "session_id": session }));
     assert!(
         answered.body.get("routed").is_none(),
         "the AI answers again: {}",
@@ -130,7 +120,7 @@ fn the_inbox_takes_only_teammate_tokens_of_the_same_workspace() {
     let a = app.workspace();
     let b = app.workspace();
     let (_, b_token) = teammate(&b, "Bea");
-    let session = chat(app, &a, json!({ "message": "hi" })).body["session_id"]
+    let session = a.chat(json!({ "message": "hi" })).body["session_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -152,11 +142,7 @@ fn the_inbox_takes_only_teammate_tokens_of_the_same_workspace() {
         .status,
         404
     );
-    let still = chat(
-        app,
-        &a,
-        json!({ "message": "thanks!", "session_id": session }),
-    );
+    let still = a.chat(json!({ "message": "thanks!", "session_id": session }));
     assert!(
         still.body.get("routed").is_none(),
         "A's conversation was not taken over"
@@ -217,11 +203,8 @@ fn escalated_customer(ws: &Workspace, user: &str, company: &str) -> (String, Str
         ),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = chat(
-        app,
-        ws,
-        json!({ "message": "I want to talk to a human about my export", "user_id": user }),
-    );
+    let r =
+        ws.chat(json!({ "message": "I want to talk to a human about my export", "user_id": user }));
     let ticket = r.body["actions"]
         .as_array()
         .unwrap()
@@ -231,7 +214,7 @@ fn escalated_customer(ws: &Workspace, user: &str, company: &str) -> (String, Str
         .as_str()
         .unwrap()
         .to_owned();
-    (r.body["session_id"].as_str().unwrap().to_owned(), ticket)
+    (r.session_id().to_owned(), ticket)
 }
 
 #[test]
@@ -342,7 +325,7 @@ fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses
         !seen.contains("row limit."),
         "the note never reaches the customer: {seen}"
     );
-    let transcript = conversation(app, &ws, &session).body["messages"].to_string();
+    let transcript = ws.conversation(&session).body["messages"].to_string();
     assert!(!transcript.contains("Checked the logs"));
 
     // Snooze and wake through the inbox.
@@ -418,7 +401,7 @@ fn every_inbox_endpoint_is_scoped_to_the_teammates_workspace() {
     let (_, a_token) = teammate(&a, "Ada");
     let (_, b_token) = teammate(&b, "Ben");
     let (session, ticket) = escalated_customer(&a, "iso-1", "iso-co");
-    let answer = conversation(app, &a, &session).body["messages"]
+    let answer = a.conversation(&session).body["messages"]
         .as_array()
         .unwrap()
         .iter()

@@ -1,6 +1,6 @@
 //! The knowledge API: ingest, replace, delete, HTML cleaning, search and its isolation.
 
-use halo_tests::{app, call, chat, Reply, Workspace};
+use halo_tests::{app, call, Reply, Workspace};
 use serde_json::{json, Value};
 
 fn add(ws: &Workspace, body: Value) -> Reply {
@@ -126,7 +126,7 @@ fn deleted_content_is_never_retrieved_again() {
     );
     assert_eq!((del.status, &del.body["deleted"]), (200, &json!(true)));
     assert!(texts(&search(&ws, "gift cards expire")).is_empty());
-    let answer = chat(app, &ws, json!({ "message": "Do gift cards expire?" }));
+    let answer = ws.chat(json!({ "message": "Do gift cards expire?" }));
     assert_eq!(answer.body["citations"], json!([]), "{}", answer.body);
     assert_eq!(
         call(
@@ -189,7 +189,7 @@ fn search_syntax_in_user_text_can_never_break_the_query() {
     ] {
         let r = search(&ws, q);
         assert_eq!(r.status, 200, "{q}: {}", r.body);
-        let c = chat(app, &ws, json!({ "message": q }));
+        let c = ws.chat(json!({ "message": q }));
         assert_eq!(c.status, 200, "{q}: {}", c.body);
     }
     assert_eq!(

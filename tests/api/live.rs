@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use halo_tests::{app, call, chat, live_socket, next_event, send, teammate};
+use halo_tests::{app, call, live_socket, next_event, send, teammate};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -63,8 +63,8 @@ fn a_teammate_reply_reaches_the_widget_socket_and_the_feed_at_once() {
     let app = app();
     let ws = app.workspace();
     let (_, token) = teammate(&ws, "Sam");
-    let first = chat(app, &ws, json!({ "message": "Where is my invoice?" }));
-    let session = first.body["session_id"].as_str().unwrap().to_owned();
+    let first = ws.chat(json!({ "message": "Where is my invoice?" }));
+    let session = first.session_id().to_owned();
 
     let mut widget = live_socket(
         app,
@@ -92,11 +92,7 @@ fn a_teammate_reply_reaches_the_widget_socket_and_the_feed_at_once() {
     assert_eq!(fed, event);
 
     // The customer's next message and the AI's answer reach the feed as they happen.
-    chat(
-        app,
-        &ws,
-        json!({ "message": "Thanks, and how do I reset my password?", "session_id": session }),
-    );
+    ws.chat(json!({ "message": "Thanks, and how do I reset my password?", "session_id": session }));
     let fed = event_from(&mut feed, "user").expect("the feed hears the chat turn");
     let roles: Vec<String> = lines(&fed).into_iter().map(|(r, _)| r).collect();
     assert_eq!(roles, ["user", "ai"]);
@@ -110,11 +106,11 @@ fn sockets_are_scoped_to_their_workspace_and_conversation() {
     let b = app.workspace();
     let (_, token_a) = teammate(&a, "Ann");
     let (_, token_b) = teammate(&b, "Bob");
-    let s_a = chat(app, &a, json!({ "message": "hello from a" })).body["session_id"]
+    let s_a = a.chat(json!({ "message": "hello from a" })).body["session_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let s_a2 = chat(app, &a, json!({ "message": "another visitor of a" })).body["session_id"]
+    let s_a2 = a.chat(json!({ "message": "another visitor of a" })).body["session_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -164,7 +160,7 @@ fn sockets_are_scoped_to_their_workspace_and_conversation() {
 fn a_plain_request_to_a_socket_endpoint_is_told_to_upgrade() {
     let app = app();
     let ws = app.workspace();
-    let s = chat(app, &ws, json!({ "message": "hi" })).body["session_id"]
+    let s = ws.chat(json!({ "message": "hi" })).body["session_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -185,7 +181,9 @@ fn a_widget_that_was_away_catches_up_on_teammate_lines() {
     let app = app();
     let ws = app.workspace();
     let (_, token) = teammate(&ws, "Kim");
-    let s = chat(app, &ws, json!({ "message": "My card was charged twice" })).body["session_id"]
+    let s = ws
+        .chat(json!({ "message": "My card was charged twice" }))
+        .body["session_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -251,7 +249,9 @@ fn a_widget_that_was_away_catches_up_on_teammate_lines() {
 fn a_users_conversation_is_live_only_for_that_user() {
     let app = app();
     let ws = app.workspace();
-    let s = chat(app, &ws, json!({ "message": "hi", "user_id": "owner-1" })).body["session_id"]
+    let s = ws
+        .chat(json!({ "message": "hi", "user_id": "owner-1" }))
+        .body["session_id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use halo_tests::{call, chat, conversation, live_socket, next_event, ModelServer, Server, Socket};
+use halo_tests::{call, live_socket, next_event, ModelServer, Server, Socket};
 use serde_json::{json, Value};
 
 fn model() -> &'static ModelServer {
@@ -32,7 +32,7 @@ fn session_with_socket(app: &Server, ws: &halo_tests::Workspace) -> (String, Soc
         Some(json!({})),
     );
     assert_eq!(r.status, 201, "{}", r.body);
-    let session = r.body["session_id"].as_str().unwrap().to_owned();
+    let session = r.session_id().to_owned();
     let socket = live_socket(
         app,
         &format!(
@@ -51,13 +51,7 @@ fn a_real_model_answers_over_the_openai_wire_and_its_text_streams_to_the_widget(
     let (session, mut socket) = session_with_socket(&app, &ws);
     let question = "Write one friendly sentence about password resets.";
     let typing = std::thread::scope(|s| {
-        let asked = s.spawn(|| {
-            chat(
-                &app,
-                &ws,
-                json!({ "message": question, "session_id": session }),
-            )
-        });
+        let asked = s.spawn(|| ws.chat(json!({ "message": question, "session_id": session })));
         let mut typing: Vec<String> = Vec::new();
         while let Some(e) = next_event(&mut socket, Duration::from_secs(60)) {
             match e["type"].as_str() {
@@ -73,7 +67,7 @@ fn a_real_model_answers_over_the_openai_wire_and_its_text_streams_to_the_widget(
     let (typing, reply) = typing;
     let text = reply["text"].as_str().unwrap();
     assert!(!text.trim().is_empty());
-    let t = conversation(&app, &ws, &session).body;
+    let t = ws.conversation(&session).body;
     assert_eq!(t["messages"][1]["engine"], "openai", "{t}");
     assert_eq!(t["last_error"], Value::Null);
     assert!(typing.len() >= 2, "the text arrived in pieces: {typing:?}");
@@ -95,11 +89,7 @@ fn a_real_model_that_is_too_slow_is_cut_off_and_the_offline_engine_answers() {
     let app = with_model(&model().base, "800", "400");
     let ws = app.workspace();
     let started = Instant::now();
-    let r = chat(
-        &app,
-        &ws,
-        json!({ "message": "Tell me a long story about support tickets." }),
-    );
+    let r = ws.chat(json!({ "message": "Tell me a long story about support tickets." }));
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "took {:?}",
@@ -111,7 +101,7 @@ fn a_real_model_that_is_too_slow_is_cut_off_and_the_offline_engine_answers() {
         "{}",
         r.body
     );
-    let t = conversation(&app, &ws, r.body["session_id"].as_str().unwrap()).body;
+    let t = ws.conversation(r.session_id()).body;
     assert_eq!(
         t["messages"][0]["text"],
         "Tell me a long story about support tickets."
@@ -131,13 +121,7 @@ fn a_model_server_that_dies_mid_answer_loses_nothing_and_a_person_is_offered() {
     let (session, mut socket) = session_with_socket(&app, &ws);
     let question = "Explain in detail how to export all of my data.";
     let reply = std::thread::scope(|s| {
-        let asked = s.spawn(|| {
-            chat(
-                &app,
-                &ws,
-                json!({ "message": question, "session_id": session }),
-            )
-        });
+        let asked = s.spawn(|| ws.chat(json!({ "message": question, "session_id": session })));
         // The model is answering: kill its server mid-answer.
         loop {
             let e = next_event(&mut socket, Duration::from_secs(60)).expect("the answer starts");
@@ -154,7 +138,7 @@ fn a_model_server_that_dies_mid_answer_loses_nothing_and_a_person_is_offered() {
         "{}",
         reply.body
     );
-    let t = conversation(&app, &ws, &session).body;
+    let t = ws.conversation(&session).body;
     assert_eq!(t["messages"][0]["text"], question, "the message was kept");
     assert_eq!(t["messages"][1]["engine"], "offline");
     assert!(!t["last_error"].is_null(), "{t}");

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use halo_tests::{call, chat, embed_server, percent_encode, Reply, Server, Workspace};
+use halo_tests::{call, embed_server, percent_encode, Reply, Server, Workspace};
 use serde_json::{json, Value};
 
 fn server() -> &'static Server {
@@ -108,7 +108,7 @@ fn a_paraphrase_is_found_by_meaning_where_words_fail() {
 fn the_chat_answers_a_paraphrase_from_the_article_it_means() {
     let ws = server().workspace();
     seed(&ws);
-    let r = chat(server(), &ws, json!({ "message": PARAPHRASE }));
+    let r = ws.chat(json!({ "message": PARAPHRASE }));
     assert_eq!(
         r.body["citations"][0]["title"],
         json!("Account access"),
@@ -184,7 +184,7 @@ fn account_data_is_found_by_meaning_when_no_word_is_shared() {
             "Tokyo": "maintenance until 06:00 UTC", "Frankfurt": "online", "New York": "online", "Sydney": "high load" } } } });
     // Twice: the second turn reads the facts' vectors from the cache and answers the same.
     for _ in 0..2 {
-        let r = chat(server(), &ws, body.clone());
+        let r = ws.chat(body.clone());
         assert_eq!(r.status, 200, "{}", r.body);
         let text = r.body["text"].as_str().unwrap();
         assert!(

@@ -1,6 +1,6 @@
 //! Tickets through the API, and escalation from the chat.
 
-use halo_tests::{app, call, chat, Reply, Workspace};
+use halo_tests::{app, call, Reply, Workspace};
 use serde_json::{json, Value};
 
 fn create(ws: &Workspace, body: Value) -> Reply {
@@ -133,16 +133,10 @@ fn bad_tickets_are_refused_and_the_widget_key_cannot_create_them() {
 fn asking_for_a_person_escalates_to_one_ticket_with_the_transcript() {
     let app = app();
     let ws = app.workspace();
-    let first = chat(
-        app,
-        &ws,
-        json!({ "message": "My invoice shows the wrong VAT number", "user_id": "u-esc" }),
-    );
-    let session = first.body["session_id"].as_str().unwrap().to_owned();
-    let asked = chat(
-        app,
-        &ws,
-        json!({ "message": "I want to talk to a human please", "user_id": "u-esc", "session_id": session }),
+    let first =
+        ws.chat(json!({ "message": "My invoice shows the wrong VAT number", "user_id": "u-esc" }));
+    let session = first.session_id().to_owned();
+    let asked = ws.chat(json!({ "message": "I want to talk to a human please", "user_id": "u-esc", "session_id": session }),
     );
     let action = asked.body["actions"]
         .as_array()
@@ -182,10 +176,7 @@ fn asking_for_a_person_escalates_to_one_ticket_with_the_transcript() {
             && transcript.contains("Customer: I want to talk to a human please"),
         "{transcript}"
     );
-    let again = chat(
-        app,
-        &ws,
-        json!({ "message": "hello? can I get a real person", "user_id": "u-esc", "session_id": session }),
+    let again = ws.chat(json!({ "message": "hello? can I get a real person", "user_id": "u-esc", "session_id": session }),
     );
     let same = again.body["actions"]
         .as_array()
@@ -250,12 +241,8 @@ fn status(ws: &Workspace, id: &str) -> Value {
 fn customer_messages_wake_reopen_or_leave_the_ticket_as_the_state_machine_says() {
     let app = app();
     let ws = app.workspace();
-    let first = chat(
-        app,
-        &ws,
-        json!({ "message": "I need a human for my refund" }),
-    );
-    let session = first.body["session_id"].as_str().unwrap().to_owned();
+    let first = ws.chat(json!({ "message": "I need a human for my refund" }));
+    let session = first.session_id().to_owned();
     let id = first.body["actions"]
         .as_array()
         .unwrap()
@@ -265,7 +252,7 @@ fn customer_messages_wake_reopen_or_leave_the_ticket_as_the_state_machine_says()
         .as_str()
         .unwrap()
         .to_owned();
-    let say = |text: &str| chat(app, &ws, json!({ "message": text, "session_id": session }));
+    let say = |text: &str| ws.chat(json!({ "message": text, "session_id": session }));
 
     assert_eq!(
         patch(

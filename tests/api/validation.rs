@@ -1,4 +1,4 @@
-use halo_tests::{app, chat, send};
+use halo_tests::{app, send};
 use serde_json::{json, Value};
 
 /// Each bad request, the field the 400 must name, and its code.
@@ -97,7 +97,7 @@ fn every_invalid_field_gets_a_400_that_names_it() {
     let app = app();
     let ws = app.workspace();
     for (body, field, code) in bad_requests() {
-        let r = chat(app, &ws, body.clone());
+        let r = ws.chat(body.clone());
         assert_eq!(r.status, 400, "{body}: {}", r.body);
         assert_eq!(
             r.error(),
@@ -118,7 +118,7 @@ fn a_message_of_exactly_ten_thousand_characters_is_accepted() {
     let app = app();
     let ws = app.workspace();
     assert_eq!(
-        chat(app, &ws, json!({ "message": "ü".repeat(10_000) })).status,
+        ws.chat(json!({ "message": "ü".repeat(10_000) })).status,
         200
     );
 }
@@ -158,16 +158,10 @@ fn an_oversized_body_is_a_413() {
 fn a_refused_request_stores_nothing() {
     let app = app();
     let ws = app.workspace();
-    let r = chat(
-        app,
-        &ws,
-        json!({ "message": "hi", "session_id": "refused-session-1", "channel": "fax" }),
-    );
+    let r =
+        ws.chat(json!({ "message": "hi", "session_id": "refused-session-1", "channel": "fax" }));
     assert_eq!(r.status, 400);
-    assert_eq!(
-        halo_tests::conversation(app, &ws, "refused-session-1").status,
-        404
-    );
+    assert_eq!(ws.conversation("refused-session-1").status, 404);
 }
 
 #[test]
@@ -185,10 +179,7 @@ fn unknown_routes_and_methods_answer_json_errors() {
 fn all_documented_fields_together_are_accepted() {
     let app = app();
     let ws = app.workspace();
-    let r = chat(
-        app,
-        &ws,
-        json!({
+    let r = ws.chat(json!({
             "message": "Why is Google Ads not syncing?",
                         "user_id": "u-1", "user_token": halo_tests::user_token(&ws, json!({ "user_id": "u-1" })), "session_id": "client-chosen-123",
 

@@ -244,6 +244,7 @@ impl Server {
         assert_eq!(r.status, 201, "creating a workspace: {}", r.body);
         let s = |k: &str| r.body[k].as_str().expect(k).to_owned();
         Workspace {
+            base: self.base.clone(),
             org_id: s("org_id"),
             widget_key: s("widget_key"),
             secret_key: s("secret_key"),
@@ -291,6 +292,8 @@ pub fn app() -> &'static Server {
 /// A workspace's ids and keys as the admin API returned them.
 #[derive(Debug, Clone)]
 pub struct Workspace {
+    /// The server it lives on.
+    pub base: String,
     pub org_id: String,
     pub widget_key: String,
     pub secret_key: String,
@@ -359,9 +362,21 @@ pub fn send(
     headers: &[(&str, &str)],
     body: Option<String>,
 ) -> Reply {
+    send_to(&server.base, method, path, token, headers, body)
+}
+
+/// [`send`] to the server at `base`.
+fn send_to(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> Reply {
     let mut req = ureq::http::Request::builder()
         .method(method)
-        .uri(server.url(path));
+        .uri(format!("{base}{path}"));
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
@@ -394,38 +409,59 @@ pub fn send(
     }
 }
 
-/// Posts a chat message with the workspace's widget key.
-pub fn chat(server: &Server, ws: &Workspace, body: Value) -> Reply {
-    call(
-        server,
-        "POST",
-        "/api/sdk/chat",
-        Some(&ws.widget_key),
-        Some(body),
-    )
+impl Workspace {
+    /// Sends a request to the workspace's server with `token` and a JSON body.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        send_to(
+            &self.base,
+            method,
+            path,
+            token,
+            &[],
+            body.map(|b| b.to_string()),
+        )
+    }
+
+    /// Posts a chat message with the widget key.
+    pub fn chat(&self, body: Value) -> Reply {
+        self.call("POST", "/api/sdk/chat", Some(&self.widget_key), Some(body))
+    }
+
+    /// Adds a knowledge article with the secret key.
+    pub fn add_source(&self, title: &str, url: &str, content: &str) {
+        let r = self.call(
+            "POST",
+            "/api/sdk/knowledge/sources",
+            Some(&self.secret_key),
+            Some(json!({ "title": title, "url": url, "content": content })),
+        );
+        assert_eq!(r.status, 201, "adding an article: {}", r.body);
+    }
+
+    /// The transcript of a session, read with the secret key.
+    pub fn conversation(&self, session_id: &str) -> Reply {
+        self.call(
+            "GET",
+            &format!("/api/sdk/conversations/{session_id}"),
+            Some(&self.secret_key),
+            None,
+        )
+    }
 }
 
-/// Adds a knowledge article with the workspace's secret key.
-pub fn add_article(server: &Server, ws: &Workspace, title: &str, url: &str, content: &str) {
-    let r = call(
-        server,
-        "POST",
-        "/api/sdk/knowledge/sources",
-        Some(&ws.secret_key),
-        Some(json!({ "title": title, "url": url, "content": content })),
-    );
-    assert_eq!(r.status, 201, "adding an article: {}", r.body);
-}
-
-/// The transcript of a session, read with the secret key.
-pub fn conversation(server: &Server, ws: &Workspace, session_id: &str) -> Reply {
-    call(
-        server,
-        "GET",
-        &format!("/api/sdk/conversations/{session_id}"),
-        Some(&ws.secret_key),
-        None,
-    )
+impl Reply {
+    /// The session a chat reply names.
+    pub fn session_id(&self) -> &str {
+        self.body["session_id"]
+            .as_str()
+            .expect("the reply names its session")
+    }
 }
 
 /// Signs a JWT with HMAC-SHA256 over whatever header and claims it is given, as a customer's

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::{add_article, chat, root, Server};
+use crate::{root, Server};
 
 /// One scenario's result.
 #[derive(Debug)]
@@ -88,9 +88,7 @@ pub fn run(server: &Server) -> Vec<Outcome> {
                     .as_str()
                     .map(str::to_owned)
                     .unwrap_or_else(|| format!("https://help.example.test/{n}"));
-                add_article(
-                    server,
-                    &ws,
+                ws.add_source(
                     a["title"].as_str().unwrap_or(""),
                     &url,
                     a["content"].as_str().unwrap_or(""),
@@ -102,7 +100,7 @@ pub fn run(server: &Server) -> Vec<Outcome> {
                     body[if k == "traits" { "custom_fields" } else { k }] = v.clone();
                 }
             }
-            let r = chat(server, &ws, body);
+            let r = ws.chat(body);
             let failure = if r.status == 200 {
                 check(&s["expect"], &r.body)
             } else {

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use halo_tests::{add_article, chat, root, Server};
+use halo_tests::{root, Server};
 use serde_json::json;
 
 const QUESTIONS: &[&str] = &[
@@ -64,11 +64,11 @@ fn main() {
                 .map(str::trim)
                 .unwrap_or("")
         };
-        add_article(&server, &ws, field("title:"), field("url:"), body);
+        ws.add_source(field("title:"), field("url:"), body);
     }
     // Warm-up: the first requests compile and instantiate the Worker.
     for q in QUESTIONS {
-        chat(&server, &ws, json!({ "message": q }));
+        ws.chat(json!({ "message": q }));
     }
     let (mut first, mut follow) = (Vec::new(), Vec::new());
     let mut session: Option<String> = None;
@@ -79,7 +79,7 @@ fn main() {
             _ => json!({ "message": q, "user_id": "bench-user" }),
         };
         let t = Instant::now();
-        let r = chat(&server, &ws, body);
+        let r = ws.chat(body);
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         assert_eq!(r.status, 200, "{}", r.body);
         if i % 2 == 1 && session.is_some() {
@@ -110,7 +110,7 @@ fn main() {
         let q = QUESTIONS[i % QUESTIONS.len()];
         let body = json!({ "message": q, "user_id": "bench-user-2", "context": context, "custom_fields": traits });
         let t = Instant::now();
-        let r = chat(&server, &ws, body);
+        let r = ws.chat(body);
         with_data.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(r.status, 200, "{}", r.body);
     }
