@@ -4,46 +4,21 @@
 // without changing the host page. Exits non-zero on the first failure.
 //
 // Usage: node tests/browser/highlight.mjs <api base> <org id> <widget key>
-import { createServer } from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { hostHtml, run, step } from "./runner.mjs";
 
 const [base, orgId, widgetKey] = process.argv.slice(2);
-const root = new URL("../../", import.meta.url);
-const snippet = readFileSync(new URL("dist/widget/snippet.min.js", root), "utf8")
-  .trim()
-  .replace("__HALO_WIDGET_URL__", `${base}/widget/halo.js`);
-
-const html = `<!doctype html><html><head><meta charset="utf-8"><title>Billing</title></head>
-<body style="margin:0"><h1>Billing</h1><p style="height:1600px">Your plan: Starter.</p>
+const html = () => hostHtml(base, {
+  title: "Billing",
+  bodyAttrs: ' style="margin:0"',
+  body: `<h1>Billing</h1><p style="height:1600px">Your plan: Starter.</p>
 <button data-halo-id="upgrade-button" style="margin:20px">Upgrade</button>
-<p style="height:1600px">Footer</p>
-<script>
-${snippet}
-Halo("boot", { orgId: ${JSON.stringify(orgId)}, widgetKey: ${JSON.stringify(widgetKey)} });
-</script></body></html>`;
-const server = createServer((req, res) => {
-  res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-  res.end(html);
+<p style="height:1600px">Footer</p>`,
+  script: `Halo("boot", { orgId: ${JSON.stringify(orgId)}, widgetKey: ${JSON.stringify(widgetKey)} });`,
 });
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
 
-const profile = mkdtempSync(join(tmpdir(), "halo-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-  headless: true,
-  viewport: { width: 1000, height: 700 },
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const step = (s) => console.log(`  ok: ${s}`);
-try {
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+await run("highlight", html, async ({ page, url, errors }) => {
+  await page.goto(url);
   const button = page.locator('[data-halo-id="upgrade-button"]');
   const before = await button.evaluate((el) => el.outerHTML);
   const inView = () => button.evaluate((el) => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; });
@@ -83,9 +58,4 @@ try {
   step("answers render as safe markdown: lists, bold, web links; HTML stays text");
 
   assert.deepEqual(errors, [], "no page errors");
-  console.log("highlight: 1 passed, 0 failed");
-} finally {
-  await context.close();
-  server.close();
-  rmSync(profile, { recursive: true, force: true });
-}
+}, { viewport: { width: 1000, height: 700 } });

@@ -3,40 +3,17 @@
 // takes the streamed one's place. Exits non-zero on the first failure.
 //
 // Usage: node tests/browser/streaming.mjs <api base> <org id> <widget key>
-import { createServer } from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { hostHtml, run, step } from "./runner.mjs";
 
 const [base, orgId, widgetKey] = process.argv.slice(2);
-const root = new URL("../../", import.meta.url);
-const snippet = readFileSync(new URL("dist/widget/snippet.min.js", root), "utf8")
-  .trim()
-  .replace("__HALO_WIDGET_URL__", `${base}/widget/halo.js`);
-const html = `<!doctype html><html><head><meta charset="utf-8"><title>App</title></head><body><h1>App</h1>
-<script>
-${snippet}
-Halo("boot", { orgId: ${JSON.stringify(orgId)}, widgetKey: ${JSON.stringify(widgetKey)} });
-</script></body></html>`;
-const server = createServer((req, res) => {
-  res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-  res.end(html);
+const html = () => hostHtml(base, {
+  body: "<h1>App</h1>",
+  script: `Halo("boot", { orgId: ${JSON.stringify(orgId)}, widgetKey: ${JSON.stringify(widgetKey)} });`,
 });
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const profile = mkdtempSync(join(tmpdir(), "halo-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const step = (s) => console.log(`  ok: ${s}`);
-try {
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+
+await run("streaming", html, async ({ page, url, errors }) => {
+  await page.goto(url);
   // Opening the panel opens the conversation and its socket; wait until the socket is live.
   const live = page.waitForResponse((r) => r.url().includes("/updates?after="), { timeout: 20000 });
   await page.getByTestId("halo-launcher").click();
@@ -62,9 +39,4 @@ try {
   assert.equal(await ai.first().getByTestId("halo-rate-up").count(), 1, "the final answer can be rated");
   step("the final answer takes the streamed one's place");
   assert.deepEqual(errors, [], "no page errors");
-  console.log("streaming: 1 passed, 0 failed");
-} finally {
-  await context.close();
-  server.close();
-  rmSync(profile, { recursive: true, force: true });
-}
+});

@@ -8,18 +8,11 @@
 // panel by itself except on `manualOnPaths`.
 //
 // Usage: node tests/browser/widget.mjs <api base> <org id> <widget key> <secret key> <inbox token>
-import { createServer } from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { snippet as snippetFor, run, step } from "./runner.mjs";
 
 const [base, orgId, widgetKey, secretKey, teammateToken] = process.argv.slice(2);
-const root = new URL("../../", import.meta.url);
-const snippet = readFileSync(new URL("dist/widget/snippet.min.js", root), "utf8")
-  .trim()
-  .replace("__HALO_WIDGET_URL__", `${base}/widget/halo.js`);
+const snippet = snippetFor(base);
 
 const page_html = (auto) => `<!doctype html><html><head><meta charset="utf-8"><title>Hostile host</title>
 <style>
@@ -42,25 +35,7 @@ Halo("setContext", { broken: { value: "no label" }, seats: { label: "Seats", typ
 window.__queuedBeforeLoad = window.Halo.q.length;
 </script></body></html>`;
 
-const server = createServer((req, res) => {
-  res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-  res.end(page_html(req.url.includes("auto=1")));
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const hostUrl = `http://127.0.0.1:${server.address().port}/`;
-
-const profile = mkdtempSync(join(tmpdir(), "halo-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
-const step = (s) => console.log(`  ok: ${s}`);
-try {
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
+await run("browser", (path) => page_html(path.includes("auto=1")), async ({ context, page, url, errors }) => {
 
   // Hold each chat request a moment (it still goes to the real Worker) so the typing state is observable.
   await page.route(`${base}/api/sdk/chat`, async (route) => {
@@ -68,7 +43,7 @@ try {
     await route.continue();
   });
 
-  await page.goto(hostUrl);
+  await page.goto(url);
     assert.equal(await page.evaluate(() => window.__queuedBeforeLoad), 5, "five calls were queued before load");
   const launcher = page.getByTestId("halo-launcher");
   await launcher.waitFor({ state: "visible", timeout: 15000 });
@@ -228,7 +203,7 @@ try {
   for (const [p, path] of [[manual, "checkout?auto=1"], [auto, "?auto=1"]]) {
     // The widget reads what it missed once its socket is open: then it is live.
     const live = p.waitForResponse((r) => r.url().includes("/updates?after="), { timeout: 15000 });
-    await p.goto(`${hostUrl}${path}`);
+    await p.goto(`${url}${path}`);
     await live;
   }
   await inbox("reply", { text: "Anything else I can help with?" });
@@ -249,9 +224,4 @@ try {
 
 
   assert.deepEqual(errors, [], "no page errors");
-  console.log("browser: 1 passed, 0 failed");
-} finally {
-  await context.close();
-  server.close();
-  rmSync(profile, { recursive: true, force: true });
-}
+});
