@@ -78,7 +78,7 @@ pub async fn take_over_conversation(
                 company_external_id: None,
                 channel: &c.channel,
                 confidence: 0.0,
-                reason: "taken_over",
+                reason: halo_shared::chat::reason::TAKEN_OVER,
                 source: "takeover",
                 status: Status::InProgress,
                 assignee: Some(&tm.id),

@@ -179,7 +179,7 @@ async fn taken_over(
         .is_some_and(|c| c.taken_over_by.is_some());
     (turn::plan(taken, false) == Plan::TakenOver).then(|| {
         let routed = Routed {
-            action: "taken_over".into(),
+            action: Routed::TAKEN_OVER.into(),
             ticket_id: ticket.map(|t| t.id),
         };
         Reply::system(turn::TAKEN_OVER_TEXT.into(), None, routed)
@@ -216,7 +216,7 @@ async fn to_team(
     let (line_id, at) =
         store::teammates::add_line(db, &ws.id, &who.session_id, LineRole::System, &text).await?;
     let routed = Routed {
-        action: "routed_to_team".into(),
+        action: Routed::TO_TEAM.into(),
         ticket_id: Some(ticket_id),
     };
     Ok(Some((Reply::system(text, Some(line_id), routed), at)))

@@ -773,6 +773,8 @@ pub mod reason {
     pub const LOW_CONFIDENCE: &str = "low_confidence";
     /// A routing rule sent the message straight to a team.
     pub const ROUTING_RULE: &str = "routing_rule";
+    /// A teammate took the conversation over.
+    pub const TAKEN_OVER: &str = "taken_over";
 }
 
 impl Action {
@@ -793,9 +795,17 @@ pub struct Citation {
 /// Present when a message went straight to a team instead of the AI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Routed {
+    /// [`Routed::TAKEN_OVER`] or [`Routed::TO_TEAM`].
     pub action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<String>,
+}
+
+impl Routed {
+    /// A teammate has the conversation: the AI stayed quiet.
+    pub const TAKEN_OVER: &'static str = "taken_over";
+    /// A routing rule sent the message straight to a team.
+    pub const TO_TEAM: &'static str = "routed_to_team";
 }
 
 /// The chat endpoint's answer.
