@@ -192,6 +192,31 @@ fn ratings_feedback_and_the_ai_score_follow_the_documented_heuristic() {
         (&c["messages"][1]["rating"], &c["ai_score"]),
         (&json!("down"), &json!(55))
     );
+}
+
+#[test]
+fn only_the_conversations_own_ai_answers_can_be_rated_or_corrected_and_only_with_known_values() {
+    let app = app();
+    let ws = app.workspace();
+    let (_, token) = teammate(&ws, "Rae");
+    ws.add_source(
+        "Exporting data",
+        "https://help.example.test/export",
+        "# Exporting data\n\nOpen Settings, then Export, and pick CSV or JSON.",
+    );
+    let first = ws.chat(json!({ "message": "How do I export my data?" }));
+    let s = session_of(&first);
+    let answer = first.body["message_id"].as_str().unwrap().to_owned();
+    let c = seen_by_team(&token, &s);
+    let rate = |key: &str, session: &str, body: Value| {
+        call(
+            app,
+            "POST",
+            &format!("/api/sdk/conversations/{session}/ratings"),
+            Some(key),
+            Some(body),
+        )
+    };
 
     // Only the conversation's own AI answers can be rated, and only with up, down or null.
     let user_line = c["messages"][0]["id"].as_str().unwrap();

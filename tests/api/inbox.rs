@@ -218,10 +218,10 @@ fn escalated_customer(ws: &Workspace, user: &str, company: &str) -> (String, Str
 }
 
 #[test]
-fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses() {
+fn the_live_feed_lists_an_escalated_conversation_with_its_outcome_ticket_and_user() {
     let app = app();
     let ws = app.workspace();
-    let (me, token) = teammate(&ws, "Noor");
+    let (_me, token) = teammate(&ws, "Noor");
     let (session, ticket) = escalated_customer(&ws, "inbox-ann", "acme-inbox");
 
     let live = get(&token, "conversations?live=false");
@@ -241,6 +241,14 @@ fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses
         (&c["outcome"], &c["ticket"]["id"], &c["user_id"]),
         (&json!("escalated"), &json!(ticket), &json!("inbox-ann"))
     );
+}
+
+#[test]
+fn tickets_are_filtered_by_assignee_and_status_as_a_teammate_takes_one() {
+    let app = app();
+    let ws = app.workspace();
+    let (me, token) = teammate(&ws, "Noor");
+    let (_session, ticket) = escalated_customer(&ws, "inbox-ann", "acme-inbox");
 
     assert_eq!(
         ids(&get(&token, "tickets").body["tickets"], "id"),
@@ -273,6 +281,14 @@ fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses
         get(&token, "tickets?status=in_progress").body["tickets"][0]["id"],
         json!(ticket)
     );
+}
+
+#[test]
+fn a_note_stays_on_the_ticket_and_a_reply_reaches_the_customers_conversation() {
+    let app = app();
+    let ws = app.workspace();
+    let (_me, token) = teammate(&ws, "Noor");
+    let (session, ticket) = escalated_customer(&ws, "inbox-ann", "acme-inbox");
 
     // An internal note stays on the ticket; the customer never sees it.
     let mut widget = halo_tests::live_socket(
@@ -327,6 +343,14 @@ fn teammates_list_conversations_and_work_tickets_with_notes_replies_and_statuses
     );
     let transcript = ws.conversation(&session).body["messages"].to_string();
     assert!(!transcript.contains("Checked the logs"));
+}
+
+#[test]
+fn a_snoozed_ticket_is_hidden_and_an_empty_note_is_refused() {
+    let app = app();
+    let ws = app.workspace();
+    let (_me, token) = teammate(&ws, "Noor");
+    let (_session, ticket) = escalated_customer(&ws, "inbox-ann", "acme-inbox");
 
     // Snooze and wake through the inbox.
     let snooze = call(
