@@ -54,7 +54,7 @@ pub async fn post_chat(req: &mut Request, b: &Bindings, ctx: &Context) -> ApiRes
         Some(parsed) => parsed?,
         None => return Err(body.err().unwrap_or(ApiError::InvalidJson)),
     };
-    let existing = existing?;
+    let existing = existing.map_err(ApiError::from);
     let cors_ws = ws.clone();
     let inbound = Inbound {
         ws,

@@ -25,15 +25,15 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
-    let result = match (Bindings::resolve(env), segments.as_slice()) {
-        (Err(e), _) => Err(ApiError::from(e)),
-        (Ok(_), ["health"]) => {
-            by_method!(method, { Get => json_ok(&serde_json::json!({ "ok": true })) })
-        }
-        (Ok(b), ["api", "sdk", rest @ ..]) => sdk(method, rest, &mut req, &b, &ctx).await,
-        (Ok(b), ["api", "inbox", rest @ ..]) => inbox_api(method, rest, &mut req, &b).await,
-        (Ok(b), ["api", "admin", rest @ ..]) => admin_api(method, rest, &mut req, &b).await,
-        (Ok(_), _) => Err(ApiError::NotFound("No such endpoint.")),
+    let result = match segments.as_slice() {
+        ["health"] => by_method!(method, { Get => json_ok(&serde_json::json!({ "ok": true })) }),
+        ["api", area @ ("sdk" | "inbox" | "admin"), rest @ ..] => match Bindings::resolve(env) {
+            Err(e) => Err(ApiError::from(e)),
+            Ok(b) if *area == "sdk" => sdk(method, rest, &mut req, &b, &ctx).await,
+            Ok(b) if *area == "inbox" => inbox_api(method, rest, &mut req, &b).await,
+            Ok(b) => admin_api(method, rest, &mut req, &b).await,
+        },
+        _ => Err(ApiError::NotFound("No such endpoint.")),
     };
     let mut response = result.unwrap_or_else(ApiError::into_response);
     // Browsers may read the chat endpoint's answers, errors included; CORS for a known

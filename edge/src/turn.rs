@@ -46,8 +46,9 @@ pub struct Inbound {
     pub ws: Workspace,
     /// The workspace's agent for the message's `agent_id` (or its channel's default).
     pub agent: Option<Agent>,
-    /// The conversation the message's `session_id` names, if there is one.
-    pub existing: Option<Conversation>,
+    /// The conversation the message's `session_id` names, if there is one (the lookup's
+    /// failure is reported after the user's token is checked, as identity comes first).
+    pub existing: ApiResult<Option<Conversation>>,
     pub chat: ChatRequest,
 }
 
@@ -110,8 +111,13 @@ pub async fn run(
     db: &D1Database,
     inbound: Inbound,
 ) -> ApiResult<ChatResponse> {
-    let who = who(&inbound)?;
-    let Inbound { ws, chat, .. } = inbound;
+    let Inbound {
+        ws,
+        agent,
+        existing,
+        chat,
+    } = inbound;
+    let who = who(&ws, agent, existing, &chat)?;
     let Recorded {
         message_id,
         searched,
@@ -225,30 +231,30 @@ async fn to_team(
 /// Who is asking: a user's token is checked (before anything is stored, so a refused
 /// request changes nothing), the conversation continues only with its own user, and the
 /// agent and the session follow from that.
-fn who(inbound: &Inbound) -> ApiResult<Who> {
-    let chat = &inbound.chat;
+fn who(
+    ws: &Workspace,
+    agent: Option<Agent>,
+    existing: ApiResult<Option<Conversation>>,
+    chat: &ChatRequest,
+) -> ApiResult<Who> {
     let claims = match &chat.user {
-        UserRef::External(id) => {
-            crate::auth::verify_token(&inbound.ws, id, chat.user_token.as_deref())?
-        }
+        UserRef::External(id) => crate::auth::verify_token(ws, id, chat.user_token.as_deref())?,
         UserRef::Anonymous => None,
     };
+    let existing = existing?;
     let owned_by = |c: &Conversation| turn::continues(c.external_id.as_deref(), &chat.user);
-    let taken_by_another = inbound.existing.as_ref().is_some_and(|c| !owned_by(c));
-    let continuing = inbound.existing.clone().filter(|c| owned_by(c));
+    let taken_by_another = existing.as_ref().is_some_and(|c| !owned_by(c));
+    let continuing = existing.filter(|c| owned_by(c));
     let choice = turn::agent_choice(chat.agent_id.is_some(), continuing.is_some());
     let agent = match (choice, &continuing) {
-        (AgentChoice::Requested, _) => inbound.agent.clone().ok_or_else(|| {
+        (AgentChoice::Requested, _) => agent.ok_or_else(|| {
             ApiError::Field(halo_shared::chat::FieldError {
                 field: "agent_id".into(),
                 kind: halo_shared::chat::InvalidField::Invalid("names no agent of this workspace"),
             })
         })?,
         (AgentChoice::Pinned, Some(c)) => c.agent(),
-        _ => inbound
-            .agent
-            .clone()
-            .ok_or(ApiError::Internal("the workspace has no agent".into()))?,
+        _ => agent.ok_or(ApiError::Internal("the workspace has no agent".into()))?,
     };
     let session_id = turn::session_choice(
         continuing.as_ref().map(|c| c.session_id.as_str()),
