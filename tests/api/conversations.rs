@@ -379,6 +379,14 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
     );
     assert_eq!(updates.status, 200, "{}", updates.body);
     assert!(!updates.body.to_string().contains("annual discount"));
+}
+
+#[test]
+fn a_whisper_needs_text_and_a_boolean_persist() {
+    let app = app();
+    let ws = app.workspace();
+    let (_, token) = teammate(&ws, "Wes");
+    let s = session_of(&ws.chat(json!({ "message": "Do you have an annual plan?" })));
     for bad in [
         json!({}),
         json!({ "text": " " }),
