@@ -27,8 +27,7 @@ fn continues(c: &store::Conversation, user: &UserRef) -> bool {
 /// read at the same time and scoped by the key itself, so it can only find this workspace's
 /// conversation), then one turn, answered with CORS for the page's origin.
 pub async fn post_chat(req: &mut Request, b: &Bindings, ctx: &Context) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     // A missing or malformed key is refused before the body is even read.
     let key_hash = auth::widget_key_hash(req)?;
     let body = read_json(req).await;
@@ -141,8 +140,7 @@ pub async fn rate_answer(req: &mut Request, b: &Bindings, session_id: &str) -> A
 /// so the team's live feed sees the visitor at once. A `session_id` that this user may continue
 /// is returned as it is (200); otherwise a new conversation is opened (201).
 pub async fn open_session(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let key_hash = auth::widget_key_hash(req)?;
     let body = read_json(req).await?;
     let open = ChatRequest::parse_session(&body)?;

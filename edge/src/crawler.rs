@@ -196,8 +196,7 @@ fn answer(id: &str, job: &CrawlJob) -> Response {
 /// each page as an HTML document, replacing earlier versions by URL. Answers 200 when the
 /// first step finished it, else 202 with the job to follow.
 pub async fn start_crawl(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let ws = auth::secret_workspace(req, db).await?;
     let crawl = CrawlRequest::parse(&read_json(req).await?)?;
     let mut job = CrawlJob {
@@ -235,8 +234,7 @@ pub async fn start_crawl(req: &mut Request, b: &Bindings) -> ApiResult<Response>
 /// `GET /api/sdk/knowledge/jobs/:id`: a crawl's progress; a running crawl is advanced by one
 /// step first (so polling drives it where no cron runs, as under `wrangler dev`).
 pub async fn get_job(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let ws = auth::secret_workspace(req, db).await?;
     let mut job = load(db, &ws.id, id)
         .await?

@@ -632,14 +632,12 @@ async fn run_tool(ctx: ToolContext<'_>, call: tools::Call, used: &mut Used) -> S
                 Err(e) => format!("error: the search failed ({e:?})"),
                 Ok(hits) if hits.is_empty() => "No article covers this.".into(),
                 Ok(hits) => {
+                    // What the model searched for is judged by its words, not its closeness.
                     let passages: Vec<Passage> = hits
                         .into_iter()
                         .map(|h| Passage {
-                            title: h.title,
-                            url: h.url,
-                            heading: h.heading,
-                            text: h.text,
                             similarity: None,
+                            ..h.into_passage()
                         })
                         .collect();
                     let text = llm::system_prompt("", "", &passages);

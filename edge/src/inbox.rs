@@ -44,8 +44,7 @@ pub async fn take_over_conversation(
     b: &Bindings,
     session_id: &str,
 ) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let tm = auth::teammate(req, db).await?;
     let c = store::conversation_by_session(db, Scope::Org(&tm.org_id), session_id)
         .await?
@@ -99,8 +98,7 @@ pub async fn reply_to_conversation(
     b: &Bindings,
     session_id: &str,
 ) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let tm = auth::teammate(req, db).await?;
     let body = read_json(req).await?;
     let text = required_text(body.get("text"), "text", MAX_MESSAGE_CHARS)?;
@@ -130,8 +128,7 @@ pub async fn hand_back_conversation(
     b: &Bindings,
     session_id: &str,
 ) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let tm = auth::teammate(req, db).await?;
     if !teammates::set_taken_over(db, &tm.org_id, session_id, None).await? {
         return Err(NO_CONVERSATION);
@@ -311,8 +308,7 @@ pub async fn reply_to_ticket(
     b: &Bindings,
     ticket_id: &str,
 ) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let (org, _) = auth::team_member(req, db).await?;
     let body = read_json(req).await?;
     let text = required_text(body.get("text"), "text", MAX_MESSAGE_CHARS)?;

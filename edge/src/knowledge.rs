@@ -67,8 +67,7 @@ pub(crate) async fn ingest(
 /// `POST /api/sdk/knowledge/sources`: adds a document, or replaces the one with the same
 /// `url` (201 when created, 200 when replaced).
 pub async fn create_source(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let ws = auth::secret_workspace(req, db).await?;
     let source = NewSource::parse(&read_json(req).await?)?;
     let (id, created, chunks) = ingest(db, &ws.id, &source).await?;
@@ -82,8 +81,7 @@ pub async fn create_source(req: &mut Request, b: &Bindings) -> ApiResult<Respons
 
 /// `PUT /api/sdk/knowledge/sources/:id`: replaces a document and all its chunks.
 pub async fn replace_source(req: &mut Request, b: &Bindings, id: &str) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let ws = auth::secret_workspace(req, db).await?;
     let source = NewSource::parse(&read_json(req).await?)?;
     let chunks = chunks_of(&source);
@@ -111,8 +109,7 @@ pub async fn replace_source(req: &mut Request, b: &Bindings, id: &str) -> ApiRes
 
 /// `DELETE /api/sdk/knowledge/sources/:id`: removes a document from every index.
 pub async fn delete_source(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let ws = auth::secret_workspace(req, db).await?;
     let old = store::chunk_texts(db, &ws.id, id).await?;
     if !store::delete_source(db, &ws.id, id).await? {
@@ -133,8 +130,7 @@ pub async fn list_sources(req: &Request, b: &Bindings) -> ApiResult<Response> {
 
 /// `GET /api/sdk/knowledge/search?q=…&limit=…`: what the answer engines would be given.
 pub async fn search_knowledge(req: &Request, b: &Bindings) -> ApiResult<Response> {
-    let env = &b.env;
-    let db = &b.db;
+    let Bindings { env, db } = b;
     let ws = auth::secret_workspace(req, db).await?;
     let param = |k: &str| query_param(req, k);
     let q = param("q")

@@ -18,7 +18,7 @@ use halo_shared::live::LineRole;
 use halo_shared::profile::{context_sightings, trait_sightings, Scope as ProfileScope};
 use halo_shared::routing::{Routing, Rule, Subject};
 use halo_shared::tickets::Status;
-use halo_shared::turn::{self, AgentChoice, Plan};
+use halo_shared::turn::{self, AgentChoice};
 use serde_json::{json, Map, Value};
 use worker::{Context, D1Database, Env};
 
@@ -63,15 +63,6 @@ struct Who {
     /// Only what a valid token vouches for.
     user_traits: Map<String, Value>,
     company_ref: Option<String>,
-}
-
-impl Who {
-    fn external_id<'a>(&self, chat: &'a ChatRequest) -> Option<&'a str> {
-        match &chat.user {
-            UserRef::External(id) => Some(id.as_str()),
-            UserRef::Anonymous => None,
-        }
-    }
 }
 
 /// What search found for the question, and the question's embedding when one was made.
@@ -183,7 +174,7 @@ async fn taken_over(
         .continuing
         .as_ref()
         .is_some_and(|c| c.taken_over_by.is_some());
-    (turn::plan(taken, false) == Plan::TakenOver).then(|| {
+    taken.then(|| {
         let routed = Routed {
             action: Routed::TAKEN_OVER.into(),
             ticket_id: ticket.map(|t| t.id),
@@ -214,8 +205,7 @@ async fn to_team(
             None
         }
     };
-    let (Plan::ToTeam, Some(ticket_id)) = (turn::plan(false, ticket_id.is_some()), ticket_id)
-    else {
+    let Some(ticket_id) = ticket_id else {
         return Ok(None);
     };
     let text = turn::team_acknowledgement(rule.reply.as_deref(), rule.team.as_deref());
@@ -297,7 +287,7 @@ async fn record(
     let (sentiment, mood) = conversation::mood(&chat.message);
     let conversation_id = new_id();
     let message_id = new_id();
-    let external_id = who.external_id(chat);
+    let external_id = chat.user.external_id();
     let trusted_company = who.claims.as_ref().and_then(|c| c.company_id.as_deref());
     let sightings: Vec<_> = trait_sightings(ProfileScope::User, &chat.custom_fields)
         .into_iter()
@@ -358,7 +348,7 @@ async fn record(
 /// see what the page sent.
 fn request_record(chat: &ChatRequest) -> Value {
     json!({
-        "user_id": match &chat.user { UserRef::Anonymous => None, UserRef::External(id) => Some(id) },
+        "user_id": chat.user.external_id(),
         "user_token_sent": chat.user_token.is_some(),
         "company_id": chat.company_id,
         "channel": chat.channel.as_str(),
@@ -381,16 +371,7 @@ async fn search(env: &Env, db: &D1Database, org: &str, message: &str) -> Option<
         knowledge::retrieve_with_vector(env, db, org, message, PASSAGES_PER_QUESTION, Mode::Hybrid)
             .await;
     Some(found.map(|(hits, vector)| {
-        let passages = hits
-            .into_iter()
-            .map(|h| Passage {
-                title: h.title,
-                url: h.url,
-                heading: h.heading,
-                text: h.text,
-                similarity: h.similarity,
-            })
-            .collect();
+        let passages = hits.into_iter().map(store::Hit::into_passage).collect();
         (passages, vector)
     }))
 }
@@ -486,7 +467,7 @@ fn escalation<'a>(
 ) -> tickets::Escalation<'a> {
     tickets::Escalation {
         session_id: &who.session_id,
-        user_external_id: who.external_id(chat),
+        user_external_id: chat.user.external_id(),
         company_external_id: who.company_ref.as_deref(),
         channel: chat.channel.as_str(),
         confidence,
@@ -592,7 +573,7 @@ async fn escalate(
             let mut vars: BTreeMap<&str, String> = h.vars.iter().cloned().collect();
             vars.insert(
                 "user_id",
-                who.external_id(chat).unwrap_or_default().to_owned(),
+                chat.user.external_id().unwrap_or_default().to_owned(),
             );
             vars.insert("session_id", who.session_id.clone());
             match deliver(h.reason, hook, &vars).await {

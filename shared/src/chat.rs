@@ -129,6 +129,16 @@ pub enum UserRef {
     External(String),
 }
 
+impl UserRef {
+    /// The customer's id for the user; `None` for an anonymous visitor.
+    pub fn external_id(&self) -> Option<&str> {
+        match self {
+            UserRef::External(id) => Some(id),
+            UserRef::Anonymous => None,
+        }
+    }
+}
+
 /// The nine kinds of structured context entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -535,7 +535,7 @@ fn within_one_edit(a: &[char], b: &[char]) -> bool {
 /// capital or digit that names something, the problem concept when it says something is
 /// wrong, and the kinds of value it asks for. A fact matches a term when it has any of its
 /// concepts.
-fn question_terms(question: &str) -> Vec<Vec<String>> {
+fn question_terms(question: &str, asked: &[Vec<&'static str>]) -> Vec<Vec<String>> {
     let mut terms: Vec<Vec<String>> = query_terms(question)
         .iter()
         .filter(|t| !FILLER.contains(&t.as_str()))
@@ -559,9 +559,9 @@ fn question_terms(question: &str) -> Vec<Vec<String>> {
         terms.push(vec![FAILURE.to_owned(), PROBLEM.to_owned()]);
     }
     terms.extend(
-        asked_types(question)
-            .into_iter()
-            .map(|t| t.into_iter().map(str::to_owned).collect()),
+        asked
+            .iter()
+            .map(|t| t.iter().map(|k| (*k).to_owned()).collect()),
     );
     terms
 }
@@ -570,8 +570,9 @@ fn question_terms(question: &str) -> Vec<Vec<String>> {
 /// A question term matches a fact when one of its concepts (its stem, or its synonyms'
 /// group) is among the fact's; terms that every fact has count little among siblings.
 pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
-    let terms = question_terms(question);
-    let types: Vec<&str> = asked_types(question).into_iter().flatten().collect();
+    let asked = asked_types(question);
+    let terms = question_terms(question, &asked);
+    let types: Vec<&str> = asked.iter().flatten().copied().collect();
     if terms.is_empty() && facts.iter().all(|f| f.similarity.is_none()) {
         return Vec::new();
     }

@@ -1,7 +1,7 @@
 //! The rules of one turn, whatever channel the message came in on (the widget today, email
-//! and the console next): whose conversation it is, which agent answers, what the turn does
-//! (a teammate has it, a rule sends it to a team, or the AI answers), what a failure turns
-//! into and why a turn becomes a ticket. Pure functions: the edge's turn pipeline
+//! and the console next): whose conversation it is, which agent answers, what the user is
+//! told when a rule routes their message to a team, what a failure turns into and why a turn
+//! becomes a ticket. Pure functions: the edge's turn pipeline
 //! (`edge/src/turn.rs`) does the reading and writing around them.
 
 use crate::answer::{self, Answer};
@@ -56,27 +56,6 @@ pub fn session_choice(
         (Some(c), _) => Some(c.to_owned()),
         (None, Some(s)) if !taken_by_another => Some(s.to_owned()),
         _ => None,
-    }
-}
-
-/// What a turn does once the message is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plan {
-    /// A teammate has the conversation: the AI stays quiet.
-    TakenOver,
-    /// A routing rule sends it straight to a team, with no AI answer.
-    ToTeam,
-    /// The AI answers.
-    Ai,
-}
-
-/// A taken-over conversation stays with its teammate; a direct rule whose ticket opened goes
-/// to the team; everything else is the AI's.
-pub fn plan(taken_over: bool, routed_to_team: bool) -> Plan {
-    match (taken_over, routed_to_team) {
-        (true, _) => Plan::TakenOver,
-        (false, true) => Plan::ToTeam,
-        (false, false) => Plan::Ai,
     }
 }
 
@@ -175,13 +154,6 @@ mod tests {
         assert_eq!(session_choice(None, Some("s"), false).as_deref(), Some("s"));
         assert_eq!(session_choice(None, Some("s"), true), None);
         assert_eq!(session_choice(None, None, false), None);
-    }
-
-    #[test]
-    fn a_teammate_keeps_the_conversation_before_any_rule() {
-        assert_eq!(plan(true, true), Plan::TakenOver);
-        assert_eq!(plan(false, true), Plan::ToTeam);
-        assert_eq!(plan(false, false), Plan::Ai);
     }
 
     #[test]

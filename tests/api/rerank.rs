@@ -3,8 +3,8 @@
 //! is scripts/embed-server.py's `/v1/rerank` (the common wire shape, scored by MiniLM: it
 //! checks the seam, not quality).
 
-use halo_tests::{call, embed_server, percent_encode, Server, Workspace};
-use serde_json::{json, Value};
+use halo_tests::{call, embed_server, Server, Workspace};
+use serde_json::json;
 
 fn seed(server: &Server, ws: &Workspace) {
     for (title, content) in [
@@ -23,21 +23,6 @@ fn seed(server: &Server, ws: &Workspace) {
     }
 }
 
-fn search(server: &Server, ws: &Workspace, q: &str, mode: &str) -> Vec<Value> {
-    let r = call(
-        server,
-        "GET",
-        &format!(
-            "/api/sdk/knowledge/search?q={}&mode={mode}",
-            percent_encode(q)
-        ),
-        Some(&ws.secret_key),
-        None,
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body["results"].as_array().unwrap().clone()
-}
-
 #[test]
 fn a_reranker_orders_hybrid_hits_by_relevance_and_a_failing_one_changes_nothing() {
     let base = embed_server()
@@ -47,7 +32,7 @@ fn a_reranker_orders_hybrid_hits_by_relevance_and_a_failing_one_changes_nothing(
     let working = Server::start(&[("EMBEDDINGS_BASE_URL", base), ("RERANK_BASE_URL", base)]);
     let ws = working.workspace();
     seed(&working, &ws);
-    let hits = search(&working, &ws, q, "hybrid");
+    let hits = ws.search(q, "hybrid");
     assert!(hits.len() >= 2, "{hits:?}");
     let relevance: Vec<f64> = hits
         .iter()
@@ -63,7 +48,8 @@ fn a_reranker_orders_hybrid_hits_by_relevance_and_a_failing_one_changes_nothing(
     );
     assert_eq!(hits[0]["title"], "Resetting your password");
     // Only the default (hybrid) search is reranked: the single modes stay what they are.
-    assert!(search(&working, &ws, q, "lexical")
+    assert!(ws
+        .search(q, "lexical")
         .iter()
         .all(|h| h.get("relevance").is_none()));
     drop(working);
@@ -75,7 +61,7 @@ fn a_reranker_orders_hybrid_hits_by_relevance_and_a_failing_one_changes_nothing(
     ]);
     let ws = failing.workspace();
     seed(&failing, &ws);
-    let hits = search(&failing, &ws, q, "hybrid");
+    let hits = ws.search(q, "hybrid");
     assert_eq!(hits[0]["title"], "Resetting your password", "{hits:?}");
     assert!(
         hits.iter().all(|h| h.get("relevance").is_none()),

@@ -31,20 +31,7 @@ fn add(ws: &Workspace, title: &str, content: &str) -> Reply {
 }
 
 fn titles(ws: &Workspace, q: &str, mode: &str) -> Vec<String> {
-    let r = call(
-        server(),
-        "GET",
-        &format!(
-            "/api/sdk/knowledge/search?q={}&mode={mode}",
-            percent_encode(q)
-        ),
-        Some(&ws.secret_key),
-        None,
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body["results"]
-        .as_array()
-        .unwrap()
+    ws.search(q, mode)
         .iter()
         .map(|h| h["title"].as_str().unwrap().to_owned())
         .collect()

@@ -444,6 +444,17 @@ impl Workspace {
         assert_eq!(r.status, 201, "adding an article: {}", r.body);
     }
 
+    /// The knowledge search's hits for `q` in `mode` (asserting the search answered 200).
+    pub fn search(&self, q: &str, mode: &str) -> Vec<Value> {
+        let path = format!(
+            "/api/sdk/knowledge/search?q={}&mode={mode}",
+            percent_encode(q)
+        );
+        let r = self.call("GET", &path, Some(&self.secret_key), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["results"].as_array().cloned().unwrap_or_default()
+    }
+
     /// The transcript of a session, read with the secret key.
     pub fn conversation(&self, session_id: &str) -> Reply {
         self.call(

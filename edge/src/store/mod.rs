@@ -665,6 +665,19 @@ pub struct Hit {
     pub text: String,
 }
 
+impl Hit {
+    /// The hit as the answer engines read it.
+    pub fn into_passage(self) -> halo_shared::answer::Passage {
+        halo_shared::answer::Passage {
+            title: self.title,
+            url: self.url,
+            heading: self.heading,
+            text: self.text,
+            similarity: self.similarity,
+        }
+    }
+}
+
 /// The best chunks for an FTS5 `MATCH` expression, best first (bm25 weighs titles and
 /// headings above body text).
 pub async fn search(db: &D1Database, org: &str, fts_query: &str, limit: u32) -> Result<Vec<Hit>> {
