@@ -247,15 +247,15 @@ pub async fn get_job(req: &Request, b: &Bindings, id: &str) -> ApiResult<Respons
 }
 
 /// The cron trigger: advances the least recently advanced running jobs by one step each.
-pub async fn advance_jobs(env: &Env) -> ApiResult<()> {
-    let db = env.d1("DB")?;
+pub async fn advance_jobs(b: &Bindings) -> ApiResult<()> {
+    let Bindings { env, db } = b;
     #[derive(Deserialize)]
     struct Row {
         id: String,
         org_id: String,
     }
     let rows: Vec<Row> = query!(
-        &db,
+        db,
         "SELECT id, org_id FROM knowledge_jobs WHERE status = 'running' ORDER BY updated_at LIMIT ?1",
         JOBS_PER_CRON
     )?
@@ -263,9 +263,9 @@ pub async fn advance_jobs(env: &Env) -> ApiResult<()> {
     .await?
     .results()?;
     for row in rows {
-        if let Some(mut job) = load(&db, &row.org_id, &row.id).await? {
-            step(env, &db, &row.org_id, &mut job).await?;
-            save(&db, &row.org_id, &row.id, &job, false).await?;
+        if let Some(mut job) = load(db, &row.org_id, &row.id).await? {
+            step(env, db, &row.org_id, &mut job).await?;
+            save(db, &row.org_id, &row.id, &job, false).await?;
         }
     }
     Ok(())

@@ -19,6 +19,7 @@ use halo_shared::tools;
 use serde_json::Value;
 use worker::Env;
 
+use crate::outbound::ModelServer;
 use crate::platform::setting;
 
 /// Everything an engine may use to answer.
@@ -125,12 +126,10 @@ const MAX_PROVIDER_BODY: usize = 1024 * 1024;
 /// Pause before the one retry of a transient failure.
 const RETRY_PAUSE: Duration = Duration::from_millis(300);
 
-/// An HTTP model endpoint: where, which model, the key, and the bounds of one answer.
+/// An HTTP model endpoint: the server (where, which model, the key, the deadline) and the
+/// length bound of one answer.
 pub struct Endpoint {
-    base_url: String,
-    model: String,
-    api_key: Option<String>,
-    timeout: Duration,
+    server: ModelServer,
     max_tokens: u32,
 }
 
@@ -156,9 +155,12 @@ fn timeout_of(env: &Env) -> Duration {
     Duration::from_millis(
         setting(env, "LLM_TIMEOUT_MS")
             .and_then(|v| v.parse().ok())
-            .unwrap_or(20_000),
+            .unwrap_or(DEFAULT_TIMEOUT_MS),
     )
 }
+
+/// The deadline of one answer unless `LLM_TIMEOUT_MS` says otherwise.
+const DEFAULT_TIMEOUT_MS: u64 = 20_000;
 
 fn max_tokens_of(env: &Env) -> u32 {
     setting(env, "LLM_MAX_TOKENS")
@@ -187,24 +189,28 @@ impl Provider {
                 .unwrap_or_else(|| fallback.to_owned())
         };
         let chosen = match kind.as_str() {
-            "openai" => setting(env, "LLM_BASE_URL").map(|base| {
-                Provider::OpenAi(Endpoint {
-                    base_url: base.trim_end_matches('/').to_owned(),
-                    model: model("LLM_MODEL", "gpt-4o-mini"),
-                    api_key: setting(env, "LLM_API_KEY"),
-                    timeout: timeout_of(env),
-                    max_tokens: max_tokens_of(env),
+            "openai" => {
+                ModelServer::from_env(env, "LLM", "gpt-4o-mini", DEFAULT_TIMEOUT_MS).map(|server| {
+                    Provider::OpenAi(Endpoint {
+                        server: ModelServer {
+                            model: model("LLM_MODEL", "gpt-4o-mini"),
+                            ..server
+                        },
+                        max_tokens: max_tokens_of(env),
+                    })
                 })
-            }),
+            }
             "anthropic" => setting(env, "ANTHROPIC_API_KEY").map(|key| {
                 Provider::Anthropic(Endpoint {
-                    base_url: setting(env, "ANTHROPIC_BASE_URL")
-                        .unwrap_or_else(|| "https://api.anthropic.com/v1".into())
-                        .trim_end_matches('/')
-                        .to_owned(),
-                    model: model("ANTHROPIC_MODEL", "claude-3-5-haiku-latest"),
-                    api_key: Some(key),
-                    timeout: timeout_of(env),
+                    server: ModelServer {
+                        base_url: setting(env, "ANTHROPIC_BASE_URL")
+                            .unwrap_or_else(|| "https://api.anthropic.com/v1".into())
+                            .trim_end_matches('/')
+                            .to_owned(),
+                        model: model("ANTHROPIC_MODEL", "claude-3-5-haiku-latest"),
+                        api_key: Some(key),
+                        timeout: timeout_of(env),
+                    },
                     max_tokens: max_tokens_of(env),
                 })
             }),
@@ -430,7 +436,7 @@ impl Provider {
             .unwrap_or_default();
         let (mut body, kind) = match self {
             Provider::OpenAi(e) => {
-                let mut b = llm::request_body(&e.model, &messages, e.max_tokens);
+                let mut b = llm::request_body(&e.server.model, &messages, e.max_tokens);
                 if !specs.is_empty() {
                     b["tools"] = tools::openai_tools(&specs);
                 }
@@ -440,7 +446,7 @@ impl Provider {
                 (b, Kind::OpenAi)
             }
             Provider::Anthropic(e) => {
-                let mut b = llm::anthropic_body(&e.model, &messages, e.max_tokens);
+                let mut b = llm::anthropic_body(&e.server.model, &messages, e.max_tokens);
                 if !specs.is_empty() {
                     b["tools"] = tools::anthropic_tools(&specs);
                 }
@@ -487,15 +493,16 @@ impl Provider {
         match self {
             Provider::OpenAi(e) => {
                 let headers: Vec<(&str, String)> = e
+                    .server
                     .api_key
                     .iter()
                     .map(|key| ("authorization", format!("Bearer {key}")))
                     .collect();
-                let url = format!("{}/chat/completions", e.base_url);
+                let url = format!("{}/chat/completions", e.server.base_url);
                 call::<llm::StreamReader>(
                     &url,
                     &headers,
-                    e.timeout,
+                    e.server.timeout,
                     body,
                     q.progress.as_ref(),
                     llm::parse_openai,
@@ -504,14 +511,14 @@ impl Provider {
             }
             Provider::Anthropic(e) => {
                 let headers = [
-                    ("x-api-key", e.api_key.clone().unwrap_or_default()),
+                    ("x-api-key", e.server.api_key.clone().unwrap_or_default()),
                     ("anthropic-version", llm::ANTHROPIC_VERSION.to_owned()),
                 ];
-                let url = format!("{}/messages", e.base_url);
+                let url = format!("{}/messages", e.server.base_url);
                 call::<llm::AnthropicStreamReader>(
                     &url,
                     &headers,
-                    e.timeout,
+                    e.server.timeout,
                     body,
                     q.progress.as_ref(),
                     llm::parse_anthropic,

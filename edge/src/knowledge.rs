@@ -98,7 +98,7 @@ pub async fn replace_source(req: &mut Request, b: &Bindings, id: &str) -> ApiRes
             "No knowledge source with this id in this workspace.",
         ));
     }
-    forget_vectors(env, &old).await;
+    forget_vectors(env, db, &old).await;
     let mut body = source_json(id, &source, chunks.len());
     merge(
         &mut body,
@@ -117,7 +117,7 @@ pub async fn delete_source(req: &Request, b: &Bindings, id: &str) -> ApiResult<R
             "No knowledge source with this id in this workspace.",
         ));
     }
-    forget_vectors(env, &old).await;
+    forget_vectors(env, db, &old).await;
     json_ok(&json!({ "id": id, "deleted": true }))
 }
 
@@ -227,7 +227,7 @@ pub async fn retrieve_with_vector(
             let found = async {
                 let v = e.embed(&[question.to_owned()]).await?.swap_remove(0);
                 let also: Vec<i64> = lexical.iter().map(|h| h.chunk_id).collect();
-                let hits = VectorIndex::from_env(env)
+                let hits = VectorIndex::from_env(env, db)
                     .map_err(|e| e.to_string())?
                     .query(org, &v, CANDIDATES as usize, &also)
                     .await;
@@ -343,7 +343,7 @@ pub(crate) async fn embed_source(
     let texts: Vec<String> = chunks.iter().map(|(_, t)| t.clone()).collect();
     let vectors = embedder.embed(&texts).await?;
     let items: Vec<(i64, Vec<f32>)> = chunks.iter().map(|(id, _)| *id).zip(vectors).collect();
-    VectorIndex::from_env(env)
+    VectorIndex::from_env(env, db)
         .map_err(|e| e.to_string())?
         .upsert(org, &items)
         .await?;
@@ -371,8 +371,8 @@ pub(crate) fn merge(body: &mut Value, extra: Value) {
 }
 
 /// Drops replaced or deleted chunks from an external vector index (D1 drops them itself).
-async fn forget_vectors(env: &Env, old: &[(i64, String)]) {
-    if let Ok(index) = VectorIndex::from_env(env) {
+async fn forget_vectors(env: &Env, db: &worker::D1Database, old: &[(i64, String)]) {
+    if let Ok(index) = VectorIndex::from_env(env, db) {
         let ids: Vec<i64> = old.iter().map(|(id, _)| *id).collect();
         if let Err(e) = index.delete(&ids).await {
             worker::console_warn!("could not drop old vectors: {e}");

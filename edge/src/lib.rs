@@ -39,19 +39,18 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 /// snoozed tickets whose time has come and marks idle conversations Abandoned.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(e) = crawler::advance_jobs(&env).await {
+    let b = match platform::Bindings::resolve(env) {
+        Ok(b) => b,
+        Err(e) => return worker::console_error!("the scheduled jobs have no database: {e}"),
+    };
+    if let Err(e) = crawler::advance_jobs(&b).await {
         worker::console_error!("advancing knowledge jobs failed: {e:?}");
     }
-    if let Err(e) = tickets::wake_snoozed(&env).await {
+    if let Err(e) = tickets::wake_snoozed(&b.db).await {
         worker::console_error!("waking snoozed tickets failed: {e}");
     }
-    let abandoned = match env.d1("DB") {
-        Ok(db) => {
-            store::inbox::abandon_idle(&db, halo_shared::routing::DEFAULT_ABANDON_SECONDS).await
-        }
-        Err(e) => Err(e),
-    };
-    if let Err(e) = abandoned {
+    let idle = halo_shared::routing::DEFAULT_ABANDON_SECONDS;
+    if let Err(e) = store::inbox::abandon_idle(&b.db, idle).await {
         worker::console_error!("marking idle conversations abandoned failed: {e}");
     }
 }

@@ -94,8 +94,8 @@ pub fn post_json(url: &str, headers: &[(&str, &str)], body: &str) -> Result<Requ
 pub struct ModelServer {
     pub base_url: String,
     pub model: String,
-    api_key: Option<String>,
-    timeout: Duration,
+    pub api_key: Option<String>,
+    pub timeout: Duration,
 }
 
 impl ModelServer {

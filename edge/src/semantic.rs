@@ -213,21 +213,22 @@ fn unit(mut v: Vec<f32>) -> Vec<f32> {
 }
 
 /// Stores chunk vectors and finds the nearest ones.
-pub enum VectorIndex {
+pub enum VectorIndex<'a> {
     /// Exact cosine over the workspace's vectors in D1.
-    D1(D1Database),
+    D1(&'a D1Database),
     /// Vectorize, one namespace per workspace.
     Vectorize(JsValue),
 }
 
-impl VectorIndex {
-    pub fn from_env(env: &Env) -> worker::Result<Self> {
+impl<'a> VectorIndex<'a> {
+    /// The index the settings name: Vectorize (`VECTOR_INDEX=vectorize`) or the request's D1.
+    pub fn from_env(env: &Env, db: &'a D1Database) -> worker::Result<Self> {
         if setting(env, "VECTOR_INDEX").as_deref() == Some("vectorize") {
             let binding = Reflect::get(env.as_ref(), &"VECTORIZE".into())
                 .map_err(|_| worker::Error::RustError("no VECTORIZE binding".into()))?;
             return Ok(VectorIndex::Vectorize(binding));
         }
-        Ok(VectorIndex::D1(env.d1("DB")?))
+        Ok(VectorIndex::D1(db))
     }
 
     /// Stores the vectors of chunks (by chunk id) for the workspace.

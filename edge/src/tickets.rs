@@ -3,7 +3,7 @@
 
 use halo_shared::tickets::{apply, Event, NewTicket, Status, TicketUpdate, MAX_SUBJECT_CHARS};
 use serde_json::{json, Value};
-use worker::{Env, Request, Response};
+use worker::{Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
@@ -231,16 +231,15 @@ pub async fn customer_wrote(
 }
 
 /// The cron job: wakes snoozed tickets whose time has come.
-pub async fn wake_snoozed(env: &Env) -> worker::Result<usize> {
-    let db = env.d1("DB")?;
+pub async fn wake_snoozed(db: &worker::D1Database) -> worker::Result<usize> {
     let now = now_ms();
-    let due = tickets::due_snoozed(&db, now, 100).await?;
+    let due = tickets::due_snoozed(db, now, 100).await?;
     let mut batch = Vec::new();
     for (org, row) in &due {
         if let Some(before) = Status::from_stored(&row.status, row.snoozed_until) {
             let after = apply(before, Event::Tick, now).unwrap_or(before);
             if after != before {
-                batch.push(tickets::set_status(&db, org, &row.id, after, None)?);
+                batch.push(tickets::set_status(db, org, &row.id, after, None)?);
             }
         }
     }

@@ -14,20 +14,10 @@ fn agents(ws: &Workspace, method: &str, path: &str, body: Option<Value>) -> Repl
     )
 }
 
-#[test]
-fn agents_are_created_listed_changed_activated_and_archived() {
-    let app = app();
-    let ws = app.workspace();
-    let list = agents(&ws, "GET", "", None);
-    assert_eq!(list.status, 200, "{}", list.body);
-    let default = list.body["agents"][0].clone();
-    assert_eq!(
-        (&default["agent_id"], &default["active"]),
-        (&json!(ws.agent_id), &json!(true))
-    );
-
+/// Creates the inactive "Sales" agent and returns its id.
+fn create_sales(ws: &Workspace) -> String {
     let created = agents(
-        &ws,
+        ws,
         "POST",
         "",
         Some(
@@ -37,8 +27,7 @@ fn agents_are_created_listed_changed_activated_and_archived() {
         ),
     );
     assert_eq!(created.status, 201, "{}", created.body);
-    let sales = created.body["agent"].clone();
-    let id = sales["agent_id"].as_str().unwrap().to_owned();
+    let sales = &created.body["agent"];
     assert_eq!(
         (
             &sales["active"],
@@ -51,7 +40,36 @@ fn agents_are_created_listed_changed_activated_and_archived() {
             &json!("offline")
         )
     );
+    sales["agent_id"].as_str().unwrap().to_owned()
+}
 
+fn activate(ws: &Workspace, id: &str) -> Reply {
+    agents(
+        ws,
+        "PATCH",
+        &format!("/{id}"),
+        Some(json!({ "active": true })),
+    )
+}
+
+#[test]
+fn a_workspace_starts_with_one_active_default_agent() {
+    let app = app();
+    let ws = app.workspace();
+    let list = agents(&ws, "GET", "", None);
+    assert_eq!(list.status, 200, "{}", list.body);
+    let default = list.body["agents"][0].clone();
+    assert_eq!(
+        (&default["agent_id"], &default["active"]),
+        (&json!(ws.agent_id), &json!(true))
+    );
+}
+
+#[test]
+fn activating_an_agent_deactivates_the_others_and_keeps_its_untouched_fields() {
+    let app = app();
+    let ws = app.workspace();
+    let id = create_sales(&ws);
     let patched = agents(
         &ws,
         "PATCH",
@@ -74,8 +92,14 @@ fn agents_are_created_listed_changed_activated_and_archived() {
         .collect();
     assert_eq!(active.len(), 1);
     assert_eq!(active[0]["agent_id"], json!(id));
+}
 
-    // The active agent now answers by default; agent_id pins another.
+#[test]
+fn the_active_agent_answers_unless_agent_id_pins_another_and_a_conversation_keeps_its_agent() {
+    let app = app();
+    let ws = app.workspace();
+    let id = create_sales(&ws);
+    assert_eq!(activate(&ws, &id).status, 200);
     let r = ws.chat(json!({ "message": "hello" }));
     assert_eq!(r.body["agent_id"], json!(id));
     let pinned = ws.chat(json!({ "message": "hello", "agent_id": ws.agent_id }));
@@ -86,34 +110,41 @@ fn agents_are_created_listed_changed_activated_and_archived() {
         json!(ws.agent_id),
         "a conversation keeps its agent"
     );
+}
 
+#[test]
+fn the_active_agent_cannot_be_archived_or_switched_off_directly() {
+    let app = app();
+    let ws = app.workspace();
+    let id = create_sales(&ws);
+    assert_eq!(activate(&ws, &id).status, 200);
     assert_eq!(
         agents(&ws, "DELETE", &format!("/{id}"), None).status,
         400,
         "not the active one"
     );
-    assert_eq!(
-        agents(
-            &ws,
-            "PATCH",
-            &format!("/{id}"),
-            Some(json!({ "active": false }))
-        )
-        .status,
-        400
-    );
-    agents(
+    let off = agents(
         &ws,
         "PATCH",
-        &format!("/{}", ws.agent_id),
-        Some(json!({ "active": true })),
+        &format!("/{id}"),
+        Some(json!({ "active": false })),
     );
+    assert_eq!(off.status, 400, "{}", off.body);
+}
+
+#[test]
+fn an_archived_agent_cannot_be_named_and_its_conversations_still_read() {
+    let app = app();
+    let ws = app.workspace();
+    let id = create_sales(&ws);
+    assert_eq!(activate(&ws, &id).status, 200);
+    let r = ws.chat(json!({ "message": "hello" }));
+    assert_eq!(activate(&ws, &ws.agent_id).status, 200);
     let gone = agents(&ws, "DELETE", &format!("/{id}"), None);
     assert_eq!(gone.status, 200, "{}", gone.body);
     assert_eq!(agents(&ws, "GET", &format!("/{id}"), None).status, 404);
     let named = ws.chat(json!({ "message": "hello", "agent_id": id }));
     assert_eq!(named.status, 400, "an archived agent cannot be named");
-    // The conversation that was pinned to it still reads.
     assert_eq!(ws.conversation(r.session_id()).body["agent_id"], json!(id));
 }
 

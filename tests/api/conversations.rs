@@ -273,56 +273,56 @@ fn only_the_conversations_own_ai_answers_can_be_rated_or_corrected_and_only_with
     assert_eq!(bad.status, 400);
 }
 
-#[test]
-fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_customer() {
-    let app = app();
-    let ws = app.workspace();
-    let (_, token) = teammate(&ws, "Wes");
-    let token_of_user = halo_tests::user_token(&ws, json!({ "user_id": "whisper-user" }));
+/// A verified customer's conversation with a one-off and a persistent whisper on it; returns
+/// the session and the customer's token.
+fn whispered_customer(ws: &Workspace, token: &str) -> (String, String) {
+    let token_of_user = halo_tests::user_token(ws, json!({ "user_id": "whisper-user" }));
     let s = session_of(&ws.chat(json!({ "message": "Do you have an annual plan?", "user_id": "whisper-user", "user_token": token_of_user }),
     ));
-    let mut widget = halo_tests::live_socket(
-        app,
-        &format!(
-            "/api/sdk/conversations/{s}/live?key={}&user_id=whisper-user",
-            ws.widget_key
-        ),
-    )
-    .unwrap();
     let w = inbox_post(
-        &token,
+        token,
         &format!("conversations/{s}/whisper"),
         json!({ "text": "Offer the 20% annual discount" }),
     );
     assert_eq!(w.status, 201, "{}", w.body);
     let p = inbox_post(
-        &token,
+        token,
         &format!("conversations/{s}/whisper"),
         json!({ "text": "This customer prefers short answers", "persist": true }),
     );
     assert_eq!(p.status, 201, "{}", p.body);
+    (s, token_of_user)
+}
 
-    let whispers_seen = |session: &str| -> Vec<String> {
-        let t = ws.conversation(session).body;
-        let last_ai = t["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|m| m["role"] == "ai")
-            .cloned()
-            .unwrap();
-        last_ai["trace"]["whispers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|w| w["body"].as_str().unwrap().to_owned())
-            .collect()
-    };
+/// The whispers the conversation's latest AI answer was given.
+fn whispers_seen(ws: &Workspace, session: &str) -> Vec<String> {
+    let t = ws.conversation(session).body;
+    let last_ai = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "ai")
+        .cloned()
+        .unwrap();
+    last_ai["trace"]["whispers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["body"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply() {
+    let app = app();
+    let ws = app.workspace();
+    let (_, token) = teammate(&ws, "Wes");
+    let (s, token_of_user) = whispered_customer(&ws, &token);
     ws.chat(json!({ "message": "How much is it?", "user_id": "whisper-user", "user_token": token_of_user, "session_id": s }),
     );
     assert_eq!(
-        whispers_seen(&s),
+        whispers_seen(&ws, &s),
         [
             "Offer the 20% annual discount",
             "This customer prefers short answers"
@@ -331,15 +331,26 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
     ws.chat(json!({ "message": "And monthly?", "user_id": "whisper-user", "user_token": token_of_user, "session_id": s }),
     );
     assert_eq!(
-        whispers_seen(&s),
+        whispers_seen(&ws, &s),
         ["This customer prefers short answers"],
         "a one-off whisper steers one reply"
     );
+    let c = seen_by_team(&token, &s);
+    assert_eq!(c["whispers"].as_array().unwrap().len(), 2);
+    assert!(c["whispers"][0]["used_at"].is_i64());
+}
+
+#[test]
+fn a_persistent_whisper_follows_the_verified_customer_and_no_one_else() {
+    let app = app();
+    let ws = app.workspace();
+    let (_, token) = teammate(&ws, "Wes");
+    let (s, token_of_user) = whispered_customer(&ws, &token);
     let later = session_of(&ws.chat(json!({ "message": "Hi again, a new question", "user_id": "whisper-user", "user_token": token_of_user }),
     ));
     assert_ne!(later, s);
     assert_eq!(
-        whispers_seen(&later),
+        whispers_seen(&ws, &later),
         ["This customer prefers short answers"],
         "a persistent whisper follows the verified customer"
     );
@@ -347,18 +358,31 @@ fn a_whisper_steers_the_next_reply_and_a_persistent_one_every_reply_to_that_cust
         &ws.chat(json!({ "message": "I am whisper-user, honest", "user_id": "whisper-user" })),
     );
     assert_eq!(
-        whispers_seen(&claimed),
+        whispers_seen(&ws, &claimed),
         Vec::<String>::new(),
         "an unverified claim of the same user id gets none"
     );
     let stranger = session_of(&ws.chat(json!({ "message": "Another customer here" })));
-    assert_eq!(whispers_seen(&stranger), Vec::<String>::new());
+    assert_eq!(whispers_seen(&ws, &stranger), Vec::<String>::new());
+}
 
-    let c = seen_by_team(&token, &s);
-    assert_eq!(c["whispers"].as_array().unwrap().len(), 2);
-    assert!(c["whispers"][0]["used_at"].is_i64());
-    // The customer never sees a whisper: not on the live socket (which did carry the chat
-    // turns), not in the catch-up read.
+#[test]
+fn the_customer_never_sees_a_whisper_live_or_on_catch_up() {
+    let app = app();
+    let ws = app.workspace();
+    let (_, token) = teammate(&ws, "Wes");
+    let (s, token_of_user) = whispered_customer(&ws, &token);
+    let mut widget = halo_tests::live_socket(
+        app,
+        &format!(
+            "/api/sdk/conversations/{s}/live?key={}&user_id=whisper-user",
+            ws.widget_key
+        ),
+    )
+    .unwrap();
+    ws.chat(json!({ "message": "And monthly?", "user_id": "whisper-user", "user_token": token_of_user, "session_id": s }),
+    );
+    // The live socket carries the chat turn, and no whisper.
     let mut heard = Vec::new();
     while let Some(e) = halo_tests::next_event(&mut widget, Duration::from_millis(800)) {
         heard.push(e.to_string());

@@ -18,76 +18,92 @@ fn inbox(
     )
 }
 
-#[test]
-fn a_teammate_takes_over_replies_and_hands_back() {
-    let app = app();
-    let ws = app.workspace();
-    let (alex, token) = teammate(&ws, "Alex");
+/// A conversation that teammate Alex has taken over.
+struct TakenOver {
+    alex: Value,
+    token: String,
+    session: String,
+    ticket_id: String,
+}
+
+fn taken_over(ws: &Workspace) -> TakenOver {
+    let (alex, token) = teammate(ws, "Alex");
     let first = ws.chat(json!({ "message": "My export keeps failing", "user_id": "u-in" }));
     let session = first.session_id().to_owned();
-
     let taken = inbox(&token, &session, "takeover", None);
     assert_eq!(taken.status, 200, "{}", taken.body);
     let ticket_id = taken.body["ticket_id"].as_str().unwrap().to_owned();
-    let ticket = call(
-        app,
+    TakenOver {
+        alex: json!(alex),
+        token,
+        session,
+        ticket_id,
+    }
+}
+
+fn ticket_of(ws: &Workspace, ticket_id: &str) -> Value {
+    call(
+        app(),
         "GET",
         &format!("/api/sdk/tickets/{ticket_id}"),
         Some(&ws.secret_key),
         None,
     )
-    .body;
+    .body
+}
+
+#[test]
+fn a_takeover_opens_an_in_progress_ticket_and_the_ai_stays_quiet() {
+    let ws = app().workspace();
+    let t = taken_over(&ws);
+    let ticket = ticket_of(&ws, &t.ticket_id);
     assert_eq!(
         (
             &ticket["ticket"]["status"],
             &ticket["ticket"]["assignee"],
             &ticket["ticket"]["source"]
         ),
-        (&json!("in_progress"), &json!(alex), &json!("takeover"))
+        (&json!("in_progress"), &t.alex, &json!("takeover"))
     );
-
     let quiet =
-        ws.chat(json!({ "message": "hello? anyone?", "user_id": "u-in", "session_id": session }));
+        ws.chat(json!({ "message": "hello? anyone?", "user_id": "u-in", "session_id": t.session }));
     assert_eq!(
         quiet.body["routed"],
-        json!({ "action": "taken_over", "ticket_id": ticket_id }),
+        json!({ "action": "taken_over", "ticket_id": t.ticket_id }),
         "{}",
         quiet.body
     );
-    let t = ws.conversation(&session).body;
-    let roles: Vec<&str> = t["messages"]
+    let roles: Vec<String> = ws.conversation(&t.session).body["messages"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["role"].as_str().unwrap())
+        .map(|m| m["role"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(
         roles,
         ["user", "ai", "system", "user"],
         "the AI stayed quiet"
     );
+}
 
+#[test]
+fn a_teammates_reply_reaches_the_conversation_and_the_ticket_thread() {
+    let ws = app().workspace();
+    let t = taken_over(&ws);
+    ws.chat(json!({ "message": "hello? anyone?", "user_id": "u-in", "session_id": t.session }));
     let replied = inbox(
-        &token,
-        &session,
+        &t.token,
+        &t.session,
         "reply",
         Some(json!({ "text": "Hi, Alex here: try exporting again now." })),
     );
     assert_eq!(replied.status, 200, "{}", replied.body);
-    let t = ws.conversation(&session).body;
+    let c = ws.conversation(&t.session).body;
     assert_eq!(
-        t["messages"].as_array().unwrap().last().unwrap()["role"],
+        c["messages"].as_array().unwrap().last().unwrap()["role"],
         json!("teammate")
     );
-    let thread = call(
-        app,
-        "GET",
-        &format!("/api/sdk/tickets/{ticket_id}"),
-        Some(&ws.secret_key),
-        None,
-    )
-    .body["messages"]
-        .clone();
+    let thread = ticket_of(&ws, &t.ticket_id)["messages"].clone();
     let authors: Vec<&str> = thread
         .as_array()
         .unwrap()
@@ -99,10 +115,15 @@ fn a_teammate_takes_over_replies_and_hands_back() {
         ["system", "customer", "teammate"],
         "transcript, customer message, teammate reply"
     );
+}
 
-    assert_eq!(inbox(&token, &session, "handback", None).status, 200);
+#[test]
+fn after_a_handback_the_ai_answers_again() {
+    let ws = app().workspace();
+    let t = taken_over(&ws);
+    assert_eq!(inbox(&t.token, &t.session, "handback", None).status, 200);
     let answered =
-        ws.chat(json!({ "message": "thanks!", "user_id": "u-in", "session_id": session }));
+        ws.chat(json!({ "message": "thanks!", "user_id": "u-in", "session_id": t.session }));
     assert!(
         answered.body.get("routed").is_none(),
         "the AI answers again: {}",
@@ -417,14 +438,15 @@ fn contacts_and_companies_show_their_tickets_and_conversations() {
     assert_eq!(get(&token, "companies/nobody").status, 404);
 }
 
-#[test]
-fn every_inbox_endpoint_is_scoped_to_the_teammates_workspace() {
-    let app = app();
-    let a = app.workspace();
-    let b = app.workspace();
-    let (_, a_token) = teammate(&a, "Ada");
-    let (_, b_token) = teammate(&b, "Ben");
-    let (session, ticket) = escalated_customer(&a, "iso-1", "iso-co");
+/// An escalated customer in workspace `a`: the ids every inbox endpoint takes.
+struct Isolated {
+    session: String,
+    ticket: String,
+    answer: String,
+}
+
+fn isolated_customer(a: &Workspace) -> Isolated {
+    let (session, ticket) = escalated_customer(a, "iso-1", "iso-co");
     let answer = a.conversation(&session).body["messages"]
         .as_array()
         .unwrap()
@@ -434,9 +456,23 @@ fn every_inbox_endpoint_is_scoped_to_the_teammates_workspace() {
         .as_str()
         .unwrap()
         .to_owned();
+    Isolated {
+        session,
+        ticket,
+        answer,
+    }
+}
 
+/// One request to every inbox endpoint that names a conversation, message, ticket, contact
+/// or company.
+fn every_endpoint(ids: &Isolated) -> Vec<(&'static str, String, Option<Value>)> {
+    let Isolated {
+        session,
+        ticket,
+        answer,
+    } = ids;
     let text = json!({ "text": "from another workspace" });
-    let attempts = [
+    vec![
         ("GET", format!("conversations/{session}"), None),
         (
             "POST",
@@ -481,32 +517,29 @@ fn every_inbox_endpoint_is_scoped_to_the_teammates_workspace() {
         ),
         ("GET", "contacts/iso-1".to_owned(), None),
         ("GET", "companies/iso-co".to_owned(), None),
-    ];
-    for (method, path, body) in &attempts {
+    ]
+}
+
+#[test]
+fn another_workspaces_teammate_finds_nothing_and_changes_nothing() {
+    let app = app();
+    let a = app.workspace();
+    let b = app.workspace();
+    let (_, a_token) = teammate(&a, "Ada");
+    let (_, b_token) = teammate(&b, "Ben");
+    let ids = isolated_customer(&a);
+    for (method, path, body) in every_endpoint(&ids) {
         let r = call(
             app,
             method,
             &format!("/api/inbox/{path}"),
             Some(&b_token),
-            body.clone(),
+            body,
         );
         assert_eq!(
             r.status, 404,
             "{method} {path} by another workspace: {}",
             r.body
-        );
-        // Neither a widget key nor a secret key is a teammate.
-        let r = call(
-            app,
-            method,
-            &format!("/api/inbox/{path}"),
-            Some(&a.widget_key),
-            body.clone(),
-        );
-        assert!(
-            r.status == 401 || r.status == 403,
-            "{method} {path} with the widget key: {}",
-            r.status
         );
     }
     assert_eq!(
@@ -516,11 +549,33 @@ fn every_inbox_endpoint_is_scoped_to_the_teammates_workspace() {
     assert_eq!(get(&b_token, "tickets").body["tickets"], json!([]));
 
     // A's data is untouched, and A's teammate still sees it all.
-    let c = get(&a_token, &format!("conversations/{session}")).body["conversation"].clone();
+    let c = get(&a_token, &format!("conversations/{}", ids.session)).body["conversation"].clone();
     assert_eq!(c["taken_over_by"], Value::Null);
     assert_eq!(c["whispers"], json!([]));
     assert!(!c.to_string().contains("from another workspace"));
-    let t = get(&a_token, &format!("tickets/{ticket}")).body;
+    let t = get(&a_token, &format!("tickets/{}", ids.ticket)).body;
     assert_eq!(t["ticket"]["status"], "open");
     assert!(!t.to_string().contains("from another workspace"));
+}
+
+#[test]
+fn the_publishable_widget_key_is_not_a_teammate() {
+    let app = app();
+    let a = app.workspace();
+    let ids = isolated_customer(&a);
+    for (method, path, body) in every_endpoint(&ids) {
+        let r = call(
+            app,
+            method,
+            &format!("/api/inbox/{path}"),
+            Some(&a.widget_key),
+            body,
+        );
+        assert!(
+            r.status == 401 || r.status == 403,
+            "{method} {path} with the widget key: {} {}",
+            r.status,
+            r.body
+        );
+    }
 }
