@@ -49,6 +49,19 @@ if (!demo.teammate_token) {
   demo.teammate_token = tm.json.token;
   writeFileSync(statePath, JSON.stringify(demo, null, 2));
 }
+// The demo workspace's owner, who signs in to the console (the email is a placeholder).
+if (!demo.owner_id) {
+  const owner = await call("POST", `/api/admin/workspaces/${demo.org_id}/teammates`, adminToken, {
+    name: "Demo Owner", email: "owner@demo.halo.test", role: "owner",
+  });
+  if (owner.status !== 201) throw new Error(`creating the demo owner failed: ${JSON.stringify(owner.json)}`);
+  demo.owner_id = owner.json.teammate_id;
+  writeFileSync(statePath, JSON.stringify(demo, null, 2));
+}
+// Every run: a fresh one-time sign-in link for the owner.
+const link = await call("POST", `/api/admin/workspaces/${demo.org_id}/teammates/${demo.owner_id}/signin-link`, adminToken, {});
+if (link.status !== 201) throw new Error(`making the console sign-in link failed: ${JSON.stringify(link.json)}`);
+
 // Every run: the articles are posted by URL, which replaces them (and embeds them when semantic
 // search is on), so edits to scripts/demo-articles show up and nothing is duplicated.
 const dir = join(root, "scripts", "demo-articles");
@@ -74,6 +87,9 @@ writeFileSync(join(root, "dist", "demo", "index.html"), page);
 console.log(`
   Halo is running.
   Demo page:        ${base}/demo/
+  Console: ${link.json.url}
+                    (signs the demo owner in, once; set a password in the console's account
+                    menu, or run \`node scripts/seed-demo.mjs ${base}\` for a new link)
   Org ID:           ${demo.org_id}
   Widget key:       ${demo.widget_key}   (publishable)
   Secret key:       ${demo.secret_key}   (server only)

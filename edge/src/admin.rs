@@ -1,7 +1,7 @@
 //! The operator's workspace API, guarded by the `ADMIN_TOKEN` secret.
 
 use halo_shared::admin::{NewWorkspace, WorkspaceUpdate};
-use halo_shared::chat::{bounded_string, FieldError, InvalidField};
+use halo_shared::console::{self, LinkKind};
 use halo_shared::keys::{IdentitySecret, SecretKey, TeammateToken, WidgetKey};
 use halo_shared::llm::DEFAULT_INSTRUCTIONS;
 use serde_json::json;
@@ -117,46 +117,70 @@ pub async fn update_workspace(req: &mut Request, b: &Bindings, id: &str) -> ApiR
     json_ok(&workspace_json(&existing(&b.db, id).await?))
 }
 
-/// `POST /api/admin/workspaces/:id/teammates` `{ name, email? }`: adds a teammate and returns
-/// their inbox token, this once only.
+/// `POST /api/admin/workspaces/:id/teammates` `{ name, email?, role? }`: adds a teammate and
+/// returns their inbox API token, this once only. With an email, also the one-time invite link
+/// (valid 7 days) where they set their password for the console: how a workspace gets its
+/// first owner (`"role": "owner"`).
 pub async fn create_teammate(req: &mut Request, b: &Bindings, org_id: &str) -> ApiResult<Response> {
     let env = &b.env;
     require_admin(req, env)?;
     let body = read_json(req).await?;
-    let name = match body.get("name").filter(|v| !v.is_null()) {
-        None => {
-            return Err(ApiError::Field(FieldError {
-                field: "name".into(),
-                kind: InvalidField::Missing,
-            }))
-        }
-        Some(v) => bounded_string("name", v, 200)?,
-    };
-    if name.trim().is_empty() {
-        return Err(ApiError::Field(FieldError {
-            field: "name".into(),
-            kind: InvalidField::Empty,
-        }));
-    }
+    let name = console::teammate_name("name", body.get("name"))?;
     let email = body
         .get("email")
         .filter(|v| !v.is_null())
-        .map(|v| bounded_string("email", v, 320))
+        .map(|v| console::Email::parse("email", Some(v)))
         .transpose()?;
+    let role = console::role_field("role", body.get("role"), console::Role::Agent)?;
     existing(&b.db, org_id).await?;
+    if let Some(email) = &email {
+        if store::console::email_taken(&b.db, org_id, email.as_str()).await? {
+            return Err(ApiError::Conflict {
+                code: "teammate_exists",
+                message: "A teammate with this email is already in the workspace.",
+            });
+        }
+    }
     let id = new_id();
     let token = TeammateToken::from_random(&random_bytes());
-    store::teammates::insert(
-        &b.db,
-        org_id,
-        &id,
-        name.trim(),
-        email.as_deref(),
-        &key_hash(token.as_str()),
-    )
-    .await?;
+    let new = store::teammates::NewTeammate {
+        id: &id,
+        name: &name,
+        email: email.as_ref().map(console::Email::as_str),
+        role,
+        token_hash: &key_hash(token.as_str()),
+    };
+    store::teammates::insert(&b.db, org_id, &new).await?;
+    let mut out = json!({ "teammate_id": id, "name": name, "role": role, "token": token.as_str() });
+    if email.is_some() {
+        let origin = req.url()?.origin().ascii_serialization();
+        let (url, expires_at) =
+            crate::console::issue_link(&b.db, &origin, org_id, &id, LinkKind::Invite).await?;
+        out["invite_url"] = json!(url);
+        out["invite_expires_at"] = json!(expires_at);
+    }
+    Ok(json_response(&out, 201))
+}
+
+/// `POST /api/admin/workspaces/:id/teammates/:teammate_id/signin-link`: a one-time link that
+/// signs the teammate in to the console (valid a day), e.g. the one `make dev` prints.
+pub async fn create_signin_link(
+    req: &Request,
+    b: &Bindings,
+    org_id: &str,
+    teammate_id: &str,
+) -> ApiResult<Response> {
+    require_admin(req, &b.env)?;
+    store::console::teammate(&b.db, org_id, teammate_id)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "No teammate with this id in this workspace.",
+        ))?;
+    let origin = req.url()?.origin().ascii_serialization();
+    let (url, expires_at) =
+        crate::console::issue_link(&b.db, &origin, org_id, teammate_id, LinkKind::SignIn).await?;
     Ok(json_response(
-        &json!({ "teammate_id": id, "name": name.trim(), "token": token.as_str() }),
+        &json!({ "url": url, "expires_at": expires_at }),
         201,
     ))
 }

@@ -2,16 +2,19 @@
 //! secret server key, or the operator with the admin token. Each returns the one workspace
 //! (or permission) the credential proves, so handlers cannot forget to scope a query.
 
+use halo_shared::console;
 use halo_shared::identity::{verify_user_token, TrustedClaims};
-use halo_shared::keys::{bearer, constant_time_eq, SecretKey, TeammateToken, WidgetKey};
+use halo_shared::keys::{
+    bearer, constant_time_eq, SecretKey, SessionToken, TeammateToken, WidgetKey,
+};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use worker::{D1Database, Env, Request};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::authorization;
-use crate::platform::key_hash;
 use crate::platform::setting;
+use crate::platform::{key_hash, now_ms};
 use crate::store::{self, Agent, Conversation, Workspace};
 
 /// The hash of the publishable widget key a request presents (a missing or malformed key is
@@ -63,9 +66,13 @@ pub async fn secret_workspace(req: &Request, db: &D1Database) -> ApiResult<Works
         .ok_or(ApiError::Unauthorized("Unknown secret key."))
 }
 
-/// The teammate an inbox token belongs to (401 for anything else, keys of any kind included).
+/// The teammate an inbox token or a console session cookie belongs to (401 for anything
+/// else, keys of any kind included).
 pub async fn teammate(req: &Request, db: &D1Database) -> ApiResult<store::teammates::Teammate> {
     let header = authorization(req);
+    if header.is_none() && session_cookie(req).is_some() {
+        return session_teammate(req, db).await;
+    }
     let token = TeammateToken::parse(bearer(header.as_deref())?)?;
     store::teammates::by_token_hash(db, &key_hash(token.as_str()))
         .await?
@@ -79,11 +86,58 @@ pub async fn team_member(
     db: &D1Database,
 ) -> ApiResult<(String, Option<store::teammates::Teammate>)> {
     let header = authorization(req);
+    if header.is_none() && session_cookie(req).is_some() {
+        let tm = session_teammate(req, db).await?;
+        return Ok((tm.org_id.clone(), Some(tm)));
+    }
     if TeammateToken::parse(bearer(header.as_deref())?).is_ok() {
         let tm = teammate(req, db).await?;
         return Ok((tm.org_id.clone(), Some(tm)));
     }
     Ok((secret_workspace(req, db).await?.id, None))
+}
+
+/// The console session cookie a request carries, if any.
+pub fn session_cookie(req: &Request) -> Option<String> {
+    let header = req.headers().get("cookie").ok().flatten();
+    console::cookie(header.as_deref(), console::SESSION_COOKIE).map(str::to_owned)
+}
+
+/// The teammate whose console session the request's cookie holds: 401 when there is none or
+/// it has ended, 403 when a request that changes something (or opens a WebSocket) comes from
+/// another origin than the console's own. A live session's expiry slides forward.
+pub async fn session_teammate(
+    req: &Request,
+    db: &D1Database,
+) -> ApiResult<store::teammates::Teammate> {
+    let websocket = req
+        .headers()
+        .get("upgrade")?
+        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+    let origin = req.headers().get("origin")?;
+    let url = req.url()?.to_string();
+    if !console::cookie_request_allowed(req.method().as_ref(), websocket, origin.as_deref(), &url) {
+        return Err(ApiError::Forbidden {
+            code: "cross_origin",
+            message: "A signed-in request that changes something must come from the console's own origin.",
+        });
+    }
+    let ended = ApiError::Unauthorized("The session has ended: sign in again.");
+    let cookie = session_cookie(req).ok_or(ApiError::Unauthorized("Sign in first."))?;
+    let token = SessionToken::parse(&cookie).map_err(|_| ended.clone())?;
+    let hash = key_hash(token.as_str());
+    let (tm, expires_at) = store::console::session(db, &hash)
+        .await?
+        .ok_or(ended.clone())?;
+    match console::session_renewal(expires_at, now_ms()) {
+        None => Err(ended),
+        Some(renewed) => {
+            if let Some(at) = renewed {
+                store::console::renew_session(db, &hash, at).await?;
+            }
+            Ok(tm)
+        }
+    }
 }
 
 /// Checks the operator's `ADMIN_TOKEN`. Compared as SHA-256 digests in constant time so that

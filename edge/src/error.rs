@@ -7,7 +7,7 @@ use serde_json::json;
 use worker::Response;
 
 /// An error a handler returns; [`ApiError::into_response`] is the only way it reaches a client.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ApiError {
     /// A field of the request is wrong; the message names it.
     Field(FieldError),
@@ -30,6 +30,21 @@ pub enum ApiError {
     },
     NotFound(&'static str),
     MethodNotAllowed,
+    /// The request conflicts with what exists (a teammate with this email already).
+    Conflict {
+        code: &'static str,
+        message: &'static str,
+    },
+    /// The thing existed and is gone for good (a used or expired link).
+    Gone {
+        code: &'static str,
+        message: &'static str,
+    },
+    /// Too many tries: wait `retry_after` seconds (also sent as `Retry-After`).
+    RateLimited {
+        message: &'static str,
+        retry_after: u64,
+    },
     /// A WebSocket endpoint was called without `Upgrade: websocket`.
     UpgradeRequired,
     /// The deployment lacks a setting this route needs.
@@ -77,6 +92,9 @@ impl ApiError {
             ApiError::Identity { code, message } => (401, code, message.clone()),
             ApiError::Forbidden { code, message } => (403, code, (*message).into()),
             ApiError::NotFound(m) => (404, "not_found", (*m).into()),
+            ApiError::Conflict { code, message } => (409, code, (*message).into()),
+            ApiError::Gone { code, message } => (410, code, (*message).into()),
+            ApiError::RateLimited { message, .. } => (429, "rate_limited", (*message).into()),
             ApiError::MethodNotAllowed => (
                 405,
                 "method_not_allowed",
@@ -106,7 +124,20 @@ impl ApiError {
         if let ApiError::Field(e) = &self {
             error["field"] = json!(e.field);
         }
-        crate::respond::json_response(&json!({ "error": error }), status)
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            error["retry_after"] = json!(seconds);
+        }
+        let mut response = crate::respond::json_response(&json!({ "error": error }), status);
+        if let Some(seconds) = retry_after {
+            let _ = response
+                .headers_mut()
+                .set("retry-after", &seconds.to_string());
+        }
+        response
     }
 }
 

@@ -240,8 +240,8 @@ fn owner_check(req: &Request, ws: &store::Workspace, c: &store::Conversation) ->
     )
 }
 
-/// `GET /api/inbox/live?token=tm_live_…` (WebSocket): every conversation's events in the
-/// teammate's workspace, as they happen.
+/// `GET /api/inbox/live?token=tm_live_…` (WebSocket; or the console's session cookie): every
+/// conversation's events in the teammate's workspace, as they happen.
 pub async fn feed_socket(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let env = &b.env;
     require_upgrade(req)?;
@@ -272,6 +272,10 @@ async fn teammate_from_query(
     db: &worker::D1Database,
 ) -> ApiResult<teammates::Teammate> {
     let token = query_param(req, "token");
+    if token.is_none() && crate::auth::session_cookie(req).is_some() {
+        // The console: its session cookie, from its own origin.
+        return crate::auth::session_teammate(req, db).await;
+    }
     let token = TeammateToken::parse(token.as_deref().unwrap_or(""))?;
     teammates::by_token_hash(db, &key_hash(token.as_str()))
         .await?

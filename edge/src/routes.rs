@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::json_ok;
 use crate::platform::Bindings;
 use crate::respond::plain_500;
-use crate::{admin, agents, chat, crawler, inbox, knowledge, live, people, tickets};
+use crate::{admin, agents, chat, console, crawler, inbox, knowledge, live, people, tickets};
 
 /// The handler for the request's method among those a path has, else 405: the one table
 /// that says both what exists and what is allowed.
@@ -27,12 +27,17 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
     let method = req.method();
     let result = match segments.as_slice() {
         ["health"] => by_method!(method, { Get => json_ok(&serde_json::json!({ "ok": true })) }),
-        ["api", area @ ("sdk" | "inbox" | "admin"), rest @ ..] => match Bindings::resolve(env) {
-            Err(e) => Err(ApiError::from(e)),
-            Ok(b) if *area == "sdk" => sdk(method, rest, &mut req, &b, &ctx).await,
-            Ok(b) if *area == "inbox" => inbox_api(method, rest, &mut req, &b).await,
-            Ok(b) => admin_api(method, rest, &mut req, &b).await,
-        },
+        ["api", area @ ("sdk" | "inbox" | "console" | "admin"), rest @ ..] => {
+            match Bindings::resolve(env) {
+                Err(e) => Err(ApiError::from(e)),
+                Ok(b) if *area == "sdk" => sdk(method, rest, &mut req, &b, &ctx).await,
+                Ok(b) if *area == "inbox" => inbox_api(method, rest, &mut req, &b).await,
+                Ok(b) if *area == "console" => console_api(method, rest, &mut req, &b).await,
+                Ok(b) => admin_api(method, rest, &mut req, &b).await,
+            }
+        }
+        // The console is one page: every path under /app/ that is not a file is its shell.
+        ["app", ..] => by_method!(method, { Get => console_shell(&req, &env).await }),
         _ => Err(ApiError::NotFound("No such endpoint.")),
     };
     let mut response = result.unwrap_or_else(ApiError::into_response);
@@ -214,6 +219,45 @@ async fn inbox_api(
     }
 }
 
+/// The console's page (`dist/app/index.html`) for a path of its own, such as an invite link.
+async fn console_shell(req: &Request, env: &Env) -> ApiResult<Response> {
+    let mut url = req.url()?;
+    url.set_path("/app/");
+    url.set_query(None);
+    Ok(env.assets("ASSETS")?.fetch(url.to_string(), None).await?)
+}
+
+/// `/api/console/...`: sign-in, sessions and the team (session cookie or inbox token).
+async fn console_api(
+    method: Method,
+    path: &[&str],
+    req: &mut Request,
+    b: &Bindings,
+) -> ApiResult<Response> {
+    match path {
+        ["signin"] => by_method!(method, { Post => console::sign_in(req, b).await }),
+        ["signout"] => by_method!(method, { Post => console::sign_out(req, b).await }),
+        ["me"] => by_method!(method, { Get => console::get_me(req, b).await }),
+        ["password"] => by_method!(method, { Post => console::set_password(req, b).await }),
+        ["invites", token] => by_method!(method, {
+            Get => console::get_invite(req, b, token).await,
+            Post => console::accept_invite(req, b, token).await,
+        }),
+        ["links", token] => by_method!(method, {
+            Post => console::use_signin_link(req, b, token).await,
+        }),
+        ["teammates"] => by_method!(method, {
+            Get => console::list_teammates(req, b).await,
+            Post => console::invite_teammate(req, b).await,
+        }),
+        ["teammates", id] => by_method!(method, {
+            Patch => console::update_teammate(req, b, id).await,
+            Delete => console::remove_teammate(req, b, id).await,
+        }),
+        _ => Err(ApiError::NotFound("No such endpoint.")),
+    }
+}
+
 /// `/api/admin/...`: the operator's API (`ADMIN_TOKEN`).
 async fn admin_api(
     method: Method,
@@ -229,6 +273,9 @@ async fn admin_api(
         }),
         ["workspaces", id, "teammates"] => by_method!(method, {
             Post => admin::create_teammate(req, b, id).await,
+        }),
+        ["workspaces", id, "teammates", teammate, "signin-link"] => by_method!(method, {
+            Post => admin::create_signin_link(req, b, id, teammate).await,
         }),
         _ => Err(ApiError::NotFound("No such endpoint.")),
     }

@@ -86,6 +86,16 @@ key_type!(
     TeammateToken,
     "tm_live_"
 );
+key_type!(
+    /// A console session: the value of the teammate's session cookie.
+    SessionToken,
+    "cs_"
+);
+key_type!(
+    /// A one-time link's token (an invite, a sign-in link), the last part of its path.
+    LinkToken,
+    "tl_"
+);
 
 /// Pulls the credential out of an `Authorization: Bearer …` header value.
 pub fn bearer(header: Option<&str>) -> Result<&str, InvalidKey> {

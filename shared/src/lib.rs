@@ -9,6 +9,7 @@ pub mod admin;
 pub mod agents;
 pub mod answer;
 pub mod chat;
+pub mod console;
 pub mod context;
 pub mod conversation;
 pub mod crawl;

@@ -5,6 +5,7 @@ mod admin;
 mod agents;
 mod browser;
 mod chat;
+mod console;
 mod context;
 mod conversations;
 mod crawl;

@@ -29,7 +29,13 @@ fn a_reranker_orders_hybrid_hits_by_relevance_and_a_failing_one_changes_nothing(
         .expect("the embedding model is not installed: run scripts/setup.sh --embeddings");
     let q = "I forgot my password, how do I sign in?";
 
-    let working = Server::start(&[("EMBEDDINGS_BASE_URL", base), ("RERANK_BASE_URL", base)]);
+    // The one local model server embeds for other tests too: under a full parallel run a
+    // rerank can wait longer than production's 5 s deadline, which this test is not about.
+    let working = Server::start(&[
+        ("EMBEDDINGS_BASE_URL", base),
+        ("RERANK_BASE_URL", base),
+        ("RERANK_TIMEOUT_MS", "30000"),
+    ]);
     let ws = working.workspace();
     seed(&working, &ws);
     let hits = ws.search(q, "hybrid");

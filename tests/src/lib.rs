@@ -689,3 +689,172 @@ impl Drop for ModelServer {
         self.kill();
     }
 }
+
+/// A browser's view of the console: the session cookie it holds, and the origin it sends
+/// (the console's own, unless a test says otherwise).
+#[derive(Debug, Clone)]
+pub struct ConsoleSession {
+    pub base: String,
+    pub cookie: String,
+}
+
+/// The session cookie (`halo_session=…`) a reply sets, if it sets one with a value.
+pub fn session_cookie_of(reply: &Reply) -> Option<String> {
+    let set = reply.header("set-cookie")?;
+    let pair = set.split(';').next()?.trim();
+    let (name, value) = pair.split_once('=')?;
+    (name == "halo_session" && !value.is_empty()).then(|| pair.to_owned())
+}
+
+impl ConsoleSession {
+    /// A request with the cookie, from the console's own origin.
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.call_from(Some(&self.base), method, path, body)
+    }
+
+    /// A request with the cookie and `origin` as the `Origin` header (`None`: no header).
+    pub fn call_from(
+        &self,
+        origin: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut headers = vec![("cookie", self.cookie.as_str())];
+        if let Some(o) = origin {
+            headers.push(("origin", o));
+        }
+        send_to(
+            &self.base,
+            method,
+            path,
+            None,
+            &headers,
+            body.map(|b| b.to_string()),
+        )
+    }
+}
+
+/// Signs in at `/api/console/signin` from the console's origin.
+pub fn console_sign_in(base: &str, email: &str, password: &str) -> Reply {
+    send_to(
+        base,
+        "POST",
+        "/api/console/signin",
+        None,
+        &[("origin", base)],
+        Some(json!({ "email": email, "password": password }).to_string()),
+    )
+}
+
+/// The path of a console link (`http://host/app/invite/tl_…` -> `/app/invite/tl_…`).
+pub fn link_path(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    after_scheme[after_scheme.find('/').unwrap_or(after_scheme.len())..].to_owned()
+}
+
+impl Workspace {
+    fn server(&self) -> &'static Server {
+        [Some(app()), AGING.get()]
+            .into_iter()
+            .flatten()
+            .find(|s| s.base == self.base)
+            .expect("console helpers run on the shared servers")
+    }
+
+    /// A teammate added by the operator with an email and role: `(teammate_id, invite URL)`.
+    pub fn invited(&self, email: &str, role: &str) -> (String, String) {
+        let server = self.server();
+        let r = call(
+            server,
+            "POST",
+            &format!("/api/admin/workspaces/{}/teammates", self.org_id),
+            Some(&server.admin_token),
+            Some(json!({ "name": "Invited", "email": email, "role": role })),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        (
+            r.body["teammate_id"].as_str().unwrap().to_owned(),
+            r.body["invite_url"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Accepts an invite with `name` and `password`; the reply carries the session cookie.
+    pub fn accept(&self, invite_url: &str, name: &str, password: &str) -> Reply {
+        let token = invite_url.rsplit('/').next().unwrap();
+        send_to(
+            &self.base,
+            "POST",
+            &format!("/api/console/invites/{token}"),
+            None,
+            &[("origin", &self.base)],
+            Some(json!({ "name": name, "password": password }).to_string()),
+        )
+    }
+
+    /// A teammate of `role` who accepted their invite and is signed in: their id, email and
+    /// session. The password is `correct horse battery`.
+    pub fn signed_in(&self, role: &str) -> (String, String, ConsoleSession) {
+        let email = format!("{role}-{}@example.com", &self.org_id[..8]);
+        let (id, url) = self.invited(&email, role);
+        let r = self.accept(&url, &format!("{role} teammate"), "correct horse battery");
+        assert_eq!(r.status, 201, "{}", r.body);
+        let cookie = session_cookie_of(&r).expect("the accepted invite sets a session cookie");
+        let session = ConsoleSession {
+            base: self.base.clone(),
+            cookie,
+        };
+        (id, email, session)
+    }
+}
+
+static AGING: OnceLock<Server> = OnceLock::new();
+
+/// A server of its own for tests that age rows with [`Server::age`], one at a time (the guard):
+/// the local D1 refuses a write while another process holds the file, so nothing else may be
+/// writing when a test reaches into it.
+pub fn aging_server() -> (&'static Server, std::sync::MutexGuard<'static, ()>) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    (AGING.get_or_init(|| Server::start(&[])), guard)
+}
+
+impl Server {
+    /// Runs one SQL statement with `params` on the server's local D1 file, as time passing
+    /// would (an invite or a session reaching its expiry): the only way a test can age a row.
+    pub fn age(&self, sql: &str, params: &[&str]) {
+        let d1 = self.state_dir.join("v3").join("d1");
+        let file = std::fs::read_dir(d1.join("miniflare-D1DatabaseObject"))
+            .expect("the local D1 directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| {
+                p.extension().is_some_and(|x| x == "sqlite")
+                    && p.file_stem().is_some_and(|s| s != "metadata")
+            })
+            .expect("the local D1 database file");
+        let script = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=10)\nn = c.execute(sys.argv[2], sys.argv[3:]).rowcount\nc.commit()\nassert n > 0, 'no row changed'\n";
+        let out = Command::new("python3")
+            .args(["-c", script])
+            .arg(&file)
+            .arg(sql)
+            .args(params)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The body of a plain GET of `url`, as text (pages, not API answers).
+pub fn get_text(url: &str) -> String {
+    agent()
+        .get(url)
+        .call()
+        .expect("the server answers")
+        .body_mut()
+        .read_to_string()
+        .unwrap_or_default()
+}

@@ -2,6 +2,7 @@
 //! workspace (`org_id`): isolation is in the query text, not in the caller's memory.
 
 pub mod agents;
+pub mod console;
 pub mod contacts;
 pub mod inbox;
 pub mod teammates;

@@ -1,34 +1,48 @@
 //! Teammates and who has taken over which conversation.
 
+use halo_shared::console::Role;
 use serde::Deserialize;
 use worker::{query, D1Database, Result};
 
 use crate::platform::{new_id, now_ms};
 
-/// A teammate, as their inbox token proves.
+/// A teammate, as their inbox token or console session proves.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Teammate {
     pub id: String,
     pub org_id: String,
     pub name: String,
+    pub(super) role: String,
 }
 
-pub async fn insert(
-    db: &D1Database,
-    org: &str,
-    id: &str,
-    name: &str,
-    email: Option<&str>,
-    token_hash: &str,
-) -> Result<()> {
+impl Teammate {
+    /// The teammate's role (a stored value that is not one reads as the least, `agent`).
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Agent)
+    }
+}
+
+/// A teammate to add.
+pub struct NewTeammate<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub role: Role,
+    /// The hash of their inbox token (for one invited in the console, of a token never
+    /// shown to anyone).
+    pub token_hash: &'a str,
+}
+
+pub async fn insert(db: &D1Database, org: &str, t: &NewTeammate<'_>) -> Result<()> {
     query!(
         db,
-        "INSERT INTO teammates (id, org_id, name, email, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        id,
+        "INSERT INTO teammates (id, org_id, name, email, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        t.id,
         org,
-        name,
-        email,
-        token_hash,
+        t.name,
+        t.email,
+        t.role.as_str(),
+        t.token_hash,
         now_ms()
     )?
     .run()
@@ -39,7 +53,7 @@ pub async fn insert(
 pub async fn by_token_hash(db: &D1Database, hash: &str) -> Result<Option<Teammate>> {
     query!(
         db,
-        "SELECT id, org_id, name FROM teammates WHERE token_hash = ?1",
+        "SELECT id, org_id, name, role FROM teammates WHERE token_hash = ?1 AND removed_at IS NULL",
         hash
     )?
     .first(None)
