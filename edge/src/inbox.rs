@@ -6,6 +6,7 @@
 
 use halo_shared::chat::{FieldError, InvalidField, MAX_MESSAGE_CHARS};
 use halo_shared::conversation::{required_text, Feedback, Mood, Outcome, Whisper};
+use halo_shared::inbox::{page_size, Cursor};
 use halo_shared::tickets::{apply, Event, Status};
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
@@ -145,8 +146,9 @@ fn parse_message_json(s: &Option<String>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// `GET /api/inbox/conversations?live=true&mood=&outcome=&user_id=&company_id=`: conversations,
-/// latest activity first, each with its mood, outcome, AI score and latest line.
+/// `GET /api/inbox/conversations?live=true&mood=&outcome=&user_id=&company_id=&cursor=&limit=`:
+/// conversations, latest activity first, each with its mood, outcome, AI score, latest line
+/// and whether the teammate has seen the customer's latest; `next_cursor` continues the list.
 pub async fn list_conversations(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let db = &b.db;
     let tm = auth::teammate(req, db).await?;
@@ -187,17 +189,29 @@ pub async fn list_conversations(req: &Request, b: &Bindings) -> ApiResult<Respon
         .into());
     }
     let (user_id, company_id) = (query_param(req, "user_id"), query_param(req, "company_id"));
+    let after = query_param(req, "cursor")
+        .map(|c| Cursor::parse(&c))
+        .transpose()?;
+    let limit = page_size(query_param(req, "limit").as_deref())?;
     let filter = inbox_store::Filter {
         live,
         mood: mood.as_deref(),
         outcome: outcome.as_deref(),
         user_id: user_id.as_deref(),
         company_id: company_id.as_deref(),
+        teammate_id: Some(&tm.id),
+        after: after.as_ref(),
+        limit: limit + 1,
     };
-    let rows = inbox_store::conversations(db, &tm.org_id, &filter).await?;
-    json_ok(
-        &json!({ "conversations": rows.iter().map(inbox_store::Summary::to_json).collect::<Vec<_>>() }),
-    )
+    let mut rows = inbox_store::conversations(db, &tm.org_id, &filter).await?;
+    let next_cursor = tickets::next_page(&mut rows, limit, |c| Cursor {
+        at: c.updated_at,
+        id: c.session_id.clone(),
+    });
+    json_ok(&json!({
+        "conversations": rows.iter().map(inbox_store::Summary::view).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    }))
 }
 
 /// `GET /api/inbox/conversations/:session_id`: the conversation with its transcript (per-message
@@ -212,7 +226,7 @@ pub async fn get_conversation(
     let c = store::conversation_by_session(db, Scope::Org(&tm.org_id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
-    let summary = inbox_store::summary(db, &tm.org_id, session_id)
+    let summary = inbox_store::summary(db, &tm.org_id, session_id, Some(&tm.id))
         .await?
         .ok_or(NO_CONVERSATION)?;
     let messages: Vec<Value> = inbox_store::details(db, &tm.org_id, &c.id)
@@ -353,19 +367,21 @@ async fn teammate_wrote(
 pub async fn get_contact(req: &Request, b: &Bindings, user_id: &str) -> ApiResult<Response> {
     let db = &b.db;
     let tm = auth::teammate(req, db).await?;
-    let user = contacts::user(db, &tm.org_id, user_id)
-        .await?
-        .ok_or(ApiError::NotFound(
-            "No contact with this user_id in this workspace.",
-        ))?;
-    let company = match &user.company_id {
-        Some(c) => contacts::company(db, &tm.org_id, c).await?,
-        None => None,
-    };
+    let known = contacts::known(db, &tm.org_id, Some(user_id), None).await?;
+    let user = known.user.ok_or(ApiError::NotFound(
+        "No contact with this user_id in this workspace.",
+    ))?;
+    // What the AI is given about this contact, exactly as a chat turn renders it.
+    let ai_view = halo_shared::context::render(
+        &user.profile(),
+        known.company.as_ref().map(|c| c.profile()).as_ref(),
+        &known.descriptions,
+    );
     let (tickets, conversations) = interactions(db, &tm.org_id, Some(user_id), None).await?;
     json_ok(&json!({
         "user": user,
-        "company": company,
+        "company": known.company,
+        "ai_view": ai_view,
         "tickets": tickets,
         "conversations": conversations,
     }))

@@ -29,6 +29,7 @@ mod semantic;
 mod store;
 mod tickets;
 mod turn;
+mod views;
 
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 

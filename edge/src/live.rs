@@ -7,7 +7,7 @@
 //! up from it (`GET /api/sdk/conversations/:session_id/updates`).
 
 use halo_shared::keys::{TeammateToken, WidgetKey};
-use halo_shared::live::{Event, Line, LineRole};
+use halo_shared::live::{ClientMessage, Event, Line, LineRole, Presence, Viewer};
 use serde_json::json;
 use worker::{
     durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
@@ -43,11 +43,13 @@ impl DurableObject for LiveRoom {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         match (req.method(), req.path().as_str()) {
             (Method::Get, "/connect") => {
-                let audience = req
-                    .url()?
-                    .query_pairs()
-                    .find(|(k, _)| k == "audience")
-                    .map(|(_, v)| v.into_owned())
+                let url = req.url()?;
+                let param = |name: &str| {
+                    url.query_pairs()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.into_owned())
+                };
+                let audience = param("audience")
                     .filter(|a| a == "widget" || a == "team")
                     .unwrap_or_else(|| "widget".into());
                 if self.state.get_websockets_with_tag(&audience).len() >= MAX_SOCKETS {
@@ -59,6 +61,9 @@ impl DurableObject for LiveRoom {
                 let pair = WebSocketPair::new()?;
                 self.state
                     .accept_websocket_with_tags(&pair.server, &[audience.as_str()]);
+                if let (Some(teammate_id), Some(name)) = (param("teammate"), param("name")) {
+                    self.join(&pair.server, Viewer { teammate_id, name })?;
+                }
                 Response::from_websocket(pair.client)
             }
             (Method::Post, "/publish") => {
@@ -73,7 +78,9 @@ impl DurableObject for LiveRoom {
         }
     }
 
-    /// Clients send `ping` to keep intermediaries from dropping an idle socket.
+    /// Clients send `ping` to keep intermediaries from dropping an idle socket; a teammate's
+    /// console also says what its teammate is doing (`presence`), which the room passes on to
+    /// the other teammates in it.
     async fn websocket_message(
         &self,
         ws: WebSocket,
@@ -82,6 +89,11 @@ impl DurableObject for LiveRoom {
         if let WebSocketIncomingMessage::String(s) = message {
             if s == "ping" {
                 ws.send_with_str("pong")?;
+            } else if let (Ok(ClientMessage::Presence { state }), Ok(Some(viewer))) = (
+                serde_json::from_str::<ClientMessage>(&s),
+                ws.deserialize_attachment::<Viewer>(),
+            ) {
+                self.tell_team(&ws, &viewer, state);
             }
         }
         Ok(())
@@ -94,6 +106,9 @@ impl DurableObject for LiveRoom {
         _reason: String,
         _was_clean: bool,
     ) -> Result<()> {
+        if let Ok(Some(viewer)) = ws.deserialize_attachment::<Viewer>() {
+            self.tell_team(&ws, &viewer, Presence::Left);
+        }
         // 1005/1006 are reserved and may not be sent back.
         let code = u16::try_from(code)
             .ok()
@@ -105,6 +120,49 @@ impl DurableObject for LiveRoom {
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
         Ok(())
     }
+}
+
+impl LiveRoom {
+    /// A teammate's socket joins: it learns who else is here, and they learn of it.
+    fn join(&self, ws: &WebSocket, viewer: Viewer) -> Result<()> {
+        ws.serialize_attachment(&viewer)?;
+        let mut told = vec![viewer.teammate_id.clone()];
+        for other in self.state.get_websockets_with_tag(Audience::Team.tag()) {
+            if let Ok(Some(v)) = other.deserialize_attachment::<Viewer>() {
+                if !told.contains(&v.teammate_id) {
+                    let _ = ws.send_with_str(presence(&v, Presence::Viewing));
+                    told.push(v.teammate_id);
+                }
+            }
+        }
+        self.tell_team(ws, &viewer, Presence::Viewing);
+        Ok(())
+    }
+
+    /// Sends a teammate's presence to the room's other team sockets (not the widget's, and
+    /// not to that teammate's own other tabs).
+    fn tell_team(&self, from: &WebSocket, viewer: &Viewer, state: Presence) {
+        let event = presence(viewer, state);
+        for other in self.state.get_websockets_with_tag(Audience::Team.tag()) {
+            let same = other
+                .deserialize_attachment::<Viewer>()
+                .ok()
+                .flatten()
+                .is_some_and(|v| v.teammate_id == viewer.teammate_id);
+            if !same && other.as_ref() != from.as_ref() {
+                let _ = other.send_with_str(&event);
+            }
+        }
+    }
+}
+
+fn presence(viewer: &Viewer, state: Presence) -> String {
+    serde_json::to_string(&Event::Presence {
+        teammate_id: viewer.teammate_id.clone(),
+        name: viewer.name.clone(),
+        state,
+    })
+    .unwrap_or_default()
 }
 
 /// The room of one conversation.
@@ -135,7 +193,13 @@ impl Audience {
 }
 
 /// Hands a WebSocket upgrade request to a room; the response is the 101 with the client end.
-async fn connect(env: &Env, room: &str, audience: Audience) -> Result<Response> {
+/// A teammate's socket of a conversation or ticket names them, for presence.
+async fn connect(
+    env: &Env,
+    room: &str,
+    audience: Audience,
+    viewer: Option<&teammates::Teammate>,
+) -> Result<Response> {
     let stub = env
         .durable_object(BINDING)?
         .id_from_name(room)?
@@ -145,7 +209,15 @@ async fn connect(env: &Env, room: &str, audience: Audience) -> Result<Response> 
     let headers = worker::Headers::new();
     headers.set("Upgrade", "websocket")?;
     init.with_headers(headers);
-    let url = format!("https://live/connect?audience={}", audience.tag());
+    let mut url = worker::Url::parse("https://live/connect")?;
+    url.query_pairs_mut()
+        .append_pair("audience", audience.tag());
+    if let Some(tm) = viewer {
+        url.query_pairs_mut()
+            .append_pair("teammate", &tm.id)
+            .append_pair("name", &tm.name);
+    }
+    let url = url.to_string();
     stub.fetch_with_request(Request::new_with_init(&url, &init)?)
         .await
 }
@@ -225,6 +297,7 @@ pub async fn widget_socket(req: &Request, b: &Bindings, session_id: &str) -> Api
         env,
         &conversation_room(&ws.id, session_id),
         Audience::Widget,
+        None,
     )
     .await?)
 }
@@ -246,11 +319,11 @@ pub async fn feed_socket(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let env = &b.env;
     require_upgrade(req)?;
     let tm = teammate_from_query(req, &b.db).await?;
-    Ok(connect(env, &feed_room(&tm.org_id), Audience::Team).await?)
+    Ok(connect(env, &feed_room(&tm.org_id), Audience::Team, None).await?)
 }
 
 /// `GET /api/inbox/conversations/:session_id/live?token=tm_live_…` (WebSocket): one
-/// conversation's events.
+/// conversation's events, and which other teammates have it open or are replying.
 pub async fn inbox_socket(req: &Request, b: &Bindings, session_id: &str) -> ApiResult<Response> {
     let env = &b.env;
     require_upgrade(req)?;
@@ -263,8 +336,27 @@ pub async fn inbox_socket(req: &Request, b: &Bindings, session_id: &str) -> ApiR
         env,
         &conversation_room(&tm.org_id, session_id),
         Audience::Team,
+        Some(&tm),
     )
     .await?)
+}
+
+/// `GET /api/inbox/tickets/:id/live` (WebSocket): a ticket's room, for the teammates who have
+/// it open (its conversation's room when it came from one, so the conversation's lines come
+/// too).
+pub async fn ticket_socket(req: &Request, b: &Bindings, ticket_id: &str) -> ApiResult<Response> {
+    require_upgrade(req)?;
+    let tm = teammate_from_query(req, &b.db).await?;
+    let ticket = store::tickets::ticket(&b.db, &tm.org_id, ticket_id)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "No ticket with this id in this workspace.",
+        ))?;
+    let room = match &ticket.session_id {
+        Some(session) => conversation_room(&tm.org_id, session),
+        None => format!("ticket:{}:{ticket_id}", tm.org_id),
+    };
+    Ok(connect(&b.env, &room, Audience::Team, Some(&tm)).await?)
 }
 
 async fn teammate_from_query(

@@ -7,7 +7,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::json_ok;
 use crate::platform::Bindings;
 use crate::respond::plain_500;
-use crate::{admin, agents, chat, console, crawler, inbox, knowledge, live, people, tickets};
+use crate::{
+    admin, agents, chat, console, crawler, inbox, knowledge, live, people, tickets, views,
+};
 
 /// The handler for the request's method among those a path has, else 405: the one table
 /// that says both what exists and what is allowed.
@@ -207,14 +209,22 @@ async fn inbox_api(
             Get => tickets::get_ticket(req, b, id).await,
             Patch => tickets::update_ticket(req, b, id).await,
         }),
+        ["tickets", id, "live"] => {
+            by_method!(method, { Get => live::ticket_socket(req, b, id).await })
+        }
         ["tickets", id, "notes"] => {
             by_method!(method, { Post => inbox::add_note(req, b, id).await })
         }
         ["tickets", id, "reply"] => by_method!(method, {
             Post => inbox::reply_to_ticket(req, b, id).await,
         }),
+        ["contacts"] => by_method!(method, { Get => views::list_contacts(req, b).await }),
         ["contacts", id] => by_method!(method, { Get => inbox::get_contact(req, b, id).await }),
+        ["companies"] => by_method!(method, { Get => views::list_companies(req, b).await }),
         ["companies", id] => by_method!(method, { Get => inbox::get_company(req, b, id).await }),
+        ["counts"] => by_method!(method, { Get => views::get_counts(req, b).await }),
+        ["seen"] => by_method!(method, { Post => views::mark_seen(req, b).await }),
+        ["search"] => by_method!(method, { Get => views::search_inbox(req, b).await }),
         _ => Err(ApiError::NotFound("No such endpoint.")),
     }
 }

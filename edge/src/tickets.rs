@@ -1,6 +1,7 @@
 //! Tickets: created by the customer's backend (secret key), by escalation and by takeover;
 //! listed, read and worked by the backend or by teammates (inbox token).
 
+use halo_shared::inbox::{page_size, Cursor, TicketView};
 use halo_shared::tickets::{apply, Event, NewTicket, Status, TicketUpdate, MAX_SUBJECT_CHARS};
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -15,10 +16,7 @@ use crate::store::tickets::{self, TicketRow, TicketWrite};
 const NO_TICKET: ApiError = ApiError::NotFound("No ticket with this id in this workspace.");
 
 pub fn ticket_json(t: TicketRow) -> Value {
-    let custom: Value = serde_json::from_str(&t.custom_fields).unwrap_or_else(|_| json!({}));
-    let mut v = serde_json::to_value(&t).unwrap_or(Value::Null);
-    v["custom_fields"] = custom;
-    v
+    serde_json::to_value(t.view()).unwrap_or(Value::Null)
 }
 
 /// `POST /api/sdk/tickets/create`: a ticket with whatever status the caller specifies.
@@ -51,9 +49,11 @@ pub async fn create_ticket(req: &mut Request, b: &Bindings) -> ApiResult<Respons
     Ok(json_response(&json!({ "ticket": ticket_json(row) }), 201))
 }
 
-/// `GET /api/sdk/tickets?status=&assignee=&team=` (also `/api/inbox/tickets`): Snoozed and
-/// Spam are hidden unless asked for; `assignee=unassigned` lists the unassigned, `assignee=me`
-/// a teammate's own.
+/// `GET /api/sdk/tickets?status=&assignee=&team=&view=&cursor=&limit=` (also
+/// `/api/inbox/tickets`): Snoozed and Spam are hidden unless asked for; `assignee=unassigned`
+/// lists the unassigned, `assignee=me` a teammate's own; `view` is one of the console's views
+/// (`mine`, `unassigned`, `open`, `priority`, `snoozed`, `resolved`, `spam`). Newest activity
+/// first, a page at a time: `next_cursor` continues the list.
 pub async fn list_tickets(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let db = &b.db;
     let (org, tm) = auth::team_member(req, db).await?;
@@ -69,19 +69,66 @@ pub async fn list_tickets(req: &Request, b: &Bindings) -> ApiResult<Response> {
             },
         }));
     }
-    let assignee = match (query_param(req, "assignee"), &tm) {
+    let view = match query_param(req, "view") {
+        None => None,
+        Some(v) => Some(
+            TicketView::parse(&v).ok_or(halo_shared::chat::FieldError::new(
+                "view",
+                halo_shared::chat::InvalidField::NotOneOf {
+                    allowed: TicketView::ALLOWED,
+                },
+            ))?,
+        ),
+    };
+    let asked = match view {
+        Some(TicketView::Mine) => Some("me".to_owned()),
+        Some(TicketView::Unassigned) => Some("unassigned".to_owned()),
+        _ => query_param(req, "assignee"),
+    };
+    let assignee = match (asked, &tm) {
         (Some(a), Some(tm)) if a == "me" => Some(tm.id.clone()),
         (a, _) => a,
     };
     let team = query_param(req, "team");
+    let after = query_param(req, "cursor")
+        .map(|c| Cursor::parse(&c))
+        .transpose()?;
+    let limit = page_size(query_param(req, "limit").as_deref())?;
     let filter = tickets::Filter {
         status: status.as_deref(),
         assignee: assignee.as_deref(),
         team: team.as_deref(),
+        statuses: view.map(TicketView::statuses),
+        // A view names its statuses, Snoozed and Spam included.
+        every_status: view.is_some(),
+        teammate_id: tm.as_ref().map(|t| t.id.as_str()),
+        after: after.as_ref(),
+        limit: limit + 1,
         ..Default::default()
     };
-    let rows = tickets::list(db, &org, &filter).await?;
-    json_ok(&json!({ "tickets": rows.into_iter().map(ticket_json).collect::<Vec<_>>() }))
+    let mut rows = tickets::list(db, &org, &filter).await?;
+    let next_cursor = next_page(&mut rows, limit, |t| Cursor {
+        at: t.updated_at,
+        id: t.id.clone(),
+    });
+    json_ok(&json!({
+        "tickets": rows.into_iter().map(ticket_json).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    }))
+}
+
+/// Cuts a list read with one row more than a page down to the page, and says where the next
+/// page starts (`None` when this was the last).
+pub fn next_page<T>(
+    rows: &mut Vec<T>,
+    limit: u32,
+    cursor: impl Fn(&T) -> Cursor,
+) -> Option<String> {
+    if rows.len() <= limit as usize {
+        return None;
+    }
+    rows.truncate(limit as usize);
+    rows.last().map(|r| cursor(r).encode())
 }
 
 /// `GET /api/sdk/tickets/:id`: the ticket and its thread.
@@ -181,9 +228,24 @@ fn current(row: &tickets::StatusRow) -> ApiResult<Status> {
 /// ticket state machine (a snooze needs a future time) and/or a new assignee.
 pub async fn update_ticket(req: &mut Request, b: &Bindings, id: &str) -> ApiResult<Response> {
     let db = &b.db;
-    let (org, _) = auth::team_member(req, db).await?;
+    let (org, tm) = auth::team_member(req, db).await?;
     let update = TicketUpdate::parse(&read_json(req).await?)?;
     let row = tickets::status_of(db, &org, id).await?.ok_or(NO_TICKET)?;
+    // A teammate assigns to a teammate of the workspace (the backend may name anyone).
+    if let (Some(_), Some(Some(assignee))) = (&tm, &update.assignee) {
+        if crate::store::console::teammate(db, &org, assignee)
+            .await?
+            .is_none()
+        {
+            return Err(halo_shared::chat::FieldError::new(
+                "assignee",
+                halo_shared::chat::InvalidField::Invalid(
+                    "must be the id of a teammate of this workspace",
+                ),
+            )
+            .into());
+        }
+    }
     let mut status = current(&row)?;
     if let Some(event) = update.event {
         status = apply(status, event, now_ms()).map_err(|e| {
@@ -201,9 +263,11 @@ pub async fn update_ticket(req: &mut Request, b: &Bindings, id: &str) -> ApiResu
         })?;
     }
     let assignee = update.assignee.as_ref().map(|a| a.as_deref());
-    tickets::set_status(db, &org, id, status, assignee)?
-        .run()
-        .await?;
+    let mut batch = vec![tickets::set_status(db, &org, id, status, assignee)?];
+    if let Some(subject) = &update.subject {
+        batch.push(tickets::set_subject(db, &org, id, subject)?);
+    }
+    db.batch(batch).await?;
     let row = tickets::ticket(db, &org, id).await?.ok_or(NO_TICKET)?;
     json_ok(&json!({ "ticket": ticket_json(row) }))
 }

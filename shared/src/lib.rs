@@ -19,6 +19,7 @@ pub mod html;
 #[cfg(feature = "identity")]
 pub mod identity;
 pub mod ids;
+pub mod inbox;
 pub mod keys;
 pub mod knowledge;
 pub mod live;

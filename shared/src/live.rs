@@ -64,6 +64,39 @@ pub enum Event {
     },
     /// The conversation changed state (`opened`).
     Conversation { session_id: String, state: String },
+    /// A teammate opened, is replying in, or left the conversation or ticket (to the team's
+    /// sockets of that room only, so two teammates see each other).
+    Presence {
+        teammate_id: String,
+        name: String,
+        state: Presence,
+    },
+}
+
+/// What a teammate is doing in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Presence {
+    /// Has it open.
+    Viewing,
+    /// Is writing a reply or note.
+    Typing,
+    /// Closed it.
+    Left,
+}
+
+/// What a teammate's console sends on a room's socket: `{ "type": "presence", "state" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ClientMessage {
+    Presence { state: Presence },
+}
+
+/// Who a team socket belongs to, kept with the socket by its room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub teammate_id: String,
+    pub name: String,
 }
 
 impl Event {
@@ -110,5 +143,30 @@ mod tests {
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
         }
         assert_eq!(LineRole::parse("notice"), None);
+    }
+
+    #[test]
+    fn presence_is_sent_and_read_by_its_type() {
+        let m: ClientMessage =
+            serde_json::from_value(json!({ "type": "presence", "state": "typing" })).unwrap();
+        assert_eq!(
+            m,
+            ClientMessage::Presence {
+                state: Presence::Typing
+            }
+        );
+        assert!(serde_json::from_value::<ClientMessage>(
+            json!({ "type": "presence", "state": "x" })
+        )
+        .is_err());
+        let e = Event::Presence {
+            teammate_id: "t".into(),
+            name: "Ann".into(),
+            state: Presence::Left,
+        };
+        assert_eq!(
+            serde_json::to_value(e).unwrap(),
+            json!({ "type": "presence", "teammate_id": "t", "name": "Ann", "state": "left" })
+        );
     }
 }

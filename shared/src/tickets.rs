@@ -380,6 +380,8 @@ impl Status {
 pub struct TicketUpdate {
     pub event: Option<Event>,
     pub assignee: Option<Option<String>>,
+    /// A new subject: trimmed, not empty.
+    pub subject: Option<String>,
 }
 
 impl TicketUpdate {
@@ -392,12 +394,27 @@ impl TicketUpdate {
             Some(serde_json::Value::Null) => Some(None),
             Some(v) => Some(Some(chat::identifier("assignee", v)?)),
         };
-        if event.is_none() && assignee.is_none() {
+        let subject = match o.get("subject") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => {
+                let s = chat::bounded_string("subject", v, MAX_SUBJECT_CHARS)?;
+                let s = s.trim();
+                if s.is_empty() {
+                    return Err(err("subject", InvalidField::Empty));
+                }
+                Some(s.to_owned())
+            }
+        };
+        if event.is_none() && assignee.is_none() && subject.is_none() {
             return Err(err(
                 "status",
-                InvalidField::Invalid("send a status or an assignee"),
+                InvalidField::Invalid("send a status, an assignee or a subject"),
             ));
         }
-        Ok(Self { event, assignee })
+        Ok(Self {
+            event,
+            assignee,
+            subject,
+        })
     }
 }

@@ -22,3 +22,4 @@ mod restart;
 mod semantic;
 mod tickets;
 mod validation;
+mod worklist;

@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 use halo_shared::chat::ContextEntry;
-use halo_shared::context::{Profile, COMPANY_TRAITS, USER_TRAITS};
+use halo_shared::context::{COMPANY_TRAITS, USER_TRAITS};
 use halo_shared::profile::Sighting;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use worker::{query, D1Database, D1PreparedStatement, Result};
 
 use crate::platform::{new_id, now_ms};
@@ -182,36 +182,8 @@ pub fn record_sightings(
         .collect()
 }
 
-/// A stored contact as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredUser {
-    pub user_id: String,
-    pub verified: bool,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub role: Option<String>,
-    pub plan: Option<String>,
-    pub signed_up_at: Option<String>,
-    pub custom_fields: Value,
-    pub context: Value,
-    pub company_id: Option<String>,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-}
-
-/// A stored company as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredCompany {
-    pub company_id: String,
-    pub name: Option<String>,
-    pub plan: Option<String>,
-    pub industry: Option<String>,
-    pub team_size: i64,
-    pub custom_fields: Value,
-    pub context: Value,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
+/// A stored contact and company as the API shows them (the wire shapes live in `shared`).
+pub use halo_shared::inbox::{Company as StoredCompany, Contact as StoredUser};
 
 /// A contact as one JSON object, over `end_users u LEFT JOIN companies c` (its company).
 const USER_JSON: &str = "json_object(
@@ -321,65 +293,6 @@ pub async fn known(
         .unwrap_or_default(),
     })
 }
-
-fn context_map(blob: &Value) -> BTreeMap<String, ContextEntry> {
-    blob.as_object()
-        .map(|o| {
-            o.iter()
-                .filter_map(|(k, v)| Some((k.clone(), serde_json::from_value(v.clone()).ok()?)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-impl StoredUser {
-    /// Traits and context as the prompt merge takes them.
-    pub fn profile(&self) -> Profile {
-        let mut traits = Map::new();
-        for (k, v) in [
-            ("name", &self.name),
-            ("email", &self.email),
-            ("role", &self.role),
-            ("plan", &self.plan),
-            ("signed_up_at", &self.signed_up_at),
-        ] {
-            if let Some(v) = v {
-                traits.insert(k.into(), Value::String(v.clone()));
-            }
-        }
-        if let Some(custom) = self.custom_fields.as_object() {
-            traits.extend(custom.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        Profile {
-            traits,
-            context: context_map(&self.context),
-        }
-    }
-}
-
-impl StoredCompany {
-    pub fn profile(&self) -> Profile {
-        let mut traits = Map::new();
-        for (k, v) in [
-            ("name", &self.name),
-            ("plan", &self.plan),
-            ("industry", &self.industry),
-        ] {
-            if let Some(v) = v {
-                traits.insert(k.into(), Value::String(v.clone()));
-            }
-        }
-        traits.insert("team_size".into(), json!(self.team_size));
-        if let Some(custom) = self.custom_fields.as_object() {
-            traits.extend(custom.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        Profile {
-            traits,
-            context: context_map(&self.context),
-        }
-    }
-}
-
 /// A discovered attribute.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AttributeRow {

@@ -2,6 +2,7 @@
 //! the AI score's inputs, per-message details, ratings, trainer feedback and whispers.
 
 use halo_shared::conversation::{ai_score, Outcome, ScoreInputs};
+use halo_shared::inbox::{ConversationSummary, Cursor, LastMessage, ScoreView, TicketRef};
 use halo_shared::routing::DEFAULT_ABANDON_SECONDS;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -36,6 +37,8 @@ pub struct Summary {
     pub updated_at: i64,
     /// Active within the workspace's abandon window and not abandoned.
     pub live: i64,
+    /// A customer line after the asking teammate last opened it.
+    pub unread: i64,
 }
 
 impl Summary {
@@ -51,32 +54,44 @@ impl Summary {
         }
     }
 
-    pub fn to_json(&self) -> Value {
+    /// The list row the inbox API answers with.
+    pub fn view(&self) -> ConversationSummary {
         let inputs = self.score_inputs();
-        json!({
-            "session_id": self.session_id,
-            "user_id": self.user_id,
-            "company_id": self.company_id,
-            "channel": self.channel,
-            "agent_id": self.agent_id,
-            "mood": self.mood,
-            "outcome": self.outcome,
-                        "live": self.live != 0,
-            "ai_score": ai_score(&inputs),
-            "score_inputs": {
-                "mean_sentiment": inputs.mean_sentiment,
-                "thumbs_up": inputs.thumbs_up,
-                "thumbs_down": inputs.thumbs_down,
-                "corrections": inputs.corrections,
+        ConversationSummary {
+            session_id: self.session_id.clone(),
+            user_id: self.user_id.clone(),
+            company_id: self.company_id.clone(),
+            channel: self.channel.clone(),
+            agent_id: self.agent_id.clone(),
+            mood: self.mood.clone(),
+            outcome: self.outcome.clone(),
+            live: self.live != 0,
+            ai_score: ai_score(&inputs),
+            score_inputs: ScoreView {
+                mean_sentiment: inputs.mean_sentiment,
+                thumbs_up: inputs.thumbs_up,
+                thumbs_down: inputs.thumbs_down,
+                corrections: inputs.corrections,
             },
-            "taken_over_by": self.taken_over_by,
-            "needs_human": self.needs_human != 0,
-            "message_count": self.messages,
-            "last_message": self.last_text.as_ref().map(|t| json!({ "role": self.last_role, "text": t })),
-            "ticket": self.ticket_id.as_ref().map(|id| json!({ "id": id, "status": self.ticket_status })),
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+            taken_over_by: self.taken_over_by.clone(),
+            needs_human: self.needs_human != 0,
+            message_count: self.messages,
+            last_message: self.last_text.as_ref().map(|t| LastMessage {
+                role: self.last_role.clone(),
+                text: t.clone(),
+            }),
+            ticket: self.ticket_id.as_ref().map(|id| TicketRef {
+                id: id.clone(),
+                status: self.ticket_status.clone(),
+            }),
+            unread: self.unread != 0,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
     }
 }
 
@@ -92,7 +107,9 @@ const SUMMARY_SELECT: &str = "SELECT c.session_id, u.external_id AS user_id,
         l.role AS last_role, l.body AS last_text,
                 t.id AS ticket_id, t.status AS ticket_status, c.created_at, c.updated_at,
         (COALESCE(c.outcome, '') <> 'abandoned' AND c.updated_at >= ?7 - 1000 * COALESCE(
-           (SELECT json_extract(routing, '$.abandon_after_seconds') FROM workspaces w WHERE w.id = c.org_id), ?8)) AS live
+           (SELECT json_extract(routing, '$.abandon_after_seconds') FROM workspaces w WHERE w.id = c.org_id), ?8)) AS live,
+        (COALESCE((SELECT MAX(created_at) FROM messages WHERE org_id = c.org_id AND conversation_id = c.id AND role = 'user'), 0)
+           > COALESCE((SELECT seen_at FROM teammate_seen s WHERE s.teammate_id = ?9 AND s.item = 'c:' || c.session_id), 0)) AS unread
     FROM conversations c
     JOIN end_users u ON u.id = c.end_user_id AND u.org_id = c.org_id
     LEFT JOIN messages l ON l.id = (SELECT id FROM messages WHERE org_id = c.org_id AND conversation_id = c.id
@@ -111,9 +128,15 @@ pub struct Filter<'a> {
     /// One contact's or one company's, by their external ids.
     pub user_id: Option<&'a str>,
     pub company_id: Option<&'a str>,
+    /// Whose unread marks to read.
+    pub teammate_id: Option<&'a str>,
+    /// After this row (the previous page's last).
+    pub after: Option<&'a Cursor>,
+    /// At most this many (at most 100; 0 means 100).
+    pub limit: u32,
 }
 
-/// Conversations, latest activity first (at most 100).
+/// Conversations, latest activity first.
 pub async fn conversations(db: &D1Database, org: &str, f: &Filter<'_>) -> Result<Vec<Summary>> {
     query!(
         db,
@@ -124,7 +147,8 @@ pub async fn conversations(db: &D1Database, org: &str, f: &Filter<'_>) -> Result
                AND (?4 IS NULL OR c.outcome = ?4)
                AND (?5 IS NULL OR u.external_id = ?5)
                AND (?6 IS NULL OR u.company_id = (SELECT id FROM companies WHERE org_id = ?1 AND external_id = ?6))
-             ORDER BY c.updated_at DESC LIMIT 100"
+               AND (?10 IS NULL OR c.updated_at < ?10 OR (c.updated_at = ?10 AND c.session_id < ?11))
+             ORDER BY c.updated_at DESC, c.session_id DESC LIMIT ?12"
         ),
         org,
         i32::from(f.live),
@@ -133,14 +157,23 @@ pub async fn conversations(db: &D1Database, org: &str, f: &Filter<'_>) -> Result
                 f.user_id,
         f.company_id,
         now_ms(),
-        DEFAULT_ABANDON_SECONDS
+        DEFAULT_ABANDON_SECONDS,
+        f.teammate_id,
+        f.after.map(|c| c.at),
+        f.after.map(|c| c.id.as_str()),
+        if f.limit == 0 { 100 } else { f.limit.min(100) }
     )?
     .all()
     .await?
     .results()
 }
 
-pub async fn summary(db: &D1Database, org: &str, session_id: &str) -> Result<Option<Summary>> {
+pub async fn summary(
+    db: &D1Database,
+    org: &str,
+    session_id: &str,
+    teammate_id: Option<&str>,
+) -> Result<Option<Summary>> {
     query!(
         db,
         &format!("{SUMMARY_SELECT} WHERE c.org_id = ?1 AND c.session_id = ?2"),
@@ -151,7 +184,8 @@ pub async fn summary(db: &D1Database, org: &str, session_id: &str) -> Result<Opt
         Option::<&str>::None,
         Option::<&str>::None,
         now_ms(),
-        DEFAULT_ABANDON_SECONDS
+        DEFAULT_ABANDON_SECONDS,
+        teammate_id
     )?
     .first(None)
     .await

@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod inbox;
 pub mod teammates;
 pub mod tickets;
+pub mod views;
 
 use halo_shared::agents::LlmChoice;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,6 @@
 //! Tickets and their message threads.
 
+use halo_shared::inbox::{Cursor, Ticket};
 use halo_shared::tickets::Status;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -108,6 +109,35 @@ pub struct TicketRow {
     pub escalation_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Customer activity after the asking teammate last opened it (lists only).
+    #[serde(default)]
+    pub unread: i64,
+}
+
+impl TicketRow {
+    /// The ticket as the API answers with it.
+    pub fn view(self) -> Ticket {
+        Ticket {
+            custom_fields: serde_json::from_str(&self.custom_fields)
+                .unwrap_or_else(|_| Value::Object(Default::default())),
+            id: self.id,
+            subject: self.subject,
+            status: self.status,
+            snoozed_until: self.snoozed_until,
+            assignee: self.assignee,
+            team: self.team,
+            channel: self.channel,
+            source: self.source,
+            user_id: self.user_id,
+            company_id: self.company_id,
+            session_id: self.session_id,
+            ai_confidence: self.ai_confidence,
+            escalation_reason: self.escalation_reason,
+            unread: self.unread != 0,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
 }
 
 const TICKET_SELECT: &str = "SELECT t.id, t.subject, t.status, t.snoozed_until, t.assignee, t.team, t.channel, t.source,
@@ -142,21 +172,38 @@ pub struct Filter<'a> {
     pub company_id: Option<&'a str>,
     /// Snoozed and Spam too, when no status is given.
     pub every_status: bool,
+    /// Only these statuses (a view's).
+    pub statuses: Option<&'a [&'a str]>,
+    /// Whose unread marks to read.
+    pub teammate_id: Option<&'a str>,
+    /// After this row (the previous page's last).
+    pub after: Option<&'a Cursor>,
+    /// At most this many (at most 100; 0 means 100).
+    pub limit: u32,
 }
+
+/// Whether the teammate `?9` has not opened the ticket since the customer last wrote (or
+/// since it was created).
+const UNREAD: &str = "(COALESCE((SELECT MAX(m.created_at) FROM ticket_messages m
+            WHERE m.org_id = t.org_id AND m.ticket_id = t.id AND m.author = 'customer'), t.created_at)
+         > COALESCE((SELECT seen_at FROM teammate_seen s WHERE s.teammate_id = ?9 AND s.item = 't:' || t.id), 0)) AS unread";
 
 /// Tickets, newest activity first.
 pub async fn list(db: &D1Database, org: &str, f: &Filter<'_>) -> Result<Vec<TicketRow>> {
     query!(
         db,
         &format!(
-            "{TICKET_SELECT} WHERE t.org_id = ?1
+            "{} WHERE t.org_id = ?1
                AND (CASE WHEN ?2 IS NULL THEN (?7 = 1 OR t.status NOT IN ('snoozed', 'spam')) ELSE t.status = ?2 END)
+               AND (?8 IS NULL OR t.status IN (SELECT value FROM json_each(?8)))
+               AND (?10 IS NULL OR t.updated_at < ?10 OR (t.updated_at = ?10 AND t.id < ?11))
                AND (?3 IS NULL OR (?3 = 'unassigned' AND t.assignee IS NULL) OR t.assignee = ?3)
                AND (?4 IS NULL OR t.team = ?4)
                AND (?5 IS NULL OR u.external_id = ?5)
                AND (?6 IS NULL OR c.external_id = ?6
                     OR u.company_id = (SELECT id FROM companies WHERE org_id = ?1 AND external_id = ?6))
-             ORDER BY t.updated_at DESC LIMIT 100"
+             ORDER BY t.updated_at DESC, t.id DESC LIMIT ?12",
+            TICKET_SELECT.replacen(" FROM tickets t", &format!(", {UNREAD} FROM tickets t"), 1)
         ),
         org,
         f.status,
@@ -164,7 +211,12 @@ pub async fn list(db: &D1Database, org: &str, f: &Filter<'_>) -> Result<Vec<Tick
         f.team,
         f.user_id,
         f.company_id,
-        i32::from(f.every_status)
+        i32::from(f.every_status),
+        f.statuses.map(|s| serde_json::json!(s).to_string()),
+        f.teammate_id,
+        f.after.map(|c| c.at),
+        f.after.map(|c| c.id.as_str()),
+        if f.limit == 0 { 100 } else { f.limit.min(100) }
     )?
     .all()
     .await?
@@ -275,6 +327,22 @@ pub fn set_status(
         until,
         i32::from(assignee.is_some()),
         assignee.flatten(),
+        now_ms()
+    )
+}
+
+pub fn set_subject(
+    db: &D1Database,
+    org: &str,
+    id: &str,
+    subject: &str,
+) -> Result<D1PreparedStatement> {
+    query!(
+        db,
+        "UPDATE tickets SET subject = ?3, updated_at = ?4 WHERE org_id = ?1 AND id = ?2",
+        org,
+        id,
+        subject,
         now_ms()
     )
 }
