@@ -12,6 +12,7 @@ setup:      ## install the build tools (once per machine) and npm tools
 
 build: setup
 	bash scripts/build-widget.sh
+	bash scripts/build-console.sh
 	bash scripts/build-worker.sh
 
 bench: build ## print widget/worker sizes, chat latency and retrieval quality on real FAQs

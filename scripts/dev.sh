@@ -9,6 +9,7 @@ port="${HALO_PORT:-8787}"
 
 bash scripts/setup.sh
 bash scripts/build-widget.sh
+bash scripts/build-console.sh
 bash scripts/build-worker.sh
 wrangler d1 migrations apply DB --local >/dev/null
 # wrangler serves the asset files that exist when it starts (re-reading their content), so the

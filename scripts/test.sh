@@ -9,7 +9,8 @@ cd "$HALO_ROOT"
 bash scripts/setup.sh --browser --embeddings --llm
 bash scripts/lint.sh
 bash scripts/build-widget.sh
+bash scripts/build-console.sh
 bash scripts/build-worker.sh
 node --test snippet/
 # Unit tests (shared) and black-box tests (tests/): one cargo run, one summary.
-cargo test -p halo-shared -p halo-widget -p halo-tests -- --test-threads "${HALO_TEST_THREADS:-4}"
+cargo test -p halo-shared -p halo-widget -p halo-console -p halo-tests -- --test-threads "${HALO_TEST_THREADS:-4}"

@@ -24,6 +24,7 @@ pub mod keys;
 pub mod knowledge;
 pub mod live;
 pub mod llm;
+pub mod markdown;
 pub mod profile;
 pub mod routing;
 pub mod search;

@@ -10,7 +10,6 @@ mod api;
 mod client;
 mod highlight;
 mod live;
-mod markdown;
 mod state;
 mod ui;
 

@@ -7,8 +7,8 @@ use wasm_bindgen::JsCast;
 use halo_shared::chat::MAX_MESSAGE_CHARS;
 
 use crate::actions;
-use crate::markdown::{self, Block, Span};
 use crate::state::{Citation, Role, Ui};
+use halo_shared::markdown::{self, Block, Span};
 
 /// Styles live in the shadow root. `:host` rules are `!important` because, for important
 /// declarations, the shadow tree's win over the page's: hostile page CSS cannot hide, resize
