@@ -87,7 +87,7 @@ writeFileSync(join(root, "dist", "demo", "index.html"), page);
 console.log(`
   Halo is running.
   Demo page:        ${base}/demo/
-  Console: ${link.json.url}
+  Console:          ${link.json.url}
                     (signs the demo owner in, once; set a password in the console's account
                     menu, or run \`node scripts/seed-demo.mjs ${base}\` for a new link)
   Org ID:           ${demo.org_id}

@@ -2,7 +2,7 @@
 //! other tickets and conversations; as a sidebar beside a conversation or ticket, and as the
 //! page the Contacts list opens.
 
-use halo_shared::inbox::{ContactView, TicketView};
+use halo_shared::inbox::{CompanyView, ContactView, TicketView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
@@ -123,6 +123,55 @@ pub fn ContactPage(user_id: String) -> impl IntoView {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
                 Some(Ok(c)) => contact_view(c, desk).into_any(),
+            }}
+        </div>
+    }
+}
+
+/// A company opened from the Companies list: its traits and its users' tickets and
+/// conversations.
+#[component]
+pub fn CompanyPage(company_id: String) -> impl IntoView {
+    let desk = use_context::<Desk>().expect("inside the inbox");
+    let session = desk.session;
+    let company = RwSignal::new(None::<Result<CompanyView, String>>);
+    spawn_local(async move {
+        let path = format!("/api/inbox/companies/{}", api::encode(&company_id));
+        company.set(Some(
+            api::get::<CompanyView>(&path).await.map_err(|e| e.message),
+        ));
+    });
+    let shown = move |c: CompanyView| {
+        let co = c.company;
+        let tickets = c.tickets.into_iter().map(|t| {
+            let id = t.id.clone();
+            view! {
+                <li><a href="#" on:click=move |ev| { ev.prevent_default();
+                    session.go(Page::Inbox(Place::Tickets(TicketView::Open, Some(id.clone())))); }>
+                    {t.subject.clone()}</a> <small>{t.status.replace('_', " ")}</small></li>
+            }
+        }).collect_view();
+        view! {
+            <h3>{co.name.clone().unwrap_or_else(|| co.company_id.clone())}</h3>
+            <dl>
+                <dt>"Company id"</dt><dd>{co.company_id.clone()}</dd>
+                {co.plan.clone().map(|p| view! { <dt>"Plan"</dt><dd>{p}</dd> })}
+                {co.industry.clone().map(|p| view! { <dt>"Industry"</dt><dd>{p}</dd> })}
+                <dt>"Team size"</dt><dd>{co.team_size}</dd>
+                {traits(&co.custom_fields).into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+            </dl>
+            <h4>"Tickets"</h4>
+            <ul class="links">{tickets}</ul>
+            <h4>"Conversations"</h4>
+            <p class="muted">{format!("{} with its users", c.conversations.len())}</p>
+        }
+    };
+    view! {
+        <div class="pane contact-page" data-testid="company-page">
+            {move || match company.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                Some(Ok(c)) => shown(c).into_any(),
             }}
         </div>
     }

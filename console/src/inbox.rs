@@ -3,7 +3,8 @@
 
 use halo_shared::console::{Me, TeammateView};
 use halo_shared::inbox::{
-    ContactSummary, ConversationSummary, Counts, HitKind, SearchHit, Ticket, TicketView,
+    CompanySummary, ContactSummary, ConversationSummary, Counts, HitKind, SearchHit, Ticket,
+    TicketView,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -23,6 +24,7 @@ pub enum Row {
     Conversation(ConversationSummary),
     Ticket(Ticket),
     Contact(ContactSummary),
+    Company(CompanySummary),
 }
 
 impl Row {
@@ -31,6 +33,7 @@ impl Row {
             Row::Conversation(c) => &c.session_id,
             Row::Ticket(t) => &t.id,
             Row::Contact(c) => &c.user_id,
+            Row::Company(c) => &c.company_id,
         }
     }
 }
@@ -74,9 +77,9 @@ impl Desk {
     }
 }
 
-/// The list endpoint of a place and the key its rows come under.
-fn list_source(place: &Place) -> (String, &'static str) {
-    match place {
+/// The list endpoint of a place and the key its rows come under (none for the team page).
+fn list_source(place: &Place) -> Option<(String, &'static str)> {
+    Some(match place {
         Place::Live(_) => (
             "/api/inbox/conversations?live=true&limit=50".into(),
             "conversations",
@@ -86,7 +89,9 @@ fn list_source(place: &Place) -> (String, &'static str) {
             "tickets",
         ),
         Place::Contacts(_) => ("/api/inbox/contacts?limit=50".into(), "contacts"),
-    }
+        Place::Companies(_) => ("/api/inbox/companies?limit=50".into(), "companies"),
+        Place::Team => return None,
+    })
 }
 
 fn rows_of<T: DeserializeOwned>(v: &Value, key: &str, wrap: fn(T) -> Row) -> Vec<Row> {
@@ -99,12 +104,17 @@ fn read_rows(v: &Value, key: &str) -> Vec<Row> {
     match key {
         "conversations" => rows_of(v, key, Row::Conversation),
         "tickets" => rows_of(v, key, Row::Ticket),
+        "companies" => rows_of(v, key, Row::Company),
         _ => rows_of(v, key, Row::Contact),
     }
 }
 
 async fn load(desk: Desk, place: Place, cursor: Option<String>) {
-    let (path, key) = list_source(&place);
+    let Some((path, key)) = list_source(&place) else {
+        desk.rows.set(Vec::new());
+        desk.next.set(None);
+        return;
+    };
     let path = match &cursor {
         Some(c) => format!("{path}&cursor={}", api::encode(c)),
         None => path,
@@ -307,6 +317,8 @@ fn Nav(me: Me) -> impl IntoView {
             }).collect_view()}
             <div class="group">"People"</div>
             {item("Contacts", Place::Contacts(None), Box::new(|| None))}
+            {item("Companies", Place::Companies(None), Box::new(|| None))}
+            {item("Team", Place::Team, Box::new(|| None))}
             <div class="me">
                 <div>{me.teammate.name.clone()} <small>{me.teammate.role.as_str()}</small></div>
                 <button class="link" on:click=set_password>"Set password"</button>
@@ -430,7 +442,7 @@ fn List() -> impl IntoView {
                 children=move |row: Row| {
                     let id = row.id().to_owned();
                     let selected = { let id = id.clone(); move || opened.get().as_deref() == Some(id.as_str()) };
-                    let unread = match &row { Row::Conversation(c) => c.unread, Row::Ticket(t) => t.unread, Row::Contact(_) => false };
+                    let unread = match &row { Row::Conversation(c) => c.unread, Row::Ticket(t) => t.unread, _ => false };
                     let body = match &row {
                         Row::Conversation(c) => conversation_row(c, desk).into_any(),
                         Row::Ticket(t) => ticket_row(t, desk).into_any(),
@@ -439,6 +451,11 @@ fn List() -> impl IntoView {
                                 <span class="time">{when(c.last_seen_at)}</span></div>
                             <div class="line">{c.email.clone().unwrap_or_default()}
                                 {c.verified.then_some(" · verified")}</div>
+                        }.into_any(),
+                        Row::Company(c) => view! {
+                            <div class="top"><b>{c.name.clone().unwrap_or_else(|| c.company_id.clone())}</b>
+                                <span class="time">{when(c.updated_at)}</span></div>
+                            <div class="line">{format!("{} users", c.users)} {c.plan.clone().map(|p| format!(" · {p}"))}</div>
                         }.into_any(),
                     };
                     let open_id = id.clone();
@@ -467,6 +484,8 @@ fn Detail() -> impl IntoView {
         Place::Live(Some(id)) => Some(("conversation", id)),
         Place::Tickets(_, Some(id)) => Some(("ticket", id)),
         Place::Contacts(Some(id)) => Some(("contact", id)),
+        Place::Companies(Some(id)) => Some(("company", id)),
+        Place::Team => Some(("team", String::new())),
         _ => None,
     });
     move || {
@@ -475,6 +494,8 @@ fn Detail() -> impl IntoView {
             view! { <crate::thread::Conversation session_id=id/> }.into_any()
         }
         Some(("ticket", id)) => view! { <crate::ticket::TicketPane id/> }.into_any(),
+        Some(("company", id)) => view! { <crate::contact::CompanyPage company_id=id/> }.into_any(),
+        Some(("team", _)) => view! { <crate::team::TeamPage/> }.into_any(),
         Some((_, id)) => view! { <crate::contact::ContactPage user_id=id/> }.into_any(),
         None => view! {
             <div class="blank"><p class="muted">"Pick a conversation or a ticket, or press j."</p></div>

@@ -13,6 +13,7 @@ mod keys;
 mod live;
 mod route;
 mod signin;
+mod team;
 mod text;
 mod thread;
 mod ticket;

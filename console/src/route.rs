@@ -23,6 +23,10 @@ pub enum Place {
     Tickets(TicketView, Option<String>),
     /// The contact directory, with one contact open (by user id).
     Contacts(Option<String>),
+    /// The companies, with one open (by company id).
+    Companies(Option<String>),
+    /// The team: teammates, invites, roles.
+    Team,
 }
 
 impl Place {
@@ -32,6 +36,8 @@ impl Place {
             Place::Live(_) => Place::Live(None),
             Place::Tickets(v, _) => Place::Tickets(*v, None),
             Place::Contacts(_) => Place::Contacts(None),
+            Place::Companies(_) => Place::Companies(None),
+            Place::Team => Place::Team,
         }
     }
 
@@ -42,13 +48,19 @@ impl Place {
             Place::Live(_) => Place::Live(id),
             Place::Tickets(v, _) => Place::Tickets(*v, id),
             Place::Contacts(_) => Place::Contacts(id),
+            Place::Companies(_) => Place::Companies(id),
+            Place::Team => Place::Team,
         }
     }
 
     /// The id of what is open, if anything.
     pub fn opened(&self) -> Option<&str> {
         match self {
-            Place::Live(id) | Place::Tickets(_, id) | Place::Contacts(id) => id.as_deref(),
+            Place::Live(id)
+            | Place::Tickets(_, id)
+            | Place::Contacts(id)
+            | Place::Companies(id) => id.as_deref(),
+            Place::Team => None,
         }
     }
 }
@@ -108,6 +120,9 @@ impl Page {
             )),
             ["contacts"] => Page::Inbox(Place::Contacts(None)),
             ["contacts", id] => Page::Inbox(Place::Contacts(Some((*id).to_owned()))),
+            ["companies"] => Page::Inbox(Place::Companies(None)),
+            ["companies", id] => Page::Inbox(Place::Companies(Some((*id).to_owned()))),
+            ["team"] => Page::Inbox(Place::Team),
             _ => Page::Inbox(Place::Live(None)),
         }
     }
@@ -125,6 +140,9 @@ impl Page {
             }
             Page::Inbox(Place::Contacts(None)) => "/app/contacts".into(),
             Page::Inbox(Place::Contacts(Some(id))) => format!("/app/contacts/{}", encode(id)),
+            Page::Inbox(Place::Companies(None)) => "/app/companies".into(),
+            Page::Inbox(Place::Companies(Some(id))) => format!("/app/companies/{}", encode(id)),
+            Page::Inbox(Place::Team) => "/app/team".into(),
         }
     }
 }
@@ -144,6 +162,8 @@ mod tests {
             Page::Inbox(Place::Tickets(TicketView::Snoozed, None)),
             Page::Inbox(Place::Tickets(TicketView::Mine, Some("t 1/2".into()))),
             Page::Inbox(Place::Contacts(Some("user@example.com".into()))),
+            Page::Inbox(Place::Companies(Some("acme".into()))),
+            Page::Inbox(Place::Team),
         ];
         for p in pages {
             assert_eq!(Page::from_path(&p.path()), p, "{}", p.path());

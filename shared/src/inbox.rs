@@ -393,6 +393,14 @@ pub struct ContactView {
     pub conversations: Vec<ConversationSummary>,
 }
 
+/// `GET /api/inbox/companies/:company_id`: a company and its users' tickets and conversations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompanyView {
+    pub company: Company,
+    pub tickets: Vec<Ticket>,
+    pub conversations: Vec<ConversationSummary>,
+}
+
 /// `GET /api/inbox/tickets/:id`: the ticket and its thread.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketDetail {

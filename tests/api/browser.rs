@@ -37,3 +37,78 @@ fn the_widget_answers_a_visitor_on_a_hostile_host_page() {
     println!("{log}");
     assert!(out.status.success(), "browser test failed:\n{log}");
 }
+
+/// A teammate of `ws` with a console sign-in link: the operator adds them and makes the link.
+fn console_link(ws: &halo_tests::Workspace, name: &str, email: &str, role: &str) -> String {
+    let app = app();
+    let r = halo_tests::call(
+        app,
+        "POST",
+        &format!("/api/admin/workspaces/{}/teammates", ws.org_id),
+        Some(&app.admin_token),
+        Some(serde_json::json!({ "name": name, "email": email, "role": role })),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["teammate_id"].as_str().unwrap().to_owned();
+    let link = halo_tests::call(
+        app,
+        "POST",
+        &format!(
+            "/api/admin/workspaces/{}/teammates/{id}/signin-link",
+            ws.org_id
+        ),
+        Some(&app.admin_token),
+        Some(serde_json::json!({})),
+    );
+    assert_eq!(link.status, 201, "{}", link.body);
+    link.body["url"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn in_the_console_a_teammate_works_the_inbox_while_the_customer_writes() {
+    let app = app();
+    let ws = app.workspace();
+    for (subject, message) in [
+        (
+            "Parcel stuck",
+            "My parcel has been in Rotterdam for a week.",
+        ),
+        (
+            "Invoice question",
+            "Can I get the invoice with our VAT number?",
+        ),
+    ] {
+        let r = halo_tests::call(
+            app,
+            "POST",
+            "/api/sdk/tickets/create",
+            Some(&ws.secret_key),
+            Some(serde_json::json!({ "subject": subject, "status": "open", "message": message })),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let owner = console_link(&ws, "Olga", "olga@example.com", "owner");
+    let agent = console_link(&ws, "Arun", "arun@example.com", "agent");
+    // The README's picture of the inbox is this screenshot (copied to docs/ when it changes).
+    let shot = root().join("target/console-inbox.png");
+    std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
+    let out = Command::new("node")
+        .arg(root().join("tests/browser/console.mjs"))
+        .args([
+            &app.base,
+            &ws.org_id,
+            &ws.widget_key,
+            &owner,
+            &agent,
+            &shot.to_string_lossy().into_owned(),
+        ])
+        .output()
+        .expect("node runs");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{log}");
+    assert!(out.status.success(), "console browser test failed:\n{log}");
+}

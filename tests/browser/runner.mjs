@@ -1,7 +1,7 @@
 // The one browser runner of the browser tests: the widget's snippet for an API base, a host
 // page served on loopback, and Debian's Chromium launched headless with the flags this
 // machine needs (no background networking: its connections would be refused). `run` gives a
-// test its page and cleans up whatever happens.
+// test its page and cleans up whatever happens; `browser` opens another person's browser.
 import { createServer } from "node:http";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,6 +41,24 @@ export async function run(name, html, test, { viewport } = {}) {
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${server.address().port}/`;
+  const { context, close } = await browser({ viewport });
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await test({ context, page, url, errors });
+    console.log(`${name}: 1 passed, 0 failed`);
+  } finally {
+    await close();
+    server.close();
+  }
+}
+
+/**
+ * Chromium with a fresh profile of its own (its own cookies and storage, as another person's
+ * browser): `{ context, close }`.
+ */
+export async function browser({ viewport } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "halo-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
@@ -49,15 +67,9 @@ export async function run(name, html, test, { viewport } = {}) {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync"],
   });
-  try {
-    const page = await context.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await test({ context, page, url, errors });
-    console.log(`${name}: 1 passed, 0 failed`);
-  } finally {
+  const close = async () => {
     await context.close();
-    server.close();
     rmSync(profile, { recursive: true, force: true });
-  }
+  };
+  return { context, close };
 }

@@ -245,6 +245,7 @@ impl Server {
         let s = |k: &str| r.body[k].as_str().expect(k).to_owned();
         Workspace {
             base: self.base.clone(),
+            admin_token: self.admin_token.clone(),
             org_id: s("org_id"),
             widget_key: s("widget_key"),
             secret_key: s("secret_key"),
@@ -292,8 +293,9 @@ pub fn app() -> &'static Server {
 /// A workspace's ids and keys as the admin API returned them.
 #[derive(Debug, Clone)]
 pub struct Workspace {
-    /// The server it lives on.
+    /// The server it lives on, and that server's operator token.
     pub base: String,
+    pub admin_token: String,
     pub org_id: String,
     pub widget_key: String,
     pub secret_key: String,
@@ -754,23 +756,15 @@ pub fn link_path(url: &str) -> String {
 }
 
 impl Workspace {
-    fn server(&self) -> &'static Server {
-        [Some(app()), AGING.get()]
-            .into_iter()
-            .flatten()
-            .find(|s| s.base == self.base)
-            .expect("console helpers run on the shared servers")
-    }
-
     /// A teammate added by the operator with an email and role: `(teammate_id, invite URL)`.
     pub fn invited(&self, email: &str, role: &str) -> (String, String) {
-        let server = self.server();
-        let r = call(
-            server,
+        let r = send_to(
+            &self.base,
             "POST",
             &format!("/api/admin/workspaces/{}/teammates", self.org_id),
-            Some(&server.admin_token),
-            Some(json!({ "name": "Invited", "email": email, "role": role })),
+            Some(&self.admin_token),
+            &[],
+            Some(json!({ "name": "Invited", "email": email, "role": role }).to_string()),
         );
         assert_eq!(r.status, 201, "{}", r.body);
         (
@@ -808,6 +802,21 @@ impl Workspace {
     }
 }
 
+impl Server {
+    /// The SQLite file behind the server's local D1.
+    pub fn d1_file(&self) -> PathBuf {
+        let d1 = self.state_dir.join("v3").join("d1");
+        std::fs::read_dir(d1.join("miniflare-D1DatabaseObject"))
+            .expect("the local D1 directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| {
+                p.extension().is_some_and(|x| x == "sqlite")
+                    && p.file_stem().is_some_and(|s| s != "metadata")
+            })
+            .expect("the local D1 database file")
+    }
+}
+
 static AGING: OnceLock<Server> = OnceLock::new();
 
 /// A server of its own for tests that age rows with [`Server::age`], one at a time (the guard):
@@ -823,15 +832,7 @@ impl Server {
     /// Runs one SQL statement with `params` on the server's local D1 file, as time passing
     /// would (an invite or a session reaching its expiry): the only way a test can age a row.
     pub fn age(&self, sql: &str, params: &[&str]) {
-        let d1 = self.state_dir.join("v3").join("d1");
-        let file = std::fs::read_dir(d1.join("miniflare-D1DatabaseObject"))
-            .expect("the local D1 directory")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| {
-                p.extension().is_some_and(|x| x == "sqlite")
-                    && p.file_stem().is_some_and(|s| s != "metadata")
-            })
-            .expect("the local D1 database file");
+        let file = self.d1_file();
         let script = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=10)\nn = c.execute(sys.argv[2], sys.argv[3:]).rowcount\nc.commit()\nassert n > 0, 'no row changed'\n";
         let out = Command::new("python3")
             .args(["-c", script])

@@ -88,7 +88,8 @@ pub fn opened(ui: Ui) {
     leptos::task::spawn_local(async move {
         if let Ok(json) = client::post("/api/sdk/sessions", &client::session_body(&config)).await {
             if let Some(session) = prop_str(&json, "session_id") {
-                // A message sent meanwhile may have opened one already; keep that one.
+                // A message sent meanwhile waits for this one; should one have been opened
+                // anyway (the open failed and was retried), keep that one.
                 if state::saved_session(&config.org_id).is_none() {
                     state::save_session(&config.org_id, &session);
                     crate::live::ensure();

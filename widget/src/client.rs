@@ -147,11 +147,29 @@ pub async fn request(method: &str, path: &str, body: Option<&Object>) -> Result<
         "Something went wrong on our side. Please try again in a moment.".into()
     })
 }
+/// Waits `ms` milliseconds.
+async fn pause(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 /// Posts one message; on success remembers the session and returns the AI's line.
 pub async fn send(text: &str) -> Result<(Message, JsValue), String> {
     let config = STATE
         .with_borrow(|s| s.config.clone())
         .ok_or("not booted")?;
+    // A message typed while the panel is still opening its conversation goes into that
+    // conversation, not a second one (waiting at most 3 s for it).
+    for _ in 0..60 {
+        if !STATE.with_borrow(|s| s.opening) {
+            break;
+        }
+        pause(50).await;
+    }
     let json = post("/api/sdk/chat", &request_body(&config, text)).await?;
     if let Some(session) = prop_str(&json, "session_id") {
         state::save_session(&config.org_id, &session);
