@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the widget into dist/widget: the wasm (wasm-bindgen, then wasm-opt -Oz), the JS entry
 # and glue bundled and minified by esbuild, and the minified snippet. Also writes dist/_headers
-# (CORS and caching for the widget files) and dist/index.html.
+# (CORS and caching for the widget files; the console may not be framed) and dist/index.html.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$HALO_ROOT"
@@ -21,6 +21,10 @@ cat > dist/_headers <<'HEADERS'
   Access-Control-Allow-Origin: *
   Timing-Allow-Origin: *
   Cache-Control: public, max-age=300
+/app/*
+  X-Frame-Options: DENY
+  Content-Security-Policy: frame-ancestors 'none'
+  Referrer-Policy: same-origin
 HEADERS
 cat > dist/index.html <<'HTML'
 <!doctype html><meta charset="utf-8"><title>Halo</title><meta http-equiv="refresh" content="0; url=/demo/">

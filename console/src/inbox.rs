@@ -48,6 +48,8 @@ pub struct Desk {
     pub teammates: RwSignal<Vec<TeammateView>>,
     /// Bumped when something changed: the list and the counts reload.
     pub changed: RwSignal<u32>,
+    /// The Contacts or Companies list's filter.
+    pub filter: RwSignal<String>,
     pub error: RwSignal<Option<String>>,
 }
 
@@ -78,7 +80,12 @@ impl Desk {
 }
 
 /// The list endpoint of a place and the key its rows come under (none for the team page).
-fn list_source(place: &Place) -> Option<(String, &'static str)> {
+fn list_source(place: &Place, filter: &str) -> Option<(String, &'static str)> {
+    let q = if filter.trim().is_empty() {
+        String::new()
+    } else {
+        format!("&q={}", api::encode(filter.trim()))
+    };
     Some(match place {
         Place::Live(_) => (
             "/api/inbox/conversations?live=true&limit=50".into(),
@@ -88,8 +95,8 @@ fn list_source(place: &Place) -> Option<(String, &'static str)> {
             format!("/api/inbox/tickets?view={}&limit=50", v.as_str()),
             "tickets",
         ),
-        Place::Contacts(_) => ("/api/inbox/contacts?limit=50".into(), "contacts"),
-        Place::Companies(_) => ("/api/inbox/companies?limit=50".into(), "companies"),
+        Place::Contacts(_) => (format!("/api/inbox/contacts?limit=50{q}"), "contacts"),
+        Place::Companies(_) => (format!("/api/inbox/companies?limit=50{q}"), "companies"),
         Place::Team => return None,
     })
 }
@@ -110,7 +117,7 @@ fn read_rows(v: &Value, key: &str) -> Vec<Row> {
 }
 
 async fn load(desk: Desk, place: Place, cursor: Option<String>) {
-    let Some((path, key)) = list_source(&place) else {
+    let Some((path, key)) = list_source(&place, &desk.filter.get_untracked()) else {
         desk.rows.set(Vec::new());
         desk.next.set(None);
         return;
@@ -145,6 +152,7 @@ pub fn Inbox(session: Session, me: Me) -> impl IntoView {
         next: RwSignal::new(None),
         teammates: RwSignal::new(Vec::new()),
         changed: RwSignal::new(0),
+        filter: RwSignal::new(String::new()),
         error: RwSignal::new(None),
     };
     provide_context(desk);
@@ -159,18 +167,20 @@ pub fn Inbox(session: Session, me: Me) -> impl IntoView {
     Effect::new(move |_| {
         let place = list_place.get();
         desk.changed.track();
+        desk.filter.track();
         spawn_local(load(desk, place, None));
     });
     // Anything that happens in the workspace reloads the list, at most every 300 ms.
     let pending = StoredValue::new(false);
     let feed = Live::connect("/api/inbox/live", move |_| {
-        if pending.get_value() {
+        // The feed can speak after the inbox is gone (signed out): then nothing is done.
+        if pending.try_get_value() != Some(false) {
             return;
         }
-        pending.set_value(true);
+        pending.try_set_value(true);
         set_timeout(
             move || {
-                pending.set_value(false);
+                pending.try_set_value(false);
                 desk.refresh();
             },
             std::time::Duration::from_millis(300),
@@ -291,15 +301,21 @@ fn Nav(me: Me) -> impl IntoView {
         });
     };
     let set_password = move |_| {
-        let Some(p) = web_sys::window().and_then(|w| {
-            w.prompt_with_message("A new password (at least 10 characters):")
-                .ok()
-                .flatten()
-        }) else {
+        let ask = |q: &str| web_sys::window().and_then(|w| w.prompt_with_message(q).ok().flatten());
+        let Some(current) = ask("Your current password (leave it empty if you have none yet):")
+        else {
             return;
         };
+        let Some(p) = ask("A new password (at least 10 characters):") else {
+            return;
+        };
+        let body = if current.is_empty() {
+            json!({ "password": p })
+        } else {
+            json!({ "current": current, "password": p })
+        };
         spawn_local(async move {
-            match api::post::<Value>("/api/console/password", &json!({ "password": p })).await {
+            match api::post::<Value>("/api/console/password", &body).await {
                 Ok(_) => desk.error.set(Some("Your password is set.".into())),
                 Err(e) => desk.failed(e),
             }
@@ -347,7 +363,7 @@ fn Search() -> impl IntoView {
             let path = format!("/api/inbox/search?q={}", api::encode(&text));
             if let Ok(v) = api::get::<Value>(&path).await {
                 // Only the latest query's answer is shown.
-                if asked.get_value() == mine {
+                if asked.try_get_value() == Some(mine) {
                     hits.set(serde_json::from_value(v["hits"].clone()).ok());
                 }
             }
@@ -435,7 +451,20 @@ fn List() -> impl IntoView {
         let cursor = desk.next.get_untracked();
         spawn_local(load(desk, place_of(&session).list(), cursor));
     };
+    let directory =
+        Memo::new(move |_| matches!(place_of(&session), Place::Contacts(_) | Place::Companies(_)));
+    // Another list starts unfiltered.
+    let list = Memo::new(move |_| place_of(&session).list());
+    Effect::new(move |_| {
+        list.track();
+        desk.filter.set(String::new());
+    });
     view! {
+        {move || directory.get().then(|| view! {
+            <div class="search"><input type="search" placeholder="Filter by name, email or id" data-testid="filter"
+                prop:value=move || desk.filter.get()
+                on:input=move |ev| desk.filter.set(event_target_value(&ev))/></div>
+        })}
         <ul class="rows" data-testid="rows">
             <For each=move || desk.rows.get()
                 key=|r| format!("{r:?}")

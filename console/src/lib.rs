@@ -105,6 +105,10 @@ fn App() -> impl IntoView {
 /// Called by the entry module once the wasm is loaded.
 #[wasm_bindgen]
 pub fn start() {
+    // A panic says where in the browser's console before the wasm stops.
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&format!("halo console {info}").into());
+    }));
     leptos::mount::mount_to_body(App);
 }
 

@@ -59,25 +59,23 @@ pub fn typing_signal(
     room: StoredValue<Option<send_wrapper::SendWrapper<Live>>>,
 ) -> impl Fn() + Copy {
     let last = StoredValue::new(0f64);
-    move || {
-        let now = js_sys::Date::now();
-        if now - last.get_value() < 3000.0 {
-            return;
-        }
-        last.set_value(now);
-        room.with_value(|r| {
+    // The timer can fire after the pane is closed: every read is a `try_`, and does nothing then.
+    let say = move |state: &str| {
+        room.try_with_value(|r| {
             if let Some(r) = r {
-                r.send(&json!({ "type": "presence", "state": "typing" }).to_string());
+                r.send(&json!({ "type": "presence", "state": state }).to_string());
             }
         });
+    };
+    move || {
+        let now = js_sys::Date::now();
+        if now - last.try_get_value().unwrap_or(0.0) < 3000.0 {
+            return;
+        }
+        last.try_set_value(now);
+        say("typing");
         set_timeout(
-            move || {
-                room.with_value(|r| {
-                    if let Some(r) = r {
-                        r.send(&json!({ "type": "presence", "state": "viewing" }).to_string());
-                    }
-                })
-            },
+            move || say("viewing"),
             std::time::Duration::from_millis(4000),
         );
     }

@@ -110,6 +110,7 @@ pub async fn session_teammate(
     req: &Request,
     db: &D1Database,
 ) -> ApiResult<store::teammates::Teammate> {
+    let cookie = session_cookie(req).ok_or(ApiError::Unauthorized("Sign in first."))?;
     let websocket = req
         .headers()
         .get("upgrade")?
@@ -123,7 +124,6 @@ pub async fn session_teammate(
         });
     }
     let ended = ApiError::Unauthorized("The session has ended: sign in again.");
-    let cookie = session_cookie(req).ok_or(ApiError::Unauthorized("Sign in first."))?;
     let token = SessionToken::parse(&cookie).map_err(|_| ended.clone())?;
     let hash = key_hash(token.as_str());
     let (tm, expires_at) = store::console::session(db, &hash)

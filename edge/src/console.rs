@@ -13,7 +13,7 @@ use worker::{D1Database, Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{json_response, read_json};
+use crate::http::{authorization, json_response, read_json};
 use crate::password;
 use crate::platform::{key_hash, new_id, now_ms, random_bytes, Bindings};
 use crate::store::{self, console as team_store, teammates::Teammate};
@@ -115,15 +115,23 @@ pub async fn sign_in(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
         .headers()
         .get("cf-connecting-ip")?
         .unwrap_or_else(|| "unknown".into());
-    let (email_key, ip_key) = (format!("email:{}", email.as_str()), format!("ip:{ip}"));
+    let (email_key, ip_key) = (
+        format!("email:{}", email.as_str()),
+        format!("ip:{}", console::address_key(&ip)),
+    );
     let keys = [email_key.as_str(), ip_key.as_str()];
     let now = now_ms();
-    let recent = team_store::failures(db, &keys, now).await?;
-    if let Some(retry_after) = recent
+    // The try is written first, so that tries made at the same moment count each other.
+    let attempt = new_id();
+    team_store::record_attempt(db, &keys, now, &attempt).await?;
+    let earlier = team_store::failures(db, &keys, now, &attempt).await?;
+    if let Some(retry_after) = earlier
         .iter()
         .filter_map(|f| console::throttled(f, now))
         .max()
     {
+        // A refused try checks nothing, so it is not kept as one.
+        team_store::forget_attempt(db, &attempt).await?;
         return Err(ApiError::RateLimited {
             message: "Too many failed sign-ins: wait a few minutes and try again.",
             retry_after,
@@ -147,10 +155,12 @@ pub async fn sign_in(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
                 .await
                 .map_err(ApiError::Internal)?;
         }
-        team_store::record_failure(db, &keys, now).await?;
+        // The try stays written: it is a failure.
         return Err(ApiError::Unauthorized("Wrong email or password."));
     };
-    team_store::clear_failures(db, &email_key).await?;
+    // A success is not a failure; earlier failures still count until they age out, so
+    // signing in to an account of one's own cannot reset the count for an email.
+    team_store::forget_attempt(db, &attempt).await?;
     signed_in(db, &tm.org_id, &tm.id, 200).await
 }
 
@@ -174,7 +184,11 @@ pub async fn sign_out(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
         }
     };
     let cookie = auth::session_cookie(req).unwrap_or_default();
-    team_store::end_session(db, &tm, &key_hash(&cookie), everywhere).await?;
+    let hash = key_hash(&cookie);
+    team_store::end_session(db, &tm, &hash, everywhere).await?;
+    // Its open live feed closes too (every one of the teammate's, signing out everywhere).
+    let session = (!everywhere).then_some(hash.as_str());
+    crate::live::disconnect(&b.env, &tm.org_id, &tm.id, session).await;
     let mut resp = json_response(
         &json!({ "signed_out": true, "everywhere": everywhere }),
         200,
@@ -185,9 +199,18 @@ pub async fn sign_out(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
 }
 
 /// `GET /api/console/me`: the signed-in teammate and their workspace.
+/// With the session cookie, the cookie is set again: the console reads this on every load,
+/// so the browser's copy lasts 14 days from the last visit, as the stored session does.
 pub async fn get_me(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let tm = auth::teammate(req, &b.db).await?;
-    Ok(json_response(&me_of(&b.db, &tm.org_id, &tm.id).await?, 200))
+    let mut resp = json_response(&me_of(&b.db, &tm.org_id, &tm.id).await?, 200);
+    if authorization(req).is_none() {
+        if let Some(cookie) = auth::session_cookie(req) {
+            resp.headers_mut()
+                .set("set-cookie", &console::session_cookie(&cookie))?;
+        }
+    }
+    Ok(resp)
 }
 
 /// A link of `kind` by the token in its URL, if it can still be used (404 for an unknown or
@@ -272,18 +295,37 @@ pub async fn use_signin_link(req: &Request, b: &Bindings, token: &str) -> ApiRes
     signed_in(db, &link.org_id, &link.teammate_id, 200).await
 }
 
-/// `POST /api/console/password` `{ password }`: the signed-in teammate sets a new password.
+/// `POST /api/console/password` `{ current?, password }`: the signed-in teammate sets a new
+/// password; `current` is required once they have one. Their other sessions end.
 pub async fn set_password(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
     let db = &b.db;
     let tm = auth::session_teammate(req, db).await?;
     let body = read_json(req).await?;
     let password = new_password("password", body.get("password"))?;
+    let row = team_store::teammate(db, &tm.org_id, &tm.id)
+        .await?
+        .ok_or(NO_TEAMMATE)?;
+    if row.password_hash.is_some() {
+        let current = presented_password("current", body.get("current"))?;
+        if !password::verify(&current, row.password_hash.as_deref())
+            .await
+            .map_err(ApiError::Internal)?
+        {
+            return Err(ApiError::Forbidden {
+                code: "wrong_password",
+                message: "The current password is not right.",
+            });
+        }
+    }
     let stored = password::hash(&password)
         .await
         .map_err(ApiError::Internal)?;
-    team_store::set_profile(db, &tm.org_id, &tm.id, &tm.name, &stored)?
-        .run()
-        .await?;
+    let this = key_hash(&auth::session_cookie(req).unwrap_or_default());
+    db.batch(vec![
+        team_store::set_profile(db, &tm.org_id, &tm.id, &tm.name, &stored)?,
+        team_store::end_other_sessions(db, &tm.org_id, &tm.id, &this)?,
+    ])
+    .await?;
     Ok(json_response(&json!({ "password_set": true }), 200))
 }
 
@@ -376,10 +418,10 @@ async fn target(
     actor: &Teammate,
     id: &str,
 ) -> ApiResult<(team_store::TeammateRow, usize)> {
-    let team = team_store::team(db, &actor.org_id).await?;
-    let owners = team.iter().filter(|t| t.role() == Role::Owner).count();
-    let target = team.into_iter().find(|t| t.id == id).ok_or(NO_TEAMMATE)?;
-    Ok((target, owners))
+    let target = team_store::teammate(db, &actor.org_id, id)
+        .await?
+        .ok_or(NO_TEAMMATE)?;
+    Ok((target, team_store::owners(db, &actor.org_id).await?))
 }
 
 /// `PATCH /api/console/teammates/:id` `{ role }` (owners and admins).
@@ -397,9 +439,10 @@ pub async fn update_teammate(req: &mut Request, b: &Bindings, id: &str) -> ApiRe
     let role = role_field("role", body.get("role"), Role::Agent)?;
     let (target, owners) = target(db, &actor, id).await?;
     team_change(actor.role(), target.role(), Some(role), owners).map_err(refused)?;
-    team_store::set_role(db, &actor.org_id, id, role)?
-        .run()
-        .await?;
+    if !team_store::set_role(db, &actor.org_id, id, role).await? {
+        // Another change took the workspace's other owner meanwhile.
+        return Err(refused(TeamChange::LastOwner));
+    }
     let updated = team_store::teammate(db, &actor.org_id, id)
         .await?
         .ok_or(NO_TEAMMATE)?;
@@ -413,7 +456,9 @@ pub async fn remove_teammate(req: &Request, b: &Bindings, id: &str) -> ApiResult
     let actor = auth::teammate(req, db).await?;
     let (target, owners) = target(db, &actor, id).await?;
     team_change(actor.role(), target.role(), None, owners).map_err(refused)?;
-    db.batch(team_store::remove(db, &actor.org_id, id, now_ms())?)
-        .await?;
+    if !team_store::remove(db, &actor.org_id, id, now_ms()).await? {
+        return Err(refused(TeamChange::LastOwner));
+    }
+    crate::live::disconnect(&b.env, &actor.org_id, id, None).await;
     Ok(json_response(&json!({ "id": id, "removed": true }), 200))
 }

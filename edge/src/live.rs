@@ -62,9 +62,34 @@ impl DurableObject for LiveRoom {
                 self.state
                     .accept_websocket_with_tags(&pair.server, &[audience.as_str()]);
                 if let (Some(teammate_id), Some(name)) = (param("teammate"), param("name")) {
-                    self.join(&pair.server, Viewer { teammate_id, name })?;
+                    let viewer = Viewer {
+                        teammate_id,
+                        name,
+                        session: param("session"),
+                        quiet: param("quiet").is_some(),
+                    };
+                    self.join(&pair.server, viewer)?;
                 }
                 Response::from_websocket(pair.client)
+            }
+            (Method::Post, "/disconnect") => {
+                // A sign-out or a removal: the teammate's sockets (of one session, or all) close.
+                let url = req.url()?;
+                let param = |name: &str| {
+                    url.query_pairs()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.into_owned())
+                };
+                let (teammate, session) = (param("teammate"), param("session"));
+                for ws in self.state.get_websockets_with_tag(Audience::Team.tag()) {
+                    if let Ok(Some(v)) = ws.deserialize_attachment::<Viewer>() {
+                        let same_session = session.is_none() || v.session == session;
+                        if Some(&v.teammate_id) == teammate.as_ref() && same_session {
+                            let _ = ws.close(Some(4001), Some("signed out"));
+                        }
+                    }
+                }
+                Ok(Response::empty()?.with_status(204))
             }
             (Method::Post, "/publish") => {
                 let event = req.text().await?;
@@ -93,7 +118,9 @@ impl DurableObject for LiveRoom {
                 serde_json::from_str::<ClientMessage>(&s),
                 ws.deserialize_attachment::<Viewer>(),
             ) {
-                self.tell_team(&ws, &viewer, state);
+                if !viewer.quiet {
+                    self.tell_team(&ws, &viewer, state);
+                }
             }
         }
         Ok(())
@@ -107,7 +134,9 @@ impl DurableObject for LiveRoom {
         _was_clean: bool,
     ) -> Result<()> {
         if let Ok(Some(viewer)) = ws.deserialize_attachment::<Viewer>() {
-            self.tell_team(&ws, &viewer, Presence::Left);
+            if !viewer.quiet {
+                self.tell_team(&ws, &viewer, Presence::Left);
+            }
         }
         // 1005/1006 are reserved and may not be sent back.
         let code = u16::try_from(code)
@@ -126,10 +155,13 @@ impl LiveRoom {
     /// A teammate's socket joins: it learns who else is here, and they learn of it.
     fn join(&self, ws: &WebSocket, viewer: Viewer) -> Result<()> {
         ws.serialize_attachment(&viewer)?;
+        if viewer.quiet {
+            return Ok(());
+        }
         let mut told = vec![viewer.teammate_id.clone()];
         for other in self.state.get_websockets_with_tag(Audience::Team.tag()) {
             if let Ok(Some(v)) = other.deserialize_attachment::<Viewer>() {
-                if !told.contains(&v.teammate_id) {
+                if !v.quiet && !told.contains(&v.teammate_id) {
                     let _ = ws.send_with_str(presence(&v, Presence::Viewing));
                     told.push(v.teammate_id);
                 }
@@ -192,13 +224,47 @@ impl Audience {
     }
 }
 
+/// A teammate's socket: who, with which console session (if any), and whether it is the
+/// feed's (no presence).
+struct Seat<'a> {
+    teammate: &'a teammates::Teammate,
+    session: Option<String>,
+    quiet: bool,
+}
+
+/// Closes the live feed sockets of a teammate: of one console session (by its hash), or all
+/// of them (`None`). Best effort, like publishing.
+pub async fn disconnect(env: &Env, org: &str, teammate_id: &str, session: Option<&str>) {
+    let mut url = match worker::Url::parse("https://live/disconnect") {
+        Ok(u) => u,
+        Err(_) => return,
+    };
+    url.query_pairs_mut().append_pair("teammate", teammate_id);
+    if let Some(s) = session {
+        url.query_pairs_mut().append_pair("session", s);
+    }
+    let sent = async {
+        let stub = env
+            .durable_object(BINDING)?
+            .id_from_name(&feed_room(org))?
+            .get_stub()?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post);
+        stub.fetch_with_request(Request::new_with_init(url.as_str(), &init)?)
+            .await
+    };
+    if let Err(e) = sent.await {
+        worker::console_error!("closing a teammate's live sockets failed: {e}");
+    }
+}
+
 /// Hands a WebSocket upgrade request to a room; the response is the 101 with the client end.
 /// A teammate's socket of a conversation or ticket names them, for presence.
 async fn connect(
     env: &Env,
     room: &str,
     audience: Audience,
-    viewer: Option<&teammates::Teammate>,
+    viewer: Option<&Seat<'_>>,
 ) -> Result<Response> {
     let stub = env
         .durable_object(BINDING)?
@@ -212,10 +278,16 @@ async fn connect(
     let mut url = worker::Url::parse("https://live/connect")?;
     url.query_pairs_mut()
         .append_pair("audience", audience.tag());
-    if let Some(tm) = viewer {
+    if let Some(seat) = viewer {
         url.query_pairs_mut()
-            .append_pair("teammate", &tm.id)
-            .append_pair("name", &tm.name);
+            .append_pair("teammate", &seat.teammate.id)
+            .append_pair("name", &seat.teammate.name);
+        if let Some(s) = &seat.session {
+            url.query_pairs_mut().append_pair("session", s);
+        }
+        if seat.quiet {
+            url.query_pairs_mut().append_pair("quiet", "1");
+        }
     }
     let url = url.to_string();
     stub.fetch_with_request(Request::new_with_init(&url, &init)?)
@@ -318,8 +390,13 @@ fn owner_check(req: &Request, ws: &store::Workspace, c: &store::Conversation) ->
 pub async fn feed_socket(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let env = &b.env;
     require_upgrade(req)?;
-    let tm = teammate_from_query(req, &b.db).await?;
-    Ok(connect(env, &feed_room(&tm.org_id), Audience::Team, None).await?)
+    let (tm, session) = teammate_from_query(req, &b.db).await?;
+    let seat = Seat {
+        teammate: &tm,
+        session,
+        quiet: true,
+    };
+    Ok(connect(env, &feed_room(&tm.org_id), Audience::Team, Some(&seat)).await?)
 }
 
 /// `GET /api/inbox/conversations/:session_id/live?token=tm_live_…` (WebSocket): one
@@ -327,16 +404,21 @@ pub async fn feed_socket(req: &Request, b: &Bindings) -> ApiResult<Response> {
 pub async fn inbox_socket(req: &Request, b: &Bindings, session_id: &str) -> ApiResult<Response> {
     let env = &b.env;
     require_upgrade(req)?;
-    let tm = teammate_from_query(req, &b.db).await?;
+    let (tm, session) = teammate_from_query(req, &b.db).await?;
     let db = &b.db;
     store::conversation_by_session(db, Scope::Org(&tm.org_id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;
+    let seat = Seat {
+        teammate: &tm,
+        session,
+        quiet: false,
+    };
     Ok(connect(
         env,
         &conversation_room(&tm.org_id, session_id),
         Audience::Team,
-        Some(&tm),
+        Some(&seat),
     )
     .await?)
 }
@@ -346,7 +428,7 @@ pub async fn inbox_socket(req: &Request, b: &Bindings, session_id: &str) -> ApiR
 /// too).
 pub async fn ticket_socket(req: &Request, b: &Bindings, ticket_id: &str) -> ApiResult<Response> {
     require_upgrade(req)?;
-    let tm = teammate_from_query(req, &b.db).await?;
+    let (tm, session) = teammate_from_query(req, &b.db).await?;
     let ticket = store::tickets::ticket(&b.db, &tm.org_id, ticket_id)
         .await?
         .ok_or(ApiError::NotFound(
@@ -356,22 +438,32 @@ pub async fn ticket_socket(req: &Request, b: &Bindings, ticket_id: &str) -> ApiR
         Some(session) => conversation_room(&tm.org_id, session),
         None => format!("ticket:{}:{ticket_id}", tm.org_id),
     };
-    Ok(connect(&b.env, &room, Audience::Team, Some(&tm)).await?)
+    let seat = Seat {
+        teammate: &tm,
+        session,
+        quiet: false,
+    };
+    Ok(connect(&b.env, &room, Audience::Team, Some(&seat)).await?)
 }
 
+/// The teammate a socket is for, by the `token` in its query string, or (the console) by its
+/// session cookie from the console's own origin; with the session's hash then.
 async fn teammate_from_query(
     req: &Request,
     db: &worker::D1Database,
-) -> ApiResult<teammates::Teammate> {
+) -> ApiResult<(teammates::Teammate, Option<String>)> {
     let token = query_param(req, "token");
-    if token.is_none() && crate::auth::session_cookie(req).is_some() {
-        // The console: its session cookie, from its own origin.
-        return crate::auth::session_teammate(req, db).await;
+    if token.is_none() {
+        if let Some(cookie) = crate::auth::session_cookie(req) {
+            let tm = crate::auth::session_teammate(req, db).await?;
+            return Ok((tm, Some(key_hash(&cookie))));
+        }
     }
     let token = TeammateToken::parse(token.as_deref().unwrap_or(""))?;
-    teammates::by_token_hash(db, &key_hash(token.as_str()))
+    let tm = teammates::by_token_hash(db, &key_hash(token.as_str()))
         .await?
-        .ok_or(ApiError::Unauthorized("Unknown inbox token."))
+        .ok_or(ApiError::Unauthorized("Unknown inbox token."))?;
+    Ok((tm, None))
 }
 
 /// Most lines one catch-up read returns.

@@ -40,8 +40,9 @@ pub const SESSION_REFRESH_MS: i64 = 60 * MINUTE_MS;
 pub const SIGNIN_WINDOW_MS: i64 = 15 * MINUTE_MS;
 /// ...and how many are allowed in the window before further tries are refused.
 pub const SIGNIN_MAX_FAILURES: usize = 5;
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "halo_session";
+/// The session cookie's name. `__Host-`: the browser takes it only with `Secure`, `Path=/`
+/// and no `Domain`, so a sibling subdomain cannot plant one.
+pub const SESSION_COOKIE: &str = "__Host-halo_session";
 
 /// What a teammate may do in their workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,6 +350,19 @@ pub fn throttled(failures: &[i64], now: i64) -> Option<u64> {
     Some(((reopening - now).max(1000) as u64).div_ceil(1000))
 }
 
+/// The throttling key of a client address: an IPv4 address whole, an IPv6 address by its
+/// /64 (one customer line holds a whole /64, so single addresses would be free to rotate).
+pub fn address_key(ip: &str) -> String {
+    match ip.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => "unknown".into(),
+    }
+}
+
 /// The value of cookie `name` in a `Cookie` header.
 pub fn cookie<'a>(header: Option<&'a str>, name: &str) -> Option<&'a str> {
     header?.split(';').find_map(|pair| {
@@ -573,10 +587,25 @@ mod tests {
     }
 
     #[test]
+    fn an_ipv6_client_is_throttled_by_its_64_and_an_ipv4_one_by_its_address() {
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa::1"),
+            address_key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:3::1")
+        );
+        assert_eq!(address_key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(address_key("not an address"), "unknown");
+    }
+
+    #[test]
     fn cookies_are_read_by_name_and_set_http_only_secure_and_lax() {
-        let h = Some("a=1; halo_session=cs_abc ; b=2");
+        let h = Some("a=1; __Host-halo_session=cs_abc ; b=2");
         assert_eq!(cookie(h, SESSION_COOKIE), Some("cs_abc"));
-        assert_eq!(cookie(Some("halo_sessionx=1"), SESSION_COOKIE), None);
+        assert_eq!(cookie(Some("__Host-halo_sessionx=1"), SESSION_COOKIE), None);
+        assert_eq!(cookie(Some("halo_session=cs_abc"), SESSION_COOKIE), None);
         let set = session_cookie("cs_abc");
         for part in [
             "HttpOnly",

@@ -486,12 +486,22 @@ pub struct SearchHit {
 /// The text around the first place `q` occurs in `text` (case-insensitive), at most about
 /// `width` characters, with an ellipsis where it was cut.
 pub fn snippet(text: &str, q: &str, width: usize) -> String {
-    let lower = text.to_lowercase();
-    let start_byte = lower.find(&q.to_lowercase()).unwrap_or(0);
-    // Lower-casing can change byte lengths: count characters on the lowered text.
-    let at = lower[..start_byte].chars().count();
     let chars: Vec<char> = text.chars().collect();
-    let from = at.saturating_sub(width / 3);
+    // Lower-casing can change lengths (`İ` is two characters lower-cased): lower each
+    // character on its own and remember which original character each byte came from.
+    let mut lower = String::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len());
+    for (i, c) in chars.iter().enumerate() {
+        for l in c.to_lowercase() {
+            lower.push(l);
+            origin.extend(std::iter::repeat_n(i, l.len_utf8()));
+        }
+    }
+    let at = lower
+        .find(&q.to_lowercase())
+        .and_then(|b| origin.get(b).copied())
+        .unwrap_or(0);
+    let from = at.saturating_sub(width / 3).min(chars.len());
     let to = (from + width).min(chars.len());
     let mut s: String = chars[from..to].iter().collect();
     s = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -568,5 +578,9 @@ mod tests {
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert_eq!(snippet("short", "short", 30), "short");
         assert_eq!(snippet("Ünïcödé text here", "text", 8), "…é text h…");
+        // Characters that grow when lower-cased never push the window past the text.
+        let grown = format!("{}refund", "İ".repeat(100));
+        assert!(snippet(&grown, "refund", 120).contains("refund"));
+        assert!(snippet(&"İ".repeat(300), "İİ", 30).starts_with('İ'));
     }
 }

@@ -97,6 +97,14 @@ pub enum ClientMessage {
 pub struct Viewer {
     pub teammate_id: String,
     pub name: String,
+    /// The hash of the console session it was opened with (none for an inbox token), so
+    /// that signing out closes it.
+    #[serde(default)]
+    pub session: Option<String>,
+    /// A socket of the workspace's feed: it is closed with its session, but it is nobody's
+    /// presence in a conversation.
+    #[serde(default)]
+    pub quiet: bool,
 }
 
 impl Event {

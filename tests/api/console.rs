@@ -478,3 +478,109 @@ fn sign_in_refuses_bad_input_with_the_field_named() {
     );
     assert_eq!(evil.status, 403, "{}", evil.body);
 }
+
+#[test]
+fn a_new_password_needs_the_current_one_and_ends_the_other_sessions() {
+    let ws = app().workspace();
+    let (_, email, session) = ws.signed_in("agent");
+    let other = ConsoleSession {
+        base: ws.base.clone(),
+        cookie: session_cookie_of(&sign_in_from("198.51.100.40", &email, PASSWORD)).unwrap(),
+    };
+    let new = "an entirely new passphrase";
+    let short = session.call(
+        "POST",
+        "/api/console/password",
+        Some(json!({ "current": PASSWORD, "password": "too short" })),
+    );
+    assert_eq!(
+        (short.status, short.error().1.as_deref()),
+        (400, Some("password"))
+    );
+    let without = session.call(
+        "POST",
+        "/api/console/password",
+        Some(json!({ "password": new })),
+    );
+    assert_eq!(
+        (without.status, without.error().1.as_deref()),
+        (400, Some("current"))
+    );
+    let wrong = session.call(
+        "POST",
+        "/api/console/password",
+        Some(json!({ "current": "not the password", "password": new })),
+    );
+    assert_eq!(
+        (wrong.status, wrong.error().0.as_str()),
+        (403, "wrong_password")
+    );
+    let set = session.call(
+        "POST",
+        "/api/console/password",
+        Some(json!({ "current": PASSWORD, "password": new })),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(
+        session.call("GET", "/api/console/me", None).status,
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        other.call("GET", "/api/console/me", None).status,
+        401,
+        "the others end"
+    );
+    assert_eq!(sign_in_from("198.51.100.41", &email, PASSWORD).status, 401);
+    assert_eq!(sign_in_from("198.51.100.41", &email, new).status, 200);
+    let (_, token) = halo_tests::teammate(&ws, "Token only");
+    let by_token = call(
+        app(),
+        "POST",
+        "/api/console/password",
+        Some(&token),
+        Some(json!({ "password": new })),
+    );
+    assert_eq!(
+        by_token.status, 401,
+        "a password is set from a signed-in session only"
+    );
+}
+
+#[test]
+fn reading_who_is_signed_in_renews_the_cookie() {
+    let ws = app().workspace();
+    let (_, _, session) = ws.signed_in("agent");
+    let me = session.call("GET", "/api/console/me", None);
+    assert_eq!(me.status, 200);
+    assert_eq!(
+        session_cookie_of(&me).as_deref(),
+        Some(session.cookie.as_str()),
+        "the same session, set again for another 14 days"
+    );
+    assert!(me.header("set-cookie").unwrap().contains("Max-Age=1209600"));
+}
+
+#[test]
+fn signing_out_closes_the_sessions_live_feed() {
+    let ws = app().workspace();
+    let (_, _, session) = ws.signed_in("agent");
+    let mut feed = halo_tests::live_socket_with(
+        app(),
+        "/api/inbox/live",
+        &[("cookie", &session.cookie), ("origin", &ws.base)],
+    )
+    .expect("the feed opens with the session cookie from the console's origin");
+    let out = session.call("POST", "/api/console/signout", Some(json!({})));
+    assert_eq!(out.status, 200);
+    assert!(
+        halo_tests::socket_closes(&mut feed, std::time::Duration::from_secs(3)),
+        "the feed of the ended session is closed"
+    );
+    let refused = halo_tests::live_socket_with(
+        app(),
+        "/api/inbox/live",
+        &[("cookie", &session.cookie), ("origin", &ws.base)],
+    );
+    assert_eq!(refused.err(), Some(401));
+}

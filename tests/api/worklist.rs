@@ -233,6 +233,43 @@ fn the_contact_directory_lists_and_filters_identified_contacts() {
 }
 
 #[test]
+fn the_company_directory_lists_and_filters_companies_with_their_user_counts() {
+    let ws = app().workspace();
+    let (_, _, s) = ws.signed_in("agent");
+    for (id, name) in [("co-1", "Globex"), ("co-2", "Initech")] {
+        let r = call(
+            app(),
+            "POST",
+            "/api/sdk/companies/identify",
+            Some(&ws.secret_key),
+            Some(json!({ "company_id": id, "name": name })),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = call(
+        app(),
+        "POST",
+        "/api/sdk/users/identify",
+        Some(&ws.secret_key),
+        Some(json!({ "user_id": "emp-1", "company_id": "co-2" })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let list = |q: &str| -> Vec<halo_shared::inbox::CompanySummary> {
+        let r = s.call("GET", &format!("/api/inbox/companies{q}"), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        serde_json::from_value(r.body["companies"].clone()).unwrap()
+    };
+    assert_eq!(list("").len(), 2);
+    let found = list("?q=initech");
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].company_id.as_str(), found[0].users), ("co-2", 1));
+    let page = s.call("GET", "/api/inbox/companies/co-2", None);
+    let view: halo_shared::inbox::CompanyView =
+        serde_json::from_value(page.body).expect("the company in the shared shape");
+    assert_eq!(view.company.name.as_deref(), Some("Initech"));
+}
+
+#[test]
 fn a_teammate_assigns_only_to_a_teammate_and_can_change_the_subject() {
     let ws = app().workspace();
     let (_, _, s) = ws.signed_in("agent");

@@ -30,6 +30,7 @@ await run("console", () => host, async ({ page: customer, url, errors }) => {
     const inbox = await owner.context.newPage();
     const inboxErrors = [];
     inbox.on("pageerror", (e) => inboxErrors.push(e.message));
+    inbox.on("console", (m) => m.text().includes("panicked") && inboxErrors.push(m.text()));
     await inbox.goto(ownerLink);
     await inbox.getByTestId("rows").waitFor({ timeout: 15000 });
     await inbox.waitForURL(/\/app\/live$/);

@@ -596,13 +596,30 @@ pub type Socket = tungstenite::WebSocket<std::net::TcpStream>;
 /// Opens a WebSocket to `path` (query string included); `Err` carries the HTTP status of a
 /// refused upgrade.
 pub fn live_socket(server: &Server, path: &str) -> Result<Socket, u16> {
+    live_socket_with(server, path, &[])
+}
+
+/// [`live_socket`] with extra handshake headers (a browser's cookie and origin).
+pub fn live_socket_with(
+    server: &Server,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<Socket, u16> {
+    use tungstenite::client::IntoClientRequest;
     let url = format!("{}{path}", server.base.replacen("http://", "ws://", 1));
     let addr = server.base.trim_start_matches("http://").to_owned();
     let stream = std::net::TcpStream::connect(addr).expect("connect to wrangler dev");
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
-    match tungstenite::client(url.as_str(), stream) {
+    let mut request = url.as_str().into_client_request().expect("a websocket URL");
+    for (k, v) in headers {
+        request.headers_mut().insert(
+            tungstenite::http::HeaderName::from_bytes(k.as_bytes()).expect("a header name"),
+            v.parse().expect("a header value"),
+        );
+    }
+    match tungstenite::client(request, stream) {
         Ok((socket, _)) => Ok(socket),
         Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(r))) => {
             Err(r.status().as_u16())
@@ -612,6 +629,31 @@ pub fn live_socket(server: &Server, path: &str) -> Result<Socket, u16> {
 }
 
 /// The next JSON event on a socket within `wait`, or `None` if none came.
+/// Whether the server closes `socket` within `wait` (events before the close are skipped).
+pub fn socket_closes(socket: &mut Socket, wait: std::time::Duration) -> bool {
+    let until = Instant::now() + wait;
+    while Instant::now() < until {
+        socket
+            .get_ref()
+            .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+            .unwrap();
+        match socket.read() {
+            Ok(tungstenite::Message::Close(_)) => return true,
+            Ok(_) => continue,
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue
+            }
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
 pub fn next_event(socket: &mut Socket, wait: std::time::Duration) -> Option<Value> {
     socket.get_ref().set_read_timeout(Some(wait)).unwrap();
     loop {
@@ -700,12 +742,12 @@ pub struct ConsoleSession {
     pub cookie: String,
 }
 
-/// The session cookie (`halo_session=…`) a reply sets, if it sets one with a value.
+/// The session cookie (`__Host-halo_session=…`) a reply sets, if it sets one with a value.
 pub fn session_cookie_of(reply: &Reply) -> Option<String> {
     let set = reply.header("set-cookie")?;
     let pair = set.split(';').next()?.trim();
     let (name, value) = pair.split_once('=')?;
-    (name == "halo_session" && !value.is_empty()).then(|| pair.to_owned())
+    (name == "__Host-halo_session" && !value.is_empty()).then(|| pair.to_owned())
 }
 
 impl ConsoleSession {

@@ -92,41 +92,83 @@ pub async fn email_taken(db: &D1Database, org: &str, email: &str) -> Result<bool
     Ok(n.is_some_and(|n| n.n > 0))
 }
 
-pub fn set_role(db: &D1Database, org: &str, id: &str, role: Role) -> Result<D1PreparedStatement> {
-    query!(
+/// How many owners (not removed) a workspace has.
+pub async fn owners(db: &D1Database, org: &str) -> Result<usize> {
+    #[derive(Deserialize)]
+    struct N {
+        n: u32,
+    }
+    let n: Option<N> = query!(
         db,
-        "UPDATE teammates SET role = ?3 WHERE org_id = ?1 AND id = ?2 AND removed_at IS NULL",
+        "SELECT COUNT(*) AS n FROM teammates WHERE org_id = ?1 AND role = 'owner' AND removed_at IS NULL",
+        org
+    )?
+    .first(None)
+    .await?;
+    Ok(n.map_or(0, |n| n.n as usize))
+}
+
+/// The condition that keeps a workspace's last owner: the row changes only if it is not an
+/// owner, or another owner remains (checked in the same statement, so two owners demoting
+/// each other at once cannot both succeed).
+const KEEPS_AN_OWNER: &str = "(role <> 'owner' OR (SELECT COUNT(*) FROM teammates o
+     WHERE o.org_id = ?1 AND o.role = 'owner' AND o.removed_at IS NULL AND o.id <> ?2) > 0)";
+
+/// Changes a role; false if nothing changed (no such teammate, or the last owner would go).
+pub async fn set_role(db: &D1Database, org: &str, id: &str, role: Role) -> Result<bool> {
+    let r = query!(
+        db,
+        &format!(
+            "UPDATE teammates SET role = ?3 WHERE org_id = ?1 AND id = ?2 AND removed_at IS NULL
+               AND (?3 = 'owner' OR {KEEPS_AN_OWNER})"
+        ),
         org,
         id,
         role.as_str()
-    )
+    )?
+    .run()
+    .await?;
+    Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
 
 /// Removes a teammate: their row stays (their lines and notes name them), their sessions and
-/// links end.
-pub fn remove(db: &D1Database, org: &str, id: &str, now: i64) -> Result<Vec<D1PreparedStatement>> {
-    Ok(vec![
-        query!(
-            db,
-            "UPDATE teammates SET removed_at = ?3 WHERE org_id = ?1 AND id = ?2",
-            org,
-            id,
-            now
-        )?,
-        query!(
-            db,
-            "DELETE FROM console_sessions WHERE org_id = ?1 AND teammate_id = ?2",
-            org,
-            id
-        )?,
-        query!(
-            db,
-            "UPDATE teammate_links SET used_at = ?3 WHERE org_id = ?1 AND teammate_id = ?2 AND used_at IS NULL",
-            org,
-            id,
-            now
-        )?,
-    ])
+/// links end. False if nothing changed (no such teammate, or the last owner would go).
+pub async fn remove(db: &D1Database, org: &str, id: &str, now: i64) -> Result<bool> {
+    let results = db
+        .batch(vec![
+            query!(
+                db,
+                &format!(
+                    "UPDATE teammates SET removed_at = ?3 WHERE org_id = ?1 AND id = ?2
+                       AND removed_at IS NULL AND {KEEPS_AN_OWNER}"
+                ),
+                org,
+                id,
+                now
+            )?,
+            query!(
+                db,
+                "DELETE FROM console_sessions WHERE org_id = ?1 AND teammate_id = ?2
+                   AND EXISTS (SELECT 1 FROM teammates WHERE id = ?2 AND removed_at IS NOT NULL)",
+                org,
+                id
+            )?,
+            query!(
+                db,
+                "UPDATE teammate_links SET used_at = ?3 WHERE org_id = ?1 AND teammate_id = ?2 AND used_at IS NULL
+                   AND EXISTS (SELECT 1 FROM teammates WHERE id = ?2 AND removed_at IS NOT NULL)",
+                org,
+                id,
+                now
+            )?,
+        ])
+        .await?;
+    let removed = results
+        .first()
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    Ok(removed > 0)
 }
 
 /// An invited teammate's name and password, set when they accept.
@@ -286,8 +328,30 @@ pub async fn end_session(
     Ok(())
 }
 
-/// The times of failed sign-ins within the window for each key, in one list per key.
-pub async fn failures(db: &D1Database, keys: &[&str], now: i64) -> Result<Vec<Vec<i64>>> {
+/// Ends every session of a teammate but `keep` (a password change keeps the one it came from).
+pub fn end_other_sessions(
+    db: &D1Database,
+    org: &str,
+    teammate_id: &str,
+    keep: &str,
+) -> Result<D1PreparedStatement> {
+    query!(
+        db,
+        "DELETE FROM console_sessions WHERE org_id = ?1 AND teammate_id = ?2 AND token_hash <> ?3",
+        org,
+        teammate_id,
+        keep
+    )
+}
+
+/// The times of the sign-in tries within the window for each key (one list per key), other
+/// than the try `except` (the one being made).
+pub async fn failures(
+    db: &D1Database,
+    keys: &[&str],
+    now: i64,
+    except: &str,
+) -> Result<Vec<Vec<i64>>> {
     #[derive(Deserialize)]
     struct Row {
         key: String,
@@ -295,10 +359,11 @@ pub async fn failures(db: &D1Database, keys: &[&str], now: i64) -> Result<Vec<Ve
     }
     let rows: Vec<Row> = query!(
         db,
-        "SELECT key, at FROM signin_failures WHERE key IN (?1, ?2) AND at > ?3",
+        "SELECT key, at FROM signin_failures WHERE key IN (?1, ?2) AND at > ?3 AND COALESCE(attempt, '') <> ?4",
         keys.first().copied().unwrap_or(""),
         keys.get(1).copied().unwrap_or(""),
-        now - SIGNIN_WINDOW_MS
+        now - SIGNIN_WINDOW_MS,
+        except
     )?
     .all()
     .await?
@@ -309,8 +374,9 @@ pub async fn failures(db: &D1Database, keys: &[&str], now: i64) -> Result<Vec<Ve
         .collect())
 }
 
-/// Records a failed sign-in under each key, and forgets failures older than the window.
-pub async fn record_failure(db: &D1Database, keys: &[&str], now: i64) -> Result<()> {
+/// Writes a sign-in try under each key before its password is checked (so that parallel
+/// tries see each other), and forgets tries older than the window.
+pub async fn record_attempt(db: &D1Database, keys: &[&str], now: i64, attempt: &str) -> Result<()> {
     let mut batch = vec![query!(
         db,
         "DELETE FROM signin_failures WHERE at <= ?1",
@@ -319,19 +385,24 @@ pub async fn record_failure(db: &D1Database, keys: &[&str], now: i64) -> Result<
     for key in keys {
         batch.push(query!(
             db,
-            "INSERT INTO signin_failures (key, at) VALUES (?1, ?2)",
+            "INSERT INTO signin_failures (key, at, attempt) VALUES (?1, ?2, ?3)",
             key,
-            now
+            now,
+            attempt
         )?);
     }
     db.batch(batch).await?;
     Ok(())
 }
 
-/// Forgets the failures under `key` (after a successful sign-in with that email).
-pub async fn clear_failures(db: &D1Database, key: &str) -> Result<()> {
-    query!(db, "DELETE FROM signin_failures WHERE key = ?1", key)?
-        .run()
-        .await?;
+/// Forgets a try that succeeded (the failures before it still count).
+pub async fn forget_attempt(db: &D1Database, attempt: &str) -> Result<()> {
+    query!(
+        db,
+        "DELETE FROM signin_failures WHERE attempt = ?1",
+        attempt
+    )?
+    .run()
+    .await?;
     Ok(())
 }

@@ -109,7 +109,8 @@ const SUMMARY_SELECT: &str = "SELECT c.session_id, u.external_id AS user_id,
         (COALESCE(c.outcome, '') <> 'abandoned' AND c.updated_at >= ?7 - 1000 * COALESCE(
            (SELECT json_extract(routing, '$.abandon_after_seconds') FROM workspaces w WHERE w.id = c.org_id), ?8)) AS live,
         (COALESCE((SELECT MAX(created_at) FROM messages WHERE org_id = c.org_id AND conversation_id = c.id AND role = 'user'), 0)
-           > COALESCE((SELECT seen_at FROM teammate_seen s WHERE s.teammate_id = ?9 AND s.item = 'c:' || c.session_id), 0)) AS unread
+           > COALESCE((SELECT seen_at FROM teammate_seen s
+                      WHERE s.org_id = c.org_id AND s.teammate_id = ?9 AND s.item = 'c:' || c.session_id), 0)) AS unread
     FROM conversations c
     JOIN end_users u ON u.id = c.end_user_id AND u.org_id = c.org_id
     LEFT JOIN messages l ON l.id = (SELECT id FROM messages WHERE org_id = c.org_id AND conversation_id = c.id

@@ -186,7 +186,8 @@ pub struct Filter<'a> {
 /// since it was created).
 const UNREAD: &str = "(COALESCE((SELECT MAX(m.created_at) FROM ticket_messages m
             WHERE m.org_id = t.org_id AND m.ticket_id = t.id AND m.author = 'customer'), t.created_at)
-         > COALESCE((SELECT seen_at FROM teammate_seen s WHERE s.teammate_id = ?9 AND s.item = 't:' || t.id), 0)) AS unread";
+         > COALESCE((SELECT seen_at FROM teammate_seen s
+                      WHERE s.org_id = t.org_id AND s.teammate_id = ?9 AND s.item = 't:' || t.id), 0)) AS unread";
 
 /// Tickets, newest activity first.
 pub async fn list(db: &D1Database, org: &str, f: &Filter<'_>) -> Result<Vec<TicketRow>> {

@@ -40,12 +40,15 @@ pub async fn counts(db: &D1Database, org: &str, teammate_id: &str, now: i64) -> 
                 (SELECT COUNT(*) FROM tickets WHERE org_id = ?1 AND status = 'spam') AS spam,
                 (SELECT COUNT(*) FROM active a WHERE (a.assignee = ?2 OR a.assignee IS NULL)
                    AND COALESCE((SELECT MAX(m.created_at) FROM ticket_messages m
-                                  WHERE m.ticket_id = a.id AND m.author = 'customer'), a.created_at)
-                       > COALESCE((SELECT seen_at FROM teammate_seen s WHERE s.teammate_id = ?2 AND s.item = 't:' || a.id), 0)
+                                  WHERE m.org_id = ?1 AND m.ticket_id = a.id AND m.author = 'customer'), a.created_at)
+                       > COALESCE((SELECT seen_at FROM teammate_seen s
+                                    WHERE s.org_id = ?1 AND s.teammate_id = ?2 AND s.item = 't:' || a.id), 0)
                 ) AS unread_tickets,
                 (SELECT COUNT(*) FROM live l
-                  WHERE COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = l.id AND m.role = 'user'), 0)
-                       > COALESCE((SELECT seen_at FROM teammate_seen s WHERE s.teammate_id = ?2 AND s.item = 'c:' || l.session_id), 0)
+                  WHERE COALESCE((SELECT MAX(m.created_at) FROM messages m
+                                   WHERE m.org_id = ?1 AND m.conversation_id = l.id AND m.role = 'user'), 0)
+                       > COALESCE((SELECT seen_at FROM teammate_seen s
+                                    WHERE s.org_id = ?1 AND s.teammate_id = ?2 AND s.item = 'c:' || l.session_id), 0)
                 ) AS unread_conversations",
         org,
         teammate_id,
