@@ -48,8 +48,10 @@ pub struct Desk {
     pub teammates: RwSignal<Vec<TeammateView>>,
     /// Bumped when something changed: the list and the counts reload.
     pub changed: RwSignal<u32>,
-    /// The Contacts or Companies list's filter.
+    /// The Contacts or Companies list's filter; a ticket view's team.
     pub filter: RwSignal<String>,
+    /// A ticket view's assignee (a teammate id; empty: anyone).
+    pub assignee: RwSignal<String>,
     pub error: RwSignal<Option<String>>,
 }
 
@@ -80,19 +82,27 @@ impl Desk {
 }
 
 /// The list endpoint of a place and the key its rows come under (none for the team page).
-fn list_source(place: &Place, filter: &str) -> Option<(String, &'static str)> {
-    let q = if filter.trim().is_empty() {
-        String::new()
-    } else {
-        format!("&q={}", api::encode(filter.trim()))
+fn list_source(place: &Place, filter: &str, assignee: &str) -> Option<(String, &'static str)> {
+    let param = |name: &str, v: &str| {
+        if v.trim().is_empty() {
+            String::new()
+        } else {
+            format!("&{name}={}", api::encode(v.trim()))
+        }
     };
+    let q = param("q", filter);
     Some(match place {
         Place::Live(_) => (
             "/api/inbox/conversations?live=true&limit=50".into(),
             "conversations",
         ),
         Place::Tickets(v, _) => (
-            format!("/api/inbox/tickets?view={}&limit=50", v.as_str()),
+            format!(
+                "/api/inbox/tickets?view={}&limit=50{}{}",
+                v.as_str(),
+                param("team", filter),
+                param("assignee", assignee)
+            ),
             "tickets",
         ),
         Place::Contacts(_) => (format!("/api/inbox/contacts?limit=50{q}"), "contacts"),
@@ -117,7 +127,8 @@ fn read_rows(v: &Value, key: &str) -> Vec<Row> {
 }
 
 async fn load(desk: Desk, place: Place, cursor: Option<String>) {
-    let Some((path, key)) = list_source(&place, &desk.filter.get_untracked()) else {
+    let (filter, assignee) = (desk.filter.get_untracked(), desk.assignee.get_untracked());
+    let Some((path, key)) = list_source(&place, &filter, &assignee) else {
         desk.rows.set(Vec::new());
         desk.next.set(None);
         return;
@@ -153,6 +164,7 @@ pub fn Inbox(session: Session, me: Me) -> impl IntoView {
         teammates: RwSignal::new(Vec::new()),
         changed: RwSignal::new(0),
         filter: RwSignal::new(String::new()),
+        assignee: RwSignal::new(String::new()),
         error: RwSignal::new(None),
     };
     provide_context(desk);
@@ -168,9 +180,40 @@ pub fn Inbox(session: Session, me: Me) -> impl IntoView {
         let place = list_place.get();
         desk.changed.track();
         desk.filter.track();
+        desk.assignee.track();
         spawn_local(load(desk, place, None));
     });
-    // Anything that happens in the workspace reloads the list, at most every 300 ms.
+    follow_feed(desk);
+    title_follows_unread(desk);
+    let help = RwSignal::new(false);
+    follow_keys(desk, help);
+    view! {
+        <div class="app">
+            <Nav me/>
+            <section class="list">
+                <Search/>
+                <List/>
+            </section>
+            <main class="detail">
+                <Detail/>
+            </main>
+            {move || help.get().then(|| view! {
+                <div class="help" role="dialog" data-testid="help">
+                    <h2>"Keyboard shortcuts"</h2>
+                    <dl>
+                        {SHORTCUTS.iter().map(|(k, what)| view! { <dt><kbd>{*k}</kbd></dt><dd>{*what}</dd> }).collect_view()}
+                    </dl>
+                </div>
+            })}
+            {move || desk.error.get().map(|e| view! {
+                <div class="toast" role="alert" on:click=move |_| desk.error.set(None)>{e}</div>
+            })}
+        </div>
+    }
+}
+
+/// Anything that happens in the workspace reloads the list, at most every 300 ms.
+fn follow_feed(desk: Desk) {
     let pending = StoredValue::new(false);
     let feed = Live::connect("/api/inbox/live", move |_| {
         // The feed can speak after the inbox is gone (signed out): then nothing is done.
@@ -188,6 +231,10 @@ pub fn Inbox(session: Session, me: Me) -> impl IntoView {
     });
     let feed = send_wrapper::SendWrapper::new(feed);
     on_cleanup(move || feed.close());
+}
+
+/// The tab's title shows how many conversations and tickets are unread.
+fn title_follows_unread(desk: Desk) {
     Effect::new(move |_| {
         let unread = desk.counts.get().unread;
         let title = if unread > 0 {
@@ -199,7 +246,11 @@ pub fn Inbox(session: Session, me: Me) -> impl IntoView {
             d.set_title(&title);
         }
     });
-    let help = RwSignal::new(false);
+}
+
+/// j/k, / and ? (the panes follow the others).
+fn follow_keys(desk: Desk, help: RwSignal<bool>) {
+    let session = desk.session;
     let keys = use_context::<Keys>().expect("the app listens to keys");
     let since = keys.mark();
     Effect::new(move |_| {
@@ -236,29 +287,6 @@ pub fn Inbox(session: Session, me: Me) -> impl IntoView {
             session.go(Page::Inbox(place.open(row.id())));
         }
     });
-    view! {
-        <div class="app">
-            <Nav me/>
-            <section class="list">
-                <Search/>
-                <List/>
-            </section>
-            <main class="detail">
-                <Detail/>
-            </main>
-            {move || help.get().then(|| view! {
-                <div class="help" role="dialog" data-testid="help">
-                    <h2>"Keyboard shortcuts"</h2>
-                    <dl>
-                        {SHORTCUTS.iter().map(|(k, what)| view! { <dt><kbd>{*k}</kbd></dt><dd>{*what}</dd> }).collect_view()}
-                    </dl>
-                </div>
-            })}
-            {move || desk.error.get().map(|e| view! {
-                <div class="toast" role="alert" on:click=move |_| desk.error.set(None)>{e}</div>
-            })}
-        </div>
-    }
 }
 
 /// Focuses the element `selector` finds.
@@ -438,6 +466,7 @@ fn ticket_row(t: &Ticket, desk: Desk) -> impl IntoView {
         <div class="tags">
             <span class=format!("tag status-{}", t.status)>{t.status.replace('_', " ")}</span>
             <span class="tag">{assignee}</span>
+            {t.team.clone().map(|team| view! { <span class="tag">{team}</span> })}
         </div>
     }
 }
@@ -458,12 +487,32 @@ fn List() -> impl IntoView {
     Effect::new(move |_| {
         list.track();
         desk.filter.set(String::new());
+        desk.assignee.set(String::new());
+    });
+    let by_assignee = Memo::new(move |_| {
+        matches!(
+            place_of(&session),
+            Place::Tickets(v, _) if !matches!(v, TicketView::Mine | TicketView::Unassigned)
+        )
     });
     view! {
         {move || directory.get().then(|| view! {
             <div class="search"><input type="search" placeholder="Filter by name, email or id" data-testid="filter"
                 prop:value=move || desk.filter.get()
                 on:input=move |ev| desk.filter.set(event_target_value(&ev))/></div>
+        })}
+        {move || by_assignee.get().then(|| view! {
+            <div class="search filters">
+                <select data-testid="filter-assignee" on:change=move |ev| desk.assignee.set(event_target_value(&ev))>
+                    <option value="">"Any assignee"</option>
+                    <option value="unassigned">"Unassigned"</option>
+                    {move || desk.teammates.get().into_iter().map(|t| view! {
+                        <option value=t.id.clone()>{t.name.clone()}</option>
+                    }).collect_view()}
+                </select>
+                <input placeholder="Team" data-testid="filter-team" prop:value=move || desk.filter.get()
+                    on:change=move |ev| desk.filter.set(event_target_value(&ev))/>
+            </div>
         })}
         <ul class="rows" data-testid="rows">
             <For each=move || desk.rows.get()

@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use leptos::prelude::*;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, WebSocket};
@@ -93,4 +94,32 @@ fn open(live: Live, path: String, on_event: Rc<dyn Fn(Value)>, attempt: u32) {
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     on_close.forget();
     *live.socket.borrow_mut() = Some(ws);
+}
+
+/// A pane's live room: connected while the pane is shown, closed with it; what it says can be
+/// sent from any handler, and does nothing once the pane is gone.
+pub type Room = StoredValue<Option<send_wrapper::SendWrapper<Live>>>;
+
+/// Connects the current pane to the room at `path` until the pane is closed.
+pub fn room(path: &str, on_event: impl Fn(Value) + 'static) -> Room {
+    let room: Room = StoredValue::new(Some(send_wrapper::SendWrapper::new(Live::connect(
+        path, on_event,
+    ))));
+    on_cleanup(move || {
+        room.try_with_value(|r| {
+            if let Some(r) = r {
+                r.close();
+            }
+        });
+    });
+    room
+}
+
+/// Tells the room what this teammate is doing (`typing`, `viewing`).
+pub fn say(room: Room, state: &str) {
+    room.try_with_value(|r| {
+        if let Some(r) = r {
+            r.send(&json!({ "type": "presence", "state": state }).to_string());
+        }
+    });
 }

@@ -2,7 +2,7 @@
 //! lines, the AI's typing), each AI answer's confidence, rating and what it saw; take over and
 //! hand back, reply, whisper, trainer feedback; and who else on the team has it open.
 
-use halo_shared::inbox::{ConversationDetail, TranscriptLine};
+use halo_shared::inbox::{ConversationDetail, ConversationSummary, TranscriptLine};
 use halo_shared::live::Presence;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,7 +12,7 @@ use crate::api;
 use crate::contact::Sidebar;
 use crate::inbox::Desk;
 use crate::keys::{Cmd, Keys};
-use crate::live::Live;
+use crate::live::{self, Room};
 use crate::text::{rich, when};
 
 /// Teammates in the same room: `(id, name, typing)`.
@@ -55,27 +55,18 @@ pub fn others_view(others: Others) -> impl IntoView {
 }
 
 /// Tells the room this teammate is typing (at most every 3 s), then viewing again.
-pub fn typing_signal(
-    room: StoredValue<Option<send_wrapper::SendWrapper<Live>>>,
-) -> impl Fn() + Copy {
+pub fn typing_signal(room: Room) -> impl Fn() + Copy {
     let last = StoredValue::new(0f64);
-    // The timer can fire after the pane is closed: every read is a `try_`, and does nothing then.
-    let say = move |state: &str| {
-        room.try_with_value(|r| {
-            if let Some(r) = r {
-                r.send(&json!({ "type": "presence", "state": state }).to_string());
-            }
-        });
-    };
     move || {
         let now = js_sys::Date::now();
+        // A timer can outlive the pane: `try_` reads do nothing then.
         if now - last.try_get_value().unwrap_or(0.0) < 3000.0 {
             return;
         }
         last.try_set_value(now);
-        say("typing");
+        live::say(room, "typing");
         set_timeout(
-            move || say("viewing"),
+            move || live::say(room, "viewing"),
             std::time::Duration::from_millis(4000),
         );
     }
@@ -100,6 +91,67 @@ fn line_from_event(m: &Value) -> Option<TranscriptLine> {
     })
 }
 
+/// Reads the conversation (into `detail`) and marks it seen.
+fn loader(
+    base: String,
+    session_id: String,
+    detail: RwSignal<Option<ConversationDetail>>,
+    desk: Desk,
+) -> impl Fn() + Clone + Send + Sync + 'static {
+    move || {
+        let (base, sid) = (base.clone(), session_id.clone());
+        spawn_local(async move {
+            match api::get::<Value>(&base).await {
+                Ok(v) => {
+                    detail.set(serde_json::from_value(v["conversation"].clone()).ok());
+                    let seen = json!({ "conversation": sid });
+                    let _ = api::post::<Value>("/api/inbox/seen", &seen).await;
+                    desk.refresh();
+                }
+                Err(e) => desk.failed(e),
+            }
+        });
+    }
+}
+
+/// What the conversation's room says: lines (a teammate's or the system's are added; a
+/// customer's or the AI's are read again, since the store has more of them), the AI's typing,
+/// teammates' presence, a reconnection (read it all again).
+fn room_event(
+    e: &Value,
+    detail: RwSignal<Option<ConversationDetail>>,
+    typing: RwSignal<Option<String>>,
+    others: Others,
+    reload: &dyn Fn(),
+) {
+    match e["type"].as_str() {
+        Some("messages") => {
+            typing.set(None);
+            let lines: Vec<TranscriptLine> = e["messages"]
+                .as_array()
+                .map(|l| l.iter().filter_map(line_from_event).collect())
+                .unwrap_or_default();
+            if lines.iter().any(|l| l.role == "ai" || l.role == "user") {
+                reload();
+                return;
+            }
+            detail.update(|d| {
+                if let Some(d) = d {
+                    for l in lines {
+                        if !d.messages.iter().any(|m| m.id == l.id) {
+                            d.messages.push(l);
+                        }
+                    }
+                }
+            });
+        }
+        Some("typing") => typing.set(e["text"].as_str().map(str::to_owned)),
+        Some("presence") => presence(others, e),
+        Some("reconnected") => reload(),
+        _ => {}
+    }
+}
+
 #[component]
 pub fn Conversation(session_id: String) -> impl IntoView {
     let desk = use_context::<Desk>().expect("inside the inbox");
@@ -107,65 +159,14 @@ pub fn Conversation(session_id: String) -> impl IntoView {
     let typing = RwSignal::new(None::<String>);
     let others: Others = RwSignal::new(Vec::new());
     let base = format!("/api/inbox/conversations/{}", api::encode(&session_id));
-    let reload = {
-        let base = base.clone();
-        let sid = session_id.clone();
-        move || {
-            let (base, sid) = (base.clone(), sid.clone());
-            spawn_local(async move {
-                match api::get::<Value>(&base).await {
-                    Ok(v) => {
-                        detail.set(serde_json::from_value(v["conversation"].clone()).ok());
-                        let _ =
-                            api::post::<Value>("/api/inbox/seen", &json!({ "conversation": sid }))
-                                .await;
-                        desk.refresh();
-                    }
-                    Err(e) => desk.failed(e),
-                }
-            });
-        }
-    };
+    let reload = loader(base.clone(), session_id.clone(), detail, desk);
     reload();
-    let room = StoredValue::new(None::<send_wrapper::SendWrapper<Live>>);
-    {
+    let room = {
         let reload = reload.clone();
-        let live = Live::connect(&format!("{base}/live"), move |e| match e["type"].as_str() {
-            Some("messages") => {
-                typing.set(None);
-                let lines: Vec<TranscriptLine> = e["messages"]
-                    .as_array()
-                    .map(|l| l.iter().filter_map(line_from_event).collect())
-                    .unwrap_or_default();
-                // AI answers carry more than the event: read them from the store.
-                if lines.iter().any(|l| l.role == "ai" || l.role == "user") {
-                    reload();
-                } else {
-                    detail.update(|d| {
-                        if let Some(d) = d {
-                            for l in lines {
-                                if !d.messages.iter().any(|m| m.id == l.id) {
-                                    d.messages.push(l);
-                                }
-                            }
-                        }
-                    });
-                }
-            }
-            Some("typing") => typing.set(e["text"].as_str().map(str::to_owned)),
-            Some("presence") => presence(others, &e),
-            Some("reconnected") => reload(),
-            _ => {}
-        });
-        room.set_value(Some(send_wrapper::SendWrapper::new(live)));
-    }
-    on_cleanup(move || {
-        room.with_value(|r| {
-            if let Some(r) = r {
-                r.close();
-            }
+        live::room(&format!("{base}/live"), move |e| {
+            room_event(&e, detail, typing, others, &reload)
         })
-    });
+    };
     let mine = desk
         .session
         .me
@@ -218,35 +219,10 @@ pub fn Conversation(session_id: String) -> impl IntoView {
     let typed = typing_signal(room);
     let header = {
         let act = act.clone();
-        let mine = mine.clone();
         move || {
-            detail.get().map(|d| {
-                let s = d.summary;
-                let act = act.clone();
-                let taken = s.taken_over_by.clone();
-                let button = match taken {
-                    Some(ref id) if *id == mine => {
-                        let act = act.clone();
-                        view! { <button data-testid="handback" on:click=move |_| act("handback", json!({}))>"Hand back to the AI"</button> }.into_any()
-                    }
-                    Some(id) => view! { <span class="tag">{format!("Taken over by {}", desk.teammate_name(&id))}</span> }.into_any(),
-                    None => view! { <button class="primary" data-testid="takeover" on:click=move |_| act("takeover", json!({}))>"Take over"</button> }.into_any(),
-                };
-                view! {
-                    <header class="pane-head">
-                        <div>
-                            <h2>{s.user_id.clone().unwrap_or_else(|| "Visitor".into())}</h2>
-                            <div class="tags">
-                                <span class="tag">{s.channel.clone()}</span>
-                                {s.mood.clone().map(|m| { let class = format!("tag mood-{m}"); view! { <span class=class>{m}</span> } })}
-                                <span class="tag">{format!("AI score {}", s.ai_score)}</span>
-                                {s.outcome.clone().map(|o| view! { <span class="tag">{o}</span> })}
-                            </div>
-                        </div>
-                        {button}
-                    </header>
-                }
-            })
+            detail
+                .get()
+                .map(|d| conversation_head(d.summary, &mine, desk, act.clone()))
         }
     };
     let user_id = Memo::new(move |_| detail.get().and_then(|d| d.summary.user_id));
@@ -259,24 +235,78 @@ pub fn Conversation(session_id: String) -> impl IntoView {
                     {move || detail.get().map(|d| d.messages.into_iter().map(line_view).collect_view())}
                     {move || typing.get().map(|t| view! { <li class="msg ai typing" data-testid="ai-typing">{t} "…"</li> })}
                 </ol>
-                <form class="composer" class:whisper=move || whisper_mode.get() on:submit=send>
-                    <div class="modes">
-                        <button type="button" class:on=move || !whisper_mode.get() on:click=move |_| whisper_mode.set(false)>"Reply"</button>
-                        <button type="button" class:on=move || whisper_mode.get() on:click=move |_| whisper_mode.set(true)>"Whisper to the AI"</button>
-                        {move || whisper_mode.get().then(|| view! {
-                            <label class="check"><input type="checkbox" prop:checked=move || persist.get()
-                                on:change=move |ev| persist.set(event_target_checked(&ev))/>"Every reply to this customer"</label>
-                        })}
-                    </div>
-                    <textarea data-testid="composer" rows="3"
-                        placeholder=move || if whisper_mode.get() { "Only the AI sees a whisper" } else { "Reply to the customer (r)" }
-                        prop:value=move || composer.get()
-                        on:input=move |ev| { composer.set(event_target_value(&ev)); typed(); }></textarea>
-                    <button type="submit" class="primary" data-testid="send">"Send"</button>
-                </form>
+                {reply_form(composer, whisper_mode, persist, send, typed)}
             </div>
             {move || user_id.get().map(|u| view! { <Sidebar user_id=u/> })}
         </div>
+    }
+}
+
+/// The composer: a reply to the customer, or (toggled) a whisper to the AI, once or for
+/// every reply to this customer.
+fn reply_form(
+    composer: RwSignal<String>,
+    whisper_mode: RwSignal<bool>,
+    persist: RwSignal<bool>,
+    send: impl Fn(leptos::ev::SubmitEvent) + 'static,
+    typed: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    view! {
+    <form class="composer" class:whisper=move || whisper_mode.get() on:submit=send>
+        <div class="modes">
+            <button type="button" class:on=move || !whisper_mode.get() on:click=move |_| whisper_mode.set(false)>"Reply"</button>
+            <button type="button" class:on=move || whisper_mode.get() on:click=move |_| whisper_mode.set(true)>"Whisper to the AI"</button>
+            {move || whisper_mode.get().then(|| view! {
+                <label class="check"><input type="checkbox" prop:checked=move || persist.get()
+                    on:change=move |ev| persist.set(event_target_checked(&ev))/>"Every reply to this customer"</label>
+            })}
+        </div>
+        <textarea data-testid="composer" rows="3"
+            placeholder=move || if whisper_mode.get() { "Only the AI sees a whisper" } else { "Reply to the customer (r)" }
+            prop:value=move || composer.get()
+            on:input=move |ev| { composer.set(event_target_value(&ev)); typed(); }></textarea>
+        <button type="submit" class="primary" data-testid="send">"Send"</button>
+    </form>
+    }
+}
+
+/// Who the customer is, the conversation's tags, and take over or hand back; `act` POSTs an
+/// action of the conversation.
+fn conversation_head(
+    s: ConversationSummary,
+    mine: &str,
+    desk: Desk,
+    act: impl Fn(&'static str, Value) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let button = match s.taken_over_by.clone() {
+        Some(id) if id == mine => view! {
+            <button data-testid="handback" on:click=move |_| act("handback", json!({}))>"Hand back to the AI"</button>
+        }
+        .into_any(),
+        Some(id) => view! { <span class="tag">{format!("Taken over by {}", desk.teammate_name(&id))}</span> }
+            .into_any(),
+        None => view! {
+            <button class="primary" data-testid="takeover" on:click=move |_| act("takeover", json!({}))>"Take over"</button>
+        }
+        .into_any(),
+    };
+    let mood = s.mood.clone().map(|m| {
+        let class = format!("tag mood-{m}");
+        view! { <span class=class>{m}</span> }
+    });
+    view! {
+        <header class="pane-head">
+            <div>
+                <h2>{s.user_id.clone().unwrap_or_else(|| "Visitor".into())}</h2>
+                <div class="tags">
+                    <span class="tag">{s.channel.clone()}</span>
+                    {mood}
+                    <span class="tag">{format!("AI score {}", s.ai_score)}</span>
+                    {s.outcome.clone().map(|o| view! { <span class="tag">{o}</span> })}
+                </div>
+            </div>
+            {button}
+        </header>
     }
 }
 
