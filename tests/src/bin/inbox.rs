@@ -23,7 +23,7 @@ fn main() {
         .unwrap_or(10_000);
     let server = Server::start(&[]);
     let ws = server.workspace();
-    let (_, _, session) = ws.signed_in("owner");
+    let (_, email, session) = ws.signed_in("owner");
     let seeded = Command::new("python3")
         .arg(root().join("scripts/seed-inbox.py"))
         .arg(server.d1_file())
@@ -88,7 +88,7 @@ fn main() {
     }
     let out = Command::new("node")
         .arg(root().join("tests/browser/console-bench.mjs"))
-        .args([&server.base, &session.cookie, "9"])
+        .args([&server.base, &email, "correct horse battery", "9"])
         .output()
         .expect("node runs");
     print!("{}", String::from_utf8_lossy(&out.stdout));
