@@ -140,6 +140,39 @@ pub async fn session_teammate(
     }
 }
 
+/// What a workspace-settings call does: reads are for every teammate, changes for owners
+/// and admins.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// The workspace whose settings (knowledge, attributes) a call works on: the secret key's,
+/// or a teammate's (inbox token or console session) when their role allows `access`.
+pub async fn settings_workspace(
+    req: &Request,
+    db: &D1Database,
+    access: Access,
+) -> ApiResult<String> {
+    let header = authorization(req);
+    let teammate_call = match header.as_deref() {
+        None => session_cookie(req).is_some(),
+        Some(h) => TeammateToken::parse(bearer(Some(h))?).is_ok(),
+    };
+    if !teammate_call {
+        return Ok(secret_workspace(req, db).await?.id);
+    }
+    let tm = teammate(req, db).await?;
+    if access == Access::Write && !tm.role().manages_team() {
+        return Err(ApiError::Forbidden {
+            code: "role_forbidden",
+            message: "Only owners and admins change the workspace's settings.",
+        });
+    }
+    Ok(tm.org_id)
+}
+
 /// Checks the operator's `ADMIN_TOKEN`. Compared as SHA-256 digests in constant time so that
 /// neither the length nor a prefix of the token leaks through timing.
 pub fn require_admin(req: &Request, env: &Env) -> ApiResult<()> {

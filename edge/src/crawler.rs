@@ -197,7 +197,7 @@ fn answer(id: &str, job: &CrawlJob) -> Response {
 /// first step finished it, else 202 with the job to follow.
 pub async fn start_crawl(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
     let Bindings { env, db } = b;
-    let ws = auth::secret_workspace(req, db).await?;
+    let org = auth::settings_workspace(req, db, auth::Access::Write).await?;
     let crawl = CrawlRequest::parse(&read_json(req).await?)?;
     let mut job = CrawlJob {
         start: crawl.url.to_string(),
@@ -226,8 +226,8 @@ pub async fn start_crawl(req: &mut Request, b: &Bindings) -> ApiResult<Response>
             .push_back(normalise(crawl.url.clone()).to_string());
     }
     let id = new_id();
-    step(env, db, &ws.id, &mut job).await?;
-    save(db, &ws.id, &id, &job, true).await?;
+    step(env, db, &org, &mut job).await?;
+    save(db, &org, &id, &job, true).await?;
     Ok(answer(&id, &job))
 }
 
@@ -235,13 +235,13 @@ pub async fn start_crawl(req: &mut Request, b: &Bindings) -> ApiResult<Response>
 /// step first (so polling drives it where no cron runs, as under `wrangler dev`).
 pub async fn get_job(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
     let Bindings { env, db } = b;
-    let ws = auth::secret_workspace(req, db).await?;
-    let mut job = load(db, &ws.id, id)
+    let org = auth::settings_workspace(req, db, auth::Access::Read).await?;
+    let mut job = load(db, &org, id)
         .await?
         .ok_or(ApiError::NotFound("No job with this id in this workspace."))?;
     if !job.done() {
-        step(env, db, &ws.id, &mut job).await?;
-        save(db, &ws.id, id, &job, false).await?;
+        step(env, db, &org, &mut job).await?;
+        save(db, &org, id, &job, false).await?;
     }
     Ok(answer(id, &job))
 }

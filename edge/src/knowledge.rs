@@ -68,13 +68,13 @@ pub(crate) async fn ingest(
 /// `url` (201 when created, 200 when replaced).
 pub async fn create_source(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
     let Bindings { env, db } = b;
-    let ws = auth::secret_workspace(req, db).await?;
+    let org = auth::settings_workspace(req, db, auth::Access::Write).await?;
     let source = NewSource::parse(&read_json(req).await?)?;
-    let (id, created, chunks) = ingest(db, &ws.id, &source).await?;
+    let (id, created, chunks) = ingest(db, &org, &source).await?;
     let mut body = source_json(&id, &source, chunks);
     merge(
         &mut body,
-        embedded_json(embed_source(env, db, &ws.id, &id).await),
+        embedded_json(embed_source(env, db, &org, &id).await),
     );
     Ok(json_response(&body, if created { 201 } else { 200 }))
 }
@@ -82,7 +82,7 @@ pub async fn create_source(req: &mut Request, b: &Bindings) -> ApiResult<Respons
 /// `PUT /api/sdk/knowledge/sources/:id`: replaces a document and all its chunks.
 pub async fn replace_source(req: &mut Request, b: &Bindings, id: &str) -> ApiResult<Response> {
     let Bindings { env, db } = b;
-    let ws = auth::secret_workspace(req, db).await?;
+    let org = auth::settings_workspace(req, db, auth::Access::Write).await?;
     let source = NewSource::parse(&read_json(req).await?)?;
     let chunks = chunks_of(&source);
     let write = SourceWrite {
@@ -92,8 +92,8 @@ pub async fn replace_source(req: &mut Request, b: &Bindings, id: &str) -> ApiRes
         kind: source.kind.as_str(),
         chunks: &chunks,
     };
-    let old = store::chunk_texts(db, &ws.id, id).await?;
-    if !store::replace_source(db, &ws.id, &write).await? {
+    let old = store::chunk_texts(db, &org, id).await?;
+    if !store::replace_source(db, &org, &write).await? {
         return Err(ApiError::NotFound(
             "No knowledge source with this id in this workspace.",
         ));
@@ -102,7 +102,7 @@ pub async fn replace_source(req: &mut Request, b: &Bindings, id: &str) -> ApiRes
     let mut body = source_json(id, &source, chunks.len());
     merge(
         &mut body,
-        embedded_json(embed_source(env, db, &ws.id, id).await),
+        embedded_json(embed_source(env, db, &org, id).await),
     );
     json_ok(&body)
 }
@@ -110,9 +110,9 @@ pub async fn replace_source(req: &mut Request, b: &Bindings, id: &str) -> ApiRes
 /// `DELETE /api/sdk/knowledge/sources/:id`: removes a document from every index.
 pub async fn delete_source(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
     let Bindings { env, db } = b;
-    let ws = auth::secret_workspace(req, db).await?;
-    let old = store::chunk_texts(db, &ws.id, id).await?;
-    if !store::delete_source(db, &ws.id, id).await? {
+    let org = auth::settings_workspace(req, db, auth::Access::Write).await?;
+    let old = store::chunk_texts(db, &org, id).await?;
+    if !store::delete_source(db, &org, id).await? {
         return Err(ApiError::NotFound(
             "No knowledge source with this id in this workspace.",
         ));
@@ -124,14 +124,14 @@ pub async fn delete_source(req: &Request, b: &Bindings, id: &str) -> ApiResult<R
 /// `GET /api/sdk/knowledge/sources`.
 pub async fn list_sources(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let db = &b.db;
-    let ws = auth::secret_workspace(req, db).await?;
-    json_ok(&json!({ "sources": store::list_sources(db, &ws.id).await? }))
+    let org = auth::settings_workspace(req, db, auth::Access::Read).await?;
+    json_ok(&json!({ "sources": store::list_sources(db, &org).await? }))
 }
 
 /// `GET /api/sdk/knowledge/search?q=…&limit=…`: what the answer engines would be given.
 pub async fn search_knowledge(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let Bindings { env, db } = b;
-    let ws = auth::secret_workspace(req, db).await?;
+    let org = auth::settings_workspace(req, db, auth::Access::Read).await?;
     let param = |k: &str| query_param(req, k);
     let q = param("q")
         .filter(|q| !q.trim().is_empty())
@@ -173,7 +173,7 @@ pub async fn search_knowledge(req: &Request, b: &Bindings) -> ApiResult<Response
             }))
         }
     };
-    let hits = retrieve(env, db, &ws.id, &q, limit, mode).await?;
+    let hits = retrieve(env, db, &org, &q, limit, mode).await?;
 
     json_ok(&json!({ "query": q, "results": hits }))
 }

@@ -200,24 +200,16 @@ pub async fn get_company(req: &Request, b: &Bindings, company_id: &str) -> ApiRe
 /// `GET /api/sdk/attributes` (secret key): every trait and context key seen.
 pub async fn list_attributes(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let db = &b.db;
-    let ws = auth::secret_workspace(req, db).await?;
-    json_ok(&json!({ "attributes": contacts::attributes(db, &ws.id).await? }))
+    let org = auth::settings_workspace(req, db, auth::Access::Read).await?;
+    json_ok(&json!({ "attributes": contacts::attributes(db, &org).await? }))
 }
 
 /// `PATCH /api/sdk/attributes` (secret key): sets or clears a key's description for the AI.
 pub async fn describe_attribute(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
     let db = &b.db;
-    let ws = auth::secret_workspace(req, db).await?;
+    let org = auth::settings_workspace(req, db, auth::Access::Write).await?;
     let d = AttributeDescription::parse(&read_json(req).await?)?;
-    if !contacts::describe(
-        db,
-        &ws.id,
-        d.scope.as_str(),
-        &d.key,
-        d.description.as_deref(),
-    )
-    .await?
-    {
+    if !contacts::describe(db, &org, d.scope.as_str(), &d.key, d.description.as_deref()).await? {
         return Err(ApiError::NotFound(
             "This key has not been seen in this scope.",
         ));

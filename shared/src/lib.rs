@@ -28,6 +28,7 @@ pub mod markdown;
 pub mod profile;
 pub mod routing;
 pub mod search;
+pub mod settings;
 pub mod tickets;
 pub mod tools;
 pub mod turn;

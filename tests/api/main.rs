@@ -20,6 +20,7 @@ mod people;
 mod rerank;
 mod restart;
 mod semantic;
+mod settings;
 mod tickets;
 mod validation;
 mod worklist;

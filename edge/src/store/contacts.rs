@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use halo_shared::chat::ContextEntry;
 use halo_shared::context::{COMPANY_TRAITS, USER_TRAITS};
 use halo_shared::profile::Sighting;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use worker::{query, D1Database, D1PreparedStatement, Result};
 
@@ -293,18 +293,8 @@ pub async fn known(
         .unwrap_or_default(),
     })
 }
-/// A discovered attribute.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct AttributeRow {
-    pub scope: String,
-    pub key: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub sample: Option<String>,
-    pub description: Option<String>,
-    pub first_seen_at: i64,
-    pub last_seen_at: i64,
-}
+/// A discovered attribute (the wire shape lives in `shared`).
+pub use halo_shared::settings::Attribute as AttributeRow;
 
 pub async fn attributes(db: &D1Database, org: &str) -> Result<Vec<AttributeRow>> {
     query!(

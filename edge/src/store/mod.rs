@@ -756,17 +756,8 @@ pub async fn chunk_texts(
         .collect())
 }
 
-/// A knowledge source as listed.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SourceRow {
-    pub id: String,
-    pub title: String,
-    pub url: Option<String>,
-    pub kind: String,
-    pub chunks: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
+/// A stored document as the API lists it (the wire shape lives in `shared`).
+pub use halo_shared::settings::Source as SourceRow;
 
 /// A document to store: its fields and its chunks (heading path, text).
 pub struct SourceWrite<'a> {
