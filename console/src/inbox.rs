@@ -107,7 +107,7 @@ fn list_source(place: &Place, filter: &str, assignee: &str) -> Option<(String, &
         ),
         Place::Contacts(_) => (format!("/api/inbox/contacts?limit=50{q}"), "contacts"),
         Place::Companies(_) => (format!("/api/inbox/companies?limit=50{q}"), "companies"),
-        Place::Team => return None,
+        Place::Team | Place::Knowledge | Place::Data => return None,
     })
 }
 
@@ -187,8 +187,14 @@ pub fn Inbox(session: Session, me: Me) -> impl IntoView {
     title_follows_unread(desk);
     let help = RwSignal::new(false);
     follow_keys(desk, help);
+    let wide = Memo::new(move |_| {
+        matches!(
+            place_of(&session),
+            Place::Team | Place::Knowledge | Place::Data
+        )
+    });
     view! {
-        <div class="app">
+        <div class="app" class:wide=move || wide.get()>
             <Nav me/>
             <section class="list">
                 <Search/>
@@ -362,6 +368,9 @@ fn Nav(me: Me) -> impl IntoView {
             <div class="group">"People"</div>
             {item("Contacts", Place::Contacts(None), Box::new(|| None))}
             {item("Companies", Place::Companies(None), Box::new(|| None))}
+            <div class="group">"Settings"</div>
+            {item("Knowledge", Place::Knowledge, Box::new(|| None))}
+            {item("Data", Place::Data, Box::new(|| None))}
             {item("Team", Place::Team, Box::new(|| None))}
             <div class="me">
                 <div>{me.teammate.name.clone()} <small>{me.teammate.role.as_str()}</small></div>
@@ -564,6 +573,8 @@ fn Detail() -> impl IntoView {
         Place::Contacts(Some(id)) => Some(("contact", id)),
         Place::Companies(Some(id)) => Some(("company", id)),
         Place::Team => Some(("team", String::new())),
+        Place::Knowledge => Some(("knowledge", String::new())),
+        Place::Data => Some(("data", String::new())),
         _ => None,
     });
     move || {
@@ -574,6 +585,8 @@ fn Detail() -> impl IntoView {
         Some(("ticket", id)) => view! { <crate::ticket::TicketPane id/> }.into_any(),
         Some(("company", id)) => view! { <crate::contact::CompanyPage company_id=id/> }.into_any(),
         Some(("team", _)) => view! { <crate::team::TeamPage/> }.into_any(),
+        Some(("knowledge", _)) => view! { <crate::settings::KnowledgePage/> }.into_any(),
+        Some(("data", _)) => view! { <crate::settings::DataPage/> }.into_any(),
         Some((_, id)) => view! { <crate::contact::ContactPage user_id=id/> }.into_any(),
         None => view! {
             <div class="blank"><p class="muted">"Pick a conversation or a ticket, or press j."</p></div>

@@ -12,6 +12,7 @@ mod inbox;
 mod keys;
 mod live;
 mod route;
+mod settings;
 mod signin;
 mod team;
 mod text;

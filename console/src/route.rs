@@ -27,6 +27,10 @@ pub enum Place {
     Companies(Option<String>),
     /// The team: teammates, invites, roles.
     Team,
+    /// Settings: the knowledge base.
+    Knowledge,
+    /// Settings: the traits and context keys the app sends.
+    Data,
 }
 
 impl Place {
@@ -37,7 +41,7 @@ impl Place {
             Place::Tickets(v, _) => Place::Tickets(*v, None),
             Place::Contacts(_) => Place::Contacts(None),
             Place::Companies(_) => Place::Companies(None),
-            Place::Team => Place::Team,
+            other => other.clone(),
         }
     }
 
@@ -49,7 +53,7 @@ impl Place {
             Place::Tickets(v, _) => Place::Tickets(*v, id),
             Place::Contacts(_) => Place::Contacts(id),
             Place::Companies(_) => Place::Companies(id),
-            Place::Team => Place::Team,
+            other => other.clone(),
         }
     }
 
@@ -60,7 +64,7 @@ impl Place {
             | Place::Tickets(_, id)
             | Place::Contacts(id)
             | Place::Companies(id) => id.as_deref(),
-            Place::Team => None,
+            Place::Team | Place::Knowledge | Place::Data => None,
         }
     }
 }
@@ -123,6 +127,8 @@ impl Page {
             ["companies"] => Page::Inbox(Place::Companies(None)),
             ["companies", id] => Page::Inbox(Place::Companies(Some((*id).to_owned()))),
             ["team"] => Page::Inbox(Place::Team),
+            ["settings", "knowledge"] => Page::Inbox(Place::Knowledge),
+            ["settings", "data"] => Page::Inbox(Place::Data),
             _ => Page::Inbox(Place::Live(None)),
         }
     }
@@ -143,6 +149,8 @@ impl Page {
             Page::Inbox(Place::Companies(None)) => "/app/companies".into(),
             Page::Inbox(Place::Companies(Some(id))) => format!("/app/companies/{}", encode(id)),
             Page::Inbox(Place::Team) => "/app/team".into(),
+            Page::Inbox(Place::Knowledge) => "/app/settings/knowledge".into(),
+            Page::Inbox(Place::Data) => "/app/settings/data".into(),
         }
     }
 }
@@ -164,6 +172,8 @@ mod tests {
             Page::Inbox(Place::Contacts(Some("user@example.com".into()))),
             Page::Inbox(Place::Companies(Some("acme".into()))),
             Page::Inbox(Place::Team),
+            Page::Inbox(Place::Knowledge),
+            Page::Inbox(Place::Data),
         ];
         for p in pages {
             assert_eq!(Page::from_path(&p.path()), p, "{}", p.path());

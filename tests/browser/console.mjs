@@ -4,7 +4,8 @@
 // it; j/k move between tickets, e resolves one, another is snoozed until a chosen time;
 // search finds a ticket by a word in its thread; a second teammate opens the same ticket and
 // each sees the other, and the other's typing; the owner invites a third, who joins with the
-// link. Ends with a screenshot of the inbox.
+// link; an article added in Settings > Knowledge is what the search tester finds. Ends with
+// a screenshot of the inbox.
 //
 // Usage: node tests/browser/console.mjs <api base> <org id> <widget key> <owner link> <agent link> <screenshot>
 import assert from "node:assert/strict";
@@ -135,6 +136,17 @@ await run("console", () => host, async ({ page: customer, url, errors }) => {
     await inbox.reload();
     await inbox.getByTestId("team").getByText("Nadia", { exact: true }).waitFor({ timeout: 5000 });
     step("an owner invites a teammate, who joins with the link and a password");
+
+    await inbox.getByTestId("nav").getByText("Knowledge").click();
+    const add = inbox.getByTestId("add-source");
+    await add.getByPlaceholder("Title").fill("Returns policy");
+    await add.getByPlaceholder(/The article/).fill("# Returns policy\n\nYou can send any order back within 30 days for a full refund.");
+    await add.getByRole("button", { name: "Add" }).click();
+    await inbox.getByTestId("sources").getByText("Returns policy").waitFor({ timeout: 10000 });
+    await inbox.getByTestId("tester-q").fill("can I send my order back?");
+    await inbox.getByTestId("knowledge").getByRole("button", { name: "Search" }).click();
+    await inbox.getByTestId("tester-hits").locator("b", { hasText: "Returns policy" }).first().waitFor({ timeout: 10000 });
+    step("an article added in Settings > Knowledge is what the search tester finds");
 
     await inbox.getByTestId("nav").getByText("Live feed").click();
     await inbox.locator(".row", { hasText: "console-customer" }).click();
