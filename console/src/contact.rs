@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use serde_json::Value;
 
 use crate::api;
-use crate::inbox::Desk;
+use crate::desk::Desk;
 use crate::route::{Page, Place};
 use crate::text::when;
 

@@ -8,6 +8,7 @@
 
 mod api;
 mod contact;
+mod desk;
 mod inbox;
 mod keys;
 mod live;

@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use serde_json::{json, Value};
 
 use crate::api;
-use crate::inbox::Desk;
+use crate::desk::Desk;
 use crate::text::when;
 
 fn manages(desk: Desk) -> bool {

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use serde_json::{json, Value};
 
 use crate::api;
-use crate::inbox::Desk;
+use crate::desk::Desk;
 
 async fn reload(desk: Desk) {
     match api::get::<Value>("/api/console/teammates").await {

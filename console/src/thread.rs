@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::api;
 use crate::contact::Sidebar;
-use crate::inbox::Desk;
+use crate::desk::Desk;
 use crate::keys::{Cmd, Keys};
 use crate::live::{self, Room};
 use crate::text::{rich, when};
@@ -213,7 +213,7 @@ pub fn Conversation(session_id: String) -> impl IntoView {
     Effect::new(move |_| {
         if matches!(keys.fresh(since), Some(Cmd::Reply)) {
             whisper_mode.set(false);
-            crate::inbox::focus("[data-testid=composer]");
+            crate::desk::focus("[data-testid=composer]");
         }
     });
     let typed = typing_signal(room);

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::api;
 use crate::contact::Sidebar;
-use crate::inbox::{focus, Desk};
+use crate::desk::{focus, Desk};
 use crate::keys::{Cmd, Keys};
 use crate::live;
 use crate::text::{rich, when};

@@ -100,11 +100,33 @@ pub async fn search_inbox(req: &Request, b: &Bindings) -> ApiResult<Response> {
     json_ok(&json!({ "hits": hits }))
 }
 
-/// The optional `q` filter of a directory, as a `LIKE` pattern.
-fn directory_filter(req: &Request) -> ApiResult<Option<String>> {
-    match query_param(req, "q").filter(|q| !q.trim().is_empty()) {
-        None => Ok(None),
-        Some(q) => Ok(Some(like_pattern(&search_query(Some(&q))?))),
+/// A directory page's query: the optional `q` filter (as a `LIKE` pattern), where it starts
+/// (`cursor`) and how many rows (`limit`).
+struct Page {
+    like: Option<String>,
+    after: Option<Cursor>,
+    limit: u32,
+}
+
+impl Page {
+    fn of(req: &Request) -> ApiResult<Page> {
+        let like = match query_param(req, "q").filter(|q| !q.trim().is_empty()) {
+            None => None,
+            Some(q) => Some(like_pattern(&search_query(Some(&q))?)),
+        };
+        let after = query_param(req, "cursor")
+            .map(|c| Cursor::parse(&c))
+            .transpose()?;
+        let limit = page_size(query_param(req, "limit").as_deref())?;
+        Ok(Page { like, after, limit })
+    }
+
+    fn like(&self) -> Option<&str> {
+        self.like.as_deref()
+    }
+
+    fn after(&self) -> Option<&Cursor> {
+        self.after.as_ref()
     }
 }
 
@@ -112,20 +134,9 @@ fn directory_filter(req: &Request) -> ApiResult<Option<String>> {
 /// recently seen first.
 pub async fn list_contacts(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let tm = auth::teammate(req, &b.db).await?;
-    let like = directory_filter(req)?;
-    let after = query_param(req, "cursor")
-        .map(|c| Cursor::parse(&c))
-        .transpose()?;
-    let limit = page_size(query_param(req, "limit").as_deref())?;
-    let mut rows = views::contacts(
-        &b.db,
-        &tm.org_id,
-        like.as_deref(),
-        after.as_ref(),
-        limit + 1,
-    )
-    .await?;
-    let next_cursor = next_page(&mut rows, limit, |c| Cursor {
+    let p = Page::of(req)?;
+    let mut rows = views::contacts(&b.db, &tm.org_id, p.like(), p.after(), p.limit + 1).await?;
+    let next_cursor = next_page(&mut rows, p.limit, |c| Cursor {
         at: c.last_seen_at,
         id: c.user_id.clone(),
     });
@@ -136,20 +147,9 @@ pub async fn list_contacts(req: &Request, b: &Bindings) -> ApiResult<Response> {
 /// updated first.
 pub async fn list_companies(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let tm = auth::teammate(req, &b.db).await?;
-    let like = directory_filter(req)?;
-    let after = query_param(req, "cursor")
-        .map(|c| Cursor::parse(&c))
-        .transpose()?;
-    let limit = page_size(query_param(req, "limit").as_deref())?;
-    let mut rows = views::companies(
-        &b.db,
-        &tm.org_id,
-        like.as_deref(),
-        after.as_ref(),
-        limit + 1,
-    )
-    .await?;
-    let next_cursor = next_page(&mut rows, limit, |c| Cursor {
+    let p = Page::of(req)?;
+    let mut rows = views::companies(&b.db, &tm.org_id, p.like(), p.after(), p.limit + 1).await?;
+    let next_cursor = next_page(&mut rows, p.limit, |c| Cursor {
         at: c.updated_at,
         id: c.company_id.clone(),
     });

@@ -1,8 +1,6 @@
 //! Runs the browser test (tests/browser/widget.mjs, Playwright driving Debian's Chromium)
 //! against this harness's `wrangler dev`, with a workspace made for it.
 
-use std::process::Command;
-
 use halo_tests::{app, root, teammate};
 
 #[test]
@@ -18,24 +16,16 @@ fn the_widget_answers_a_visitor_on_a_hostile_host_page() {
         "# Embedding snippets\n\nPaste <img src=x onerror=alert(1)> into the embed field to embed the badge.",
     );
     let (_, inbox_token) = teammate(&ws, "Sam");
-    let out = Command::new("node")
-        .arg(root().join("tests/browser/widget.mjs"))
-        .args([
+    halo_tests::browser_test(
+        "widget.mjs",
+        &[
             &app.base,
             &ws.org_id,
             &ws.widget_key,
             &ws.secret_key,
             &inbox_token,
-        ])
-        .output()
-        .expect("node runs");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    println!("{log}");
-    assert!(out.status.success(), "browser test failed:\n{log}");
 }
 
 /// A teammate of `ws` with a console sign-in link: the operator adds them and makes the link.
@@ -92,23 +82,15 @@ fn in_the_console_a_teammate_works_the_inbox_while_the_customer_writes() {
     // The README's picture of the inbox is this screenshot (copied to docs/ when it changes).
     let shot = root().join("target/console-inbox.png");
     std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
-    let out = Command::new("node")
-        .arg(root().join("tests/browser/console.mjs"))
-        .args([
+    halo_tests::browser_test(
+        "console.mjs",
+        &[
             &app.base,
             &ws.org_id,
             &ws.widget_key,
             &owner,
             &agent,
-            &shot.to_string_lossy().into_owned(),
-        ])
-        .output()
-        .expect("node runs");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+            &shot.to_string_lossy(),
+        ],
     );
-    println!("{log}");
-    assert!(out.status.success(), "console browser test failed:\n{log}");
 }

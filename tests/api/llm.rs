@@ -672,18 +672,7 @@ fn in_the_browser_the_agent_highlights_a_marked_element_of_the_host_page() {
     let app = server();
     let ws = app.workspace();
     set_skills(app, &ws, json!(["highlight"]));
-    let out = std::process::Command::new("node")
-        .arg(halo_tests::root().join("tests/browser/highlight.mjs"))
-        .args([&app.base, &ws.org_id, &ws.widget_key])
-        .output()
-        .expect("node runs");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{log}");
-    assert!(out.status.success(), "browser test failed:\n{log}");
+    halo_tests::browser_test("highlight.mjs", &[&app.base, &ws.org_id, &ws.widget_key]);
 }
 
 /// What a webhook receiver got: headers (lower-cased names) and the raw body.

@@ -148,16 +148,5 @@ fn a_model_server_that_dies_mid_answer_loses_nothing_and_a_person_is_offered() {
 fn in_the_browser_a_real_models_answer_appears_as_it_is_generated() {
     let app = with_model(&model().base, "120000", "60");
     let ws = app.workspace();
-    let out = std::process::Command::new("node")
-        .arg(halo_tests::root().join("tests/browser/streaming.mjs"))
-        .args([&app.base, &ws.org_id, &ws.widget_key])
-        .output()
-        .expect("node runs");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{log}");
-    assert!(out.status.success(), "browser test failed:\n{log}");
+    halo_tests::browser_test("streaming.mjs", &[&app.base, &ws.org_id, &ws.widget_key]);
 }

@@ -901,3 +901,20 @@ pub fn get_text(url: &str) -> String {
         .read_to_string()
         .unwrap_or_default()
 }
+
+/// Runs a browser test script (`tests/browser/<script>`) with `args`; its log is printed, and a
+/// failing script fails the calling test with it.
+pub fn browser_test(script: &str, args: &[&str]) {
+    let out = Command::new("node")
+        .arg(root().join("tests/browser").join(script))
+        .args(args)
+        .output()
+        .expect("node runs");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{log}");
+    assert!(out.status.success(), "browser test {script} failed:\n{log}");
+}
