@@ -95,7 +95,8 @@ pub async fn mark_seen(
 }
 
 /// Conversations and tickets whose lines or subject match the FTS5 expression `fts`, newest
-/// first, one hit per conversation or ticket, at most `limit`.
+/// first (by the index's row order, which is the order lines were written: no sort of every
+/// match), one hit per conversation or ticket, at most `limit`.
 pub async fn search_threads(
     db: &D1Database,
     org: &str,
@@ -122,7 +123,7 @@ pub async fn search_threads(
                          WHERE c.id = f.ref AND c.org_id = ?1)
                   ELSE (SELECT subject FROM tickets WHERE id = f.ref AND org_id = ?1) END AS title
          FROM inbox_fts f WHERE inbox_fts MATCH ?2 AND f.org_id = ?1
-         ORDER BY f.at DESC LIMIT 200",
+         ORDER BY f.rowid DESC LIMIT 200",
         org,
         fts
     )?
