@@ -31,11 +31,17 @@ const MAX_SOCKETS: usize = 100;
 #[durable_object(websocket)]
 pub struct LiveRoom {
     state: State,
+    env: Env,
 }
 
+/// How long a console socket's session is trusted before the room checks it again, on the
+/// next event it would deliver (`LIVE_SESSION_CHECK_MS`, default a minute): a session that
+/// ended (signed out, removed teammate, expired) gets no more events after that.
+const SESSION_CHECK_MS: i64 = 60_000;
+
 impl DurableObject for LiveRoom {
-    fn new(state: State, _env: Env) -> Self {
-        Self { state }
+    fn new(state: State, env: Env) -> Self {
+        Self { state, env }
     }
 
     /// `GET /connect` (a WebSocket upgrade) joins the room; `POST /publish` sends the body to
@@ -67,6 +73,7 @@ impl DurableObject for LiveRoom {
                         name,
                         session: param("session"),
                         quiet: param("quiet").is_some(),
+                        checked_at: crate::platform::now_ms(),
                     };
                     self.join(&pair.server, viewer)?;
                 }
@@ -94,6 +101,10 @@ impl DurableObject for LiveRoom {
             (Method::Post, "/publish") => {
                 let event = req.text().await?;
                 for ws in self.state.get_websockets() {
+                    if !self.session_holds(&ws).await {
+                        let _ = ws.close(Some(4001), Some("signed out"));
+                        continue;
+                    }
                     // A socket that is closing is skipped; the others still get the event.
                     let _ = ws.send_with_str(&event);
                 }
@@ -152,6 +163,37 @@ impl DurableObject for LiveRoom {
 }
 
 impl LiveRoom {
+    /// Whether a socket may still receive events: a console socket's session is looked up
+    /// again once its last check is older than the check interval (a failed lookup keeps
+    /// the socket; the next event tries again).
+    async fn session_holds(&self, ws: &WebSocket) -> bool {
+        let Ok(Some(mut viewer)) = ws.deserialize_attachment::<Viewer>() else {
+            return true;
+        };
+        let Some(session) = viewer.session.clone() else {
+            return true;
+        };
+        let now = crate::platform::now_ms();
+        let every = crate::platform::setting(&self.env, "LIVE_SESSION_CHECK_MS")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(SESSION_CHECK_MS);
+        if now - viewer.checked_at < every {
+            return true;
+        }
+        let Ok(db) = self.env.d1("DB") else {
+            return true;
+        };
+        match store::console::session(&db, &session).await {
+            Ok(Some((_, expires_at))) if expires_at > now => {
+                viewer.checked_at = now;
+                let _ = ws.serialize_attachment(&viewer);
+                true
+            }
+            Ok(_) => false,
+            Err(_) => true,
+        }
+    }
+
     /// A teammate's socket joins: it learns who else is here, and they learn of it.
     fn join(&self, ws: &WebSocket, viewer: Viewer) -> Result<()> {
         ws.serialize_attachment(&viewer)?;

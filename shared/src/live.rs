@@ -105,6 +105,9 @@ pub struct Viewer {
     /// presence in a conversation.
     #[serde(default)]
     pub quiet: bool,
+    /// When its session was last found to hold (ms since the epoch).
+    #[serde(default)]
+    pub checked_at: i64,
 }
 
 impl Event {

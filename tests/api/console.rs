@@ -584,3 +584,55 @@ fn signing_out_closes_the_sessions_live_feed() {
     );
     assert_eq!(refused.err(), Some(401));
 }
+
+#[test]
+fn a_conversation_open_in_a_signed_out_session_gets_no_more_of_its_events() {
+    // Rooms look a console session up again before delivering an event once their check is
+    // older than LIVE_SESSION_CHECK_MS: 0 here, so on the very next event.
+    let server = halo_tests::Server::start(&[("LIVE_SESSION_CHECK_MS", "0")]);
+    let ws = server.workspace();
+    let (_, _, session) = ws.signed_in("agent");
+    let sid = ws
+        .chat(json!({ "message": "Hello there", "user_id": "room-1" }))
+        .session_id()
+        .to_owned();
+    let path = format!("/api/inbox/conversations/{sid}/live");
+    let headers = [
+        ("cookie", session.cookie.as_str()),
+        ("origin", ws.base.as_str()),
+    ];
+    let mut open = halo_tests::live_socket_with(&server, &path, &headers).unwrap();
+    ws.chat(json!({ "message": "Still there?", "user_id": "room-1", "session_id": sid }));
+    let heard = halo_tests::next_event(&mut open, std::time::Duration::from_secs(5));
+    assert!(heard.is_some(), "a live session hears the conversation");
+    assert_eq!(
+        session
+            .call("POST", "/api/console/signout", Some(json!({})))
+            .status,
+        200
+    );
+    ws.chat(
+        json!({ "message": "Secret order number 4711", "user_id": "room-1", "session_id": sid }),
+    );
+    // Whatever it still reads before the close must not be the new line.
+    open.get_ref()
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut closed = false;
+    while let Ok(frame) = open.read() {
+        match frame {
+            tungstenite::Message::Close(_) => {
+                closed = true;
+                break;
+            }
+            tungstenite::Message::Text(t) => {
+                assert!(!t.contains("4711"), "a signed-out session heard: {t}")
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        closed,
+        "the signed-out session's socket is closed instead of told"
+    );
+}

@@ -199,7 +199,17 @@ impl Server {
                 .get(self.url(&probe))
                 .header("authorization", format!("Bearer {}", self.admin_token))
                 .call();
-            if probe_req.is_ok_and(|r| r.status() == 404) {
+            // Only the Worker's own JSON 404 counts: another program that took the port
+            // meanwhile (a model peer, a stub) answers 404 to an unknown path too.
+            let ours = probe_req
+                .ok()
+                .filter(|r| r.status() == 404)
+                .is_some_and(|mut r| {
+                    r.body_mut()
+                        .read_to_string()
+                        .is_ok_and(|b| b.contains("No such workspace."))
+                });
+            if ours {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(200));
