@@ -2,7 +2,7 @@
 //! other tickets and conversations; as a sidebar beside a conversation or ticket, and as the
 //! page the Contacts list opens.
 
-use halo_shared::inbox::{CompanyView, ContactView, TicketView};
+use halo_shared::inbox::{CompanyView, ContactView, Ticket, TicketView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
@@ -11,6 +11,7 @@ use crate::api;
 use crate::desk::Desk;
 use crate::route::{Page, Place};
 use crate::text::when;
+use crate::Session;
 
 fn traits(v: &Value) -> Vec<(String, String)> {
     v.as_object()
@@ -28,17 +29,9 @@ fn traits(v: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn contact_view(c: ContactView, desk: Desk) -> impl IntoView {
-    let u = c.user;
-    let session = desk.session;
-    let named = [
-        ("Email", u.email.clone()),
-        ("Role", u.role.clone()),
-        ("Plan", u.plan.clone()),
-        ("Signed up", u.signed_up_at.clone()),
-    ];
-    let tickets = c
-        .tickets
+/// A contact's or company's tickets, each a link that opens it.
+fn ticket_links(tickets: Vec<Ticket>, session: Session) -> impl IntoView {
+    tickets
         .into_iter()
         .map(|t| {
             let id = t.id.clone();
@@ -48,7 +41,19 @@ fn contact_view(c: ContactView, desk: Desk) -> impl IntoView {
                     {t.subject.clone()}</a> <small>{t.status.replace('_', " ")}</small></li>
             }
         })
-        .collect_view();
+        .collect_view()
+}
+
+fn contact_view(c: ContactView, desk: Desk) -> impl IntoView {
+    let u = c.user;
+    let session = desk.session;
+    let named = [
+        ("Email", u.email.clone()),
+        ("Role", u.role.clone()),
+        ("Plan", u.plan.clone()),
+        ("Signed up", u.signed_up_at.clone()),
+    ];
+    let tickets = ticket_links(c.tickets, session);
     let conversations = c.conversations.into_iter().map(|s| {
         let id = s.session_id.clone();
         view! {
@@ -143,14 +148,7 @@ pub fn CompanyPage(company_id: String) -> impl IntoView {
     });
     let shown = move |c: CompanyView| {
         let co = c.company;
-        let tickets = c.tickets.into_iter().map(|t| {
-            let id = t.id.clone();
-            view! {
-                <li><a href="#" on:click=move |ev| { ev.prevent_default();
-                    session.go(Page::Inbox(Place::Tickets(TicketView::Open, Some(id.clone())))); }>
-                    {t.subject.clone()}</a> <small>{t.status.replace('_', " ")}</small></li>
-            }
-        }).collect_view();
+        let tickets = ticket_links(c.tickets, session);
         view! {
             <h3>{co.name.clone().unwrap_or_else(|| co.company_id.clone())}</h3>
             <dl>

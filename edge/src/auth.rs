@@ -155,22 +155,14 @@ pub async fn settings_workspace(
     db: &D1Database,
     access: Access,
 ) -> ApiResult<String> {
-    let header = authorization(req);
-    let teammate_call = match header.as_deref() {
-        None => session_cookie(req).is_some(),
-        Some(h) => TeammateToken::parse(bearer(Some(h))?).is_ok(),
-    };
-    if !teammate_call {
-        return Ok(secret_workspace(req, db).await?.id);
-    }
-    let tm = teammate(req, db).await?;
-    if access == Access::Write && !tm.role().manages_team() {
+    let (org, tm) = team_member(req, db).await?;
+    if access == Access::Write && tm.is_some_and(|t| !t.role().manages_team()) {
         return Err(ApiError::Forbidden {
             code: "role_forbidden",
             message: "Only owners and admins change the workspace's settings.",
         });
     }
-    Ok(tm.org_id)
+    Ok(org)
 }
 
 /// Checks the operator's `ADMIN_TOKEN`. Compared as SHA-256 digests in constant time so that

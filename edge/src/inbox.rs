@@ -6,7 +6,10 @@
 
 use halo_shared::chat::{FieldError, InvalidField, MAX_MESSAGE_CHARS};
 use halo_shared::conversation::{required_text, Feedback, Mood, Outcome, Whisper};
-use halo_shared::inbox::{page_size, Cursor};
+use halo_shared::inbox::{
+    page_size, CompanyView, ContactView, ConversationDetail, ConversationSummary, Cursor, Ticket,
+    TranscriptLine,
+};
 use halo_shared::tickets::{apply, Event, Status};
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
@@ -229,26 +232,39 @@ pub async fn get_conversation(
     let summary = inbox_store::summary(db, &tm.org_id, session_id, Some(&tm.id))
         .await?
         .ok_or(NO_CONVERSATION)?;
-    let messages: Vec<Value> = inbox_store::details(db, &tm.org_id, &c.id)
+    let messages = inbox_store::details(db, &tm.org_id, &c.id)
         .await?
         .into_iter()
-        .map(|m| {
-            json!({
-                "id": m.id, "role": m.role, "text": m.body, "confidence": m.confidence,
-                "sentiment": m.sentiment,
-                "mood": (m.role == "user").then(|| halo_shared::conversation::mood(&m.body).1),
-                "rating": m.rating.map(|r| if r > 0 { "up" } else { "down" }),
-                "feedback": parse_message_json(&Some(m.feedback)),
-                "engine": m.engine, "citations": parse_message_json(&m.citations),
-                "actions": parse_message_json(&m.actions), "error": m.error,
-                "trace": parse_message_json(&m.trace), "created_at": m.created_at,
-            })
+        .map(|m| TranscriptLine {
+            mood: (m.role == "user").then(|| {
+                halo_shared::conversation::mood(&m.body)
+                    .1
+                    .as_str()
+                    .to_owned()
+            }),
+            rating: m
+                .rating
+                .map(|r| (if r > 0 { "up" } else { "down" }).to_owned()),
+            feedback: parse_message_json(&Some(m.feedback)),
+            citations: parse_message_json(&m.citations),
+            actions: parse_message_json(&m.actions),
+            trace: parse_message_json(&m.trace),
+            id: m.id,
+            role: m.role,
+            text: m.body,
+            confidence: m.confidence,
+            sentiment: m.sentiment,
+            engine: m.engine,
+            error: m.error,
+            created_at: m.created_at,
         })
         .collect();
-    let mut out = summary.to_json();
-    out["messages"] = json!(messages);
-    out["whispers"] = json!(inbox_store::whispers_of(db, &tm.org_id, &c.id).await?);
-    json_ok(&json!({ "conversation": out }))
+    let conversation = ConversationDetail {
+        summary: summary.view(),
+        messages,
+        whispers: inbox_store::whispers_of(db, &tm.org_id, &c.id).await?,
+    };
+    json_ok(&json!({ "conversation": conversation }))
 }
 
 /// `POST /api/inbox/conversations/:session_id/whisper` `{ text, persist? }`: a note to the AI
@@ -378,13 +394,13 @@ pub async fn get_contact(req: &Request, b: &Bindings, user_id: &str) -> ApiResul
         &known.descriptions,
     );
     let (tickets, conversations) = interactions(db, &tm.org_id, Some(user_id), None).await?;
-    json_ok(&json!({
-        "user": user,
-        "company": known.company,
-        "ai_view": ai_view,
-        "tickets": tickets,
-        "conversations": conversations,
-    }))
+    json_ok(&ContactView {
+        user,
+        company: known.company,
+        ai_view,
+        tickets,
+        conversations,
+    })
 }
 
 /// `GET /api/inbox/companies/:company_id`: a company with every interaction of its users.
@@ -398,11 +414,11 @@ pub async fn get_company(req: &Request, b: &Bindings, company_id: &str) -> ApiRe
                 "No company with this company_id in this workspace.",
             ))?;
     let (tickets, conversations) = interactions(db, &tm.org_id, None, Some(company_id)).await?;
-    json_ok(&json!({
-        "company": company,
-        "tickets": tickets,
-        "conversations": conversations,
-    }))
+    json_ok(&CompanyView {
+        company,
+        tickets,
+        conversations,
+    })
 }
 
 /// Every ticket (whatever its status) and conversation of a contact or of a company's users.
@@ -411,7 +427,7 @@ async fn interactions(
     org: &str,
     user_id: Option<&str>,
     company_id: Option<&str>,
-) -> ApiResult<(Vec<Value>, Vec<Value>)> {
+) -> ApiResult<(Vec<Ticket>, Vec<ConversationSummary>)> {
     let tickets = ticket_store::Filter {
         user_id,
         company_id,
@@ -431,11 +447,11 @@ async fn interactions(
     Ok((
         tickets?
             .into_iter()
-            .map(crate::tickets::ticket_json)
+            .map(ticket_store::TicketRow::view)
             .collect(),
         conversations?
             .iter()
-            .map(inbox_store::Summary::to_json)
+            .map(inbox_store::Summary::view)
             .collect(),
     ))
 }

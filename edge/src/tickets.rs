@@ -15,10 +15,6 @@ use crate::store::tickets::{self, TicketRow, TicketWrite};
 
 const NO_TICKET: ApiError = ApiError::NotFound("No ticket with this id in this workspace.");
 
-pub fn ticket_json(t: TicketRow) -> Value {
-    serde_json::to_value(t.view()).unwrap_or(Value::Null)
-}
-
 /// `POST /api/sdk/tickets/create`: a ticket with whatever status the caller specifies.
 pub async fn create_ticket(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
     let db = &b.db;
@@ -46,7 +42,7 @@ pub async fn create_ticket(req: &mut Request, b: &Bindings) -> ApiResult<Respons
     let row = tickets::ticket(db, &ws.id, &id)
         .await?
         .ok_or(ApiError::Internal("the new ticket is missing".into()))?;
-    Ok(json_response(&json!({ "ticket": ticket_json(row) }), 201))
+    Ok(json_response(&json!({ "ticket": row.view() }), 201))
 }
 
 /// `GET /api/sdk/tickets?status=&assignee=&team=&view=&cursor=&limit=` (also
@@ -112,7 +108,7 @@ pub async fn list_tickets(req: &Request, b: &Bindings) -> ApiResult<Response> {
         id: t.id.clone(),
     });
     json_ok(&json!({
-        "tickets": rows.into_iter().map(ticket_json).collect::<Vec<_>>(),
+        "tickets": rows.into_iter().map(TicketRow::view).collect::<Vec<_>>(),
         "next_cursor": next_cursor,
     }))
 }
@@ -137,7 +133,7 @@ pub async fn get_ticket(req: &Request, b: &Bindings, id: &str) -> ApiResult<Resp
     let (org, _) = auth::team_member(req, db).await?;
     let row = tickets::ticket(db, &org, id).await?.ok_or(NO_TICKET)?;
     let messages = tickets::messages(db, &org, id).await?;
-    json_ok(&json!({ "ticket": ticket_json(row), "messages": messages }))
+    json_ok(&json!({ "ticket": row.view(), "messages": messages }))
 }
 
 /// The subject of an escalated conversation: its first words.
@@ -269,7 +265,7 @@ pub async fn update_ticket(req: &mut Request, b: &Bindings, id: &str) -> ApiResu
     }
     db.batch(batch).await?;
     let row = tickets::ticket(db, &org, id).await?.ok_or(NO_TICKET)?;
-    json_ok(&json!({ "ticket": ticket_json(row) }))
+    json_ok(&json!({ "ticket": row.view() }))
 }
 
 /// A customer message in a conversation that has a ticket: it joins the ticket's thread and

@@ -89,10 +89,6 @@ impl Summary {
             updated_at: self.updated_at,
         }
     }
-
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(self.view()).unwrap_or(Value::Null)
-    }
 }
 
 const SUMMARY_SELECT: &str = "SELECT c.session_id, u.external_id AS user_id,
