@@ -1,6 +1,6 @@
 //! The operator's workspace API, guarded by the `ADMIN_TOKEN` secret.
 
-use halo_shared::admin::{NewWorkspace, WorkspaceUpdate};
+use halo_shared::admin::NewWorkspace;
 use halo_shared::console::{self, LinkKind};
 use halo_shared::keys::{IdentitySecret, SecretKey, TeammateToken, WidgetKey};
 use halo_shared::llm::DEFAULT_INSTRUCTIONS;
@@ -43,8 +43,8 @@ pub async fn create_workspace(req: &mut Request, b: &Bindings) -> ApiResult<Resp
         &store::NewWorkspace {
             id: &id,
             name: &new.name,
-            widget_key_hash: &key_hash(widget_key.as_str()),
-            secret_key_hash: &key_hash(secret_key.as_str()),
+            widget_key: widget_key.as_str(),
+            secret_key: secret_key.as_str(),
             identity_secret: identity_secret.as_str(),
             allowed_origins: new.allowed_origins.as_ref().map(|o| json!(o).to_string()),
             agent_id: &agent_id,
@@ -83,36 +83,9 @@ pub async fn get_workspace(req: &Request, b: &Bindings, id: &str) -> ApiResult<R
 pub async fn update_workspace(req: &mut Request, b: &Bindings, id: &str) -> ApiResult<Response> {
     let env = &b.env;
     require_admin(req, env)?;
-    let update = WorkspaceUpdate::parse(&read_json(req).await?)?;
+    let body = read_json(req).await?;
     let current = existing(&b.db, id).await?;
-    let webhooks = update.webhooks.as_ref().map(|changes| {
-        let mut hooks = halo_shared::webhooks::from_stored(Some(current.webhooks.expose()));
-        for (action, hook) in changes {
-            match hook {
-                Some(h) => hooks.insert(action.clone(), h.clone()),
-                None => hooks.remove(action),
-            };
-        }
-        json!(hooks).to_string()
-    });
-    let origins = update
-        .allowed_origins
-        .map(|o| o.map(|list| json!(list).to_string()));
-    let db = &b.db;
-    let routing = update.routing.as_ref().map(|r| json!(r).to_string());
-    store::update_workspace(
-        db,
-        id,
-        update.name.as_deref(),
-        origins,
-        routing,
-        update.escalation_threshold,
-        webhooks,
-    )
-    .await?;
-    if let Some(on) = update.identity_verification {
-        store::set_identity_verification(db, id, on).await?;
-    }
+    crate::workspace::apply_update(&b.db, &current, &body).await?;
 
     json_ok(&workspace_json(&existing(&b.db, id).await?))
 }

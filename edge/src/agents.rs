@@ -1,11 +1,11 @@
-//! `/api/sdk/agents` (secret key): a workspace's agents, created, read, changed, archived.
+//! `/api/sdk/agents` (secret key, or a teammate: all read, owners and admins change): a workspace's agents, created, read, changed, archived.
 
 use halo_shared::agents::AgentFields;
 use halo_shared::chat::{FieldError, InvalidField};
 use serde_json::json;
 use worker::{Request, Response};
 
-use crate::auth;
+use crate::auth::{self, Access};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, read_json};
 use crate::platform::new_id;
@@ -17,8 +17,8 @@ const NO_AGENT: ApiError = ApiError::NotFound("No agent with this id in this wor
 /// `GET /api/sdk/agents`: the agents, the active one first.
 pub async fn list_agents(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let db = &b.db;
-    let ws = auth::secret_workspace(req, db).await?;
-    let rows = agents::list(db, &ws.id).await?;
+    let org = auth::settings_workspace(req, db, Access::Read).await?;
+    let rows = agents::list(db, &org).await?;
     json_ok(&json!({ "agents": rows.iter().map(agents::AgentRow::to_json).collect::<Vec<_>>() }))
 }
 
@@ -26,23 +26,23 @@ pub async fn list_agents(req: &Request, b: &Bindings) -> ApiResult<Response> {
 /// rules?, llm?, active? }`.
 pub async fn create_agent(req: &mut Request, b: &Bindings) -> ApiResult<Response> {
     let db = &b.db;
-    let ws = auth::secret_workspace(req, db).await?;
+    let org = auth::settings_workspace(req, db, Access::Write).await?;
     let fields = AgentFields::parse(&read_json(req).await?, true)?;
     let id = new_id();
-    let mut batch = vec![agents::insert(db, &ws.id, &id, &fields)?];
+    let mut batch = vec![agents::insert(db, &org, &id, &fields)?];
     if fields.active == Some(true) {
-        batch.push(agents::activate(db, &ws.id, &id)?);
+        batch.push(agents::activate(db, &org, &id)?);
     }
     db.batch(batch).await?;
-    let row = agents::get(db, &ws.id, &id).await?.ok_or(NO_AGENT)?;
+    let row = agents::get(db, &org, &id).await?.ok_or(NO_AGENT)?;
     Ok(json_response(&json!({ "agent": row.to_json() }), 201))
 }
 
 /// `GET /api/sdk/agents/:id`.
 pub async fn get_agent(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
     let db = &b.db;
-    let ws = auth::secret_workspace(req, db).await?;
-    let row = agents::get(db, &ws.id, id).await?.ok_or(NO_AGENT)?;
+    let org = auth::settings_workspace(req, db, Access::Read).await?;
+    let row = agents::get(db, &org, id).await?.ok_or(NO_AGENT)?;
     json_ok(&json!({ "agent": row.to_json() }))
 }
 
@@ -50,7 +50,7 @@ pub async fn get_agent(req: &Request, b: &Bindings, id: &str) -> ApiResult<Respo
 /// agent (`active: false` is refused: activate another agent instead).
 pub async fn update_agent(req: &mut Request, b: &Bindings, id: &str) -> ApiResult<Response> {
     let db = &b.db;
-    let ws = auth::secret_workspace(req, db).await?;
+    let org = auth::settings_workspace(req, db, Access::Write).await?;
     let fields = AgentFields::parse(&read_json(req).await?, false)?;
     if fields.active == Some(false) {
         return Err(ApiError::Field(FieldError::new(
@@ -60,10 +60,10 @@ pub async fn update_agent(req: &mut Request, b: &Bindings, id: &str) -> ApiResul
             ),
         )));
     }
-    if !agents::update(db, &ws.id, id, &fields).await? {
+    if !agents::update(db, &org, id, &fields).await? {
         return Err(NO_AGENT);
     }
-    let row = agents::get(db, &ws.id, id).await?.ok_or(NO_AGENT)?;
+    let row = agents::get(db, &org, id).await?.ok_or(NO_AGENT)?;
     json_ok(&json!({ "agent": row.to_json() }))
 }
 
@@ -71,8 +71,8 @@ pub async fn update_agent(req: &mut Request, b: &Bindings, id: &str) -> ApiResul
 /// requests can no longer name it. The active agent cannot be archived.
 pub async fn archive_agent(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
     let db = &b.db;
-    let ws = auth::secret_workspace(req, db).await?;
-    let row = agents::get(db, &ws.id, id).await?.ok_or(NO_AGENT)?;
+    let org = auth::settings_workspace(req, db, Access::Write).await?;
+    let row = agents::get(db, &org, id).await?.ok_or(NO_AGENT)?;
     if row.is_active != 0 {
         return Err(ApiError::Field(FieldError::new(
             "agent_id",
@@ -81,6 +81,6 @@ pub async fn archive_agent(req: &Request, b: &Bindings, id: &str) -> ApiResult<R
             ),
         )));
     }
-    agents::archive(db, &ws.id, id).await?;
+    agents::archive(db, &org, id).await?;
     json_ok(&json!({ "agent_id": id, "archived": true }))
 }

@@ -3,7 +3,7 @@
 //! (or permission) the credential proves, so handlers cannot forget to scope a query.
 
 use halo_shared::console;
-use halo_shared::identity::{verify_user_token, TrustedClaims};
+use halo_shared::identity::{verify_with_any, TrustedClaims};
 use halo_shared::keys::{
     bearer, constant_time_eq, SecretKey, SessionToken, TeammateToken, WidgetKey,
 };
@@ -251,7 +251,7 @@ pub fn verify_token(
     token: Option<&str>,
 ) -> ApiResult<Option<TrustedClaims>> {
     match token {
-        Some(token) => verify_user_token(token, ws.identity_secret.expose().as_bytes(), user_id)
+        Some(token) => verify_with_any(token, &ws.identity_secrets(), user_id)
             .map(Some)
             .map_err(|e| ApiError::Identity { code: "invalid_user_token", message: format!("The user_token was refused: {e}.") }),
         None if ws.identity_verification != 0 => Err(ApiError::Identity {

@@ -60,6 +60,7 @@ pub async fn post_chat(req: &mut Request, b: &Bindings, ctx: &Context) -> ApiRes
         agent,
         existing,
         chat,
+        page_origin: req.headers().get("origin")?,
     };
     let response = crate::turn::run(env, ctx, db, inbound).await?;
     let mut resp = json_response(&response, 200);
@@ -205,6 +206,7 @@ pub async fn open_session(req: &mut Request, b: &Bindings) -> ApiResult<Response
         agent_id: &agent.id,
         message: None,
         sightings: &[],
+        first_widget_origin: None,
     };
     store::record_user_message(db, &ws.id, &turn).await?;
     let event = halo_shared::live::Event::Conversation {

@@ -30,6 +30,7 @@ mod store;
 mod tickets;
 mod turn;
 mod views;
+mod workspace;
 
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 

@@ -9,6 +9,7 @@ use crate::platform::Bindings;
 use crate::respond::plain_500;
 use crate::{
     admin, agents, chat, console, crawler, inbox, knowledge, live, people, tickets, views,
+    workspace,
 };
 
 /// The handler for the request's method among those a path has, else 405: the one table
@@ -96,6 +97,9 @@ async fn sdk(
         ["sessions"] => by_method!(method, {
             Options => Ok(preflight()),
             Post => chat::open_session(req, b).await,
+        }),
+        ["widget", "config"] => by_method!(method, {
+            Get => workspace::widget_config(req, b).await,
         }),
         ["widget", "identify"] => by_method!(method, {
             Options => Ok(preflight()),
@@ -259,6 +263,20 @@ async fn console_api(
         ["teammates"] => by_method!(method, {
             Get => console::list_teammates(req, b).await,
             Post => console::invite_teammate(req, b).await,
+        }),
+        ["workspace"] => by_method!(method, {
+            Get => workspace::get_settings(req, b).await,
+            Patch => workspace::update_settings(req, b).await,
+        }),
+        ["keys"] => by_method!(method, {
+            Get => workspace::list_keys(req, b).await,
+            Post => workspace::rotate_key(req, b).await,
+        }),
+        ["identity-secret"] => by_method!(method, {
+            Post => workspace::reveal_identity_secret(req, b).await,
+        }),
+        ["webhooks", action, "test"] => by_method!(method, {
+            Post => workspace::test_webhook(req, b, action).await,
         }),
         ["teammates", id] => by_method!(method, {
             Patch => console::update_teammate(req, b, id).await,

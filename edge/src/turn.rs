@@ -50,6 +50,8 @@ pub struct Inbound {
     /// failure is reported after the user's token is checked, as identity comes first).
     pub existing: ApiResult<Option<Conversation>>,
     pub chat: ChatRequest,
+    /// The web page's origin a widget message came from (the install check notes the first).
+    pub page_origin: Option<String>,
 }
 
 /// Who is asking, and in which conversation.
@@ -107,6 +109,7 @@ pub async fn run(
         agent,
         existing,
         chat,
+        page_origin,
     } = inbound;
     let who = who(&ws, agent, existing, &chat)?;
     let Recorded {
@@ -114,7 +117,7 @@ pub async fn run(
         searched,
         loaded,
         whispers,
-    } = record(env, db, &ws, &chat, &who).await?;
+    } = record(env, db, &ws, &chat, &who, page_origin.as_deref()).await?;
     let out = |reply: Reply, chat: ChatRequest, who: Who, at: i64| {
         finish(ctx, env, &ws, chat, who, &message_id, reply, at)
     };
@@ -282,6 +285,7 @@ async fn record(
     ws: &Workspace,
     chat: &ChatRequest,
     who: &Who,
+    page_origin: Option<&str>,
 ) -> ApiResult<Recorded> {
     let request = request_record(chat);
     let (sentiment, mood) = conversation::mood(&chat.message);
@@ -319,6 +323,7 @@ async fn record(
             resolved: who.continuing.is_some() && conversation::says_resolved(&chat.message),
         }),
         sightings: &sightings,
+        first_widget_origin: page_origin.filter(|_| ws.widget_seen_at.is_none()),
     };
     // Whispers from the team for this reply: none can exist for a new visitor.
     let verified_user = who.claims.as_ref().and(external_id);
@@ -769,7 +774,7 @@ async fn stored_history(
 }
 
 /// POSTs a signed webhook (`X-Halo-Signature`, see `halo_shared::webhooks`); its status if 2xx.
-async fn deliver(
+pub async fn deliver(
     action: &str,
     hook: &halo_shared::webhooks::Webhook,
     vars: &BTreeMap<&str, String>,

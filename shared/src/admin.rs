@@ -145,6 +145,11 @@ pub struct WorkspaceUpdate {
     pub escalation_threshold: Option<f64>,
     /// Webhooks to set (`Some`) or remove (`None`), by action.
     pub webhooks: Option<std::collections::BTreeMap<String, Option<crate::webhooks::Webhook>>>,
+    /// The widget's look: the fields to change (checked here, merged with the stored ones
+    /// by [`crate::appearance::Appearance::updated`]).
+    pub appearance: Option<Value>,
+    /// The setup wizard's progress, likewise ([`crate::settings::Setup::updated`]).
+    pub setup: Option<Value>,
 }
 
 impl WorkspaceUpdate {
@@ -158,6 +163,20 @@ impl WorkspaceUpdate {
                 .map(crate::routing::Routing::parse)
                 .transpose()?,
             webhooks: o.get("webhooks").map(crate::webhooks::parse).transpose()?,
+            appearance: match o.get("appearance") {
+                None => None,
+                Some(v) => {
+                    crate::appearance::Appearance::default().updated(v)?;
+                    Some(v.clone())
+                }
+            },
+            setup: match o.get("setup") {
+                None => None,
+                Some(v) => {
+                    crate::settings::Setup::default().updated(v)?;
+                    Some(v.clone())
+                }
+            },
             escalation_threshold: match o.get("escalation_threshold") {
                 None => None,
                 Some(v) => Some(v.as_f64().filter(|t| (0.0..=1.0).contains(t)).ok_or_else(

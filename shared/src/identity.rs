@@ -207,6 +207,25 @@ pub fn verify_user_token(
     })
 }
 
+/// Verifies `token` with each of the workspace's identity secrets that still work (the
+/// current one, and one in its rotation grace period). The refusal, when every secret
+/// refuses, is the reason of the secret that signed it (expired, wrong user) if one did.
+pub fn verify_with_any<S: AsRef<[u8]>>(
+    token: &str,
+    secrets: &[S],
+    user_id: &str,
+) -> Result<TrustedClaims, InvalidToken> {
+    let mut refusal = InvalidToken::BadSignature;
+    for secret in secrets {
+        match verify_user_token(token, secret.as_ref(), user_id) {
+            Ok(claims) => return Ok(claims),
+            Err(InvalidToken::BadSignature) => {}
+            Err(other) => refusal = other,
+        }
+    }
+    Err(refusal)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -237,6 +256,23 @@ pub(crate) mod tests {
 
     fn hs256(claims: Value) -> String {
         sign(json!({ "alg": "HS256", "typ": "JWT" }), claims, SECRET)
+    }
+
+    #[test]
+    fn a_token_signed_with_either_live_secret_verifies_and_the_signers_reason_is_kept() {
+        let (old, new) = (SECRET, b"ha_secret_rotated".as_slice());
+        let token = hs256(json!({ "user_id": "u1" }));
+        assert!(verify_with_any(&token, &[new, old], "u1").is_ok());
+        assert_eq!(
+            verify_with_any(&token, &[new], "u1").unwrap_err(),
+            InvalidToken::BadSignature
+        );
+        assert_eq!(
+            verify_with_any(&token, &[new, old], "u2").unwrap_err(),
+            InvalidToken::UserIdMismatch
+        );
+        let none: [&[u8]; 0] = [];
+        assert!(verify_with_any(&token, &none, "u1").is_err());
     }
 
     #[test]

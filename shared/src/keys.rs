@@ -118,9 +118,136 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The kinds of workspace credential that can be rotated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyKind {
+    /// The publishable widget key (kept in clear: it is in every page that has the widget).
+    Widget,
+    /// The secret server key (kept only as a hash: shown once, when it is issued).
+    Secret,
+    /// The identity secret (kept in clear: it verifies every user token).
+    Identity,
+}
+
+impl KeyKind {
+    pub const ALLOWED: &'static str = "widget, secret, identity";
+
+    pub fn parse(s: &str) -> Option<KeyKind> {
+        match s {
+            "widget" => Some(KeyKind::Widget),
+            "secret" => Some(KeyKind::Secret),
+            "identity" => Some(KeyKind::Identity),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Widget => "widget",
+            KeyKind::Secret => "secret",
+            KeyKind::Identity => "identity",
+        }
+    }
+}
+
+/// What identifies a key on screen without giving it away: its prefix and last four
+/// characters (`sk_live_…3f9a`).
+pub fn hint(key: &str) -> String {
+    let prefix_end = key.rfind('_').map_or(0, |i| i + 1);
+    let tail = key.len().saturating_sub(4).max(prefix_end);
+    format!("{}…{}", &key[..prefix_end], &key[tail..])
+}
+
+/// The longest grace period a rotated key may keep working: 30 days.
+pub const MAX_GRACE_SECONDS: u64 = 30 * 24 * 3600;
+
+/// `POST /api/console/keys` `{ kind, grace_seconds }`: issue a new key of `kind`; the keys it
+/// replaces keep working for `grace_seconds` (0: they stop now), then stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub kind: KeyKind,
+    pub grace_seconds: u64,
+}
+
+impl Rotation {
+    pub fn parse(body: &serde_json::Value) -> Result<Rotation, crate::chat::FieldError> {
+        use crate::chat::{body_object, field_error as err, InvalidField};
+        let o = body_object(body)?;
+        let kind = match o.get("kind") {
+            None | Some(serde_json::Value::Null) => return Err(err("kind", InvalidField::Missing)),
+            Some(v) => v.as_str().and_then(KeyKind::parse).ok_or_else(|| {
+                err(
+                    "kind",
+                    InvalidField::NotOneOf {
+                        allowed: KeyKind::ALLOWED,
+                    },
+                )
+            })?,
+        };
+        let grace_seconds = match o.get("grace_seconds") {
+            None => 0,
+            Some(v) => v
+                .as_u64()
+                .filter(|g| *g <= MAX_GRACE_SECONDS)
+                .ok_or_else(|| {
+                    err(
+                        "grace_seconds",
+                        InvalidField::Invalid(
+                            "must be a whole number of seconds from 0 to 2592000 (30 days)",
+                        ),
+                    )
+                })?,
+        };
+        Ok(Rotation {
+            kind,
+            grace_seconds,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hint_shows_the_prefix_and_the_last_four_characters_only() {
+        let key = SecretKey::from_random(&[0xab; KEY_BYTES]);
+        assert_eq!(hint(key.as_str()), "sk_live_…abab");
+        assert_eq!(hint("ha_secret_0123456789"), "ha_secret_…6789");
+        assert_eq!(hint("short"), "…hort");
+    }
+
+    #[test]
+    fn a_rotation_names_a_kind_and_a_grace_period_of_at_most_30_days() {
+        use serde_json::json;
+        let r = Rotation::parse(&json!({ "kind": "widget", "grace_seconds": 3600 })).unwrap();
+        assert_eq!((r.kind, r.grace_seconds), (KeyKind::Widget, 3600));
+        assert_eq!(
+            Rotation::parse(&json!({ "kind": "identity" }))
+                .unwrap()
+                .grace_seconds,
+            0
+        );
+        for (body, field) in [
+            (json!({}), "kind"),
+            (json!({ "kind": "admin" }), "kind"),
+            (
+                json!({ "kind": "secret", "grace_seconds": -1 }),
+                "grace_seconds",
+            ),
+            (
+                json!({ "kind": "secret", "grace_seconds": 2_592_001 }),
+                "grace_seconds",
+            ),
+            (
+                json!({ "kind": "secret", "grace_seconds": "1h" }),
+                "grace_seconds",
+            ),
+        ] {
+            assert_eq!(Rotation::parse(&body).unwrap_err().field, field, "{body}");
+        }
+    }
 
     #[test]
     fn a_generated_key_parses_back() {

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod agents;
 pub mod answer;
+pub mod appearance;
 pub mod chat;
 pub mod console;
 pub mod context;

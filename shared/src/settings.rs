@@ -46,3 +46,193 @@ pub struct Attribute {
     pub first_seen_at: i64,
     pub last_seen_at: i64,
 }
+
+/// A workspace credential as the console lists it (`GET /api/console/keys`): never the
+/// secret value, only its hint; the widget key in full, since every page with the widget
+/// publishes it anyway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyView {
+    pub id: String,
+    pub kind: crate::keys::KeyKind,
+    /// `sk_live_…3f9a`.
+    pub hint: String,
+    /// The full key, for the widget key only (`None` for a widget key issued before keys
+    /// were kept, which a rotation replaces).
+    #[serde(default)]
+    pub widget_key: Option<String>,
+    pub created_at: i64,
+    /// `None`: the current key; else it was replaced and works until then.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+/// The steps of the setup wizard, in order.
+pub const SETUP_STEPS: &[&str] = &["company", "knowledge", "agent", "install", "team"];
+
+/// Where the owner is in the setup wizard: each step done or skipped, and whether they
+/// closed it. Stored per workspace, so the wizard resumes where it was left.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Setup {
+    /// Step name -> `done` or `skipped`.
+    pub steps: std::collections::BTreeMap<String, String>,
+    /// The owner closed the wizard; it opens again only from the menu.
+    pub dismissed: bool,
+}
+
+impl Setup {
+    pub fn from_stored(stored: Option<&str>) -> Setup {
+        stored
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    }
+
+    /// The first step neither done nor skipped.
+    pub fn next_step(&self) -> Option<&'static str> {
+        SETUP_STEPS
+            .iter()
+            .copied()
+            .find(|s| !self.steps.contains_key(*s))
+    }
+
+    /// `{ steps?: { <step>: "done" | "skipped" | null }, dismissed? }` applied to this state.
+    pub fn updated(&self, patch: &serde_json::Value) -> Result<Setup, crate::chat::FieldError> {
+        use crate::chat::{field_error as err, InvalidField};
+        let o = patch.as_object().ok_or_else(|| {
+            err(
+                "setup",
+                InvalidField::WrongType {
+                    expected: "an object",
+                },
+            )
+        })?;
+        let mut next = self.clone();
+        for (key, v) in o {
+            match key.as_str() {
+                "dismissed" => {
+                    next.dismissed = v.as_bool().ok_or_else(|| {
+                        err(
+                            "setup.dismissed",
+                            InvalidField::WrongType {
+                                expected: "a boolean",
+                            },
+                        )
+                    })?
+                }
+                "steps" => {
+                    let steps = v.as_object().ok_or_else(|| {
+                        err(
+                            "setup.steps",
+                            InvalidField::WrongType {
+                                expected: "an object",
+                            },
+                        )
+                    })?;
+                    for (step, state) in steps {
+                        let name = format!("setup.steps.{step}");
+                        if !SETUP_STEPS.contains(&step.as_str()) {
+                            return Err(err(&name, InvalidField::Invalid("is not a setup step")));
+                        }
+                        match state.as_str() {
+                            _ if state.is_null() => {
+                                next.steps.remove(step);
+                            }
+                            Some(s @ ("done" | "skipped")) => {
+                                next.steps.insert(step.clone(), s.to_owned());
+                            }
+                            _ => {
+                                return Err(err(
+                                    &name,
+                                    InvalidField::NotOneOf {
+                                        allowed: "done, skipped, null",
+                                    },
+                                ))
+                            }
+                        }
+                    }
+                }
+                other => {
+                    return Err(err(
+                        &format!("setup.{other}"),
+                        InvalidField::Invalid("is not a setup field"),
+                    ))
+                }
+            }
+        }
+        Ok(next)
+    }
+}
+
+/// The install check: when the first message from the widget on a site arrived, and from
+/// which origin.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstallCheck {
+    pub first_message_at: Option<i64>,
+    pub first_message_origin: Option<String>,
+}
+
+/// A workspace's settings as the console reads them (`GET /api/console/workspace`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceSettings {
+    pub org_id: String,
+    pub name: String,
+    pub allowed_origins: Option<Vec<String>>,
+    pub identity_verification: bool,
+    /// Whether a verified user (a valid identity token) has been seen.
+    pub verified_traffic: bool,
+    pub appearance: crate::appearance::Appearance,
+    pub setup: Setup,
+    pub install: InstallCheck,
+    /// The current widget key, for the snippet (`None` when only its hash is kept).
+    pub widget_key: Option<String>,
+    pub routing: crate::routing::Routing,
+    /// By action; secrets shown as `…`.
+    pub webhooks: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_wizard_resumes_at_the_first_step_neither_done_nor_skipped() {
+        let s = Setup::default()
+            .updated(&json!({ "steps": { "company": "done", "knowledge": "skipped" } }))
+            .unwrap();
+        assert_eq!(s.next_step(), Some("agent"));
+        let s = s
+            .updated(&json!({ "steps": { "knowledge": null, "agent": "done" } }))
+            .unwrap();
+        assert_eq!(s.next_step(), Some("knowledge"));
+        let all = SETUP_STEPS
+            .iter()
+            .map(|s| (s.to_string(), json!("done")))
+            .collect::<serde_json::Map<_, _>>();
+        assert_eq!(
+            Setup::default()
+                .updated(&json!({ "steps": all }))
+                .unwrap()
+                .next_step(),
+            None
+        );
+    }
+
+    #[test]
+    fn unknown_steps_and_states_are_refused_by_name() {
+        for (patch, field) in [
+            (
+                json!({ "steps": { "billing": "done" } }),
+                "setup.steps.billing",
+            ),
+            (
+                json!({ "steps": { "agent": "maybe" } }),
+                "setup.steps.agent",
+            ),
+            (json!({ "dismissed": "yes" }), "setup.dismissed"),
+            (json!({ "colour": 1 }), "setup.colour"),
+        ] {
+            assert_eq!(Setup::default().updated(&patch).unwrap_err().field, field);
+        }
+    }
+}

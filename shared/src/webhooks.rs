@@ -91,6 +91,29 @@ pub fn parse(v: &Value) -> Result<BTreeMap<String, Option<Webhook>>, FieldError>
     Ok(out)
 }
 
+/// A change of webhooks where a hook sent without a `secret` (or with the `…` it is shown
+/// as) keeps the one stored for its action: the console edits a URL or template without
+/// asking for the secret again.
+pub fn with_kept_secrets(patch: &Value, current: &Webhooks) -> Value {
+    let mut out = patch.clone();
+    if let Some(o) = out.as_object_mut() {
+        for (action, hook) in o.iter_mut() {
+            let (Some(h), Some(stored)) = (hook.as_object_mut(), current.get(action)) else {
+                continue;
+            };
+            let kept = match h.get("secret") {
+                None | Some(Value::Null) => true,
+                Some(Value::String(s)) => s == "…" || s.is_empty(),
+                Some(_) => false,
+            };
+            if kept {
+                h.insert("secret".into(), Value::String(stored.secret.clone()));
+            }
+        }
+    }
+    out
+}
+
 /// The webhooks as the admin API shows them: never the secrets.
 pub fn redacted(hooks: &Webhooks) -> Value {
     Value::Object(
@@ -132,6 +155,22 @@ pub fn payload(action: &str, template: Option<&Value>, vars: &BTreeMap<&str, Str
     }
 }
 
+/// The values a test delivery fills the template with (the console's "send test").
+pub fn sample_vars() -> BTreeMap<&'static str, String> {
+    [
+        ("title", "Test delivery from Halo"),
+        ("details", "This is a test: no customer is waiting on it."),
+        ("reason", "test"),
+        ("amount", "0"),
+        ("user_id", "test-user"),
+        ("session_id", "test-session"),
+        ("ticket_id", "test-ticket"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_owned()))
+    .collect()
+}
+
 /// Lower-case hex of HMAC-SHA256(`secret`, `message`).
 pub fn hmac_hex(secret: &str, message: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
@@ -154,6 +193,29 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hook_changed_without_its_secret_keeps_the_stored_one() {
+        let stored: Webhooks = [(
+            "file_bug".to_owned(),
+            Webhook {
+                url: "https://old.example.test/bugs".into(),
+                secret: "a-secret-of-enough-length".into(),
+                template: None,
+            },
+        )]
+        .into();
+        let patch = json!({
+            "file_bug": { "url": "https://new.example.test/bugs", "secret": "…" },
+            "request_refund": { "url": "https://pay.example.test/refunds" },
+        });
+        let kept = with_kept_secrets(&patch, &stored);
+        assert_eq!(kept["file_bug"]["secret"], "a-secret-of-enough-length");
+        assert_eq!(kept["file_bug"]["url"], "https://new.example.test/bugs");
+        // No stored hook to keep a secret from: the change must bring one.
+        assert!(kept["request_refund"].get("secret").is_none());
+        assert!(parse(&kept).is_err());
+    }
 
     #[test]
     fn the_signature_is_hmac_sha256_of_the_timestamp_and_body() {

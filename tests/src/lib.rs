@@ -440,6 +440,25 @@ impl Workspace {
         )
     }
 
+    /// [`Workspace::call`] with extra headers (an `Origin`, an `If-None-Match`).
+    pub fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        send_to(
+            &self.base,
+            method,
+            path,
+            token,
+            headers,
+            body.map(|b| b.to_string()),
+        )
+    }
+
     /// Posts a chat message with the widget key.
     pub fn chat(&self, body: Value) -> Reply {
         self.call("POST", "/api/sdk/chat", Some(&self.widget_key), Some(body))

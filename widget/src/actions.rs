@@ -34,6 +34,14 @@ pub fn ask(ui: Ui, text: String) {
         ui.pending.set(false);
     });
 }
+/// Closes the panel and gives focus back to the launcher (Esc, the close button).
+pub fn close(ui: Ui) {
+    ui.open.set(false);
+    if let Some(b) = ui.launcher.get_untracked() {
+        let _ = b.focus();
+    }
+}
+
 /// Rates an AI answer (`helpful`: thumbs up or down). The rating is remembered with the line
 /// once the server has it; if it could not be sent, `shown` goes back to what it was.
 pub fn rate(ui: Ui, line: u32, message_id: String, helpful: bool, shown: RwSignal<Option<bool>>) {

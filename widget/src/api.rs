@@ -80,7 +80,7 @@ fn dispatch(default_api_base: &str, cmd: &str, arg: JsValue) {
             }
         }
         "open" => with_ui(crate::actions::opened),
-        "close" => with_ui(|ui| ui.open.set(false)),
+        "close" => with_ui(crate::actions::close),
         "toggle" => with_ui(|ui| {
             if ui.open.get_untracked() {
                 ui.open.set(false);
@@ -174,8 +174,8 @@ fn boot(default_api_base: &str, arg: &JsValue) {
     let ui_options = Reflect::get(arg, &"ui".into()).unwrap_or(JsValue::UNDEFINED);
     let option = |k: &str| Reflect::get(&ui_options, &k.into()).unwrap_or(JsValue::UNDEFINED);
     let manual = option("manualOnPaths");
+    let overrides = crate::look::Overrides::read(&ui_options);
     let config = Config {
-        auto_open_unseen: option("autoOpenUnseen").is_truthy(),
         manual_on_paths: if Array::is_array(&manual) {
             Array::from(&manual)
                 .iter()
@@ -195,7 +195,13 @@ fn boot(default_api_base: &str, arg: &JsValue) {
         messages: RwSignal::new(state::saved_messages(&config.org_id)),
         draft: RwSignal::new(String::new()),
         highlight: RwSignal::new(None),
+        look: RwSignal::new(crate::look::look_of(
+            &crate::look::saved_appearance(&config.org_id),
+            &overrides,
+        )),
+        launcher: NodeRef::new(),
     };
+    wasm_bindgen_futures::spawn_local(crate::look::refresh(config.clone(), overrides, ui));
     STATE.with_borrow_mut(|s| {
         s.config = Some(config);
         s.ui = Some(ui);

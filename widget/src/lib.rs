@@ -10,6 +10,7 @@ mod api;
 mod client;
 mod highlight;
 mod live;
+mod look;
 mod state;
 mod ui;
 

@@ -174,7 +174,7 @@ fn show(messages: &JsValue) {
         Some((
             c.org_id.clone(),
             s.ui?,
-            c.auto_open_unseen,
+            s.ui?.look.with_untracked(|l| l.auto_open_unseen),
             c.manual_on_paths.clone(),
         ))
     }) else {

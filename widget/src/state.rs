@@ -15,8 +15,6 @@ pub struct Config {
     pub org_id: String,
     pub widget_key: String,
     pub api_base: String,
-    /// `ui.autoOpenUnseen`: open the panel for a teammate's reply instead of only badging.
-    pub auto_open_unseen: bool,
     /// `ui.manualOnPaths`: paths (`*` matches anything) where the panel never opens itself.
     pub manual_on_paths: Vec<String>,
 }
@@ -123,6 +121,10 @@ pub struct Ui {
     pub draft: RwSignal<String>,
     /// The host-page element the agent is pointing at, if any.
     pub highlight: RwSignal<Option<Spot>>,
+    /// The workspace's look, with the page's boot options over it.
+    pub look: RwSignal<crate::look::Look>,
+    /// The launcher, where focus goes back when the panel closes.
+    pub launcher: NodeRef<leptos::html::Button>,
 }
 
 /// Everything the JS API has been told.
@@ -140,6 +142,8 @@ pub struct State {
     pub live_ids: Vec<String>,
     /// A session is being opened on the server.
     pub opening: bool,
+    /// The element inside the shadow root that the widget's regions are mounted in.
+    pub root: Option<web_sys::Element>,
     next_id: u32,
 }
 

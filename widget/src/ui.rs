@@ -17,50 +17,73 @@ const CSS: &str = r#"
 :host{all:initial!important;display:block!important;position:static!important;visibility:visible!important;opacity:1!important;transform:none!important;filter:none!important}
 *{box-sizing:border-box;margin:0;padding:0;font:inherit;color:inherit;letter-spacing:normal;text-transform:none}
 .root{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c1e21}
-.launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border-radius:50%;border:0;background:#2f5bea;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center}
-.launcher:focus-visible,.send:focus-visible,.close:focus-visible{outline:3px solid #9db4ff;outline-offset:2px}
+.launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border-radius:50%;border:0;background:var(--b);color:var(--bt);cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center}
+.launcher:focus-visible,.send:focus-visible,.close:focus-visible,.rate button:focus-visible,.human:focus-visible{outline:3px solid #9db4ff;outline-offset:2px}
 .launcher svg{width:26px;height:26px;fill:currentColor}
 .badge{position:absolute;top:2px;right:2px;width:14px;height:14px;border-radius:50%;background:#e5484d;border:2px solid #fff}
 .panel{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:370px;max-width:calc(100vw - 40px);height:560px;max-height:calc(100vh - 120px);background:#fff;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.22);display:flex;flex-direction:column;overflow:hidden}
-.head{display:flex;align-items:center;justify-content:space-between;padding:14px 16px;background:#2f5bea;color:#fff;font-weight:600;font-size:15px}
-.close{border:0;background:none;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:2px 6px}
+.left .launcher,.left .panel{left:20px;right:auto}
+.head{display:flex;align-items:center;gap:10px;padding:14px 16px;background:var(--b);color:var(--bt);font-weight:600;font-size:15px}
+.head .who{flex:1;min-width:0}.head small{display:block;font-weight:400;font-size:12px;opacity:.85}
+.avatar{width:32px;height:32px;border-radius:50%;background:rgba(255,255,255,.25);display:flex;align-items:center;justify-content:center;font-size:13px}
+.close{border:0;background:none;color:var(--bt);font-size:22px;line-height:1;cursor:pointer;padding:2px 6px}
 .log{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:10px;list-style:none}
 .msg{max-width:85%;padding:9px 12px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}
-.user{align-self:flex-end;background:#2f5bea;color:#fff;border-bottom-right-radius:4px}
+.user{align-self:flex-end;background:var(--b);color:var(--bt);border-bottom-right-radius:4px}
 .ai{align-self:flex-start;background:#f0f2f5;border-bottom-left-radius:4px}
 .teammate{align-self:flex-start;background:#e8f5ee;border-bottom-left-radius:4px}
-.system{align-self:center;color:#666;font-size:12px;padding:2px 8px}
+.system{align-self:center;color:#595959;font-size:12px;padding:2px 8px}
 .notice{align-self:center;background:#fff4e5;color:#7a4b00;font-size:13px}
-.spot{position:fixed;z-index:2147482999;border:3px solid #2f5bea;border-radius:8px;box-shadow:0 0 0 4px rgba(47,91,234,.25);pointer-events:none}
+.spot{position:fixed;z-index:2147482999;border:3px solid var(--b);border-radius:8px;box-shadow:0 0 0 4px rgba(0,0,0,.15);pointer-events:none}
 .tip{position:absolute;left:0;top:calc(100% + 8px);max-width:280px;background:#1c1e21;color:#fff;font-size:13px;padding:7px 10px;border-radius:8px;white-space:normal}
 .msg p+p,.msg p+ul,.msg p+ol,.msg ul+p,.msg ol+p,.msg pre+p,.msg p+pre{margin-top:8px}
 .msg ul,.msg ol{padding-left:20px;white-space:normal}
 .msg code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;background:rgba(0,0,0,.06);padding:1px 4px;border-radius:4px}
 .msg pre{white-space:pre-wrap;background:rgba(0,0,0,.06);padding:8px;border-radius:6px}
 .msg pre code{background:none;padding:0}
-.msg a{color:#2f5bea;text-decoration:underline}
+.ai a,.teammate a,.cites a{color:var(--bl);text-decoration:underline}
 .cites{margin-top:6px;font-size:12px;color:#555}
 .rate{display:flex;gap:4px;margin-top:6px}
-.rate button{border:1px solid #ccd0d5;border-radius:6px;background:#fff;cursor:pointer;padding:1px 6px;font-size:12px;line-height:1.4}
-.rate button[aria-pressed=true]{background:#2f5bea;border-color:#2f5bea;color:#fff}
-.cites a{color:#2f5bea;text-decoration:underline}
-.empty{color:#666;text-align:center;margin:auto 10px}
+.rate button{border:1px solid #ccd0d5;border-radius:6px;background:#fff;color:#444;cursor:pointer;padding:3px 6px;line-height:0}
+.rate svg{width:14px;height:14px;fill:currentColor}
+.rate button[aria-pressed=true]{background:var(--b);border-color:var(--b);color:var(--bt)}
+.empty{color:#595959;text-align:center;margin:auto 10px}
 .typing{align-self:flex-start;background:#f0f2f5;border-radius:12px;padding:10px 14px;display:flex;gap:4px}
 .typing i{width:6px;height:6px;border-radius:50%;background:#8a8d91;animation:b 1s infinite}
 .typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}
 @keyframes b{0%,80%,100%{opacity:.3}40%{opacity:1}}
 form{display:flex;gap:8px;padding:10px;border-top:1px solid #e4e6eb}
 textarea{flex:1;resize:none;border:1px solid #ccd0d5;border-radius:10px;padding:8px 10px;height:40px;max-height:120px;font-size:14px;background:#fff;color:#1c1e21}
-textarea:focus{outline:2px solid #9db4ff;border-color:#2f5bea}
-.send{border:0;border-radius:10px;background:#2f5bea;color:#fff;padding:0 14px;font-weight:600;cursor:pointer}
+textarea:focus{outline:2px solid #9db4ff;border-color:var(--bl)}
+.send{border:0;border-radius:10px;background:var(--b);color:var(--bt);padding:0 14px;font-weight:600;cursor:pointer}
 .send:disabled,.human:disabled{opacity:.5;cursor:default}
-.human{display:block;margin-top:8px;border:1px solid #2f5bea;border-radius:8px;background:#fff;color:#2f5bea;padding:5px 10px;font-size:13px;font-weight:600;cursor:pointer}
+.human{display:block;margin-top:8px;border:1px solid var(--bl);border-radius:8px;background:#fff;color:var(--bl);padding:5px 10px;font-size:13px;font-weight:600;cursor:pointer}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+@media (max-width:480px){.panel,.left .panel{inset:0;width:100%;max-width:none;height:100%;max-height:none;border-radius:0}.close{font-size:28px;padding:4px 10px}}
 "#;
 
 /// What the "Talk to a person" button sends; the server recognises it as a request for a person.
 const TALK_TO_PERSON: &str = "I'd like to talk to a person, please.";
 
 const CHAT_ICON: &str = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
+/// A thumb up; the thumb down is the same path turned over.
+const THUMB_ICON: &str = "M2 10h4v11H2zm6 11h9.3a2 2 0 0 0 2-1.6l1.6-8A2 2 0 0 0 19 9h-5.6l.9-4.3a1.6 1.6 0 0 0-2.9-1.2L8 9.5z";
+
+/// Paints `look` on the widget's root: its colours as the CSS variables the styles use, its
+/// side as a class. (Words are read when a region renders; the panel renders on each open.)
+pub fn paint(look: &crate::look::Look) {
+    let Some(root) = crate::state::STATE.with_borrow(|s| s.root.clone()) else {
+        return;
+    };
+    let _ = root.set_attribute(
+        "style",
+        &format!(
+            "--b:{};--bt:{};--bl:{}",
+            look.brand, look.on_brand, look.accent
+        ),
+    );
+    let _ = root.set_attribute("class", if look.left { "root left" } else { "root" });
+}
 
 /// Creates `<halo-widget>` at the end of `<body>`, attaches its shadow root and mounts the UI.
 pub fn mount(ui: Ui) {
@@ -87,6 +110,8 @@ pub fn mount(ui: Ui) {
     let _ = shadow.append_child(&style);
     let _ = shadow.append_child(&root);
     let _ = body.append_child(&host);
+    crate::state::STATE.with_borrow_mut(|s| s.root = Some(root.clone()));
+    ui.look.with_untracked(paint);
     leptos::mount::mount_to(
         root.unchecked_into(),
         move || view! { <Launcher ui/> <Panel ui/> <Highlight ui/> },
@@ -125,13 +150,14 @@ fn Launcher(ui: Ui) -> impl IntoView {
             actions::opened(ui);
         }
     };
+    let words = move || ui.look.with_untracked(|l| l.strings);
     view! {
-        <button class="launcher" data-testid="halo-launcher" on:click=toggle
-            aria-label=move || if ui.open.get() { "Close support chat" } else { "Open support chat" }
+        <button class="launcher" data-testid="halo-launcher" on:click=toggle node_ref=ui.launcher
+            aria-label=move || if ui.open.get() { words().close_chat } else { words().open_chat }
             aria-expanded=move || ui.open.get().to_string()>
             <svg viewBox="0 0 24 24" aria-hidden="true"><path d=CHAT_ICON/></svg>
             <Show when=move || ui.unread.get()>
-                <span class="badge" data-testid="halo-unread" aria-label="unread reply"></span>
+                <span class="badge" data-testid="halo-unread" role="status" aria-label=words().unread></span>
             </Show>
         </button>
     }
@@ -139,12 +165,19 @@ fn Launcher(ui: Ui) -> impl IntoView {
 
 #[component]
 fn Panel(ui: Ui) -> impl IntoView {
+    let look = move || ui.look.get_untracked();
     view! {
         <Show when=move || ui.open.get()>
-            <div class="panel" role="dialog" aria-label="Support chat" data-testid="halo-panel">
+            <div class="panel" role="dialog" aria-label=look().strings.dialog data-testid="halo-panel"
+                on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Escape" { actions::close(ui) }>
                 <div class="head">
-                    <span>"Support"</span>
-                    <button class="close" aria-label="Close" data-testid="halo-close" on:click=move |_| ui.open.set(false)>"×"</button>
+                    {look().initials.map(|i| view! { <span class="avatar" aria-hidden="true">{i}</span> })}
+                    <div class="who">
+                        <span data-testid="halo-title">{look().title}</span>
+                        {look().team_name.map(|t| view! { <small>{t}</small> })}
+                    </div>
+                    <button class="close" aria-label=look().strings.close data-testid="halo-close"
+                        on:click=move |_| actions::close(ui)>"×"</button>
                 </div>
                 <MessageList ui/>
                 <Composer ui/>
@@ -153,11 +186,11 @@ fn Panel(ui: Ui) -> impl IntoView {
     }
 }
 
-fn citations_view(citations: Vec<Citation>) -> impl IntoView {
+fn citations_view(citations: Vec<Citation>, label: &'static str) -> impl IntoView {
     (!citations.is_empty()).then(|| {
         view! {
             <div class="cites" data-testid="halo-citations">
-                "Sources: "
+                {label}
                 {citations
                     .into_iter()
                     .enumerate()
@@ -262,18 +295,42 @@ fn rating_view(ui: Ui, line: u32, message_id: String, rating: Option<bool>) -> i
     let rated = RwSignal::new(rating);
     let button = move |helpful: bool| {
         let id = message_id.clone();
-        let (label, glyph, test) = if helpful {
-            ("Helpful", "\u{1F44D}", "halo-rate-up")
+        let words = ui.look.with_untracked(|l| l.strings);
+        let (label, turn, test) = if helpful {
+            (words.helpful, None, "halo-rate-up")
         } else {
-            ("Not helpful", "\u{1F44E}", "halo-rate-down")
+            (
+                words.not_helpful,
+                Some("rotate(180 12 12)"),
+                "halo-rate-down",
+            )
         };
         view! {
-            <button type="button" aria-label=label data-testid=test
+            <button type="button" aria-label=label title=label data-testid=test
                 aria-pressed=move || (rated.get() == Some(helpful)).to_string()
-                on:click=move |_| actions::rate(ui, line, id.clone(), helpful, rated)>{glyph}</button>
+                on:click=move |_| actions::rate(ui, line, id.clone(), helpful, rated)>
+                <svg viewBox="0 0 24 24" aria-hidden="true"><path d=THUMB_ICON transform=turn/></svg>
+            </button>
         }
     };
     view! { <div class="rate">{button(true)}{button(false)}</div> }
+}
+
+/// What the live region says: the latest line from the team's side (the AI, a teammate, a
+/// note), or nothing while it is still being written.
+fn announcement(ui: Ui) -> String {
+    ui.messages.with(|all| {
+        all.last()
+            .filter(|m| !m.partial && matches!(m.role, Role::Ai | Role::Teammate | Role::System))
+            .map(|m| {
+                format!(
+                    "{}: {}",
+                    ui.look.with_untracked(|l| l.strings.new_message),
+                    m.text
+                )
+            })
+            .unwrap_or_default()
+    })
 }
 
 #[component]
@@ -288,14 +345,17 @@ fn MessageList(ui: Ui) -> impl IntoView {
         }
     });
     view! {
-        <ol class="log" node_ref=log aria-live="polite" data-testid="halo-messages">
+        // Screen readers hear each new line from the team's side, once, from a region of its
+        // own (a live log would read out every re-render).
+        <div class="sr" aria-live="polite" data-testid="halo-announce">{move || announcement(ui)}</div>
+        <ol class="log" node_ref=log data-testid="halo-messages">
             <Show when=move || ui.messages.with(Vec::is_empty) && !ui.pending.get()>
-                <li class="empty">"Hi! Ask us anything: we usually answer right away."</li>
+                <li class="empty" data-testid="halo-greeting">{ui.look.with_untracked(|l| l.greeting.clone())}</li>
             </Show>
                         <For each=move || ui.messages.get() key=|m| (m.id, m.text.len()) let:m>
                 <li class=format!("msg {}", m.role.as_str()) data-testid="halo-message" data-role=m.role.as_str()>
                                         {text_view(&m.text, matches!(m.role, Role::Ai | Role::Teammate))}
-                    {citations_view(m.citations)}
+                    {citations_view(m.citations, ui.look.with_untracked(|l| l.strings.sources))}
                                         {m.server_id.filter(|_| m.role == Role::Ai && !m.partial).map(|sid| rating_view(ui, m.id, sid, m.rating))}
                     {m.offer_human.then(|| {
                         let latest = move || ui.messages.with(|all| all.last().map(|l| l.id)) == Some(m.id);
@@ -303,14 +363,14 @@ fn MessageList(ui: Ui) -> impl IntoView {
                             <Show when=latest>
                                 <button class="human" data-testid="halo-talk-to-person"
                                     disabled=move || ui.pending.get()
-                                    on:click=move |_| actions::ask(ui, TALK_TO_PERSON.to_owned())>"Talk to a person"</button>
+                                    on:click=move |_| actions::ask(ui, TALK_TO_PERSON.to_owned())>{ui.look.with_untracked(|l| l.strings.talk_to_person)}</button>
                             </Show>
                         }
                     })}
                 </li>
             </For>
             <Show when=move || ui.pending.get()>
-                <li class="typing" data-testid="halo-typing" aria-label="Support is typing"><i></i><i></i><i></i></li>
+                <li class="typing" data-testid="halo-typing" role="status" aria-label=ui.look.with_untracked(|l| l.strings.typing)><i></i><i></i><i></i></li>
             </Show>
         </ol>
     }
@@ -319,6 +379,7 @@ fn MessageList(ui: Ui) -> impl IntoView {
 #[component]
 fn Composer(ui: Ui) -> impl IntoView {
     let draft = ui.draft;
+    let words = ui.look.with_untracked(|l| l.strings);
     let submit = move || {
         if !ui.pending.get_untracked() {
             actions::ask(ui, draft.get_untracked().trim().to_owned());
@@ -327,7 +388,8 @@ fn Composer(ui: Ui) -> impl IntoView {
     };
     view! {
         <form on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            <textarea data-testid="halo-input" aria-label="Message" placeholder="Ask a question…" maxlength=MAX_MESSAGE_CHARS
+            <textarea data-testid="halo-input" aria-label=words.message
+                placeholder=words.placeholder maxlength=MAX_MESSAGE_CHARS
                 prop:value=move || draft.get()
                 on:input=move |ev| draft.set(event_target_value(&ev))
                 on:keydown=move |ev: web_sys::KeyboardEvent| {
@@ -337,7 +399,7 @@ fn Composer(ui: Ui) -> impl IntoView {
                     }
                 }></textarea>
             <button class="send" type="submit" data-testid="halo-send"
-                disabled=move || ui.pending.get() || draft.with(|d| d.trim().is_empty())>"Send"</button>
+                disabled=move || ui.pending.get() || draft.with(|d| d.trim().is_empty())>{words.send}</button>
         </form>
     }
 }

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod console;
 pub mod contacts;
 pub mod inbox;
+pub mod keys;
 pub mod teammates;
 pub mod tickets;
 pub mod views;
@@ -23,8 +24,9 @@ pub struct Workspace {
     pub name: String,
     allowed_origins: Option<String>,
     pub identity_verification: i64,
-    /// The HMAC key for user tokens: it leaves the store only to verify a token.
-    pub identity_secret: Redacted,
+    /// The HMAC keys for user tokens that still work (the current one and any in a grace
+    /// period), a JSON array: they leave the store only to verify a token.
+    identity_secrets: Redacted,
     pub created_at: i64,
     /// The routing document (shared/src/routing.rs), JSON.
     pub routing: String,
@@ -33,6 +35,13 @@ pub struct Workspace {
     /// The active agent's escalation threshold (read by the admin API only).
     #[serde(default)]
     pub escalation_threshold: Option<f64>,
+    /// The widget's look (shared/src/appearance.rs), JSON.
+    pub appearance: String,
+    /// The setup wizard's progress (shared/src/settings.rs), JSON.
+    pub setup: String,
+    /// When the first message from the widget on a site arrived, and from which origin.
+    pub widget_seen_at: Option<i64>,
+    pub widget_seen_origin: Option<String>,
 }
 
 /// A secret read from storage; `Debug` never shows it.
@@ -59,11 +68,31 @@ impl Workspace {
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok())
     }
+
+    /// The identity secrets a user token may be signed with.
+    pub fn identity_secrets(&self) -> Vec<String> {
+        serde_json::from_str(self.identity_secrets.expose()).unwrap_or_default()
+    }
 }
 
-const WORKSPACE_COLUMNS: &str =
-        "id, name, allowed_origins, identity_verification, identity_secret, created_at, routing, webhooks,
-     (SELECT escalation_threshold FROM agents WHERE org_id = workspaces.id ORDER BY is_active DESC, created_at LIMIT 1) AS escalation_threshold";
+/// A workspace's columns as [`Workspace`] reads them, from `workspaces w`.
+fn workspace_columns() -> String {
+    format!(
+        "w.id, w.name, w.allowed_origins, w.identity_verification, w.created_at, w.routing, w.webhooks,
+         w.appearance, w.setup, w.widget_seen_at, w.widget_seen_origin,
+         (SELECT json_group_array(k.secret) FROM workspace_keys k
+          WHERE k.org_id = w.id AND k.kind = 'identity' AND {}) AS identity_secrets",
+        keys::LIVE
+    )
+}
+
+/// The workspace a live key of `kind` hashed as `?1` belongs to, as a condition on `w`.
+fn key_owner(kind: &str) -> String {
+    format!(
+        "w.id = (SELECT k.org_id FROM workspace_keys k WHERE k.key_hash = ?1 AND k.kind = '{kind}' AND {})",
+        keys::LIVE
+    )
+}
 
 /// The workspace a widget key hash belongs to, with the agent that should answer: the one
 /// `agent_id` names (`None` if it names no agent of this workspace), else the active agent.
@@ -76,14 +105,8 @@ pub async fn workspace_and_agent_by_widget_key(
 ) -> Result<Option<(Workspace, Option<Agent>)>> {
     #[derive(Deserialize)]
     struct Row {
-        id: String,
-        name: String,
-        allowed_origins: Option<String>,
-        identity_verification: i64,
-        identity_secret: Redacted,
-        created_at: i64,
-        routing: String,
-        webhooks: Redacted,
+        #[serde(flatten)]
+        ws: Workspace,
         agent_id: Option<String>,
         agent_instructions: Option<String>,
         agent_threshold: Option<f64>,
@@ -96,15 +119,18 @@ pub async fn workspace_and_agent_by_widget_key(
     }
     let row: Option<Row> = query!(
         db,
-                "SELECT w.id, w.name, w.allowed_origins, w.identity_verification, w.identity_secret, w.created_at, w.routing, w.webhooks,
-                                a.id AS agent_id, a.instructions AS agent_instructions, a.escalation_threshold AS agent_threshold,
+        &format!(
+            "SELECT {}, a.id AS agent_id, a.instructions AS agent_instructions, a.escalation_threshold AS agent_threshold,
                 a.rules AS agent_rules, a.skills AS agent_skills, a.llm AS agent_llm
-         FROM workspaces w
-         LEFT JOIN agents a ON a.id = (
-           SELECT id FROM agents WHERE org_id = w.id AND archived_at IS NULL AND (?2 IS NULL OR id = ?2)
-           ORDER BY (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(agents.channels) WHERE value = ?3)) DESC,
-                    is_active DESC, created_at LIMIT 1)
-         WHERE w.widget_key_hash = ?1",
+             FROM workspaces w
+             LEFT JOIN agents a ON a.id = (
+               SELECT id FROM agents WHERE org_id = w.id AND archived_at IS NULL AND (?2 IS NULL OR id = ?2)
+               ORDER BY (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(agents.channels) WHERE value = ?3)) DESC,
+                        is_active DESC, created_at LIMIT 1)
+             WHERE {}",
+            workspace_columns(),
+            key_owner("widget")
+        ),
         hash,
         agent_id,
         channel
@@ -124,24 +150,24 @@ pub async fn workspace_and_agent_by_widget_key(
                 llm: r.agent_llm,
             });
         let ws = Workspace {
-            id: r.id,
-            name: r.name,
-            allowed_origins: r.allowed_origins,
-            identity_verification: r.identity_verification,
-            identity_secret: r.identity_secret,
-            created_at: r.created_at,
-            routing: r.routing,
-            webhooks: r.webhooks,
             escalation_threshold: r.agent_threshold,
+            ..r.ws
         };
         (ws, agent)
     }))
 }
 
+/// The active agent's escalation threshold, as a column of `w`.
+const THRESHOLD: &str = "(SELECT escalation_threshold FROM agents WHERE org_id = w.id ORDER BY is_active DESC, created_at LIMIT 1) AS escalation_threshold";
+
 pub async fn workspace_by_secret_key(db: &D1Database, hash: &str) -> Result<Option<Workspace>> {
     query!(
         db,
-        &format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE secret_key_hash = ?1"),
+        &format!(
+            "SELECT {}, {THRESHOLD} FROM workspaces w WHERE {}",
+            workspace_columns(),
+            key_owner("secret")
+        ),
         hash
     )?
     .first(None)
@@ -151,7 +177,10 @@ pub async fn workspace_by_secret_key(db: &D1Database, hash: &str) -> Result<Opti
 pub async fn workspace_by_id(db: &D1Database, id: &str) -> Result<Option<Workspace>> {
     query!(
         db,
-        &format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = ?1"),
+        &format!(
+            "SELECT {}, {THRESHOLD} FROM workspaces w WHERE w.id = ?1",
+            workspace_columns()
+        ),
         id
     )?
     .first(None)
@@ -162,24 +191,35 @@ pub async fn workspace_by_id(db: &D1Database, id: &str) -> Result<Option<Workspa
 pub struct NewWorkspace<'a> {
     pub id: &'a str,
     pub name: &'a str,
-    pub widget_key_hash: &'a str,
-    pub secret_key_hash: &'a str,
+    pub widget_key: &'a str,
+    pub secret_key: &'a str,
     pub identity_secret: &'a str,
     pub allowed_origins: Option<String>,
     pub agent_id: &'a str,
     pub agent_instructions: &'a str,
 }
 
-/// Creates the workspace and its default, active agent in one transaction.
+/// Creates the workspace, its keys and its default, active agent in one transaction.
 pub async fn insert_workspace(db: &D1Database, ws: &NewWorkspace<'_>) -> Result<()> {
+    use halo_shared::keys::KeyKind;
     let now = now_ms();
+    let key = |kind, value| keys::insert(db, ws.id, &keys::NewKey { kind, value }, now);
+    // The workspace's own key columns (NOT NULL, UNIQUE) take the first keys' hashes as a
+    // record; the keys themselves live in workspace_keys (migration 0017).
+    let (widget_hash, secret_hash) = (
+        crate::platform::key_hash(ws.widget_key),
+        crate::platform::key_hash(ws.secret_key),
+    );
     db.batch(vec![
         query!(
             db,
             "INSERT INTO workspaces (id, name, widget_key_hash, secret_key_hash, identity_secret, allowed_origins, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            ws.id, ws.name, ws.widget_key_hash, ws.secret_key_hash, ws.identity_secret, ws.allowed_origins, now
+             VALUES (?1, ?2, ?3, ?4, '', ?5, ?6)",
+            ws.id, ws.name, widget_hash, secret_hash, ws.allowed_origins, now
         )?,
+        key(KeyKind::Widget, ws.widget_key)?,
+        key(KeyKind::Secret, ws.secret_key)?,
+        key(KeyKind::Identity, ws.identity_secret)?,
         query!(
             db,
             "INSERT INTO agents (id, org_id, name, instructions, is_active, created_at) VALUES (?1, ?2, 'Support agent', ?3, 1, ?4)",
@@ -190,45 +230,60 @@ pub async fn insert_workspace(db: &D1Database, ws: &NewWorkspace<'_>) -> Result<
     Ok(())
 }
 
-pub async fn set_identity_verification(db: &D1Database, id: &str, on: bool) -> Result<()> {
-    query!(
-        db,
-        "UPDATE workspaces SET identity_verification = ?2 WHERE id = ?1",
-        id,
-        i32::from(on)
-    )?
-    .run()
-    .await?;
-    Ok(())
+/// What a settings change writes: each field present is set (its JSON documents already
+/// merged with what was stored).
+#[derive(Default)]
+pub struct WorkspaceChanges {
+    pub name: Option<String>,
+    /// `Some(None)`: any origin again.
+    pub allowed_origins: Option<Option<String>>,
+    pub identity_verification: Option<bool>,
+    pub routing: Option<String>,
+    /// The active agent's.
+    pub escalation_threshold: Option<f64>,
+    pub webhooks: Option<String>,
+    pub appearance: Option<String>,
+    pub setup: Option<String>,
 }
 
-pub async fn update_workspace(
-    db: &D1Database,
-    id: &str,
-    name: Option<&str>,
-    allowed_origins: Option<Option<String>>,
-    routing: Option<String>,
-    escalation_threshold: Option<f64>,
-    webhooks: Option<String>,
-) -> Result<()> {
+/// Writes `changes` in one transaction.
+pub async fn update_workspace(db: &D1Database, id: &str, changes: WorkspaceChanges) -> Result<()> {
     let mut batch = Vec::new();
-    if let Some(hooks) = webhooks {
+    let texts = [
+        ("name", changes.name),
+        ("routing", changes.routing),
+        ("webhooks", changes.webhooks),
+        ("appearance", changes.appearance),
+        ("setup", changes.setup),
+    ];
+    for (column, value) in texts {
+        if let Some(v) = value {
+            // The column names are this list's own, never the caller's.
+            batch.push(query!(
+                db,
+                &format!("UPDATE workspaces SET {column} = ?2 WHERE id = ?1"),
+                id,
+                v
+            )?);
+        }
+    }
+    if let Some(origins) = changes.allowed_origins {
         batch.push(query!(
             db,
-            "UPDATE workspaces SET webhooks = ?2 WHERE id = ?1",
+            "UPDATE workspaces SET allowed_origins = ?2 WHERE id = ?1",
             id,
-            hooks
+            origins
         )?);
     }
-    if let Some(routing) = routing {
+    if let Some(on) = changes.identity_verification {
         batch.push(query!(
             db,
-            "UPDATE workspaces SET routing = ?2 WHERE id = ?1",
+            "UPDATE workspaces SET identity_verification = ?2 WHERE id = ?1",
             id,
-            routing
+            i32::from(on)
         )?);
     }
-    if let Some(t) = escalation_threshold {
+    if let Some(t) = changes.escalation_threshold {
         batch.push(query!(
             db,
             "UPDATE agents SET escalation_threshold = ?2
@@ -237,26 +292,26 @@ pub async fn update_workspace(
             t
         )?);
     }
-    if let Some(name) = name {
-        batch.push(query!(
-            db,
-            "UPDATE workspaces SET name = ?2 WHERE id = ?1",
-            id,
-            name
-        )?);
-    }
-    if let Some(origins) = allowed_origins {
-        batch.push(query!(
-            db,
-            "UPDATE workspaces SET allowed_origins = ?2 WHERE id = ?1",
-            id,
-            origins
-        )?);
-    }
     if !batch.is_empty() {
         db.batch(batch).await?;
     }
     Ok(())
+}
+
+/// Whether a verified user (one whose identity token checked out) has been seen.
+pub async fn verified_traffic(db: &D1Database, org: &str) -> Result<bool> {
+    #[derive(Deserialize)]
+    struct Row {
+        seen: i64,
+    }
+    let row: Option<Row> = query!(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM end_users WHERE org_id = ?1 AND verified = 1) AS seen",
+        org
+    )?
+    .first(None)
+    .await?;
+    Ok(row.is_some_and(|r| r.seen != 0))
 }
 
 /// An agent: who answers, with which instructions.
@@ -363,9 +418,12 @@ pub async fn conversation_by_session(
     session_id: &str,
 ) -> Result<Option<Conversation>> {
     let (org_condition, value) = match scope {
-        Scope::Org(id) => ("c.org_id = ?1", id),
+        Scope::Org(id) => ("c.org_id = ?1".to_owned(), id),
         Scope::WidgetKeyHash(h) => (
-            "c.org_id = (SELECT id FROM workspaces WHERE widget_key_hash = ?1)",
+            format!(
+                "c.org_id = (SELECT k.org_id FROM workspace_keys k WHERE k.key_hash = ?1 AND k.kind = 'widget' AND {})",
+                keys::LIVE
+            ),
             h,
         ),
     };
@@ -425,6 +483,9 @@ pub struct Turn<'a> {
     /// `None` when the widget opens a session before the user writes.
     pub message: Option<UserMessage<'a>>,
     pub sightings: &'a [halo_shared::profile::Sighting],
+    /// The page's origin, when this is the first widget message the workspace gets from a
+    /// site (the install check); `None` once it has one.
+    pub first_widget_origin: Option<&'a str>,
 }
 
 /// The conversation of a session, as a subquery on `?org` and `?session` parameters.
@@ -528,6 +589,15 @@ pub async fn record_user_message(db: &D1Database, org: &str, turn: &Turn<'_>) ->
         }
     }
     batch.extend(contacts::record_sightings(db, org, turn.sightings)?);
+    if let (Some(origin), Some(_)) = (turn.first_widget_origin, &turn.message) {
+        batch.push(query!(
+            db,
+            "UPDATE workspaces SET widget_seen_at = ?2, widget_seen_origin = ?3 WHERE id = ?1 AND widget_seen_at IS NULL",
+            org,
+            now,
+            origin
+        )?);
+    }
     db.batch(batch).await?;
     Ok(())
 }
