@@ -103,3 +103,26 @@ pub async fn patch<T: DeserializeOwned>(path: &str, body: &Value) -> Result<T, F
 pub fn encode(s: &str) -> String {
     js_sys::encode_uri_component(s).into()
 }
+
+/// Waits `ms` milliseconds (for polling).
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Puts `text` on the clipboard (the browser may refuse: the text stays selectable).
+pub fn copy(text: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let clipboard = js_sys::Reflect::get(&w.navigator(), &"clipboard".into()).ok();
+    let write = clipboard
+        .as_ref()
+        .and_then(|c| js_sys::Reflect::get(c, &"writeText".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let (Some(c), Some(f)) = (clipboard, write) {
+        let _ = f.call1(&c, &text.into());
+    }
+}

@@ -12,7 +12,7 @@ use crate::api;
 use crate::desk::{focus, Desk, Row};
 use crate::keys::{Cmd, Keys, SHORTCUTS};
 use crate::live::Live;
-use crate::route::{Page, Place};
+use crate::route::{Page, Place, Section};
 use crate::text::when;
 use crate::{place_of, Session};
 
@@ -42,7 +42,7 @@ fn list_source(place: &Place, filter: &str, assignee: &str) -> Option<(String, &
         ),
         Place::Contacts(_) => (format!("/api/inbox/contacts?limit=50{q}"), "contacts"),
         Place::Companies(_) => (format!("/api/inbox/companies?limit=50{q}"), "companies"),
-        Place::Team | Place::Knowledge | Place::Data => return None,
+        Place::Settings(_) => return None,
     })
 }
 
@@ -120,14 +120,10 @@ pub fn Inbox(session: Session, me: Me) -> impl IntoView {
     });
     follow_feed(desk);
     title_follows_unread(desk);
+    crate::setup::open_if_unfinished(desk);
     let help = RwSignal::new(false);
     follow_keys(desk, help);
-    let wide = Memo::new(move |_| {
-        matches!(
-            place_of(&session),
-            Place::Team | Place::Knowledge | Place::Data
-        )
-    });
+    let wide = Memo::new(move |_| matches!(place_of(&session), Place::Settings(_)));
     view! {
         <div class="app" class:wide=move || wide.get()>
             <Nav me/>
@@ -292,9 +288,8 @@ fn Nav(me: Me) -> impl IntoView {
             {item("Contacts", Place::Contacts(None), Box::new(|| None))}
             {item("Companies", Place::Companies(None), Box::new(|| None))}
             <div class="group">"Settings"</div>
-            {item("Knowledge", Place::Knowledge, Box::new(|| None))}
-            {item("Data", Place::Data, Box::new(|| None))}
-            {item("Team", Place::Team, Box::new(|| None))}
+            {me.teammate.role.manages_team().then(|| item(Section::Setup.label(), Place::Settings(Section::Setup), Box::new(|| None)))}
+            {Section::MENU.into_iter().map(|s| item(s.label(), Place::Settings(s), Box::new(|| None))).collect_view()}
             <div class="me">
                 <div>{me.teammate.name.clone()} <small>{me.teammate.role.as_str()}</small></div>
                 <button class="link" on:click=set_password>"Set password"</button>
@@ -485,6 +480,22 @@ fn List() -> impl IntoView {
     }
 }
 
+/// The settings page a section's slug names.
+fn settings_page(slug: &str) -> AnyView {
+    match Section::from_slug(slug).unwrap_or(Section::Team) {
+        Section::Setup => view! { <crate::setup::SetupPage/> }.into_any(),
+        Section::Install => view! { <crate::install::InstallPage/> }.into_any(),
+        Section::Widget => view! { <crate::appearance::WidgetPage/> }.into_any(),
+        Section::Knowledge => view! { <crate::settings::KnowledgePage/> }.into_any(),
+        Section::Agents => view! { <crate::agents::AgentsPage/> }.into_any(),
+        Section::Routing => view! { <crate::routing::RoutingPage/> }.into_any(),
+        Section::Webhooks => view! { <crate::routing::WebhooksPage/> }.into_any(),
+        Section::Data => view! { <crate::settings::DataPage/> }.into_any(),
+        Section::Security => view! { <crate::install::SecurityPage/> }.into_any(),
+        Section::Team => view! { <crate::team::TeamPage/> }.into_any(),
+    }
+}
+
 #[component]
 fn Detail() -> impl IntoView {
     let desk = use_context::<Desk>().expect("inside the inbox");
@@ -495,9 +506,7 @@ fn Detail() -> impl IntoView {
         Place::Tickets(_, Some(id)) => Some(("ticket", id)),
         Place::Contacts(Some(id)) => Some(("contact", id)),
         Place::Companies(Some(id)) => Some(("company", id)),
-        Place::Team => Some(("team", String::new())),
-        Place::Knowledge => Some(("knowledge", String::new())),
-        Place::Data => Some(("data", String::new())),
+        Place::Settings(s) => Some(("settings", s.slug().to_owned())),
         _ => None,
     });
     move || {
@@ -507,9 +516,7 @@ fn Detail() -> impl IntoView {
         }
         Some(("ticket", id)) => view! { <crate::ticket::TicketPane id/> }.into_any(),
         Some(("company", id)) => view! { <crate::contact::CompanyPage company_id=id/> }.into_any(),
-        Some(("team", _)) => view! { <crate::team::TeamPage/> }.into_any(),
-        Some(("knowledge", _)) => view! { <crate::settings::KnowledgePage/> }.into_any(),
-        Some(("data", _)) => view! { <crate::settings::DataPage/> }.into_any(),
+        Some(("settings", slug)) => settings_page(&slug),
         Some((_, id)) => view! { <crate::contact::ContactPage user_id=id/> }.into_any(),
         None => view! {
             <div class="blank"><p class="muted">"Pick a conversation or a ticket, or press j."</p></div>

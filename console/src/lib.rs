@@ -6,19 +6,25 @@
 //! It renders customer, AI and teammate text as text or the widget's safe markdown subset,
 //! never as HTML.
 
+mod agents;
 mod api;
+mod appearance;
 mod contact;
 mod desk;
 mod inbox;
+mod install;
 mod keys;
 mod live;
 mod route;
+mod routing;
 mod settings;
+mod setup;
 mod signin;
 mod team;
 mod text;
 mod thread;
 mod ticket;
+mod workspace;
 
 use halo_shared::console::Me;
 use leptos::prelude::*;

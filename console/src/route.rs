@@ -25,12 +25,78 @@ pub enum Place {
     Contacts(Option<String>),
     /// The companies, with one open (by company id).
     Companies(Option<String>),
-    /// The team: teammates, invites, roles.
-    Team,
-    /// Settings: the knowledge base.
+    /// A settings page (the team's included), or the setup wizard.
+    Settings(Section),
+}
+
+/// The settings pages, in the menu's order, and the setup wizard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The setup wizard.
+    Setup,
+    Install,
+    Widget,
     Knowledge,
-    /// Settings: the traits and context keys the app sends.
+    Agents,
+    Routing,
+    Webhooks,
     Data,
+    Security,
+    /// Teammates, invites, roles.
+    Team,
+}
+
+impl Section {
+    /// The pages the menu lists (the wizard has its own entry).
+    pub const MENU: [Section; 9] = [
+        Section::Install,
+        Section::Widget,
+        Section::Knowledge,
+        Section::Agents,
+        Section::Routing,
+        Section::Webhooks,
+        Section::Data,
+        Section::Security,
+        Section::Team,
+    ];
+
+    /// The last part of its path.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Section::Setup => "setup",
+            Section::Install => "install",
+            Section::Widget => "widget",
+            Section::Knowledge => "knowledge",
+            Section::Agents => "agents",
+            Section::Routing => "routing",
+            Section::Webhooks => "webhooks",
+            Section::Data => "data",
+            Section::Security => "security",
+            Section::Team => "team",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::Setup => "Set up Halo",
+            Section::Install => "Install",
+            Section::Widget => "Widget",
+            Section::Knowledge => "Knowledge",
+            Section::Agents => "Agents",
+            Section::Routing => "Routing",
+            Section::Webhooks => "Webhooks",
+            Section::Data => "Data",
+            Section::Security => "Security",
+            Section::Team => "Team",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Section> {
+        Section::MENU
+            .into_iter()
+            .chain([Section::Setup])
+            .find(|s| s.slug() == slug)
+    }
 }
 
 impl Place {
@@ -64,7 +130,7 @@ impl Place {
             | Place::Tickets(_, id)
             | Place::Contacts(id)
             | Place::Companies(id) => id.as_deref(),
-            Place::Team | Place::Knowledge | Place::Data => None,
+            Place::Settings(_) => None,
         }
     }
 }
@@ -126,9 +192,12 @@ impl Page {
             ["contacts", id] => Page::Inbox(Place::Contacts(Some((*id).to_owned()))),
             ["companies"] => Page::Inbox(Place::Companies(None)),
             ["companies", id] => Page::Inbox(Place::Companies(Some((*id).to_owned()))),
-            ["team"] => Page::Inbox(Place::Team),
-            ["settings", "knowledge"] => Page::Inbox(Place::Knowledge),
-            ["settings", "data"] => Page::Inbox(Place::Data),
+            ["team"] => Page::Inbox(Place::Settings(Section::Team)),
+            ["setup"] => Page::Inbox(Place::Settings(Section::Setup)),
+            ["settings", slug] => match Section::from_slug(slug) {
+                Some(s) => Page::Inbox(Place::Settings(s)),
+                None => Page::Inbox(Place::Live(None)),
+            },
             _ => Page::Inbox(Place::Live(None)),
         }
     }
@@ -148,9 +217,9 @@ impl Page {
             Page::Inbox(Place::Contacts(Some(id))) => format!("/app/contacts/{}", encode(id)),
             Page::Inbox(Place::Companies(None)) => "/app/companies".into(),
             Page::Inbox(Place::Companies(Some(id))) => format!("/app/companies/{}", encode(id)),
-            Page::Inbox(Place::Team) => "/app/team".into(),
-            Page::Inbox(Place::Knowledge) => "/app/settings/knowledge".into(),
-            Page::Inbox(Place::Data) => "/app/settings/data".into(),
+            Page::Inbox(Place::Settings(Section::Team)) => "/app/team".into(),
+            Page::Inbox(Place::Settings(Section::Setup)) => "/app/setup".into(),
+            Page::Inbox(Place::Settings(s)) => format!("/app/settings/{}", s.slug()),
         }
     }
 }
@@ -171,11 +240,12 @@ mod tests {
             Page::Inbox(Place::Tickets(TicketView::Mine, Some("t 1/2".into()))),
             Page::Inbox(Place::Contacts(Some("user@example.com".into()))),
             Page::Inbox(Place::Companies(Some("acme".into()))),
-            Page::Inbox(Place::Team),
-            Page::Inbox(Place::Knowledge),
-            Page::Inbox(Place::Data),
         ];
-        for p in pages {
+        let sections = Section::MENU
+            .into_iter()
+            .chain([Section::Setup])
+            .map(|s| Page::Inbox(Place::Settings(s)));
+        for p in pages.into_iter().chain(sections) {
             assert_eq!(Page::from_path(&p.path()), p, "{}", p.path());
         }
     }

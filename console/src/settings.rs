@@ -1,8 +1,10 @@
-//! Settings pages: Knowledge (the sources with their chunk counts; add, replace by URL,
-//! delete; a search tester that shows exactly the passages the engine would be given) and Data
+//! Settings pages: Knowledge (the sources with their chunk counts; paste, upload or crawl,
+//! replace by URL, delete; a search tester that shows exactly the passages the engine would
+//! be given) and Data
 //! (every trait and context key the app has sent, with a sample, when it was last seen, and
 //! the description the AI receives). Every teammate reads them; owners and admins change them.
 
+use halo_shared::crawl::CrawlProgress;
 use halo_shared::settings::{Attribute, KnowledgeHit, Source};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,18 +14,142 @@ use crate::api;
 use crate::desk::Desk;
 use crate::text::when;
 
-fn manages(desk: Desk) -> bool {
-    desk.session
-        .me
-        .get_untracked()
-        .is_some_and(|m| m.teammate.role.manages_team())
-}
+use crate::workspace::manages;
 
-async fn load_sources(desk: Desk, out: RwSignal<Vec<Source>>) {
+pub async fn load_sources(desk: Desk, out: RwSignal<Vec<Source>>) {
     match api::get::<Value>("/api/sdk/knowledge/sources").await {
         Ok(v) => out.set(serde_json::from_value(v["sources"].clone()).unwrap_or_default()),
         Err(e) => desk.failed(e),
     }
+}
+
+/// The kind of document a file's name says it is.
+fn kind_of(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit('.').next()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "md" | "markdown" => Some("markdown"),
+        "txt" | "text" => Some("text"),
+        "html" | "htm" => Some("html"),
+        _ => None,
+    }
+}
+
+/// Uploading .md, .txt and .html files: each becomes an article titled by its name.
+fn upload_form(desk: Desk, sources: RwSignal<Vec<Source>>) -> impl IntoView {
+    let said = RwSignal::new(None::<String>);
+    let chosen = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let files: Vec<web_sys::File> = input
+            .files()
+            .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+            .unwrap_or_default();
+        input.set_value("");
+        spawn_local(async move {
+            let (mut added, mut refused) = (0, Vec::new());
+            for file in files {
+                let name = file.name();
+                let Some(kind) = kind_of(&name) else {
+                    refused.push(format!("{name} (not .md, .txt or .html)"));
+                    continue;
+                };
+                let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                    .await
+                    .ok()
+                    .and_then(|t| t.as_string());
+                let title = name
+                    .rsplit_once('.')
+                    .map_or(name.as_str(), |(t, _)| t)
+                    .to_owned();
+                let body =
+                    json!({ "title": title, "content": text.unwrap_or_default(), "kind": kind });
+                match api::post::<Value>("/api/sdk/knowledge/sources", &body).await {
+                    Ok(_) => added += 1,
+                    Err(e) => refused.push(format!("{name} ({})", e.message)),
+                }
+            }
+            let mut text = format!("Added {added} file{}.", if added == 1 { "" } else { "s" });
+            if !refused.is_empty() {
+                text.push_str(&format!(" Not added: {}.", refused.join("; ")));
+            }
+            said.set(Some(text));
+            load_sources(desk, sources).await;
+        });
+    };
+    view! {
+        <h4>"Upload files"</h4>
+        <input type="file" multiple accept=".md,.markdown,.txt,.html,.htm" data-testid="upload" on:change=chosen/>
+        {move || said.get().map(|t| view! { <p class="muted" data-testid="upload-result">{t}</p> })}
+    }
+}
+
+/// Crawling a help site, with the pages ingested, queued and failed as it goes.
+fn crawl_form(desk: Desk, sources: RwSignal<Vec<Source>>) -> impl IntoView {
+    let url = RwSignal::new(String::new());
+    let progress = RwSignal::new(None::<CrawlProgress>);
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = json!({ "url": url.get_untracked().trim(), "max_pages": 50 });
+        spawn_local(async move {
+            let mut job = match api::post::<CrawlProgress>("/api/sdk/knowledge/crawl", &body).await
+            {
+                Ok(p) => p,
+                Err(e) => return desk.failed(e),
+            };
+            loop {
+                let done = job.done();
+                let id = job.job_id.clone();
+                if progress.try_set(Some(job)).is_some() {
+                    return; // the page is gone
+                }
+                load_sources(desk, sources).await;
+                if done {
+                    return;
+                }
+                api::sleep(600).await;
+                job = match api::get::<CrawlProgress>(&format!(
+                    "/api/sdk/knowledge/jobs/{}",
+                    api::encode(&id)
+                ))
+                .await
+                {
+                    Ok(p) => p,
+                    Err(e) => return desk.failed(e),
+                };
+            }
+        });
+    };
+    let bar = move || {
+        progress.get().map(|p| {
+            let total = (p.ingested as usize + p.queued as usize + p.failed()).max(1);
+            view! {
+                <div class="crawl" data-testid="crawl-progress" data-state=p.status.clone()>
+                    <progress max=total.to_string() value=(p.ingested as usize + p.failed()).to_string()></progress>
+                    <span>{format!("{} ingested · {} queued · {} failed{}", p.ingested, p.queued, p.failed(),
+                        if p.done() { " · done" } else { "" })}</span>
+                </div>
+            }
+        })
+    };
+    view! {
+        <h4>"Crawl a help site"</h4>
+        <form class="invite" on:submit=start data-testid="crawl">
+            <input type="url" required placeholder="https://help.example.com" data-testid="crawl-url"
+                prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev))/>
+            <button type="submit">"Crawl"</button>
+        </form>
+        {bar}
+    }
+}
+
+/// Every way to add knowledge: paste an article, upload files, crawl a site.
+pub fn add_knowledge(desk: Desk, sources: RwSignal<Vec<Source>>) -> impl IntoView {
+    view! { {add_source_form(desk, sources)} {upload_form(desk, sources)} {crawl_form(desk, sources)} }
 }
 
 /// Adding a source: a title, an optional URL (a source with the URL of an existing one
@@ -147,7 +273,7 @@ pub fn KnowledgePage() -> impl IntoView {
             <h3>"Knowledge"</h3>
             <table class="team" data-testid="sources"><tbody>{rows}</tbody></table>
             {move || sources.get().is_empty().then(|| view! { <p class="muted">"No articles yet."</p> })}
-            {can_change.then(|| add_source_form(desk, sources))}
+            {can_change.then(|| add_knowledge(desk, sources))}
             {search_tester(desk)}
         </div>
     }

@@ -49,15 +49,19 @@ impl CrawlJob {
         self.ingested >= self.max_pages || self.queue.is_empty()
     }
 
-    fn progress(&self, id: &str) -> Value {
-        json!({
-            "job_id": id,
-            "status": if self.done() { "done" } else { "running" },
-            "ingested": self.ingested,
-            "max_pages": self.max_pages,
-            "queued": if self.done() { 0 } else { self.queue.len() },
-            "pages": self.pages,
-        })
+    fn progress(&self, id: &str) -> halo_shared::crawl::CrawlProgress {
+        halo_shared::crawl::CrawlProgress {
+            job_id: id.to_owned(),
+            status: if self.done() { "done" } else { "running" }.into(),
+            ingested: self.ingested,
+            max_pages: self.max_pages,
+            queued: if self.done() {
+                0
+            } else {
+                self.queue.len() as u32
+            },
+            pages: self.pages.clone(),
+        }
     }
 }
 

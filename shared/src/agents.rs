@@ -24,8 +24,27 @@ pub const SKILLS: &[&str] = &[
     "request_refund",
 ];
 
+/// The channels an agent can serve.
+pub const CHANNELS: &[&str] = &["chat", "voice", "video", "livehelp"];
+
 /// The LLM providers an agent can choose. `default` is whatever the deployment configured.
 pub const PROVIDERS: &[&str] = &["default", "offline", "openai", "anthropic", "workers-ai"];
+
+/// An agent as the API answers it (`GET /api/sdk/agents`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentView {
+    pub agent_id: String,
+    pub name: String,
+    pub instructions: String,
+    pub active: bool,
+    pub skills: Vec<String>,
+    pub channels: Vec<String>,
+    pub rules: Vec<String>,
+    pub llm: LlmChoice,
+    pub escalation_threshold: f64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
 
 /// An agent's model choice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

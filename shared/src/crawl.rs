@@ -13,6 +13,33 @@ pub const DEFAULT_PAGES: u32 = 20;
 /// Largest page read, in bytes; a larger one is skipped.
 pub const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
 
+/// A crawl's progress (`POST /api/sdk/knowledge/crawl`, `GET /api/sdk/knowledge/jobs/:id`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CrawlProgress {
+    pub job_id: String,
+    /// `running` or `done`.
+    pub status: String,
+    pub ingested: u32,
+    pub max_pages: u32,
+    pub queued: u32,
+    /// Each page tried: `{ url, status: ingested | failed | skipped, reason? }`.
+    pub pages: Vec<serde_json::Value>,
+}
+
+impl CrawlProgress {
+    pub fn done(&self) -> bool {
+        self.status == "done"
+    }
+
+    /// How many pages failed.
+    pub fn failed(&self) -> usize {
+        self.pages
+            .iter()
+            .filter(|p| p["status"] == "failed")
+            .count()
+    }
+}
+
 /// `POST /api/sdk/knowledge/crawl`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrawlRequest {

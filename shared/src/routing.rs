@@ -35,6 +35,9 @@ pub const DEFAULT_ABANDON_SECONDS: u32 = 30 * 60;
 pub const MAX_ABANDON_SECONDS: u32 = 7 * 24 * 60 * 60;
 const MAX_TEXT: usize = 500;
 
+/// The operators a condition can use, as the API names them.
+pub const OPS: &[&str] = &["eq", "neq", "contains", "in", "exists", "gt", "lt"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {

@@ -1,5 +1,5 @@
-//! Runs the browser test (tests/browser/widget.mjs, Playwright driving Debian's Chromium)
-//! against this harness's `wrangler dev`, with a workspace made for it.
+//! Runs the browser tests (tests/browser/*.mjs, Playwright driving Debian's Chromium)
+//! against this harness's `wrangler dev`, each with a workspace made for it.
 
 use halo_tests::{app, root, teammate};
 
@@ -54,6 +54,27 @@ fn console_link(ws: &halo_tests::Workspace, name: &str, email: &str, role: &str)
     link.body["url"].as_str().unwrap().to_owned()
 }
 
+/// Marks `ws` as set up, as if its owner had walked the wizard: the console opens on the
+/// inbox, not on the wizard.
+fn set_up(ws: &halo_tests::Workspace) {
+    let r = halo_tests::call(
+        app(),
+        "PATCH",
+        &format!("/api/admin/workspaces/{}", ws.org_id),
+        Some(&ws.admin_token),
+        Some(serde_json::json!({ "setup": { "dismissed": true } })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn a_new_company_sets_up_its_workspace_in_the_console_without_a_terminal() {
+    let app = app();
+    let ws = app.workspace();
+    let owner = console_link(&ws, "Nina", "nina@acme.example", "owner");
+    halo_tests::browser_test("setup.mjs", &[&app.base, &owner]);
+}
+
 #[test]
 fn in_the_console_a_teammate_works_the_inbox_while_the_customer_writes() {
     let app = app();
@@ -77,6 +98,7 @@ fn in_the_console_a_teammate_works_the_inbox_while_the_customer_writes() {
         );
         assert_eq!(r.status, 201, "{}", r.body);
     }
+    set_up(&ws);
     let owner = console_link(&ws, "Olga", "olga@example.com", "owner");
     let agent = console_link(&ws, "Arun", "arun@example.com", "agent");
     // The README's picture of the inbox is this screenshot (copied to docs/ when it changes).

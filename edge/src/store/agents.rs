@@ -1,6 +1,6 @@
 //! Agents of a workspace.
 
-use halo_shared::agents::{AgentFields, LlmChoice};
+use halo_shared::agents::{AgentFields, AgentView, LlmChoice};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{query, D1Database, D1PreparedStatement, Result};
@@ -29,18 +29,18 @@ pub struct AgentRow {
 
 impl AgentRow {
     pub fn to_json(&self) -> Value {
-        json!({
-            "agent_id": self.id,
-            "name": self.name,
-            "instructions": self.instructions,
-            "active": self.is_active != 0,
-            "skills": self.skills,
-            "channels": self.channels,
-            "rules": self.rules,
-            "llm": self.llm,
-            "escalation_threshold": self.escalation_threshold,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at.unwrap_or(self.created_at),
+        json!(AgentView {
+            agent_id: self.id.clone(),
+            name: self.name.clone(),
+            instructions: self.instructions.clone(),
+            active: self.is_active != 0,
+            skills: self.skills.clone(),
+            channels: self.channels.clone(),
+            rules: self.rules.clone(),
+            llm: self.llm.clone(),
+            escalation_threshold: self.escalation_threshold,
+            created_at: self.created_at,
+            updated_at: self.updated_at.unwrap_or(self.created_at),
         })
     }
 }
