@@ -14,6 +14,16 @@ export interface HaloBootOptions {
      * shows an unread dot instead (it survives a reload).
      */
     autoOpenUnseen?: boolean;
+    /** The brand colour (`#rrggbb`), over the workspace's (Settings > Widget). */
+    brandColor?: string;
+    /** Which bottom corner the launcher sits in, over the workspace's. */
+    position?: "right" | "left";
+    /** The panel header's title, over the workspace's. */
+    title?: string;
+    /** The panel's greeting, over the workspace's. */
+    greeting?: string;
+    /** The language of the widget's own words (`en`, `fr`, `es`, `de`; others fall back to English). */
+    locale?: string;
     /** Paths where the panel never opens by itself; `*` matches anything, e.g. "/checkout*". */
     manualOnPaths?: string[];
   };

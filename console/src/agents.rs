@@ -176,7 +176,7 @@ fn editor(
             }
         }
     };
-    let (activate_id, archive_id) = (id.clone(), id.clone());
+    let (activate_id, archive_id, try_id) = (id.clone(), id.clone(), id.clone());
     view! {
         <form class="stack" on:submit=save data-testid="agent-form">
             {agent_fields(f)}
@@ -192,6 +192,58 @@ fn editor(
                     <button type="button" class="link" on:click=move |_| editing.set(None)>"Cancel"</button>
                 </div>
             })}
+        </form>
+        {try_id.map(|id| playground(desk, id))}
+    }
+}
+
+/// The playground: chat with the agent as a chosen contact (or an anonymous visitor) and see
+/// each answer with what the AI saw.
+fn playground(desk: Desk, agent_id: String) -> impl IntoView {
+    let contact = RwSignal::new(String::new());
+    let message = RwSignal::new(String::new());
+    let session = RwSignal::new(None::<String>);
+    let lines = RwSignal::new(Vec::<(String, String, String)>::new());
+    let path = format!("/api/sdk/agents/{}/playground", api::encode(&agent_id));
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = message.get_untracked();
+        let mut body = json!({ "message": text });
+        if !contact.get_untracked().trim().is_empty() {
+            body["user_id"] = json!(contact.get_untracked().trim());
+        }
+        if let Some(s) = session.get_untracked() {
+            body["session_id"] = json!(s);
+        }
+        let path = path.clone();
+        spawn_local(async move {
+            match api::post::<Value>(&path, &body).await {
+                Ok(v) => {
+                    message.set(String::new());
+                    session.set(v["reply"]["session_id"].as_str().map(str::to_owned));
+                    let answer = v["reply"]["text"].as_str().unwrap_or_default().to_owned();
+                    let trace = serde_json::to_string_pretty(&v["trace"]).unwrap_or_default();
+                    lines.update(|l| l.push((text, answer, trace)));
+                }
+                Err(e) => desk.failed(e),
+            }
+        });
+    };
+    view! {
+        <h4>"Playground"</h4>
+        <p class="muted">"A real conversation of the contact you pick (the team sees it in the inbox); no identity token is needed."</p>
+        <ol class="passages" data-testid="playground-lines">
+            {move || lines.get().into_iter().map(|(q, a, trace)| view! {
+                <li><b>{q}</b><div class="snippet" data-testid="playground-answer">{a}</div>
+                    <details data-testid="playground-trace"><summary>"What the AI saw"</summary><pre>{trace}</pre></details></li>
+            }).collect_view()}
+        </ol>
+        <form class="invite" on:submit=send data-testid="playground">
+            <input placeholder="as contact (user id; empty: a visitor)" data-testid="playground-contact"
+                prop:value=move || contact.get() on:input=move |ev| { contact.set(event_target_value(&ev)); session.set(None); }/>
+            <input required placeholder="a customer's message" data-testid="playground-message"
+                prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))/>
+            <button type="submit">"Send"</button>
         </form>
     }
 }

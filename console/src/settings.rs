@@ -5,7 +5,7 @@
 //! the description the AI receives). Every teammate reads them; owners and admins change them.
 
 use halo_shared::crawl::CrawlProgress;
-use halo_shared::settings::{Attribute, KnowledgeHit, Source};
+use halo_shared::settings::{AccountFact, Attribute, KnowledgeHit, Source};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{json, Value};
@@ -195,25 +195,51 @@ fn add_source_form(desk: Desk, sources: RwSignal<Vec<Source>>) -> impl IntoView 
 /// The search tester: the passages a question finds, as the engine gets them.
 fn search_tester(desk: Desk) -> impl IntoView {
     let q = RwSignal::new(String::new());
+    let contact = RwSignal::new(String::new());
     let hits = RwSignal::new(None::<Vec<KnowledgeHit>>);
+    let facts = RwSignal::new(None::<Vec<AccountFact>>);
     let run = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let path = format!(
+        let mut path = format!(
             "/api/sdk/knowledge/search?q={}",
             api::encode(&q.get_untracked())
         );
+        if !contact.get_untracked().trim().is_empty() {
+            path.push_str(&format!(
+                "&user_id={}",
+                api::encode(contact.get_untracked().trim())
+            ));
+        }
         spawn_local(async move {
             match api::get::<Value>(&path).await {
-                Ok(v) => hits.set(serde_json::from_value(v["results"].clone()).ok()),
+                Ok(v) => {
+                    hits.set(serde_json::from_value(v["results"].clone()).ok());
+                    facts.set(serde_json::from_value(v["facts"].clone()).ok());
+                }
                 Err(e) => desk.failed(e),
             }
         });
+    };
+    let fact_list = move || {
+        facts.get().map(|list| view! {
+            <h4>"Account data it would get"</h4>
+            <ol class="passages" data-testid="tester-facts">
+                {if list.is_empty() { view! { <li class="muted">"Nothing about this contact matches."</li> }.into_any() } else {
+                    list.into_iter().map(|f| view! {
+                        <li><b>{f.label}</b> <small>{format!("{:.2}", f.support)}</small>
+                            <div class="snippet">{f.text}</div></li>
+                    }).collect_view().into_any()
+                }}
+            </ol>
+        })
     };
     view! {
         <h4>"Search tester"</h4>
         <form class="invite" on:submit=run>
             <input required placeholder="A customer's question" data-testid="tester-q"
                 prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev))/>
+            <input placeholder="as contact (user id, optional)" data-testid="tester-contact"
+                prop:value=move || contact.get() on:input=move |ev| contact.set(event_target_value(&ev))/>
             <button type="submit">"Search"</button>
         </form>
         <ol class="passages" data-testid="tester-hits">
@@ -230,6 +256,7 @@ fn search_tester(desk: Desk) -> impl IntoView {
                 }).collect_view().into_any()
             })}
         </ol>
+        {fact_list}
     }
 }
 

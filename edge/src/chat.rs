@@ -61,6 +61,7 @@ pub async fn post_chat(req: &mut Request, b: &Bindings, ctx: &Context) -> ApiRes
         existing,
         chat,
         page_origin: req.headers().get("origin")?,
+        vouched: false,
     };
     let response = crate::turn::run(env, ctx, db, inbound).await?;
     let mut resp = json_response(&response, 200);

@@ -128,7 +128,8 @@ pub async fn list_sources(req: &Request, b: &Bindings) -> ApiResult<Response> {
     json_ok(&json!({ "sources": store::list_sources(db, &org).await? }))
 }
 
-/// `GET /api/sdk/knowledge/search?q=…&limit=…`: what the answer engines would be given.
+/// `GET /api/sdk/knowledge/search?q=…&limit=…&user_id=…`: what the answer engines would be
+/// given: the passages, and with `user_id` the account-data passages of that contact.
 pub async fn search_knowledge(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let Bindings { env, db } = b;
     let org = auth::settings_workspace(req, db, auth::Access::Read).await?;
@@ -174,8 +175,12 @@ pub async fn search_knowledge(req: &Request, b: &Bindings) -> ApiResult<Response
         }
     };
     let hits = retrieve(env, db, &org, &q, limit, mode).await?;
-
-    json_ok(&json!({ "query": q, "results": hits }))
+    // With a contact, also the account-data passages the engine would get for them.
+    let facts = match param("user_id").filter(|u| !u.trim().is_empty()) {
+        Some(user_id) => Some(crate::turn::account_facts(env, db, &org, &user_id, &q).await?),
+        None => None,
+    };
+    json_ok(&json!({ "query": q, "results": hits, "facts": facts }))
 }
 
 /// How to search.

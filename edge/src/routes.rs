@@ -123,6 +123,9 @@ async fn sdk(
             Get => agents::list_agents(req, b).await,
             Post => agents::create_agent(req, b).await,
         }),
+        ["agents", id, "playground"] => by_method!(method, {
+            Post => agents::try_agent(req, b, ctx, id).await,
+        }),
         ["agents", id] => by_method!(method, {
             Get => agents::get_agent(req, b, id).await,
             Patch => agents::update_agent(req, b, id).await,

@@ -52,6 +52,10 @@ pub struct Inbound {
     pub chat: ChatRequest,
     /// The web page's origin a widget message came from (the install check notes the first).
     pub page_origin: Option<String>,
+    /// The team speaks as the contact it chose (the agents' playground): no identity token is
+    /// asked for, and none is vouched for (the contact is not marked verified). Set only by
+    /// a teammate's or the backend's endpoint, never from a widget request.
+    pub vouched: bool,
 }
 
 /// Who is asking, and in which conversation.
@@ -110,8 +114,9 @@ pub async fn run(
         existing,
         chat,
         page_origin,
+        vouched,
     } = inbound;
-    let who = who(&ws, agent, existing, &chat)?;
+    let who = who(&ws, agent, existing, &chat, vouched)?;
     let Recorded {
         message_id,
         searched,
@@ -229,10 +234,13 @@ fn who(
     agent: Option<Agent>,
     existing: ApiResult<Option<Conversation>>,
     chat: &ChatRequest,
+    vouched: bool,
 ) -> ApiResult<Who> {
     let claims = match &chat.user {
-        UserRef::External(id) => crate::auth::verify_token(ws, id, chat.user_token.as_deref())?,
-        UserRef::Anonymous => None,
+        UserRef::External(id) if !vouched => {
+            crate::auth::verify_token(ws, id, chat.user_token.as_deref())?
+        }
+        _ => None,
     };
     let existing = existing?;
     let owned_by = |c: &Conversation| turn::continues(c.external_id.as_deref(), &chat.user);
@@ -438,6 +446,51 @@ async fn gather(
         company,
         rendered,
     }
+}
+
+/// The account-data passages the engine would get for `question` from what is stored about
+/// the user `user_id` and their company (the search tester's second list): the same facts,
+/// scored by meaning when an embedder is configured, as a turn's. `[{ key, label, text,
+/// support }]`, best first.
+pub async fn account_facts(
+    env: &Env,
+    db: &D1Database,
+    org: &str,
+    user_id: &str,
+    question: &str,
+) -> ApiResult<Vec<halo_shared::settings::AccountFact>> {
+    let loaded = contacts::known(db, org, Some(user_id), None).await?;
+    let stored = loaded.user.map(|u| u.profile()).unwrap_or_default();
+    let user = context::merge(
+        &stored.traits,
+        &Map::new(),
+        &stored.context,
+        &BTreeMap::new(),
+    );
+    let company = loaded.company.map(|c| c.profile());
+    let mut facts = evidence::facts(&user, company.as_ref(), &loaded.descriptions);
+    if let Some(embedder) = Embedder::from_env(env) {
+        let vector = embedder.embed(&[question.to_owned()]).await;
+        match vector.map(|mut v| v.pop()) {
+            Ok(Some(v)) => {
+                if let Err(e) = score_facts(&embedder, db, org, &v, &mut facts).await {
+                    worker::console_warn!("embedding account data failed: {e}");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => worker::console_warn!("embedding the question failed: {e}"),
+        }
+    }
+    let evidence = Evidence::new(question, facts);
+    Ok(evidence
+        .top()
+        .map(|(m, f)| halo_shared::settings::AccountFact {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            text: f.text.clone(),
+            support: m.support,
+        })
+        .collect())
 }
 
 /// The workspace's routing for the message. Under identity verification, only what the

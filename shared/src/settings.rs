@@ -32,6 +32,16 @@ pub struct KnowledgeHit {
     pub relevance: Option<f32>,
 }
 
+/// An account-data passage the engine would get for a question (the search tester's second
+/// list, with `user_id`): a fact about the contact or their company and how well it matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountFact {
+    pub key: String,
+    pub label: String,
+    pub text: String,
+    pub support: f64,
+}
+
 /// A trait or context key the workspace has sent (`GET /api/sdk/attributes`), with the
 /// team's description the AI receives.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

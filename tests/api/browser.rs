@@ -76,6 +76,26 @@ fn a_new_company_sets_up_its_workspace_in_the_console_without_a_terminal() {
 }
 
 #[test]
+fn the_widget_looks_and_speaks_as_the_console_says_and_a_rotated_key_has_its_grace_period() {
+    let app = app();
+    let ws = app.workspace();
+    set_up(&ws);
+    ws.add_source(
+        "Shipping times",
+        "https://help.example.test/shipping",
+        "# Shipping times\n\nParcels to Europe arrive in 3 to 5 working days.",
+    );
+    // The app has sent a `plan` trait: Settings > Data lists it.
+    let seen = ws.chat(serde_json::json!({ "message": "hello", "user_id": "settings-customer", "custom_fields": { "plan": "pro" } }));
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    let owner = console_link(&ws, "Omar", "omar@acme.example", "owner");
+    halo_tests::browser_test(
+        "settings.mjs",
+        &[&app.base, &ws.org_id, &ws.widget_key, &owner],
+    );
+}
+
+#[test]
 fn in_the_console_a_teammate_works_the_inbox_while_the_customer_writes() {
     let app = app();
     let ws = app.workspace();

@@ -285,3 +285,119 @@ fn a_failing_webhook_receiver_is_reported_not_hidden() {
         tested.body
     );
 }
+
+#[test]
+fn the_playground_answers_as_the_chosen_contact_and_shows_what_the_ai_saw() {
+    let ws = app().workspace();
+    ws.add_source(
+        "Exports",
+        "https://help.example.test/exports",
+        "# Exports\n\nPro plans can export every report to CSV from Settings.",
+    );
+    let seen = ws.call(
+        "POST",
+        "/api/sdk/users/identify",
+        Some(&ws.secret_key),
+        Some(json!({ "user_id": "p-1", "plan": "pro" })),
+    );
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    let (_, _, owner) = ws.signed_in("owner");
+    let (_, _, agent) = ws.signed_in("agent");
+    owner.call(
+        "PATCH",
+        "/api/console/workspace",
+        Some(json!({ "identity_verification": true })),
+    );
+    let path = format!("/api/sdk/agents/{}/playground", ws.agent_id);
+    let r = agent.call(
+        "POST",
+        &path,
+        Some(json!({ "message": "How do I export a report?", "user_id": "p-1" })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["reply"]["text"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+    assert_eq!(
+        r.body["trace"]["passages"][0]["title"], "Exports",
+        "{}",
+        r.body["trace"]
+    );
+    assert!(
+        r.body["trace"]["context"]
+            .as_str()
+            .is_some_and(|c| c.contains("pro")),
+        "{}",
+        r.body["trace"]
+    );
+    // The team vouches for a contact it names; no token checked out, so none is recorded.
+    let new = agent.call(
+        "POST",
+        &path,
+        Some(json!({ "message": "Hello?", "user_id": "p-2" })),
+    );
+    assert_eq!(new.status, 200, "{}", new.body);
+    let contact = ws.call("GET", "/api/sdk/users/p-2", Some(&ws.secret_key), None);
+    assert_eq!(contact.body["user"]["verified"], false, "{}", contact.body);
+    // The conversation goes on in the same session.
+    let session = r.body["reply"]["session_id"].as_str().unwrap();
+    let again = agent.call(
+        "POST",
+        &path,
+        Some(json!({ "message": "And to PDF?", "user_id": "p-1", "session_id": session })),
+    );
+    assert_eq!(again.body["reply"]["session_id"], session);
+}
+
+#[test]
+fn the_playground_is_refused_for_bad_input_and_for_another_workspaces_agent() {
+    let ws = app().workspace();
+    let (_, _, agent) = ws.signed_in("agent");
+    let path = format!("/api/sdk/agents/{}/playground", ws.agent_id);
+    let missing = agent.call("POST", &path, Some(json!({ "user_id": "p-1" })));
+    assert_eq!(
+        (missing.status, missing.body["error"]["field"].as_str()),
+        (400, Some("message"))
+    );
+    let (_, _, stranger) = app().workspace().signed_in("owner");
+    let foreign = stranger.call("POST", &path, Some(json!({ "message": "hi" })));
+    assert_eq!(foreign.status, 404, "{}", foreign.body);
+    // A widget key cannot speak as a chosen contact.
+    let widget = ws.call(
+        "POST",
+        &path,
+        Some(&ws.widget_key),
+        Some(json!({ "message": "hi", "user_id": "p-1" })),
+    );
+    assert_eq!(widget.status, 403, "{}", widget.body);
+}
+
+#[test]
+fn the_search_tester_shows_a_contacts_account_data_passages_too() {
+    let ws = app().workspace();
+    let context = json!({ "billing": { "label": "Billing status", "type": "status", "value": "Card declined on 3 March" } });
+    let seen = ws.call(
+        "POST",
+        "/api/sdk/users/identify",
+        Some(&ws.secret_key),
+        Some(json!({ "user_id": "acct-1", "plan": "pro", "context": context })),
+    );
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    let (_, _, agent) = ws.signed_in("agent");
+    let r = agent.call(
+        "GET",
+        "/api/sdk/knowledge/search?q=why%20was%20my%20card%20declined&user_id=acct-1",
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let facts = r.body["facts"].as_array().expect("facts for the contact");
+    assert!(
+        facts.iter().any(|f| f["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Card declined"))),
+        "{}",
+        r.body
+    );
+    let without = agent.call("GET", "/api/sdk/knowledge/search?q=card", None);
+    assert!(without.body["facts"].is_null());
+}

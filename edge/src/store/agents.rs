@@ -28,6 +28,18 @@ pub struct AgentRow {
 }
 
 impl AgentRow {
+    /// The agent as a turn uses it.
+    pub fn as_agent(&self) -> super::Agent {
+        super::Agent {
+            id: self.id.clone(),
+            instructions: self.instructions.clone(),
+            escalation_threshold: self.escalation_threshold,
+            rules: self.rules.clone(),
+            skills: self.skills.clone(),
+            llm: self.llm.clone(),
+        }
+    }
+
     pub fn to_json(&self) -> Value {
         json!(AgentView {
             agent_id: self.id.clone(),

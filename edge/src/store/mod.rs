@@ -687,6 +687,23 @@ pub async fn messages(
     .results()
 }
 
+/// What the AI saw for one of its stored replies (its trace, JSON), if that reply exists.
+pub async fn message_trace(db: &D1Database, org: &str, message_id: &str) -> Result<Option<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        trace: Option<String>,
+    }
+    let row: Option<Row> = query!(
+        db,
+        "SELECT trace FROM messages WHERE org_id = ?1 AND id = ?2",
+        org,
+        message_id
+    )?
+    .first(None)
+    .await?;
+    Ok(row.and_then(|r| r.trace))
+}
+
 /// Recent turns of a conversation for the model's context, oldest first.
 pub async fn recent_turns(
     db: &D1Database,
