@@ -150,7 +150,8 @@ fn Launcher(ui: Ui) -> impl IntoView {
             actions::opened(ui);
         }
     };
-    let words = move || ui.look.with_untracked(|l| l.strings);
+    // Tracked: on a first visit the workspace's language arrives after the launcher shows.
+    let words = move || ui.look.with(|l| l.strings);
     view! {
         <button class="launcher" data-testid="halo-launcher" on:click=toggle node_ref=ui.launcher
             aria-label=move || if ui.open.get() { words().close_chat } else { words().open_chat }
