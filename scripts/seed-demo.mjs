@@ -71,6 +71,10 @@ for (const file of readdirSync(dir).sort()) {
   if (r.status !== 201 && r.status !== 200) throw new Error(`adding ${file} failed: ${JSON.stringify(r.json)}`);
 }
 
+// The demo workspace's support address, for the test email printed below.
+const settings = await call("GET", `/api/admin/workspaces/${demo.org_id}`, adminToken);
+const inbound = settings.json.inbound_email;
+
 const snippetMin = readFileSync(join(root, "dist", "widget", "snippet.min.js"), "utf8")
   .trim()
   .replace("__HALO_WIDGET_URL__", `${base}/widget/halo.js`);
@@ -90,6 +94,8 @@ console.log(`
   Console:          ${link.json.url}
                     (signs the demo owner in, once; set a password in the console's account
                     menu, or run \`node scripts/seed-demo.mjs ${base}\` for a new link)
+  Support email:    ${inbound}
+                    (send it a test email: curl -X POST '${base}/cdn-cgi/handler/email?from=ada%40customer.example&to=${encodeURIComponent(inbound)}' --data-binary @tests/fixtures/email/plain.eml)
   Org ID:           ${demo.org_id}
   Widget key:       ${demo.widget_key}   (publishable)
   Secret key:       ${demo.secret_key}   (server only)

@@ -121,7 +121,7 @@ pub async fn reply_to_conversation(
     .await;
     let id = line.0;
     if let Some(row) = ticket_store::latest_for_session(db, &tm.org_id, session_id).await? {
-        teammate_wrote(db, &tm.org_id, &row, &text).await?;
+        teammate_wrote(db, &tm.org_id, &row, &text, "chat").await?;
     }
     json_ok(&json!({ "message_id": id, "session_id": session_id }))
 }
@@ -356,8 +356,51 @@ pub async fn reply_to_ticket(
         }
         None => None,
     };
-    teammate_wrote(db, &org, &status, &text).await?;
-    json_ok(&json!({ "ticket_id": ticket_id, "session_id": row.session_id, "message_id": line }))
+    // On an email ticket the reply goes out as email too, threaded on the customer's latest.
+    let emailed = if row.channel == "email" {
+        let thread = crate::store::email::thread(db, &org, ticket_id).await?;
+        match thread
+            .iter()
+            .rev()
+            .find(|e| e.direction == "in")
+            .and_then(|e| e.from_address.clone())
+        {
+            Some(to) => {
+                let reply = crate::mail::Reply {
+                    org: &org,
+                    ticket_id,
+                    to: &to,
+                    subject: &row.subject,
+                    text: &text,
+                    automatic: false,
+                };
+                Some(crate::mail::send_reply(env, db, &reply).await?)
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
+    let kind = if emailed.is_some() { "email" } else { "chat" };
+    teammate_wrote(db, &org, &status, &text, kind).await?;
+    json_ok(
+        &json!({ "ticket_id": ticket_id, "session_id": row.session_id, "message_id": line, "email": emailed }),
+    )
+}
+
+/// `GET /api/inbox/tickets/:id/emails`: the ticket's emails in and out, oldest first (what
+/// was received, what was sent, or recorded by the local sink).
+pub async fn list_ticket_emails(
+    req: &Request,
+    b: &Bindings,
+    ticket_id: &str,
+) -> ApiResult<Response> {
+    let db = &b.db;
+    let (org, _) = auth::team_member(req, db).await?;
+    ticket_store::ticket(db, &org, ticket_id)
+        .await?
+        .ok_or(NO_TICKET)?;
+    json_ok(&json!({ "emails": crate::store::email::thread(db, &org, ticket_id).await? }))
 }
 
 /// A teammate's reply joins the ticket's thread and wakes it as the state machine says.
@@ -366,11 +409,12 @@ async fn teammate_wrote(
     org: &str,
     row: &ticket_store::StatusRow,
     text: &str,
+    kind: &str,
 ) -> ApiResult<()> {
     let before = Status::from_stored(&row.status, row.snoozed_until).unwrap_or(Status::Open);
     let after = apply(before, Event::TeammateActivity, now_ms()).unwrap_or(before);
     let mut batch = vec![ticket_store::add_message(
-        db, org, &row.id, "chat", "teammate", text,
+        db, org, &row.id, kind, "teammate", text,
     )?];
     if after != before {
         batch.push(ticket_store::set_status(db, org, &row.id, after, None)?);

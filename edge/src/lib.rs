@@ -12,12 +12,14 @@ mod auth;
 mod chat;
 mod console;
 mod crawler;
+mod email;
 mod engine;
 mod error;
 mod http;
 mod inbox;
 mod knowledge;
 mod live;
+mod mail;
 mod outbound;
 mod password;
 mod people;
@@ -37,6 +39,12 @@ use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, Sc
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(routes::route(req, env, ctx).await)
+}
+
+/// Email Routing's delivery (under `wrangler dev`: `POST /cdn-cgi/handler/email?from=…&to=…`).
+#[event(email)]
+async fn email(message: worker::ForwardableEmailMessage, env: Env, ctx: Context) -> Result<()> {
+    email::on_email(message, env, ctx).await
 }
 
 /// The cron trigger (wrangler.toml `[triggers]`): continues long-running knowledge jobs, wakes

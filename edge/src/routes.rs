@@ -30,6 +30,12 @@ pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
     let method = req.method();
     let result = match segments.as_slice() {
         ["health"] => by_method!(method, { Get => json_ok(&serde_json::json!({ "ok": true })) }),
+        ["api", "email", "inbound", "mailgun"] => match Bindings::resolve(env) {
+            Err(e) => Err(ApiError::from(e)),
+            Ok(b) => {
+                by_method!(method, { Post => crate::email::mailgun_inbound(&mut req, &b, &ctx).await })
+            }
+        },
         ["api", area @ ("sdk" | "inbox" | "console" | "admin"), rest @ ..] => {
             match Bindings::resolve(env) {
                 Err(e) => Err(ApiError::from(e)),
@@ -222,6 +228,9 @@ async fn inbox_api(
         ["tickets", id, "notes"] => {
             by_method!(method, { Post => inbox::add_note(req, b, id).await })
         }
+        ["tickets", id, "emails"] => by_method!(method, {
+            Get => inbox::list_ticket_emails(req, b, id).await,
+        }),
         ["tickets", id, "reply"] => by_method!(method, {
             Post => inbox::reply_to_ticket(req, b, id).await,
         }),

@@ -63,6 +63,18 @@ pub async fn apply_update(db: &D1Database, current: &Workspace, body: &Value) ->
         ),
         None => None,
     };
+    let email = match &update.email {
+        Some(patch) => {
+            let room = store::email::mailroom(db, &current.id).await?;
+            let stored = room.map(|r| r.email);
+            Some(
+                halo_shared::settings::EmailSettings::from_stored(stored.as_deref())
+                    .updated(patch)
+                    .map(|s| json!(s).to_string())?,
+            )
+        }
+        None => None,
+    };
     let changes = WorkspaceChanges {
         name: update.name,
         allowed_origins: update
@@ -74,12 +86,18 @@ pub async fn apply_update(db: &D1Database, current: &Workspace, body: &Value) ->
         webhooks: hooks,
         appearance,
         setup,
+        email,
     };
     store::update_workspace(db, &current.id, changes).await?;
     Ok(())
 }
 
-async fn settings_of(db: &D1Database, org: &str) -> ApiResult<WorkspaceSettings> {
+async fn settings_of(
+    env: &worker::Env,
+    db: &D1Database,
+    org: &str,
+) -> ApiResult<WorkspaceSettings> {
+    let room = store::email::mailroom(db, org).await?;
     let (ws, (verified, widget_key)) = join(
         existing(db, org),
         join(
@@ -102,6 +120,18 @@ async fn settings_of(db: &D1Database, org: &str) -> ApiResult<WorkspaceSettings>
         widget_key: widget_key?,
         routing: halo_shared::routing::Routing::from_stored(Some(&ws.routing)),
         webhooks: webhooks::redacted(&webhooks::from_stored(Some(ws.webhooks.expose()))),
+        inbound_email: crate::mail::inbound_address(
+            env,
+            org,
+            room.as_ref().and_then(|r| r.inbound_email.as_deref()),
+        ),
+        email: {
+            let mut e = halo_shared::settings::EmailSettings::from_stored(
+                room.as_ref().map(|r| r.email.as_str()),
+            );
+            e.mailgun_signing_key = e.mailgun_signing_key.map(|_| "…".to_owned());
+            e
+        },
         org_id: ws.id,
         name: ws.name,
     })
@@ -110,7 +140,7 @@ async fn settings_of(db: &D1Database, org: &str) -> ApiResult<WorkspaceSettings>
 /// `GET /api/console/workspace`: the settings every teammate reads.
 pub async fn get_settings(req: &Request, b: &Bindings) -> ApiResult<Response> {
     let org = auth::settings_workspace(req, &b.db, Access::Read).await?;
-    json_ok(&settings_of(&b.db, &org).await?)
+    json_ok(&settings_of(&b.env, &b.db, &org).await?)
 }
 
 /// `PATCH /api/console/workspace` `{ name?, allowed_origins?, identity_verification?,
@@ -120,7 +150,7 @@ pub async fn update_settings(req: &mut Request, b: &Bindings) -> ApiResult<Respo
     let body = read_json(req).await?;
     let current = existing(&b.db, &org).await?;
     apply_update(&b.db, &current, &body).await?;
-    json_ok(&settings_of(&b.db, &org).await?)
+    json_ok(&settings_of(&b.env, &b.db, &org).await?)
 }
 
 /// `GET /api/console/keys`: the keys that still work, by their hints.

@@ -150,6 +150,8 @@ pub struct WorkspaceUpdate {
     pub appearance: Option<Value>,
     /// The setup wizard's progress, likewise ([`crate::settings::Setup::updated`]).
     pub setup: Option<Value>,
+    /// The email channel's settings, likewise ([`crate::settings::EmailSettings::updated`]).
+    pub email: Option<Value>,
 }
 
 impl WorkspaceUpdate {
@@ -167,6 +169,13 @@ impl WorkspaceUpdate {
                 None => None,
                 Some(v) => {
                     crate::appearance::Appearance::default().updated(v)?;
+                    Some(v.clone())
+                }
+            },
+            email: match o.get("email") {
+                None => None,
+                Some(v) => {
+                    crate::settings::EmailSettings::default().updated(v)?;
                     Some(v.clone())
                 }
             },

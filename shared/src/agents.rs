@@ -25,7 +25,7 @@ pub const SKILLS: &[&str] = &[
 ];
 
 /// The channels an agent can serve.
-pub const CHANNELS: &[&str] = &["chat", "voice", "video", "livehelp"];
+pub const CHANNELS: &[&str] = &["chat", "voice", "video", "livehelp", "email"];
 
 /// The LLM providers an agent can choose. `default` is whatever the deployment configured.
 pub const PROVIDERS: &[&str] = &["default", "offline", "openai", "anthropic", "workers-ai"];
@@ -166,12 +166,9 @@ impl AgentFields {
                 string_list(
                     "channels",
                     v,
-                    4,
+                    CHANNELS.len(),
                     16,
-                    Some((
-                        &["chat", "voice", "video", "livehelp"],
-                        "chat, voice, video, livehelp",
-                    )),
+                    Some((CHANNELS, "chat, voice, video, livehelp, email")),
                 )
             })
             .transpose()?;

@@ -99,6 +99,8 @@ pub enum Channel {
     Voice,
     Video,
     Livehelp,
+    /// Email: set by the email channel itself, never taken from a request.
+    Email,
 }
 
 impl Channel {
@@ -108,6 +110,7 @@ impl Channel {
             Channel::Voice => "voice",
             Channel::Video => "video",
             Channel::Livehelp => "livehelp",
+            Channel::Email => "email",
         }
     }
 

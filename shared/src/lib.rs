@@ -14,6 +14,8 @@ pub mod console;
 pub mod context;
 pub mod conversation;
 pub mod crawl;
+#[cfg(feature = "email")]
+pub mod email;
 pub mod evidence;
 pub mod fusion;
 pub mod html;

@@ -181,6 +181,117 @@ pub struct InstallCheck {
     pub first_message_origin: Option<String>,
 }
 
+/// What the AI does with an email: nothing, a suggested reply for the team (an internal
+/// note), or an answer sent when it is confident (else the suggestion).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailAi {
+    Off,
+    #[default]
+    Draft,
+    Send,
+}
+
+/// A workspace's email settings (`email` of the settings PATCH).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailSettings {
+    pub ai: EmailAi,
+    /// Senders (`a@b.com`) or domains (`b.com`) whose mail is never spam.
+    pub trusted: Vec<String>,
+    /// The Mailgun webhook signing key, if the workspace receives mail through Mailgun.
+    pub mailgun_signing_key: Option<String>,
+}
+
+impl EmailSettings {
+    pub fn from_stored(stored: Option<&str>) -> EmailSettings {
+        stored
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    }
+
+    /// `{ ai?, trusted?, mailgun_signing_key? }` applied to these settings.
+    pub fn updated(
+        &self,
+        patch: &serde_json::Value,
+    ) -> Result<EmailSettings, crate::chat::FieldError> {
+        use crate::chat::{field_error as err, InvalidField};
+        let o = patch.as_object().ok_or_else(|| {
+            err(
+                "email",
+                InvalidField::WrongType {
+                    expected: "an object",
+                },
+            )
+        })?;
+        let mut next = self.clone();
+        for (key, v) in o {
+            let name = format!("email.{key}");
+            match key.as_str() {
+                "ai" => {
+                    next.ai = serde_json::from_value(v.clone()).map_err(|_| {
+                        err(
+                            &name,
+                            InvalidField::NotOneOf {
+                                allowed: "off, draft, send",
+                            },
+                        )
+                    })?
+                }
+                "trusted" => {
+                    let list: Vec<String> = serde_json::from_value(v.clone()).map_err(|_| {
+                        err(
+                            &name,
+                            InvalidField::WrongType {
+                                expected: "an array of strings",
+                            },
+                        )
+                    })?;
+                    if list.len() > 200 {
+                        return Err(err(
+                            &name,
+                            InvalidField::TooMany {
+                                max: 200,
+                                len: list.len(),
+                            },
+                        ));
+                    }
+                    if let Some(bad) = list.iter().position(|t| {
+                        t.trim().is_empty() || t.len() > 254 || t.contains(char::is_whitespace)
+                    }) {
+                        return Err(err(
+                            &format!("{name}[{bad}]"),
+                            InvalidField::Invalid("must be an address or a domain"),
+                        ));
+                    }
+                    next.trusted = list
+                        .into_iter()
+                        .map(|t| t.trim().to_ascii_lowercase())
+                        .collect();
+                }
+                "mailgun_signing_key" => {
+                    next.mailgun_signing_key = match v {
+                        serde_json::Value::Null => None,
+                        serde_json::Value::String(k) if (8..=200).contains(&k.len()) => {
+                            Some(k.clone())
+                        }
+                        _ => {
+                            return Err(err(
+                                &name,
+                                InvalidField::Invalid(
+                                    "must be the 8 to 200 characters of the key, or null",
+                                ),
+                            ))
+                        }
+                    }
+                }
+                _ => return Err(err(&name, InvalidField::Invalid("is not an email setting"))),
+            }
+        }
+        Ok(next)
+    }
+}
+
 /// A workspace's settings as the console reads them (`GET /api/console/workspace`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceSettings {
@@ -198,6 +309,10 @@ pub struct WorkspaceSettings {
     pub routing: crate::routing::Routing,
     /// By action; secrets shown as `…`.
     pub webhooks: serde_json::Value,
+    /// Where the workspace receives email.
+    pub inbound_email: String,
+    /// The email channel's settings (the Mailgun key shown as `…`).
+    pub email: EmailSettings,
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod console;
 mod context;
 mod conversations;
 mod crawl;
+mod email;
 mod evidence;
 mod identity;
 mod inbox;

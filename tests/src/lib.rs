@@ -421,6 +421,29 @@ fn send_to(
     }
 }
 
+/// POSTs `body` as it is, with `content_type`, to `base` + `path` (an email, a form).
+pub fn post_raw(base: &str, path: &str, content_type: &str, body: &[u8]) -> Reply {
+    let req = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{base}{path}"))
+        .header("content-type", content_type)
+        .body(body.to_vec())
+        .expect("request");
+    let mut resp = agent().run(req).expect("the server answers");
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        headers,
+    }
+}
+
 impl Workspace {
     /// Sends a request to the workspace's server with `token` and a JSON body.
     pub fn call(

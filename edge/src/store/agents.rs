@@ -59,6 +59,25 @@ impl AgentRow {
 
 const COLUMNS: &str = "id, name, instructions, is_active, skills, channels, rules, llm, escalation_threshold, created_at, updated_at";
 
+/// The id of the agent that answers `channel`: one that serves it (the active one first),
+/// else the active agent.
+pub async fn channel_agent(db: &D1Database, org: &str, channel: &str) -> Result<Option<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+    }
+    let row: Option<Row> = query!(
+        db,
+        "SELECT id FROM agents WHERE org_id = ?1 AND archived_at IS NULL
+         ORDER BY EXISTS (SELECT 1 FROM json_each(agents.channels) WHERE value = ?2) DESC, is_active DESC, created_at LIMIT 1",
+        org,
+        channel
+    )?
+    .first(None)
+    .await?;
+    Ok(row.map(|r| r.id))
+}
+
 /// The workspace's agents (archived ones left out), the active one first.
 pub async fn list(db: &D1Database, org: &str) -> Result<Vec<AgentRow>> {
     query!(

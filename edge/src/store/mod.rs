@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod console;
 pub mod contacts;
+pub mod email;
 pub mod inbox;
 pub mod keys;
 pub mod teammates;
@@ -187,6 +188,32 @@ pub async fn workspace_by_id(db: &D1Database, id: &str) -> Result<Option<Workspa
     .await
 }
 
+/// The statement that opens conversation `session` for the contact `contact` (an external
+/// id) on `channel`, pinned to `agent_id` (an email ticket's conversation).
+pub fn conversation_for_contact(
+    db: &D1Database,
+    org: &str,
+    session: &str,
+    contact: &str,
+    agent_id: &str,
+    channel: &str,
+) -> Result<D1PreparedStatement> {
+    let now = now_ms();
+    query!(
+        db,
+        "INSERT INTO conversations (id, org_id, session_id, end_user_id, agent_id, channel, created_at, updated_at)
+         VALUES (?1, ?2, ?3, (SELECT id FROM end_users WHERE org_id = ?2 AND external_id = ?4), ?5, ?6, ?7, ?7)
+         ON CONFLICT (org_id, session_id) DO NOTHING",
+        new_id(),
+        org,
+        session,
+        contact,
+        agent_id,
+        channel,
+        now
+    )
+}
+
 /// What a new workspace is created with.
 pub struct NewWorkspace<'a> {
     pub id: &'a str,
@@ -213,8 +240,8 @@ pub async fn insert_workspace(db: &D1Database, ws: &NewWorkspace<'_>) -> Result<
     db.batch(vec![
         query!(
             db,
-            "INSERT INTO workspaces (id, name, widget_key_hash, secret_key_hash, identity_secret, allowed_origins, created_at)
-             VALUES (?1, ?2, ?3, ?4, '', ?5, ?6)",
+            "INSERT INTO workspaces (id, name, widget_key_hash, secret_key_hash, identity_secret, allowed_origins, created_at, email_secret)
+             VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, lower(hex(randomblob(32))))",
             ws.id, ws.name, widget_hash, secret_hash, ws.allowed_origins, now
         )?,
         key(KeyKind::Widget, ws.widget_key)?,
@@ -244,6 +271,7 @@ pub struct WorkspaceChanges {
     pub webhooks: Option<String>,
     pub appearance: Option<String>,
     pub setup: Option<String>,
+    pub email: Option<String>,
 }
 
 /// Writes `changes` in one transaction.
@@ -255,6 +283,7 @@ pub async fn update_workspace(db: &D1Database, id: &str, changes: WorkspaceChang
         ("webhooks", changes.webhooks),
         ("appearance", changes.appearance),
         ("setup", changes.setup),
+        ("email", changes.email),
     ];
     for (column, value) in texts {
         if let Some(v) = value {
