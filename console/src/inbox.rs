@@ -490,6 +490,7 @@ fn settings_page(slug: &str) -> AnyView {
         Section::Agents => view! { <crate::agents::AgentsPage/> }.into_any(),
         Section::Routing => view! { <crate::routing::RoutingPage/> }.into_any(),
         Section::Webhooks => view! { <crate::routing::WebhooksPage/> }.into_any(),
+        Section::Email => view! { <crate::mailbox::EmailPage/> }.into_any(),
         Section::Data => view! { <crate::settings::DataPage/> }.into_any(),
         Section::Security => view! { <crate::install::SecurityPage/> }.into_any(),
         Section::Team => view! { <crate::team::TeamPage/> }.into_any(),

@@ -15,6 +15,7 @@ mod inbox;
 mod install;
 mod keys;
 mod live;
+mod mailbox;
 mod route;
 mod routing;
 mod settings;

@@ -40,6 +40,7 @@ pub enum Section {
     Agents,
     Routing,
     Webhooks,
+    Email,
     Data,
     Security,
     /// Teammates, invites, roles.
@@ -48,13 +49,14 @@ pub enum Section {
 
 impl Section {
     /// The pages the menu lists (the wizard has its own entry).
-    pub const MENU: [Section; 9] = [
+    pub const MENU: [Section; 10] = [
         Section::Install,
         Section::Widget,
         Section::Knowledge,
         Section::Agents,
         Section::Routing,
         Section::Webhooks,
+        Section::Email,
         Section::Data,
         Section::Security,
         Section::Team,
@@ -70,6 +72,7 @@ impl Section {
             Section::Agents => "agents",
             Section::Routing => "routing",
             Section::Webhooks => "webhooks",
+            Section::Email => "email",
             Section::Data => "data",
             Section::Security => "security",
             Section::Team => "team",
@@ -85,6 +88,7 @@ impl Section {
             Section::Agents => "Agents",
             Section::Routing => "Routing",
             Section::Webhooks => "Webhooks",
+            Section::Email => "Email",
             Section::Data => "Data",
             Section::Security => "Security",
             Section::Team => "Team",

@@ -1,11 +1,15 @@
 -- Email as a channel.
 --
 -- Conversations may be email ones: SQLite cannot change a CHECK, so the table is rebuilt
--- (its foreign keys checked at the end; the one trigger that names it is dropped and made
--- again around the rebuild).
+-- (foreign keys checked at the end of the migration; the one trigger that names the table is
+-- dropped and made again around the rebuild).
 PRAGMA defer_foreign_keys = true;
 DROP TRIGGER IF EXISTS messages_rating_resolves;
-CREATE TABLE conversations_next (
+-- The rows wait in a plain copy while the table is made again: inserting them back is what
+-- settles the deferred foreign-key count that dropping the table raised.
+CREATE TABLE conversations_copy AS SELECT * FROM conversations;
+DROP TABLE conversations;
+CREATE TABLE conversations (
   id              TEXT PRIMARY KEY,
   org_id          TEXT NOT NULL REFERENCES workspaces(id),
   session_id      TEXT NOT NULL,
@@ -25,13 +29,12 @@ CREATE TABLE conversations_next (
   outcome_at      INTEGER,
   UNIQUE (org_id, session_id)
 );
-INSERT INTO conversations_next (id, org_id, session_id, end_user_id, agent_id, channel, company_ref, needs_human,
+INSERT INTO conversations (id, org_id, session_id, end_user_id, agent_id, channel, company_ref, needs_human,
     last_error, created_at, updated_at, taken_over_by, mood, sentiment_sum, sentiment_count, outcome, outcome_at)
   SELECT id, org_id, session_id, end_user_id, agent_id, channel, company_ref, needs_human,
     last_error, created_at, updated_at, taken_over_by, mood, sentiment_sum, sentiment_count, outcome, outcome_at
-  FROM conversations;
-DROP TABLE conversations;
-ALTER TABLE conversations_next RENAME TO conversations;
+  FROM conversations_copy;
+DROP TABLE conversations_copy;
 CREATE INDEX conversations_by_user ON conversations(org_id, end_user_id);
 CREATE INDEX conversations_by_activity ON conversations(org_id, updated_at);
 CREATE INDEX conversations_live ON conversations(outcome, updated_at);

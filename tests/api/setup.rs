@@ -401,3 +401,46 @@ fn the_search_tester_shows_a_contacts_account_data_passages_too() {
     let without = agent.call("GET", "/api/sdk/knowledge/search?q=card", None);
     assert!(without.body["facts"].is_null());
 }
+
+#[test]
+fn the_email_settings_are_validated_and_the_mailgun_key_is_never_shown() {
+    let ws = app().workspace();
+    let (_, _, owner) = ws.signed_in("owner");
+    let read = settings(&owner.call("GET", "/api/console/workspace", None));
+    assert_eq!(
+        read.inbound_email,
+        format!("{}@mail.halo.localhost", ws.org_id)
+    );
+    for (body, field) in [
+        (json!({ "email": { "ai": "always" } }), "email.ai"),
+        (
+            json!({ "email": { "trusted": ["ok.example", "not an address"] } }),
+            "email.trusted[1]",
+        ),
+        (
+            json!({ "email": { "mailgun_signing_key": 42 } }),
+            "email.mailgun_signing_key",
+        ),
+    ] {
+        let r = owner.call("PATCH", "/api/console/workspace", Some(body));
+        assert_eq!(
+            (r.status, r.body["error"]["field"].as_str()),
+            (400, Some(field)),
+            "{}",
+            r.body
+        );
+    }
+    let changed = settings(&owner.call(
+        "PATCH",
+        "/api/console/workspace",
+        Some(json!({ "email": { "ai": "send", "trusted": ["Partner.example"], "mailgun_signing_key": "key-abcdefgh" } })),
+    ));
+    assert_eq!(changed.email.ai, halo_shared::settings::EmailAi::Send);
+    assert_eq!(changed.email.trusted, vec!["partner.example".to_owned()]);
+    assert_eq!(changed.email.mailgun_signing_key.as_deref(), Some("…"));
+    let text = owner
+        .call("GET", "/api/console/workspace", None)
+        .body
+        .to_string();
+    assert!(!text.contains("key-abcdefgh"));
+}
