@@ -53,6 +53,12 @@ pub async fn post_chat(req: &mut Request, b: &Bindings, ctx: &Context) -> ApiRes
         Some(parsed) => parsed?,
         None => return Err(body.err().unwrap_or(ApiError::InvalidJson)),
     };
+    let user = match &chat.user {
+        UserRef::External(id) => Some(id.as_str()),
+        UserRef::Anonymous => None,
+    };
+    let session = chat.session_id.as_deref();
+    crate::gate::admit_widget(env, req, &ws, crate::gate::Kind::Chat, user, session).await?;
     let existing = existing.map_err(ApiError::from);
     let cors_ws = ws.clone();
     let inbound = Inbound {
@@ -116,6 +122,16 @@ pub async fn rate_answer(req: &mut Request, b: &Bindings, session_id: &str) -> A
     let db = &b.db;
     let (ws, _) = auth::widget_workspace(req, db, &hash, None, None).await?;
     let body = read_json(req).await?;
+    let user = body.get("user_id").and_then(Value::as_str);
+    crate::gate::admit_widget(
+        &b.env,
+        req,
+        &ws,
+        crate::gate::Kind::Call,
+        user,
+        Some(session_id),
+    )
+    .await?;
     let rating = conversation::Rating::parse(&body)?;
     let c = store::conversation_by_session(db, Scope::Org(&ws.id), session_id)
         .await?
@@ -154,6 +170,11 @@ pub async fn open_session(req: &mut Request, b: &Bindings) -> ApiResult<Response
         Some(open.channel.as_str()),
     )
     .await?;
+    let user = match &open.user {
+        UserRef::External(id) => Some(id.as_str()),
+        UserRef::Anonymous => None,
+    };
+    crate::gate::admit_widget(env, req, &ws, crate::gate::Kind::Session, user, None).await?;
     let claims = match &open.user {
         UserRef::External(id) => verify_token(&ws, id, open.user_token.as_deref())?,
         UserRef::Anonymous => None,

@@ -9,14 +9,20 @@ use halo_shared::fusion::{self, LexicalHit};
 use halo_shared::knowledge::chunk_markdown;
 use halo_shared::search::fts_match_query;
 use serde_json::{json, Value};
-use worker::{Env, Request, Response};
+use std::collections::BTreeMap;
+
+use halo_shared::context;
+use halo_shared::evidence::{self, Evidence};
+use serde_json::Map;
+use worker::{D1Database, Env, Request, Response};
 
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, query_param, read_json};
 use crate::platform::Bindings;
 use crate::rerank::{Reranker, RERANK_CANDIDATES};
-use crate::semantic::{Embedder, VectorIndex};
+use crate::semantic::{score_facts, Embedder, VectorIndex};
+use crate::store::contacts;
 
 use crate::platform::new_id;
 use crate::store::{self, SourceWrite};
@@ -177,10 +183,55 @@ pub async fn search_knowledge(req: &Request, b: &Bindings) -> ApiResult<Response
     let hits = retrieve(env, db, &org, &q, limit, mode).await?;
     // With a contact, also the account-data passages the engine would get for them.
     let facts = match param("user_id").filter(|u| !u.trim().is_empty()) {
-        Some(user_id) => Some(crate::turn::account_facts(env, db, &org, &user_id, &q).await?),
+        Some(user_id) => Some(account_facts(env, db, &org, &user_id, &q).await?),
         None => None,
     };
     json_ok(&json!({ "query": q, "results": hits, "facts": facts }))
+}
+
+/// The account-data passages the engine would get for `question` from what is stored about
+/// the user `user_id` and their company (the search tester's second list): the same facts,
+/// scored by meaning when an embedder is configured, as a turn's. `[{ key, label, text,
+/// support }]`, best first.
+pub async fn account_facts(
+    env: &Env,
+    db: &D1Database,
+    org: &str,
+    user_id: &str,
+    question: &str,
+) -> ApiResult<Vec<halo_shared::settings::AccountFact>> {
+    let loaded = contacts::known(db, org, Some(user_id), None).await?;
+    let stored = loaded.user.map(|u| u.profile()).unwrap_or_default();
+    let user = context::merge(
+        &stored.traits,
+        &Map::new(),
+        &stored.context,
+        &BTreeMap::new(),
+    );
+    let company = loaded.company.map(|c| c.profile());
+    let mut facts = evidence::facts(&user, company.as_ref(), &loaded.descriptions);
+    if let Some(embedder) = Embedder::from_env(env) {
+        let vector = embedder.embed(&[question.to_owned()]).await;
+        match vector.map(|mut v| v.pop()) {
+            Ok(Some(v)) => {
+                if let Err(e) = score_facts(&embedder, db, org, &v, &mut facts).await {
+                    worker::console_warn!("embedding account data failed: {e}");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => worker::console_warn!("embedding the question failed: {e}"),
+        }
+    }
+    let evidence = Evidence::new(question, facts);
+    Ok(evidence
+        .top()
+        .map(|(m, f)| halo_shared::settings::AccountFact {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            text: f.text.clone(),
+            support: m.support,
+        })
+        .collect())
 }
 
 /// How to search.

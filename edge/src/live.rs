@@ -527,6 +527,16 @@ pub async fn widget_updates(req: &Request, b: &Bindings, session_id: &str) -> Ap
     };
     let db = &b.db;
     let (ws, _) = auth::widget_workspace(req, db, &hash, None, None).await?;
+    let user = query_param(req, "user_id");
+    crate::gate::admit_widget(
+        &b.env,
+        req,
+        &ws,
+        crate::gate::Kind::Call,
+        user.as_deref(),
+        Some(session_id),
+    )
+    .await?;
     let c = store::conversation_by_session(db, Scope::Org(&ws.id), session_id)
         .await?
         .ok_or(NO_CONVERSATION)?;

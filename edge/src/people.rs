@@ -227,6 +227,15 @@ pub async fn identify_from_widget(req: &mut Request, b: &Bindings) -> ApiResult<
     let body = read_json(req).await;
     let (ws, _) = auth::widget_workspace(req, db, &key_hash, None, None).await?;
     let u = UserIdentify::parse(&body?)?;
+    crate::gate::admit_widget(
+        &b.env,
+        req,
+        &ws,
+        crate::gate::Kind::Call,
+        Some(&u.user_id),
+        None,
+    )
+    .await?;
     let claims = crate::auth::verify_token(&ws, &u.user_id, u.user_token.as_deref())?;
     let mut traits = u.traits.clone();
     if let Some(c) = &claims {

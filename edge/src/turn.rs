@@ -448,51 +448,6 @@ async fn gather(
     }
 }
 
-/// The account-data passages the engine would get for `question` from what is stored about
-/// the user `user_id` and their company (the search tester's second list): the same facts,
-/// scored by meaning when an embedder is configured, as a turn's. `[{ key, label, text,
-/// support }]`, best first.
-pub async fn account_facts(
-    env: &Env,
-    db: &D1Database,
-    org: &str,
-    user_id: &str,
-    question: &str,
-) -> ApiResult<Vec<halo_shared::settings::AccountFact>> {
-    let loaded = contacts::known(db, org, Some(user_id), None).await?;
-    let stored = loaded.user.map(|u| u.profile()).unwrap_or_default();
-    let user = context::merge(
-        &stored.traits,
-        &Map::new(),
-        &stored.context,
-        &BTreeMap::new(),
-    );
-    let company = loaded.company.map(|c| c.profile());
-    let mut facts = evidence::facts(&user, company.as_ref(), &loaded.descriptions);
-    if let Some(embedder) = Embedder::from_env(env) {
-        let vector = embedder.embed(&[question.to_owned()]).await;
-        match vector.map(|mut v| v.pop()) {
-            Ok(Some(v)) => {
-                if let Err(e) = score_facts(&embedder, db, org, &v, &mut facts).await {
-                    worker::console_warn!("embedding account data failed: {e}");
-                }
-            }
-            Ok(None) => {}
-            Err(e) => worker::console_warn!("embedding the question failed: {e}"),
-        }
-    }
-    let evidence = Evidence::new(question, facts);
-    Ok(evidence
-        .top()
-        .map(|(m, f)| halo_shared::settings::AccountFact {
-            key: f.key.clone(),
-            label: f.label.clone(),
-            text: f.text.clone(),
-            support: m.support,
-        })
-        .collect())
-}
-
 /// The workspace's routing for the message. Under identity verification, only what the
 /// workspace stored or a token vouched for decides priority and routing: a page could claim
 /// `plan: enterprise`.

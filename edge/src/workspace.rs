@@ -87,6 +87,14 @@ pub async fn apply_update(db: &D1Database, current: &Workspace, body: &Value) ->
         appearance,
         setup,
         email,
+        limits: match &update.limits {
+            Some(patch) => Some(
+                halo_shared::limits::Limits::from_stored(Some(&current.limits))
+                    .updated(patch)
+                    .map(|l| json!(l).to_string())?,
+            ),
+            None => None,
+        },
     };
     store::update_workspace(db, &current.id, changes).await?;
     Ok(())
@@ -132,6 +140,7 @@ async fn settings_of(
             e.mailgun_signing_key = e.mailgun_signing_key.map(|_| "…".to_owned());
             e
         },
+        limits: halo_shared::limits::Limits::from_stored(Some(&ws.limits)),
         org_id: ws.id,
         name: ws.name,
     })

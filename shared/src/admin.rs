@@ -152,6 +152,8 @@ pub struct WorkspaceUpdate {
     pub setup: Option<Value>,
     /// The email channel's settings, likewise ([`crate::settings::EmailSettings::updated`]).
     pub email: Option<Value>,
+    /// Rate limits, likewise ([`crate::limits::Limits::updated`]).
+    pub limits: Option<Value>,
 }
 
 impl WorkspaceUpdate {
@@ -169,6 +171,13 @@ impl WorkspaceUpdate {
                 None => None,
                 Some(v) => {
                     crate::appearance::Appearance::default().updated(v)?;
+                    Some(v.clone())
+                }
+            },
+            limits: match o.get("limits") {
+                None => None,
+                Some(v) => {
+                    crate::limits::Limits::default().updated(v)?;
                     Some(v.clone())
                 }
             },

@@ -335,6 +335,8 @@ pub struct Strings {
     pub talk_to_person: &'static str,
     pub typing: &'static str,
     pub new_message: &'static str,
+    /// Shown when the visitor is rate limited; `{n}` is the seconds to wait.
+    pub too_fast: &'static str,
 }
 
 const EN: Strings = Strings {
@@ -354,6 +356,7 @@ const EN: Strings = Strings {
     talk_to_person: "Talk to a person",
     typing: "Support is typing",
     new_message: "New message",
+    too_fast: "You're sending messages quickly, try again in {n} s.",
 };
 
 const FR: Strings = Strings {
@@ -373,6 +376,7 @@ const FR: Strings = Strings {
     talk_to_person: "Parler à quelqu'un",
     typing: "L'assistance écrit",
     new_message: "Nouveau message",
+    too_fast: "Vous envoyez des messages très vite : réessayez dans {n} s.",
 };
 
 const ES: Strings = Strings {
@@ -392,6 +396,7 @@ const ES: Strings = Strings {
     talk_to_person: "Hablar con una persona",
     typing: "Soporte está escribiendo",
     new_message: "Mensaje nuevo",
+    too_fast: "Estás enviando mensajes muy rápido: inténtalo de nuevo en {n} s.",
 };
 
 const DE: Strings = Strings {
@@ -411,6 +416,7 @@ const DE: Strings = Strings {
     talk_to_person: "Mit einem Menschen sprechen",
     typing: "Der Support schreibt",
     new_message: "Neue Nachricht",
+    too_fast: "Sie senden sehr schnell Nachrichten: Versuchen Sie es in {n} s erneut.",
 };
 
 /// The widget's strings in `locale` (English for `Auto`: resolve it first).

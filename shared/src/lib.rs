@@ -25,6 +25,7 @@ pub mod ids;
 pub mod inbox;
 pub mod keys;
 pub mod knowledge;
+pub mod limits;
 pub mod live;
 pub mod llm;
 pub mod markdown;

@@ -313,6 +313,8 @@ pub struct WorkspaceSettings {
     pub inbound_email: String,
     /// The email channel's settings (the Mailgun key shown as `…`).
     pub email: EmailSettings,
+    /// Rate limits a minute.
+    pub limits: crate::limits::Limits,
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod identity;
 mod inbox;
 mod keys;
 mod knowledge;
+mod limits;
 mod live;
 mod llm;
 mod model;

@@ -201,7 +201,15 @@ fn boot(default_api_base: &str, arg: &JsValue) {
         )),
         launcher: NodeRef::new(),
     };
-    wasm_bindgen_futures::spawn_local(crate::look::refresh(config.clone(), overrides, ui));
+    let asked = config.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(next) = crate::look::refresh(asked, overrides).await {
+            if ui.look.with_untracked(|l| *l != next) {
+                crate::ui::paint(&next);
+                ui.look.set(next);
+            }
+        }
+    });
     STATE.with_borrow_mut(|s| {
         s.config = Some(config);
         s.ui = Some(ui);

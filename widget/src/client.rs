@@ -7,6 +7,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::state::{self, prop_str, Config, Message, Role, STATE};
+use leptos::prelude::WithUntracked;
 
 /// A string or number as the id string the API takes.
 fn id_string(v: &JsValue) -> Option<String> {
@@ -130,10 +131,20 @@ pub async fn request(method: &str, path: &str, body: Option<&Object>) -> Result<
         }
         return Ok(json);
     }
-    let detail = Reflect::get(&json, &"error".into())
-        .ok()
-        .and_then(|e| prop_str(&e, "message"));
+    let error = Reflect::get(&json, &"error".into()).unwrap_or(JsValue::UNDEFINED);
+    let detail = prop_str(&error, "message");
     let status = resp.status();
+    if status == 429 {
+        // Calm, and in the visitor's language; the typed text goes back into the composer.
+        let wait = Reflect::get(&error, &"retry_after".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(10.0) as u32;
+        let words = STATE
+            .with_borrow(|s| s.ui.map(|u| u.look.with_untracked(|l| l.strings.too_fast)))
+            .unwrap_or("You're sending messages quickly, try again in {n} s.");
+        return Err(words.replace("{n}", &wait.to_string()));
+    }
     web_sys::console::error_1(
         &format!(
             "Halo: {path} failed ({status}): {}",

@@ -2,15 +2,12 @@
 //! remembered in localStorage so that a page load shows it at once, with the page's boot
 //! options (`ui.brandColor`, `ui.position`, ...) over it.
 
-use halo_shared::appearance::{
-    field, parse_color, strings, text_color_on, Locale, Strings, DARK_TEXT,
-};
+use halo_shared::appearance::{field, parse_color, strings, text_color_on, Locale, DARK_TEXT};
 use js_sys::{Reflect, JSON};
-use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::state::{prop_str, Config, Ui};
+use crate::state::{prop_str, Config, Look};
 
 /// What the page's boot options say about the look; each wins over the workspace's.
 #[derive(Clone, Debug, Default)]
@@ -36,24 +33,6 @@ impl Overrides {
             auto_open_unseen: get("autoOpenUnseen").as_bool(),
         }
     }
-}
-
-/// How the widget looks and speaks now.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Look {
-    pub brand: String,
-    /// Text on the brand colour: white, or dark on a light brand.
-    pub on_brand: &'static str,
-    /// Brand-coloured text on white (links, outlined buttons): the brand, or dark text when
-    /// the brand is too light to read on white.
-    pub accent: String,
-    pub left: bool,
-    pub title: String,
-    pub greeting: String,
-    pub team_name: Option<String>,
-    pub initials: Option<String>,
-    pub strings: &'static Strings,
-    pub auto_open_unseen: bool,
 }
 
 fn browser_languages() -> Vec<String> {
@@ -129,39 +108,29 @@ pub fn saved_appearance(org_id: &str) -> JsValue {
 }
 
 /// Asks for the workspace's appearance (the browser's HTTP cache answers while it is fresh,
-/// with no round trip) and, if it changed, shows and remembers it.
-pub async fn refresh(config: Config, over: Overrides, ui: Ui) {
+/// with no round trip), remembers it, and returns the look it makes (`None` when it could
+/// not be read: the look stays as it is).
+pub async fn refresh(config: Config, over: Overrides) -> Option<Look> {
     let url = format!(
         "{}/api/sdk/widget/config?key={}",
         config.api_base,
         js_sys::encode_uri_component(&config.widget_key)
     );
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let Ok(resp) = JsFuture::from(window.fetch_with_str(&url)).await else {
-        return;
-    };
-    let resp: web_sys::Response = resp.unchecked_into();
+    let window = web_sys::window()?;
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
+        .await
+        .ok()?
+        .unchecked_into();
     if !resp.ok() {
-        return;
+        return None;
     }
-    let Ok(promise) = resp.json() else {
-        return;
-    };
-    let Ok(json) = JsFuture::from(promise).await else {
-        return;
-    };
+    let json = JsFuture::from(resp.json().ok()?).await.ok()?;
     let appearance = Reflect::get(&json, &field::APPEARANCE.into()).unwrap_or(JsValue::UNDEFINED);
-    let next = look_of(&appearance, &over);
-    if ui.look.with_untracked(|l| *l != next) {
-        crate::ui::paint(&next);
-        ui.look.set(next);
-    }
     if let (Some(s), Ok(text)) = (
         window.local_storage().ok().flatten(),
         JSON::stringify(&appearance),
     ) {
         let _ = s.set_item(&storage_key(&config.org_id), &String::from(text));
     }
+    Some(look_of(&appearance, &over))
 }

@@ -19,6 +19,24 @@ pub struct Config {
     pub manual_on_paths: Vec<String>,
 }
 
+/// How the widget looks and speaks now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Look {
+    pub brand: String,
+    /// Text on the brand colour: white, or dark on a light brand.
+    pub on_brand: &'static str,
+    /// Brand-coloured text on white (links, outlined buttons): the brand, or dark text when
+    /// the brand is too light to read on white.
+    pub accent: String,
+    pub left: bool,
+    pub title: String,
+    pub greeting: String,
+    pub team_name: Option<String>,
+    pub initials: Option<String>,
+    pub strings: &'static halo_shared::appearance::Strings,
+    pub auto_open_unseen: bool,
+}
+
 /// Who wrote a line in the panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -122,7 +140,7 @@ pub struct Ui {
     /// The host-page element the agent is pointing at, if any.
     pub highlight: RwSignal<Option<Spot>>,
     /// The workspace's look, with the page's boot options over it.
-    pub look: RwSignal<crate::look::Look>,
+    pub look: RwSignal<Look>,
     /// The launcher, where focus goes back when the panel closes.
     pub launcher: NodeRef<leptos::html::Button>,
 }

@@ -71,7 +71,7 @@ const THUMB_ICON: &str = "M2 10h4v11H2zm6 11h9.3a2 2 0 0 0 2-1.6l1.6-8A2 2 0 0 0
 
 /// Paints `look` on the widget's root: its colours as the CSS variables the styles use, its
 /// side as a class. (Words are read when a region renders; the panel renders on each open.)
-pub fn paint(look: &crate::look::Look) {
+pub fn paint(look: &crate::state::Look) {
     let Some(root) = crate::state::STATE.with_borrow(|s| s.root.clone()) else {
         return;
     };

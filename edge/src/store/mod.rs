@@ -43,6 +43,9 @@ pub struct Workspace {
     /// When the first message from the widget on a site arrived, and from which origin.
     pub widget_seen_at: Option<i64>,
     pub widget_seen_origin: Option<String>,
+    /// Its rate limits (shared/src/limits.rs), JSON.
+    #[serde(default)]
+    pub limits: String,
 }
 
 /// A secret read from storage; `Debug` never shows it.
@@ -80,7 +83,7 @@ impl Workspace {
 fn workspace_columns() -> String {
     format!(
         "w.id, w.name, w.allowed_origins, w.identity_verification, w.created_at, w.routing, w.webhooks,
-         w.appearance, w.setup, w.widget_seen_at, w.widget_seen_origin,
+         w.appearance, w.setup, w.widget_seen_at, w.widget_seen_origin, w.limits,
          (SELECT json_group_array(k.secret) FROM workspace_keys k
           WHERE k.org_id = w.id AND k.kind = 'identity' AND {}) AS identity_secrets",
         keys::LIVE
@@ -272,6 +275,7 @@ pub struct WorkspaceChanges {
     pub appearance: Option<String>,
     pub setup: Option<String>,
     pub email: Option<String>,
+    pub limits: Option<String>,
 }
 
 /// Writes `changes` in one transaction.
@@ -284,6 +288,7 @@ pub async fn update_workspace(db: &D1Database, id: &str, changes: WorkspaceChang
         ("appearance", changes.appearance),
         ("setup", changes.setup),
         ("email", changes.email),
+        ("limits", changes.limits),
     ];
     for (column, value) in texts {
         if let Some(v) = value {
