@@ -279,9 +279,21 @@ pub fn AgentsPage() -> impl IntoView {
             editor(desk, agents, editing, agent)
         })
     };
+    let settings = RwSignal::new(None::<halo_shared::settings::WorkspaceSettings>);
+    spawn_local(crate::workspace::load(desk, settings));
+    let usage = move || {
+        settings.get().map(|s| {
+            format!(
+                "Model use today: {} of {} requests, {} of {} tokens; at most {} model-answered turns a conversation. Past a budget, the offline engine answers.",
+                s.usage.requests, s.limits.llm_requests_per_day, s.usage.tokens, s.limits.llm_tokens_per_day,
+                s.limits.ai_turns_per_conversation
+            )
+        })
+    };
     view! {
         <div class="pane contact-page" data-testid="agents">
             <h3>"Agents"</h3>
+            <p class="muted" data-testid="usage">{usage}</p>
             <p class="muted">"The active agent answers the widget; an agent that serves a channel answers it first."</p>
             <table class="team"><tbody>{rows}</tbody></table>
             {manages(desk).then(|| view! {

@@ -82,6 +82,27 @@ pub struct Reply {
     /// Every tool call and its result, for the conversation's trace.
     pub tool_runs: Vec<Value>,
     pub hand_over: Option<HandOver>,
+    /// Model calls made, and the tokens they used (the budget's count).
+    pub spent: Spent,
+}
+
+/// What a turn cost: model calls, and their tokens (the provider's `usage`, else estimated at
+/// four characters a token of what was sent and received).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spent {
+    pub calls: u32,
+    pub tokens: u32,
+}
+
+impl Spent {
+    fn add(&mut self, body: &Value, c: &Completion) {
+        self.calls += 1;
+        self.tokens += if c.tokens > 0 {
+            c.tokens
+        } else {
+            ((body.to_string().len() + c.text.len()) / 4) as u32
+        };
+    }
 }
 
 impl From<Answer> for Reply {
@@ -90,6 +111,7 @@ impl From<Answer> for Reply {
             answer,
             tool_runs: Vec::new(),
             hand_over: None,
+            spent: Spent::default(),
         }
     }
 }
@@ -265,6 +287,7 @@ impl Provider {
                     return Err(bad(llm::BadCompletion::Empty));
                 }
                 Ok(Completion {
+                    tokens: llm::usage_tokens(&out),
                     text,
                     tool_calls: Vec::new(),
                 })
@@ -457,7 +480,9 @@ impl Provider {
             }
             Provider::WorkersAi { .. } => {
                 let completion = self.workers_ai(&messages).await?;
-                return self.finish(q, completion.text, Used::default());
+                let mut used = Used::default();
+                used.spent.add(&serde_json::json!(messages), &completion);
+                return self.finish(q, completion.text, used);
             }
         };
         let mut used = Used::default();
@@ -470,6 +495,7 @@ impl Provider {
                 };
             }
             let completion = self.complete(q, &body).await?;
+            used.spent.add(&body, &completion);
             if completion.tool_calls.is_empty() {
                 return self.finish(q, completion.text, used);
             }
@@ -539,6 +565,7 @@ impl Provider {
             found,
             cited,
             hand_over,
+            spent,
         } = used;
         if text.trim().is_empty() {
             return Err(EngineError("the model gave no text".into()));
@@ -565,6 +592,7 @@ impl Provider {
             },
             tool_runs,
             hand_over,
+            spent,
         })
     }
 }
@@ -579,6 +607,7 @@ struct Used {
     found: Vec<Passage>,
     cited: Vec<halo_shared::chat::Citation>,
     hand_over: Option<HandOver>,
+    spent: Spent,
 }
 
 /// Runs a completion's tool calls (the agent's enabled tools only); their results, in order.
@@ -702,6 +731,8 @@ async fn run_tool(ctx: ToolContext<'_>, call: tools::Call, used: &mut Used) -> S
 pub struct Outcome {
     pub answer: Answer,
     pub engine: &'static str,
+    /// Model calls and tokens (none for the offline engine).
+    pub spent: Spent,
     pub error: Option<String>,
     /// Tool calls and their results (model answers only).
     pub tool_runs: Vec<Value>,
@@ -715,6 +746,7 @@ pub async fn answer(provider: Option<&Provider>, q: &Question<'_>) -> Outcome {
         match p.reply(q).await {
             Ok(reply) => {
                 return Outcome {
+                    spent: reply.spent,
                     answer: reply.answer,
                     engine: p.name(),
                     error: None,
@@ -732,6 +764,7 @@ pub async fn answer(provider: Option<&Provider>, q: &Question<'_>) -> Outcome {
     }
     let mut outcome = match Offline.answer(q).await {
         Ok(answer) => Outcome {
+            spent: Spent::default(),
             answer,
             engine: Offline.name(),
             error,
@@ -739,6 +772,7 @@ pub async fn answer(provider: Option<&Provider>, q: &Question<'_>) -> Outcome {
             hand_over: None,
         },
         Err(EngineError(e)) => Outcome {
+            spent: Spent::default(),
             answer: answer::offer_human(answer::FAILURE_TEXT, reason::ENGINE_FAILED, 0.0),
             engine: "fallback",
             error: Some(e),

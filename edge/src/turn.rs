@@ -518,7 +518,14 @@ async fn answer(
         &agent.prompt_instructions(),
         &whispers.iter().map(|w| w.body.as_str()).collect::<Vec<_>>(),
     );
-    let provider = Provider::for_agent(env, &agent.llm);
+    let provider = within_budget(
+        db,
+        ws,
+        &who.session_id,
+        Provider::for_agent(env, &agent.llm),
+        failures,
+    )
+    .await;
     let history = match (&provider, chat.history.is_empty()) {
         (Some(_), true) if who.continuing.is_some() => stored_history(db, &ws.id, &who.session_id)
             .await
@@ -552,6 +559,13 @@ async fn answer(
         }),
     };
     let mut outcome = engine::answer(provider.as_ref(), &question).await;
+    if outcome.spent.calls > 0 {
+        let day = halo_shared::limits::day_of(now_ms());
+        let spent = &outcome.spent;
+        if let Err(e) = store::usage::spend(db, &ws.id, day, spent.calls, spent.tokens).await {
+            worker::console_error!("counting the model's usage failed: {e}");
+        }
+    }
     failures.extend(outcome.error.take());
     turn::settle_failures(
         &mut outcome.answer,
@@ -629,6 +643,41 @@ async fn escalate(
                 .push(Action::CreateTicket { ticket_id, status })
         }
         Err(e) => worker::console_error!("escalating to a ticket failed: {e}"),
+    }
+}
+
+/// The provider, unless the workspace's daily model budget is spent or this conversation has
+/// had its share of model turns: then the offline engine answers, and the reply records why.
+async fn within_budget(
+    db: &D1Database,
+    ws: &Workspace,
+    session_id: &str,
+    provider: Option<Provider>,
+    failures: &mut Vec<String>,
+) -> Option<Provider> {
+    provider.as_ref()?;
+    let limits = halo_shared::limits::Limits::from_stored(Some(&ws.limits));
+    let day = halo_shared::limits::day_of(now_ms());
+    let (today, turns) = futures_util::future::join(
+        store::usage::on_day(db, &ws.id, day),
+        store::usage::model_turns(db, &ws.id, session_id),
+    )
+    .await;
+    match (today, turns) {
+        (Ok(today), Ok(turns)) => {
+            match halo_shared::limits::model_refusal(&limits, &today, turns) {
+                Some(why) => {
+                    failures.push(format!("budget: {why}; the offline engine answered"));
+                    None
+                }
+                None => provider,
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            // The budget protects the bill, not the answer: unknown spending lets it through.
+            worker::console_error!("reading the model budget failed: {e}");
+            provider
+        }
     }
 }
 

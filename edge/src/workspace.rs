@@ -105,6 +105,7 @@ async fn settings_of(
     db: &D1Database,
     org: &str,
 ) -> ApiResult<WorkspaceSettings> {
+    let usage = store::usage::on_day(db, org, halo_shared::limits::day_of(now_ms())).await?;
     let room = store::email::mailroom(db, org).await?;
     let (ws, (verified, widget_key)) = join(
         existing(db, org),
@@ -141,6 +142,7 @@ async fn settings_of(
             e
         },
         limits: halo_shared::limits::Limits::from_stored(Some(&ws.limits)),
+        usage,
         org_id: ws.id,
         name: ws.name,
     })

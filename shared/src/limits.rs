@@ -28,6 +28,12 @@ pub struct Limits {
     pub sessions_per_visitor: u32,
     /// Identify calls, ratings and catch-up reads per visitor.
     pub calls_per_visitor: u32,
+    /// Model requests a day (UTC) for the workspace; past it the offline engine answers.
+    pub llm_requests_per_day: u32,
+    /// Model tokens a day (UTC), from the providers' `usage`.
+    pub llm_tokens_per_day: u32,
+    /// Turns a model answers in one conversation; past it the offline engine answers.
+    pub ai_turns_per_conversation: u32,
 }
 
 impl Default for Limits {
@@ -38,6 +44,9 @@ impl Default for Limits {
             chat_per_workspace: 1_200,
             sessions_per_visitor: 30,
             calls_per_visitor: 120,
+            llm_requests_per_day: 10_000,
+            llm_tokens_per_day: 20_000_000,
+            ai_turns_per_conversation: 50,
         }
     }
 }
@@ -64,11 +73,11 @@ impl Limits {
             let name = format!("limits.{key}");
             let n = v
                 .as_u64()
-                .filter(|n| (1..=u64::from(MAX_LIMIT)).contains(n))
+                .filter(|n| (1..=u64::from(max_of(key))).contains(n))
                 .ok_or_else(|| {
                     err(
                         &name,
-                        InvalidField::Invalid("must be a whole number from 1 to 100000 a minute"),
+                        InvalidField::Invalid("must be a whole number from 1 to its maximum (100000; tokens 1000000000)"),
                     )
                 })? as u32;
             match key.as_str() {
@@ -77,10 +86,49 @@ impl Limits {
                 "chat_per_workspace" => next.chat_per_workspace = n,
                 "sessions_per_visitor" => next.sessions_per_visitor = n,
                 "calls_per_visitor" => next.calls_per_visitor = n,
+                "llm_requests_per_day" => next.llm_requests_per_day = n,
+                "llm_tokens_per_day" => next.llm_tokens_per_day = n,
+                "ai_turns_per_conversation" => next.ai_turns_per_conversation = n,
                 _ => return Err(err(&name, InvalidField::Invalid("is not a limit"))),
             }
         }
         Ok(next)
+    }
+}
+
+fn max_of(key: &str) -> u32 {
+    if key == "llm_tokens_per_day" {
+        1_000_000_000
+    } else {
+        MAX_LIMIT
+    }
+}
+
+/// What a workspace spent on models today.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    pub requests: u32,
+    pub tokens: u64,
+}
+
+/// The UTC day a moment (ms) falls on.
+pub fn day_of(ms: i64) -> i64 {
+    ms.div_euclid(86_400_000)
+}
+
+/// Why a turn may not use a model: the day's budget is spent, or this conversation has had
+/// its share of model turns. `None`: it may.
+pub fn model_refusal(limits: &Limits, today: &Usage, model_turns: u32) -> Option<&'static str> {
+    if today.requests >= limits.llm_requests_per_day {
+        Some("the workspace's daily budget of model requests is spent")
+    } else if today.tokens >= u64::from(limits.llm_tokens_per_day) {
+        Some("the workspace's daily budget of model tokens is spent")
+    } else if model_turns >= limits.ai_turns_per_conversation {
+        Some("this conversation has had its share of model-answered turns")
+    } else {
+        None
     }
 }
 
@@ -230,6 +278,39 @@ mod tests {
             "the refused request was not counted for b"
         );
         assert_eq!(counters["a"].current, 1);
+    }
+
+    #[test]
+    fn past_the_days_budget_or_the_conversations_share_no_model_answers() {
+        let l = Limits::default()
+            .updated(&json!({ "llm_requests_per_day": 2, "llm_tokens_per_day": 1000, "ai_turns_per_conversation": 3 }))
+            .unwrap();
+        let fresh = Usage {
+            day: 1,
+            requests: 1,
+            tokens: 10,
+        };
+        assert_eq!(model_refusal(&l, &fresh, 0), None);
+        assert!(model_refusal(
+            &l,
+            &Usage {
+                requests: 2,
+                ..fresh
+            },
+            0
+        )
+        .is_some_and(|r| r.contains("requests")));
+        assert!(model_refusal(
+            &l,
+            &Usage {
+                tokens: 1000,
+                ..fresh
+            },
+            0
+        )
+        .is_some_and(|r| r.contains("tokens")));
+        assert!(model_refusal(&l, &fresh, 3).is_some_and(|r| r.contains("conversation")));
+        assert_eq!(day_of(86_400_000 * 3 + 5), 3);
     }
 
     #[test]

@@ -135,6 +135,22 @@ pub fn parse_completion(body: &Value) -> Result<String, BadCompletion> {
 pub struct Completion {
     pub text: String,
     pub tool_calls: Vec<ToolCall>,
+    /// The tokens the provider says the call used (`usage`); 0 when it did not say.
+    pub tokens: u32,
+}
+
+/// The tokens a response's `usage` reports: OpenAI's `total_tokens` (or prompt plus
+/// completion), Anthropic's input plus output; 0 when there is none.
+pub fn usage_tokens(body: &Value) -> u32 {
+    let u = &body["usage"];
+    let n = |k: &str| u[k].as_u64().unwrap_or(0);
+    let total = match u["total_tokens"].as_u64() {
+        Some(t) => t,
+        None => {
+            n("prompt_tokens") + n("completion_tokens") + n("input_tokens") + n("output_tokens")
+        }
+    };
+    total.min(u64::from(u32::MAX)) as u32
 }
 
 /// One tool call a model requested.
@@ -205,7 +221,11 @@ pub fn parse_openai(body: &Value) -> Result<Completion, BadCompletion> {
             BadCompletion::NoContent
         });
     }
-    Ok(Completion { text, tool_calls })
+    Ok(Completion {
+        text,
+        tool_calls,
+        tokens: usage_tokens(body),
+    })
 }
 
 /// The Anthropic Messages API version this wire format follows.
@@ -273,7 +293,11 @@ pub fn parse_anthropic(body: &Value) -> Result<Completion, BadCompletion> {
     if text.is_empty() && tool_calls.is_empty() {
         return Err(BadCompletion::Empty);
     }
-    Ok(Completion { text, tool_calls })
+    Ok(Completion {
+        text,
+        tool_calls,
+        tokens: usage_tokens(body),
+    })
 }
 
 /// Whether an HTTP status from a provider is worth one retry: rate limits, overload and
@@ -550,7 +574,11 @@ fn streamed_completion(
     if text.is_empty() && tool_calls.is_empty() {
         return Err(BadCompletion::Empty);
     }
-    Ok(Completion { text, tool_calls })
+    Ok(Completion {
+        text,
+        tool_calls,
+        tokens: 0,
+    })
 }
 
 impl StreamRead for StreamReader {

@@ -313,8 +313,10 @@ pub struct WorkspaceSettings {
     pub inbound_email: String,
     /// The email channel's settings (the Mailgun key shown as `…`).
     pub email: EmailSettings,
-    /// Rate limits a minute.
+    /// Rate limits a minute, and the model budget.
     pub limits: crate::limits::Limits,
+    /// What the workspace spent on models today (UTC).
+    pub usage: crate::limits::Usage,
 }
 
 #[cfg(test)]

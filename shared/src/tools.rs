@@ -471,6 +471,7 @@ mod tests {
         let c = Completion {
             text: String::new(),
             tool_calls: vec![call("search_knowledge", json!({ "query": "q" }))],
+            tokens: 0,
         };
         let round = openai_round(&c, &["found it".into()]);
         assert_eq!(

@@ -853,3 +853,88 @@ fn the_account_data_that_matches_the_question_reaches_the_model_as_data_and_inje
         "{facts}"
     );
 }
+
+fn set_limits(ws: &halo_tests::Workspace, limits: Value) {
+    let r = ws.call(
+        "PATCH",
+        &format!("/api/admin/workspaces/{}", ws.org_id),
+        Some(&ws.admin_token),
+        Some(json!({ "limits": limits })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The engine and the recorded error of a session's latest AI reply.
+fn last_ai(ws: &halo_tests::Workspace, session: &str) -> (Value, Value) {
+    let t = ws.conversation(session).body;
+    let ai = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "ai")
+        .cloned()
+        .unwrap();
+    (ai["engine"].clone(), ai["error"].clone())
+}
+
+#[test]
+fn past_the_days_model_budget_the_offline_engine_answers_and_the_reply_says_why() {
+    let app = server();
+    let ws = app.workspace();
+    ws.add_source(
+        "Refund policy",
+        "https://help.example.test/refunds",
+        REFUNDS,
+    );
+    set_limits(&ws, json!({ "llm_requests_per_day": 1 }));
+    let first = ws.chat(json!({ "message": "How long do refunds take?" }));
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(last_ai(&ws, first.session_id()).0, "openai");
+    let (_, _, owner) = ws.signed_in("owner");
+    let usage = owner.call("GET", "/api/console/workspace", None).body["usage"].clone();
+    assert_eq!(usage["requests"], 1, "{usage}");
+    assert!(usage["tokens"].as_u64().is_some_and(|t| t > 0), "{usage}");
+    let second = ws.chat(json!({ "message": "And refunds to a gift card?" }));
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert!(
+        !second.body["text"].as_str().unwrap().is_empty(),
+        "the visitor still gets an answer"
+    );
+    let (engine, error) = last_ai(&ws, second.session_id());
+    assert_eq!(engine, "offline");
+    assert!(
+        error.as_str().is_some_and(|e| e.contains("daily budget")),
+        "{error}"
+    );
+    // Another workspace has a budget of its own.
+    let other = app.workspace();
+    let r = other.chat(json!({ "message": "How long do refunds take?" }));
+    assert_eq!(last_ai(&other, r.session_id()).0, "openai");
+}
+
+#[test]
+fn one_conversation_gets_a_bounded_number_of_model_turns() {
+    let app = server();
+    let ws = app.workspace();
+    set_limits(&ws, json!({ "ai_turns_per_conversation": 2 }));
+    let first = ws.chat(json!({ "message": "Hello there, question one" }));
+    let session = first.session_id().to_owned();
+    for q in ["Question two, please", "Question three, please"] {
+        let r = ws.chat(json!({ "message": q, "session_id": session }));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let (engine, error) = last_ai(&ws, &session);
+    assert_eq!(
+        engine, "offline",
+        "the third turn of the conversation is the offline engine's"
+    );
+    assert!(
+        error
+            .as_str()
+            .is_some_and(|e| e.contains("share of model-answered turns")),
+        "{error}"
+    );
+    let fresh = ws.chat(json!({ "message": "A new conversation" }));
+    assert_eq!(last_ai(&ws, fresh.session_id()).0, "openai");
+}

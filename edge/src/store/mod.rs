@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod keys;
 pub mod teammates;
 pub mod tickets;
+pub mod usage;
 pub mod views;
 
 use halo_shared::agents::LlmChoice;
