@@ -1,5 +1,5 @@
 # Halo's two commands: `make dev` runs the product locally, `make test` runs every test.
-.PHONY: dev test setup build bench lint fmt deploy
+.PHONY: dev test setup build bench load lint fmt deploy
 
 dev:        ## set up, build, and serve the API, widget and demo page on http://127.0.0.1:8787
 	bash scripts/dev.sh
@@ -17,6 +17,9 @@ build: setup
 
 bench: build ## print widget/worker sizes, chat latency and retrieval quality on real FAQs
 	bash scripts/bench.sh
+
+load: build ## 50 visitors x 20 messages against a wrangler dev of its own on loopback, then an audit of D1
+	. scripts/env.sh && cargo run --release -q -p halo-tests --bin load
 
 lint:
 	bash scripts/lint.sh
