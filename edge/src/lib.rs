@@ -15,6 +15,7 @@ mod crawler;
 mod email;
 mod engine;
 mod error;
+mod faults;
 mod gate;
 mod http;
 mod inbox;

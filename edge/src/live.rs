@@ -351,6 +351,11 @@ pub async fn publish(env: &Env, org: &str, session_id: &str, event: &Event) {
 }
 
 async fn send(env: &Env, room: &str, body: &str) -> Result<()> {
+    if crate::faults::live() {
+        return Err(worker::Error::RustError(
+            "the live room is unavailable (HALO_FAULTS=live)".into(),
+        ));
+    }
     let stub = env
         .durable_object(BINDING)?
         .id_from_name(room)?

@@ -26,6 +26,7 @@ macro_rules! by_method {
 /// Routes a request to its handler and turns every error into its JSON answer.
 pub async fn route(mut req: Request, env: Env, ctx: Context) -> Response {
     let path = req.path();
+    crate::faults::arm(&env, req.url().ok().as_ref().and_then(|u| u.host_str()));
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
     let result = match segments.as_slice() {

@@ -710,23 +710,25 @@ async fn store_reply(
             json!({ "key": f.key, "label": f.label, "text": f.text, "support": m.support })
         }).collect::<Vec<_>>(),
     });
-    let stored = store::record_ai_message(
-        db,
-        &ws.id,
-        &AiMessage {
-            id: reply_id,
-            session_id: &who.session_id,
-            body: &a.text,
-            engine: outcome.engine,
-            confidence: a.confidence,
-            citations: &citations,
-            actions: &actions,
-            error: error.as_deref(),
-            needs_human: turn::needs_human(&a.actions),
-            trace: &trace,
-        },
-    )
-    .await;
+    let reply = AiMessage {
+        id: reply_id,
+        session_id: &who.session_id,
+        body: &a.text,
+        engine: outcome.engine,
+        confidence: a.confidence,
+        citations: &citations,
+        actions: &actions,
+        error: error.as_deref(),
+        needs_human: turn::needs_human(&a.actions),
+        trace: &trace,
+    };
+    let stored = if crate::faults::reply_store() {
+        Err(worker::Error::RustError(
+            "D1 is failing (HALO_FAULTS=reply_store)".into(),
+        ))
+    } else {
+        store::record_ai_message(db, &ws.id, &reply).await
+    };
     if let Err(e) = &stored {
         worker::console_error!("storing the reply failed: {e}");
     }

@@ -132,6 +132,19 @@ pub fn model_refusal(limits: &Limits, today: &Usage, model_turns: u32) -> Option
     }
 }
 
+/// The test faults `HALO_FAULTS` names (see edge/src/faults.rs), honoured only for a request
+/// to a loopback host, which a deployed Worker never serves.
+pub fn faults_for<'a>(setting: &'a str, host: Option<&str>) -> Vec<&'a str> {
+    if !matches!(host, Some("127.0.0.1" | "localhost" | "[::1]")) {
+        return Vec::new();
+    }
+    setting
+        .split(',')
+        .map(str::trim)
+        .filter(|f| ["reply_store", "live"].contains(f))
+        .collect()
+}
+
 /// One key's counts: the current window's and the previous one's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counter {
@@ -311,6 +324,16 @@ mod tests {
         .is_some_and(|r| r.contains("tokens")));
         assert!(model_refusal(&l, &fresh, 3).is_some_and(|r| r.contains("conversation")));
         assert_eq!(day_of(86_400_000 * 3 + 5), 3);
+    }
+
+    #[test]
+    fn test_faults_apply_on_loopback_only() {
+        assert_eq!(
+            faults_for("reply_store, live, nonsense", Some("127.0.0.1")),
+            vec!["reply_store", "live"]
+        );
+        assert!(faults_for("reply_store,live", Some("halo.example.com")).is_empty());
+        assert!(faults_for("reply_store", None).is_empty());
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod conversations;
 mod crawl;
 mod email;
 mod evidence;
+mod faults;
 mod identity;
 mod inbox;
 mod keys;
