@@ -18,7 +18,7 @@ build: setup
 bench: build ## print widget/worker sizes, chat latency and retrieval quality on real FAQs
 	bash scripts/bench.sh
 
-load: build ## 50 visitors x 20 messages against a wrangler dev of its own on loopback, then an audit of D1
+load: build ## 50 visitors x 20 messages, then 200 widget sockets, against a wrangler dev of its own on loopback; audits D1
 	. scripts/env.sh && cargo run --release -q -p halo-tests --bin load
 
 lint:

@@ -5,14 +5,18 @@
 //! between visitors. Bounded in count and time; figures, not a timed test. Exits non-zero
 //! when the audit finds something wrong.
 //!
-//! Usage: cargo run --release -p halo-tests --bin load -- [visitors] [messages]
+//! Then N widget WebSockets (default 200) open at once while a teammate replies in each
+//! conversation: every reply must reach its own socket and no other, the team's feed socket
+//! must hear every conversation, and a widget that reconnects catches up without duplicates.
+//!
+//! Usage: cargo run --release -p halo-tests --bin load -- [visitors] [messages] [sockets]
 
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use halo_tests::{call, Server};
+use halo_tests::{call, live_socket, next_event, Server};
 use serde_json::json;
 
 /// Longest a run may take before the visitors stop sending.
@@ -101,7 +105,9 @@ fn main() {
         "PATCH",
         &format!("/api/admin/workspaces/{}", ws.org_id),
         Some(&ws.admin_token),
-        Some(json!({ "limits": { "chat_per_ip": 100_000, "chat_per_workspace": 100_000 } })),
+        Some(
+            json!({ "limits": { "chat_per_ip": 100_000, "chat_per_workspace": 100_000, "sessions_per_visitor": 100_000 } }),
+        ),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let started = Instant::now();
@@ -161,7 +167,174 @@ fn main() {
     if !out.status.success() {
         eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     }
-    if !findings.is_empty() || stored != accepted.to_string() || !out.status.success() {
+    let chat_ok = findings.is_empty() && stored == accepted.to_string() && out.status.success();
+    let sockets_ok = sockets(&server, &ws, arg(3, 200));
+    if !chat_ok || !sockets_ok {
         std::process::exit(1);
     }
+}
+
+/// The teammate lines of a live event.
+fn teammate_lines(e: &serde_json::Value) -> Vec<(String, String)> {
+    e["messages"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter(|m| m["role"] == "teammate")
+                .map(|m| {
+                    (
+                        m["id"].as_str().unwrap_or("").to_owned(),
+                        m["text"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The sockets phase; `true` when every check held.
+fn sockets(server: &Server, ws: &halo_tests::Workspace, n: usize) -> bool {
+    let (_, token) = halo_tests::teammate_on(server, ws, "Load teammate");
+    let sessions: Vec<String> = (0..n)
+        .map(|_| {
+            let r = call(
+                server,
+                "POST",
+                "/api/sdk/sessions",
+                Some(&ws.widget_key),
+                Some(json!({})),
+            );
+            assert!(r.status == 201 || r.status == 200, "{}", r.body);
+            r.body["session_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let mut feed =
+        live_socket(server, &format!("/api/inbox/live?token={token}")).expect("the feed socket");
+    let opened = Instant::now();
+    let mut widgets: Vec<halo_tests::Socket> = sessions
+        .iter()
+        .map(|s| {
+            live_socket(
+                server,
+                &format!("/api/sdk/conversations/{s}/live?key={}", ws.widget_key),
+            )
+            .expect("a widget socket")
+        })
+        .collect();
+    let open_ms = opened.elapsed().as_millis();
+    let reply = |s: &str, text: &str| {
+        let r = call(
+            server,
+            "POST",
+            &format!("/api/inbox/conversations/{s}/reply"),
+            Some(&token),
+            Some(json!({ "text": text })),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    };
+    let replied = Instant::now();
+    std::thread::scope(|scope| {
+        let feed_seen = scope.spawn(|| {
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(e) = next_event(&mut feed, Duration::from_secs(15)) {
+                if let Some(s) = e["session_id"].as_str() {
+                    seen.insert(s.to_owned());
+                }
+                if seen.len() >= n {
+                    break;
+                }
+            }
+            seen
+        });
+        let readers: Vec<_> = widgets
+            .iter_mut()
+            .zip(&sessions)
+            .map(|(socket, s)| {
+                scope.spawn(move || {
+                    let mut got = Vec::new();
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    while Instant::now() < deadline {
+                        match next_event(socket, Duration::from_secs(5)) {
+                            Some(e) => {
+                                got.extend(teammate_lines(&e));
+                                if got.iter().any(|(_, t)| t == &format!("reply for {s}")) {
+                                    // A moment longer, to catch a line meant for another socket.
+                                    if let Some(e) = next_event(socket, Duration::from_millis(300))
+                                    {
+                                        got.extend(teammate_lines(&e));
+                                    }
+                                    break;
+                                }
+                            }
+                            None => break,
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        for s in &sessions {
+            reply(s, &format!("reply for {s}"));
+        }
+        let replies_ms = replied.elapsed().as_millis();
+        let got: Vec<Vec<(String, String)>> =
+            readers.into_iter().map(|r| r.join().unwrap()).collect();
+        let delivered_ms = replied.elapsed().as_millis();
+        let feed_seen = feed_seen.join().unwrap();
+        let own = got
+            .iter()
+            .zip(&sessions)
+            .filter(|(g, s)| g.iter().any(|(_, t)| t == &format!("reply for {s}")))
+            .count();
+        let foreign = got
+            .iter()
+            .zip(&sessions)
+            .filter(|(g, s)| g.iter().any(|(_, t)| t != &format!("reply for {s}")))
+            .count();
+        println!("sockets: {n} widget sockets open at once (opened in {open_ms} ms), a teammate replies in each");
+        println!("  {n} replies sent in {replies_ms} ms; all delivered by {delivered_ms} ms");
+        println!("  delivered to their own socket: {own} of {n}; sockets that got another conversation's line: {foreign}");
+        println!(
+            "  the feed socket heard {} of {n} conversations",
+            feed_seen.iter().filter(|s| sessions.contains(s)).count()
+        );
+        // Reconnect: a second reply is written in 20 conversations, and the catch-up read a
+        // reconnecting widget makes (from the start) holds each line once.
+        let back = 20.min(n);
+        let mut duplicates = 0;
+        let mut missing = 0;
+        for s in sessions.iter().take(back) {
+            reply(s, &format!("second reply for {s}"));
+        }
+        for s in sessions.iter().take(back) {
+            let r = call(
+                server,
+                "GET",
+                &format!("/api/sdk/conversations/{s}/updates?after=0"),
+                Some(&ws.widget_key),
+                None,
+            );
+            let lines: Vec<String> = r.body["messages"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                .collect();
+            let unique: std::collections::BTreeSet<&String> = lines.iter().collect();
+            duplicates += lines.len() - unique.len();
+            let texts = r.body.to_string();
+            if !texts.contains(&format!("second reply for {s}"))
+                || !texts.contains(&format!("\"reply for {s}\""))
+            {
+                missing += 1;
+            }
+        }
+        println!("  {back} widgets' catch-up reads (what a reconnect makes): {missing} missing a line, {duplicates} duplicate lines");
+        own == n
+            && foreign == 0
+            && feed_seen.iter().filter(|s| sessions.contains(s)).count() == n
+            && missing == 0
+            && duplicates == 0
+    })
 }
