@@ -938,3 +938,43 @@ fn one_conversation_gets_a_bounded_number_of_model_turns() {
     let fresh = ws.chat(json!({ "message": "A new conversation" }));
     assert_eq!(last_ai(&ws, fresh.session_id()).0, "openai");
 }
+
+#[test]
+fn a_webhook_receiver_that_hangs_is_cut_off_and_the_fallback_ticket_is_opened_once() {
+    let app = server();
+    let ws = app.workspace();
+    set_skills(app, &ws, json!(["file_bug"]));
+    let hits = Arc::new(Mutex::new(0));
+    let count = hits.clone();
+    let stub = Stub::start(move |_| {
+        *count.lock().unwrap() += 1;
+        Answer::Hang(Duration::from_secs(30))
+    });
+    set_webhook(app, &ws, stub.port);
+    let started = std::time::Instant::now();
+    let r = ws.chat(json!({ "message": "Export is broken again MODE:BUG" }));
+    let took = started.elapsed();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        took < Duration::from_secs(15),
+        "bounded by the webhook's timeout: {took:?}"
+    );
+    assert!(
+        r.body["actions"].to_string().contains("create_ticket"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        *hits.lock().unwrap(),
+        1,
+        "delivered once, not retried into a second ticket"
+    );
+    let tickets = ws.call("GET", "/api/sdk/tickets", Some(&ws.secret_key), None);
+    let of_session = tickets.body["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["session_id"] == r.body["session_id"])
+        .count();
+    assert_eq!(of_session, 1, "{}", tickets.body);
+}
