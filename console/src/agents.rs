@@ -59,14 +59,7 @@ impl AgentForm {
 
     /// The body the agents API takes (it checks every field again).
     pub fn body(&self) -> Value {
-        let rules: Vec<String> = self
-            .rules
-            .get_untracked()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let rules = crate::text::lines_of(&self.rules.get_untracked());
         let mut llm = json!({ "provider": self.provider.get_untracked() });
         if !self.model.get_untracked().trim().is_empty() {
             llm["model"] = json!(self.model.get_untracked().trim());

@@ -38,13 +38,7 @@ fn form(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
-        let list: Vec<String> = trusted
-            .get_untracked()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let list = crate::text::lines_of(&trusted.get_untracked());
         let mut email = json!({ "ai": mode.get_untracked(), "trusted": list });
         if !key.get_untracked().is_empty() {
             email["mailgun_signing_key"] = json!(key.get_untracked());

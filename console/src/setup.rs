@@ -65,13 +65,7 @@ fn company_step(
     let origins = RwSignal::new(s.allowed_origins.clone().unwrap_or_default().join("\n"));
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let list: Vec<String> = origins
-            .get_untracked()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let list = crate::text::lines_of(&origins.get_untracked());
         let origins = if list.is_empty() {
             Value::Null
         } else {

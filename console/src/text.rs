@@ -55,3 +55,12 @@ pub fn when(ms: i64) -> String {
         format!("{day} {time}")
     }
 }
+
+/// A textarea's lines, trimmed, the empty ones left out (a list typed one per line).
+pub fn lines_of(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

@@ -401,24 +401,13 @@ fn send_to(
         .body(body.unwrap_or_default())
         .expect("request");
     let agent = agent();
-    let mut resp = if has_body || method != "GET" {
+    let resp = if has_body || method != "GET" {
         agent.run(req)
     } else {
         agent.run(req.map(|_| ()))
     }
     .expect("the server answers");
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
-    let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string().unwrap_or_default();
-    Reply {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        headers,
-    }
+    reply_of(resp)
 }
 
 /// POSTs `body` as it is, with `content_type`, to `base` + `path` (an email, a form).
@@ -429,7 +418,11 @@ pub fn post_raw(base: &str, path: &str, content_type: &str, body: &[u8]) -> Repl
         .header("content-type", content_type)
         .body(body.to_vec())
         .expect("request");
-    let mut resp = agent().run(req).expect("the server answers");
+    reply_of(agent().run(req).expect("the server answers"))
+}
+
+/// A response as a [`Reply`]: status, JSON body (or `Value::Null`), headers.
+fn reply_of(mut resp: ureq::http::Response<ureq::Body>) -> Reply {
     let headers = resp
         .headers()
         .iter()
