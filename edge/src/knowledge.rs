@@ -234,6 +234,16 @@ pub async fn account_facts(
         .collect())
 }
 
+/// How long a search waits for its question's embedding (`EMBED_QUERY_BUDGET_MS`, default
+/// 3 s); a slower embedder leaves the search to words.
+fn query_embed_budget(env: &Env) -> std::time::Duration {
+    std::time::Duration::from_millis(
+        crate::platform::setting(env, "EMBED_QUERY_BUDGET_MS")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3_000),
+    )
+}
+
 /// How to search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -281,7 +291,10 @@ pub async fn retrieve_with_vector(
     let semantic: Vec<(i64, f32)> = match (&embedder, mode) {
         (Some(e), Mode::Semantic | Mode::Hybrid) => {
             let found = async {
-                let v = e.embed(&[question.to_owned()]).await?.swap_remove(0);
+                // A slow embedder gets a budget; past it the search is lexical.
+                let v = crate::outbound::deadline(query_embed_budget(env), e.embed(&[question.to_owned()]))
+                    .await??
+                    .swap_remove(0);
                 let also: Vec<i64> = lexical.iter().map(|h| h.chunk_id).collect();
                 let hits = VectorIndex::from_env(env, db)
                     .map_err(|e| e.to_string())?
@@ -403,7 +416,43 @@ pub(crate) async fn embed_source(
         .map_err(|e| e.to_string())?
         .upsert(org, &items)
         .await?;
+    let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
+    store::mark_embedded(db, org, &ids)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(Some(items.len()))
+}
+
+/// Chunks embedded per run of the backfill job.
+const BACKFILL_CHUNKS: u32 = 64;
+
+/// The cron job's embedding backfill: chunks ingested while the embedder was down (or
+/// before one was configured) are embedded now, a bounded number a run. Returns how many.
+pub async fn backfill_embeddings(env: &Env, db: &D1Database) -> Result<usize, String> {
+    let Some(embedder) = Embedder::from_env(env) else {
+        return Ok(0);
+    };
+    let lacking = store::unembedded_chunks(db, BACKFILL_CHUNKS)
+        .await
+        .map_err(|e| e.to_string())?;
+    if lacking.is_empty() {
+        return Ok(0);
+    }
+    let texts: Vec<String> = lacking.iter().map(|c| c.2.clone()).collect();
+    let vectors = embedder.embed(&texts).await?;
+    let index = VectorIndex::from_env(env, db).map_err(|e| e.to_string())?;
+    let mut by_org: BTreeMap<&str, Vec<(i64, Vec<f32>)>> = BTreeMap::new();
+    for ((org, id, _), v) in lacking.iter().zip(vectors) {
+        by_org.entry(org.as_str()).or_default().push((*id, v));
+    }
+    for (org, items) in &by_org {
+        index.upsert(org, items).await?;
+        let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
+        store::mark_embedded(db, org, &ids)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(lacking.len())
 }
 
 /// Reports embedding in an ingest answer: how many chunks, or why not (the document is

@@ -60,6 +60,11 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = crawler::advance_jobs(&b).await {
         worker::console_error!("advancing knowledge jobs failed: {e:?}");
     }
+    match knowledge::backfill_embeddings(&b.env, &b.db).await {
+        Ok(0) => {}
+        Ok(n) => worker::console_log!("embedded {n} chunks that were missing their vectors"),
+        Err(e) => worker::console_warn!("the embedding backfill failed (it runs again): {e}"),
+    }
     if let Err(e) = tickets::wake_snoozed(&b.db).await {
         worker::console_error!("waking snoozed tickets failed: {e}");
     }

@@ -95,3 +95,95 @@ fn with_the_live_rooms_down_chat_answers_and_a_teammates_reply_waits_in_the_catc
         .collect();
     assert!(texts.contains(&"Rae here, I can help."), "{texts:?}");
 }
+
+/// An embeddings server that fails (0), answers (1, the same unit vector for every text) or
+/// hangs (2), as `mode` says.
+fn embedder(mode: std::sync::Arc<std::sync::atomic::AtomicU8>) -> halo_tests::stub::Stub {
+    use halo_tests::stub::Answer;
+    halo_tests::stub::Stub::start(
+        move |r| match mode.load(std::sync::atomic::Ordering::SeqCst) {
+            0 => Answer::json(503, &json!({ "error": { "message": "embedder down" } })),
+            2 => Answer::Hang(std::time::Duration::from_secs(30)),
+            _ => {
+                let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                let n = body["input"].as_array().map_or(1, Vec::len);
+                let data: Vec<_> = (0..n)
+                    .map(|i| json!({ "index": i, "embedding": [1.0, 0.0, 0.0, 0.0] }))
+                    .collect();
+                Answer::json(200, &json!({ "data": data }))
+            }
+        },
+    )
+}
+
+#[test]
+fn with_the_embedder_down_search_is_lexical_and_a_later_job_embeds_what_it_missed() {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    let mode = std::sync::Arc::new(AtomicU8::new(0));
+    let stub = embedder(mode.clone());
+    let server = Server::start(&[
+        ("EMBEDDINGS_BASE_URL", &format!("{}/v1", stub.base())),
+        ("EMBED_QUERY_BUDGET_MS", "1000"),
+    ]);
+    let ws = server.workspace();
+    let added = ws.call(
+        "POST",
+        "/api/sdk/knowledge/sources",
+        Some(&ws.secret_key),
+        Some(json!({ "title": "Parcels", "content": "# Parcels\n\nParcels to Europe arrive in 3 to 5 working days." })),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    assert!(
+        added.body["embedding_error"].is_string(),
+        "the ingest says it could not embed: {}",
+        added.body
+    );
+    let hits = ws.search("parcels europe", "hybrid");
+    assert_eq!(
+        hits.first().map(|h| h["title"].clone()),
+        Some(json!("Parcels")),
+        "searched by its words"
+    );
+    // A slow embedder: the search waits its budget, then answers by words.
+    mode.store(2, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let slow = ws.search("parcels europe", "hybrid");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        slow.first().map(|h| h["title"].clone()),
+        Some(json!("Parcels"))
+    );
+    // The embedder is back: the cron job embeds the chunk it missed, and meaning finds it.
+    mode.store(1, Ordering::SeqCst);
+    let before = ws.call(
+        "GET",
+        "/api/sdk/knowledge/search?q=shipping%20time&mode=semantic",
+        Some(&ws.secret_key),
+        None,
+    );
+    assert_eq!(
+        before.body["results"],
+        json!([]),
+        "no vector yet: {}",
+        before.body
+    );
+    let cron = halo_tests::send(
+        &server,
+        "GET",
+        "/__scheduled?cron=*+*+*+*+*",
+        None,
+        &[],
+        None,
+    );
+    assert!(cron.status < 300, "{}", cron.status);
+    let after = ws.search("shipping time", "semantic");
+    assert_eq!(
+        after.first().map(|h| h["title"].clone()),
+        Some(json!("Parcels")),
+        "{after:?}"
+    );
+}

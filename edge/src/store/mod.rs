@@ -722,6 +722,55 @@ pub async fn messages(
     .results()
 }
 
+/// Marks chunks of `org` as embedded.
+pub async fn mark_embedded(db: &D1Database, org: &str, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    query!(
+        db,
+        "UPDATE knowledge_chunks SET embedded_at = ?3 WHERE org_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        org,
+        serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()),
+        now_ms()
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Chunks without an embedding, oldest first, across workspaces (the backfill job's):
+/// `(org, chunk id, text)`.
+pub async fn unembedded_chunks(db: &D1Database, limit: u32) -> Result<Vec<(String, i64, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        org_id: String,
+        id: i64,
+        title: String,
+        heading: Option<String>,
+        body: String,
+    }
+    let rows: Vec<Row> = query!(
+        db,
+        "SELECT org_id, id, title, heading, body FROM knowledge_chunks WHERE embedded_at IS NULL ORDER BY id LIMIT ?1",
+        limit
+    )?
+    .all()
+    .await?
+    .results()?;
+    // The same text as an ingest embeds (chunk_texts).
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.org_id,
+                r.id,
+                format!("{}\n{}", r.heading.unwrap_or(r.title), r.body),
+            )
+        })
+        .collect())
+}
+
 /// What the AI saw for one of its stored replies (its trace, JSON), if that reply exists.
 pub async fn message_trace(db: &D1Database, org: &str, message_id: &str) -> Result<Option<String>> {
     #[derive(Deserialize)]
