@@ -210,7 +210,11 @@ pub async fn escalate(
         first_message: Some(("transcript", "system", &transcript)),
     };
     db.batch(tickets::create(db, org, &write)?).await?;
-    Ok((id, status.as_str().to_owned()))
+    // Another escalation of the conversation may have opened its ticket first: that one.
+    match tickets::open_for_session(db, org, e.session_id).await? {
+        Some(open) => Ok(open),
+        None => Ok((id, status.as_str().to_owned())),
+    }
 }
 
 fn current(row: &tickets::StatusRow) -> ApiResult<Status> {

@@ -187,3 +187,68 @@ fn with_the_embedder_down_search_is_lexical_and_a_later_job_embeds_what_it_misse
         "{after:?}"
     );
 }
+
+#[test]
+fn two_messages_of_one_conversation_at_the_same_moment_are_both_stored_and_answered() {
+    let ws = halo_tests::app().workspace();
+    let first = ws.chat(json!({ "message": "Hello" }));
+    let session = first.session_id().to_owned();
+    let (a, b) = std::thread::scope(|s| {
+        let a = s
+            .spawn(|| ws.chat(json!({ "message": "First of two at once", "session_id": session })));
+        let b = s.spawn(|| {
+            ws.chat(json!({ "message": "Second of two at once", "session_id": session }))
+        });
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!((a.status, b.status), (200, 200), "{} {}", a.body, b.body);
+    assert_eq!(
+        (a.session_id(), b.session_id()),
+        (session.as_str(), session.as_str())
+    );
+    let t = ws.conversation(&session).body;
+    let lines = t["messages"].as_array().unwrap();
+    let users: Vec<&str> = lines
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert_eq!(users.len(), 3, "{t}");
+    assert!(users.contains(&"First of two at once") && users.contains(&"Second of two at once"));
+    assert_eq!(
+        lines.iter().filter(|m| m["role"] == "ai").count(),
+        3,
+        "each message answered once: {t}"
+    );
+    // Each answer comes after the message it answers.
+    for (i, m) in lines.iter().enumerate() {
+        if m["role"] == "ai" {
+            let asked = lines[..i].iter().filter(|l| l["role"] == "user").count();
+            let answered = lines[..i].iter().filter(|l| l["role"] == "ai").count();
+            assert!(asked > answered, "an answer before its message: {t}");
+        }
+    }
+}
+
+#[test]
+fn two_requests_for_a_person_at_the_same_moment_open_one_ticket() {
+    let ws = halo_tests::app().workspace();
+    let first = ws.chat(json!({ "message": "Hello" }));
+    let session = first.session_id().to_owned();
+    std::thread::scope(|s| {
+        let a = s.spawn(|| ws.chat(json!({ "message": "I'd like to talk to a person, please.", "session_id": session })));
+        let b = s.spawn(|| {
+            ws.chat(json!({ "message": "Please get me a human agent now", "session_id": session }))
+        });
+        assert_eq!(a.join().unwrap().status, 200);
+        assert_eq!(b.join().unwrap().status, 200);
+    });
+    let tickets = ws.call("GET", "/api/sdk/tickets", Some(&ws.secret_key), None);
+    let of_session = tickets.body["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["session_id"] == json!(session))
+        .count();
+    assert_eq!(of_session, 1, "{}", tickets.body);
+}

@@ -41,12 +41,17 @@ pub fn create(db: &D1Database, org: &str, t: &TicketWrite<'_>) -> Result<Vec<D1P
         db,
         "INSERT INTO tickets (id, org_id, subject, status, snoozed_until, assignee, channel, source, end_user_id, company_id,
                               conversation_id, custom_fields, ai_confidence, escalation_reason, team, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
                  COALESCE((SELECT id FROM end_users WHERE org_id = ?2 AND external_id = ?9),
                           (SELECT end_user_id FROM conversations WHERE org_id = ?2 AND session_id = ?11)),
                  (SELECT id FROM companies WHERE org_id = ?2 AND external_id = ?10),
                  (SELECT id FROM conversations WHERE org_id = ?2 AND session_id = ?11),
-                 ?12, ?13, ?14, ?16, ?15, ?15)",
+                 ?12, ?13, ?14, ?16, ?15, ?15
+         -- A conversation has one open ticket: of two escalations at the same moment, the
+         -- second finds the first's (D1 runs one statement at a time) and inserts nothing.
+         WHERE ?11 IS NULL OR NOT EXISTS (
+           SELECT 1 FROM tickets o JOIN conversations c ON c.id = o.conversation_id
+           WHERE o.org_id = ?2 AND c.org_id = ?2 AND c.session_id = ?11 AND o.status NOT IN ('resolved', 'spam'))",
         t.id,
         org,
         t.subject,
@@ -77,7 +82,8 @@ pub fn create(db: &D1Database, org: &str, t: &TicketWrite<'_>) -> Result<Vec<D1P
     if let Some((kind, author, body)) = t.first_message {
         statements.push(query!(
             db,
-            "INSERT INTO ticket_messages (id, org_id, ticket_id, kind, author, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO ticket_messages (id, org_id, ticket_id, kind, author, body, created_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM tickets WHERE id = ?3 AND org_id = ?2)",
             new_id(),
             org,
             t.id,
