@@ -739,18 +739,29 @@ pub async fn mark_embedded(db: &D1Database, org: &str, ids: &[i64]) -> Result<()
     Ok(())
 }
 
+/// A chunk as it is embedded.
+#[derive(Deserialize)]
+struct ChunkText {
+    org_id: String,
+    id: i64,
+    title: String,
+    heading: Option<String>,
+    body: String,
+}
+
+impl ChunkText {
+    /// What is embedded of a chunk: its heading (else its title), then its text. Ingest and
+    /// the backfill embed the same text.
+    fn embedding_text(self) -> (String, i64, String) {
+        let text = format!("{}\n{}", self.heading.unwrap_or(self.title), self.body);
+        (self.org_id, self.id, text)
+    }
+}
+
 /// Chunks without an embedding, oldest first, across workspaces (the backfill job's):
 /// `(org, chunk id, text)`.
 pub async fn unembedded_chunks(db: &D1Database, limit: u32) -> Result<Vec<(String, i64, String)>> {
-    #[derive(Deserialize)]
-    struct Row {
-        org_id: String,
-        id: i64,
-        title: String,
-        heading: Option<String>,
-        body: String,
-    }
-    let rows: Vec<Row> = query!(
+    let rows: Vec<ChunkText> = query!(
         db,
         "SELECT org_id, id, title, heading, body FROM knowledge_chunks WHERE embedded_at IS NULL ORDER BY id LIMIT ?1",
         limit
@@ -758,17 +769,7 @@ pub async fn unembedded_chunks(db: &D1Database, limit: u32) -> Result<Vec<(Strin
     .all()
     .await?
     .results()?;
-    // The same text as an ingest embeds (chunk_texts).
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            (
-                r.org_id,
-                r.id,
-                format!("{}\n{}", r.heading.unwrap_or(r.title), r.body),
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(ChunkText::embedding_text).collect())
 }
 
 /// What the AI saw for one of its stored replies (its trace, JSON), if that reply exists.
@@ -900,16 +901,9 @@ pub async fn chunk_texts(
     org: &str,
     source_id: &str,
 ) -> Result<Vec<(i64, String)>> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: i64,
-        title: String,
-        heading: Option<String>,
-        body: String,
-    }
-    let rows: Vec<Row> = query!(
+    let rows: Vec<ChunkText> = query!(
         db,
-        "SELECT id, title, heading, body FROM knowledge_chunks WHERE org_id = ?1 AND source_id = ?2 ORDER BY position",
+        "SELECT org_id, id, title, heading, body FROM knowledge_chunks WHERE org_id = ?1 AND source_id = ?2 ORDER BY position",
         org,
         source_id
     )?
@@ -919,10 +913,8 @@ pub async fn chunk_texts(
     Ok(rows
         .into_iter()
         .map(|r| {
-            (
-                r.id,
-                format!("{}\n{}", r.heading.unwrap_or(r.title), r.body),
-            )
+            let (_, id, text) = r.embedding_text();
+            (id, text)
         })
         .collect())
 }
