@@ -14,9 +14,9 @@ use crate::platform::Bindings;
 use crate::platform::{key_hash, new_id, random_bytes};
 use crate::store::{self, Workspace};
 
-fn workspace_json(env: &worker::Env, ws: &Workspace, inbound: Option<&str>) -> serde_json::Value {
+fn workspace_json(env: &worker::Env, ws: &Workspace) -> serde_json::Value {
     json!({
-        "inbound_email": crate::mail::inbound_address(env, &ws.id, inbound),
+        "inbound_email": crate::mail::inbound_address(env, &ws.id, ws.inbound_email.as_deref()),
         "org_id": ws.id,
         "name": ws.name,
         "allowed_origins": ws.allowed_origins(),
@@ -77,9 +77,7 @@ async fn existing(db: &D1Database, id: &str) -> ApiResult<Workspace> {
 pub async fn get_workspace(req: &Request, b: &Bindings, id: &str) -> ApiResult<Response> {
     let env = &b.env;
     require_admin(req, env)?;
-    let room = store::email::mailroom(&b.db, id).await?;
-    let inbound = room.as_ref().and_then(|r| r.inbound_email.as_deref());
-    json_ok(&workspace_json(env, &existing(&b.db, id).await?, inbound))
+    json_ok(&workspace_json(env, &existing(&b.db, id).await?))
 }
 
 /// `PATCH /api/admin/workspaces/:id`: renames or sets the allowed origins.
@@ -90,9 +88,7 @@ pub async fn update_workspace(req: &mut Request, b: &Bindings, id: &str) -> ApiR
     let current = existing(&b.db, id).await?;
     crate::workspace::apply_update(&b.db, &current, &body).await?;
 
-    let room = store::email::mailroom(&b.db, id).await?;
-    let inbound = room.as_ref().and_then(|r| r.inbound_email.as_deref());
-    json_ok(&workspace_json(env, &existing(&b.db, id).await?, inbound))
+    json_ok(&workspace_json(env, &existing(&b.db, id).await?))
 }
 
 /// `POST /api/admin/workspaces/:id/teammates` `{ name, email?, role? }`: adds a teammate and

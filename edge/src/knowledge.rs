@@ -235,12 +235,13 @@ pub async fn account_facts(
 }
 
 /// How long a search waits for its question's embedding (`EMBED_QUERY_BUDGET_MS`, default
-/// 3 s); a slower embedder leaves the search to words.
+/// 8 s, under the embedder's own 10 s timeout: a local model on a loaded machine needs
+/// seconds); a slower embedder leaves a hybrid search to words.
 fn query_embed_budget(env: &Env) -> std::time::Duration {
     std::time::Duration::from_millis(
         crate::platform::setting(env, "EMBED_QUERY_BUDGET_MS")
             .and_then(|v| v.parse().ok())
-            .unwrap_or(3_000),
+            .unwrap_or(8_000),
     )
 }
 
@@ -291,10 +292,17 @@ pub async fn retrieve_with_vector(
     let semantic: Vec<(i64, f32)> = match (&embedder, mode) {
         (Some(e), Mode::Semantic | Mode::Hybrid) => {
             let found = async {
-                // A slow embedder gets a budget; past it the search is lexical.
-                let v = crate::outbound::deadline(query_embed_budget(env), e.embed(&[question.to_owned()]))
-                    .await??
-                    .swap_remove(0);
+                // In hybrid search a slow embedder gets a budget, and past it the search is lexical;
+                // a semantic-only search has nothing to fall back to and waits the embedder's own
+                // timeout.
+                let texts = [question.to_owned()];
+                let embedding = e.embed(&texts);
+                let v = if mode == Mode::Hybrid {
+                    crate::outbound::deadline(query_embed_budget(env), embedding).await??
+                } else {
+                    embedding.await?
+                }
+                .swap_remove(0);
                 let also: Vec<i64> = lexical.iter().map(|h| h.chunk_id).collect();
                 let hits = VectorIndex::from_env(env, db)
                     .map_err(|e| e.to_string())?

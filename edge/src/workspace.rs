@@ -64,15 +64,11 @@ pub async fn apply_update(db: &D1Database, current: &Workspace, body: &Value) ->
         None => None,
     };
     let email = match &update.email {
-        Some(patch) => {
-            let room = store::email::mailroom(db, &current.id).await?;
-            let stored = room.map(|r| r.email);
-            Some(
-                halo_shared::settings::EmailSettings::from_stored(stored.as_deref())
-                    .updated(patch)
-                    .map(|s| json!(s).to_string())?,
-            )
-        }
+        Some(patch) => Some(
+            halo_shared::settings::EmailSettings::from_stored(Some(&current.email))
+                .updated(patch)
+                .map(|s| json!(s).to_string())?,
+        ),
         None => None,
     };
     let changes = WorkspaceChanges {
@@ -106,7 +102,6 @@ async fn settings_of(
     org: &str,
 ) -> ApiResult<WorkspaceSettings> {
     let usage = store::usage::on_day(db, org, halo_shared::limits::day_of(now_ms())).await?;
-    let room = store::email::mailroom(db, org).await?;
     let (ws, (verified, widget_key)) = join(
         existing(db, org),
         join(
@@ -129,15 +124,9 @@ async fn settings_of(
         widget_key: widget_key?,
         routing: halo_shared::routing::Routing::from_stored(Some(&ws.routing)),
         webhooks: webhooks::redacted(&webhooks::from_stored(Some(ws.webhooks.expose()))),
-        inbound_email: crate::mail::inbound_address(
-            env,
-            org,
-            room.as_ref().and_then(|r| r.inbound_email.as_deref()),
-        ),
+        inbound_email: crate::mail::inbound_address(env, org, ws.inbound_email.as_deref()),
         email: {
-            let mut e = halo_shared::settings::EmailSettings::from_stored(
-                room.as_ref().map(|r| r.email.as_str()),
-            );
+            let mut e = halo_shared::settings::EmailSettings::from_stored(Some(ws.email.as_str()));
             e.mailgun_signing_key = e.mailgun_signing_key.map(|_| "…".to_owned());
             e
         },

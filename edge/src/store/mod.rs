@@ -47,6 +47,12 @@ pub struct Workspace {
     /// Its rate limits (shared/src/limits.rs), JSON.
     #[serde(default)]
     pub limits: String,
+    /// The email channel's settings (shared/src/settings.rs EmailSettings), JSON.
+    #[serde(default)]
+    pub email: String,
+    /// The inbound address it chose, if any.
+    #[serde(default)]
+    pub inbound_email: Option<String>,
 }
 
 /// A secret read from storage; `Debug` never shows it.
@@ -84,7 +90,7 @@ impl Workspace {
 fn workspace_columns() -> String {
     format!(
         "w.id, w.name, w.allowed_origins, w.identity_verification, w.created_at, w.routing, w.webhooks,
-         w.appearance, w.setup, w.widget_seen_at, w.widget_seen_origin, w.limits,
+         w.appearance, w.setup, w.widget_seen_at, w.widget_seen_origin, w.limits, w.email, w.inbound_email,
          (SELECT json_group_array(k.secret) FROM workspace_keys k
           WHERE k.org_id = w.id AND k.kind = 'identity' AND {}) AS identity_secrets",
         keys::LIVE
