@@ -15,7 +15,7 @@ build: setup
 	bash scripts/build-console.sh
 	bash scripts/build-worker.sh
 
-bench: build ## print widget/worker sizes, chat latency and retrieval quality on real FAQs
+bench: build ## print widget/worker sizes, the widget's page-load cost in Chromium, chat vs health latency, D1 round trips, retrieval quality
 	bash scripts/bench.sh
 
 load: build ## 50 visitors x 20 messages, then 200 widget sockets, against a wrangler dev of its own on loopback; audits D1

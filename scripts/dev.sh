@@ -19,7 +19,8 @@ if [ ! -f dist/demo/index.html ]; then
   echo '<!doctype html><meta http-equiv="refresh" content="2"><p>Setting up the demo workspace…</p>' > dist/demo/index.html
 fi
 
-vars=()
+# Responses carry x-halo-d1-trips, the D1 round trips they waited on (edge/entry.mjs).
+vars=(--var "HALO_DEBUG_D1:1")
 embed_pid=""
 if [ "${HALO_EMBEDDINGS:-}" = 1 ]; then
   # Semantic search with the offline MiniLM server (see README).

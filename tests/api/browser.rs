@@ -28,6 +28,13 @@ fn the_widget_answers_a_visitor_on_a_hostile_host_page() {
     );
 }
 
+#[test]
+fn the_loader_draws_the_launcher_before_the_app_and_keeps_a_click() {
+    let app = app();
+    let ws = app.workspace();
+    halo_tests::browser_test("loader.mjs", &[&app.base, &ws.org_id, &ws.widget_key]);
+}
+
 /// A teammate of `ws` with a console sign-in link: the operator adds them and makes the link.
 fn console_link(ws: &halo_tests::Workspace, name: &str, email: &str, role: &str) -> String {
     let app = app();

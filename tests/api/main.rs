@@ -3,6 +3,7 @@
 
 mod admin;
 mod agents;
+mod assets;
 mod browser;
 mod chat;
 mod console;
@@ -27,5 +28,6 @@ mod semantic;
 mod settings;
 mod setup;
 mod tickets;
+mod trips;
 mod validation;
 mod worklist;

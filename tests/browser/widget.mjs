@@ -47,7 +47,7 @@ await run("browser", (path) => page_html(path.includes("auto=1")), async ({ cont
     assert.equal(await page.evaluate(() => window.__queuedBeforeLoad), 5, "five calls were queued before load");
   const launcher = page.getByTestId("halo-launcher");
   await launcher.waitFor({ state: "visible", timeout: 15000 });
-  assert.equal(await page.evaluate(() => window.Halo.loaded), true);
+  await page.waitForFunction(() => window.Halo.loaded === true, null, { timeout: 15000 });
   step("the launcher shows although the page hides buttons and halo-widget");
 
   const fontSize = await launcher.evaluate((el) => getComputedStyle(el).fontSize);
@@ -117,6 +117,7 @@ await run("browser", (path) => page_html(path.includes("auto=1")), async ({ cont
   await launcher.waitFor({ state: "visible", timeout: 15000 });
   assert.equal(await page.getByTestId("halo-panel").count(), 0, "still closed after a reload");
   await launcher.click();
+  await page.getByTestId("halo-panel").waitFor({ timeout: 10000 });
   assert.equal(await page.locator('[data-testid="halo-message"]').count(), 4, "the conversation survives a reload");
   assert.equal(await page.getByTestId("halo-rate-up").first().getAttribute("aria-pressed"), "true", "so does the rating");
   await page.getByTestId("halo-input").fill("thanks!");

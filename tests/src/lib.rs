@@ -100,7 +100,11 @@ impl Server {
         };
 
         let admin_token = format!("test-admin-{}", free_port());
-        let mut all: Vec<(String, String)> = vec![("ADMIN_TOKEN".into(), admin_token.clone())];
+        // Every response says how many D1 round trips it waited on (edge/entry.mjs).
+        let mut all: Vec<(String, String)> = vec![
+            ("ADMIN_TOKEN".into(), admin_token.clone()),
+            ("HALO_DEBUG_D1".into(), "1".into()),
+        ];
         all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let mut server = Server {
             base: String::new(),

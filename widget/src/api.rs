@@ -105,7 +105,7 @@ fn dispatch(default_api_base: &str, cmd: &str, arg: JsValue) {
                 state::set_unread(ui, false);
             });
         }
-        other => web_sys::console::warn_1(&format!("Halo: unknown command {other:?}").into()),
+        other => web_sys::console::warn_1(&format!("Halo: unknown command \"{other}\"").into()),
     }
 }
 

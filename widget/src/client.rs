@@ -11,8 +11,13 @@ use leptos::prelude::WithUntracked;
 
 /// A string or number as the id string the API takes.
 fn id_string(v: &JsValue) -> Option<String> {
+    // JS writes the number (Rust's float formatting would cost the wasm ~6 KB).
     v.as_string()
-        .or_else(|| v.as_f64().map(|n| n.to_string()))
+        .or_else(|| {
+            v.dyn_ref::<js_sys::Number>()
+                .and_then(|n| n.to_string_with_radix(10).ok())
+                .map(String::from)
+        })
         .filter(|s| !s.is_empty())
 }
 /// Who the page said the user is: `(user_id, user_token, traits, company_id)`. Traits are the

@@ -131,6 +131,18 @@ pub async fn refresh(config: Config, over: Overrides) -> Option<Look> {
         JSON::stringify(&appearance),
     ) {
         let _ = s.set_item(&storage_key(&config.org_id), &String::from(text));
+        // What the loader draws the launcher with on the next page load, before the app is
+        // here: the workspace's look (the page's boot options it applies itself).
+        let plain = look_of(&appearance, &Overrides::default());
+        let launcher = [
+            plain.brand.as_str(),
+            plain.on_brand,
+            if plain.left { "1" } else { "0" },
+            plain.strings.open_chat,
+            plain.strings.unread,
+        ]
+        .join("\n");
+        let _ = s.set_item(&format!("halo:{}:launcher", config.org_id), &launcher);
     }
     Some(look_of(&appearance, &over))
 }

@@ -12,17 +12,11 @@ use halo_shared::markdown::{self, Block, Span};
 
 /// Styles live in the shadow root. `:host` rules are `!important` because, for important
 /// declarations, the shadow tree's win over the page's: hostile page CSS cannot hide, resize
-/// or restyle the widget.
-const CSS: &str = r#"
-:host{all:initial!important;display:block!important;position:static!important;visibility:visible!important;opacity:1!important;transform:none!important;filter:none!important}
-*{box-sizing:border-box;margin:0;padding:0;font:inherit;color:inherit;letter-spacing:normal;text-transform:none}
-.root{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c1e21}
-.launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border-radius:50%;border:0;background:var(--b);color:var(--bt);cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center}
-.launcher:focus-visible,.send:focus-visible,.close:focus-visible,.rate button:focus-visible,.human:focus-visible{outline:3px solid #9db4ff;outline-offset:2px}
-.launcher svg{width:26px;height:26px;fill:currentColor}
-.badge{position:absolute;top:2px;right:2px;width:14px;height:14px;border-radius:50%;background:#e5484d;border:2px solid #fff}
-.panel{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:370px;max-width:calc(100vw - 40px);height:560px;max-height:calc(100vh - 120px);background:#fff;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.22);display:flex;flex-direction:column;overflow:hidden}
-.left .launcher,.left .panel{left:20px;right:auto}
+/// or restyle the widget. The launcher's rules (`widget/launcher.css`) are shared with the
+/// loader, which draws the same launcher before the app has loaded.
+const CSS: &str = concat!(
+    include_str!("../launcher.css"),
+    r#".panel{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:370px;max-width:calc(100vw - 40px);height:560px;max-height:calc(100vh - 120px);background:#fff;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.22);display:flex;flex-direction:column;overflow:hidden}
 .head{display:flex;align-items:center;gap:10px;padding:14px 16px;background:var(--b);color:var(--bt);font-weight:600;font-size:15px}
 .head .who{flex:1;min-width:0}.head small{display:block;font-weight:400;font-size:12px;opacity:.85}
 .avatar{width:32px;height:32px;border-radius:50%;background:rgba(255,255,255,.25);display:flex;align-items:center;justify-content:center;font-size:13px}
@@ -60,12 +54,14 @@ textarea:focus{outline:2px solid #9db4ff;border-color:var(--bl)}
 .human{display:block;margin-top:8px;border:1px solid var(--bl);border-radius:8px;background:#fff;color:var(--bl);padding:5px 10px;font-size:13px;font-weight:600;cursor:pointer}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:480px){.panel,.left .panel{inset:0;width:100%;max-width:none;height:100%;max-height:none;border-radius:0}.close{font-size:28px;padding:4px 10px}}
-"#;
+"#
+);
 
 /// What the "Talk to a person" button sends; the server recognises it as a request for a person.
 const TALK_TO_PERSON: &str = "I'd like to talk to a person, please.";
 
-const CHAT_ICON: &str = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
+/// The launcher's icon, shared with the loader.
+const CHAT_ICON: &str = include_str!("../launcher-icon.txt");
 /// A thumb up; the thumb down is the same path turned over.
 const THUMB_ICON: &str = "M2 10h4v11H2zm6 11h9.3a2 2 0 0 0 2-1.6l1.6-8A2 2 0 0 0 19 9h-5.6l.9-4.3a1.6 1.6 0 0 0-2.9-1.2L8 9.5z";
 
@@ -109,7 +105,6 @@ pub fn mount(ui: Ui) {
     let _ = root.set_attribute("class", "root");
     let _ = shadow.append_child(&style);
     let _ = shadow.append_child(&root);
-    let _ = body.append_child(&host);
     crate::state::STATE.with_borrow_mut(|s| s.root = Some(root.clone()));
     ui.look.with_untracked(paint);
     leptos::mount::mount_to(
@@ -117,6 +112,22 @@ pub fn mount(ui: Ui) {
         move || view! { <Launcher ui/> <Panel ui/> <Highlight ui/> },
     )
     .forget();
+    // The loader's launcher gives way to this one in the same task (no frame shows neither),
+    // and a keyboard user's focus moves with it.
+    match document.query_selector("halo-widget").ok().flatten() {
+        Some(facade) => {
+            let focused = document.active_element().is_some_and(|a| a == facade);
+            let _ = facade.replace_with_with_node_1(&host);
+            if focused {
+                if let Some(launcher) = ui.launcher.get_untracked() {
+                    let _ = launcher.focus();
+                }
+            }
+        }
+        None => {
+            let _ = body.append_child(&host);
+        }
+    }
 }
 
 /// The outline the agent draws over a host-page element, with its message.

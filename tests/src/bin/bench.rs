@@ -1,12 +1,17 @@
 //! Chat latency benchmark: `POST /api/sdk/chat` with the offline engine over sequential
-//! requests on loopback, against a real `wrangler dev` seeded with the demo articles.
-//! Prints p50/p90/p99; asserts nothing (figures, not a timed test).
+//! requests on loopback, each followed by a `GET /health` (the same run, so the two are
+//! compared under the same conditions), against a real `wrangler dev` seeded with the demo
+//! articles. Prints p50/p90/p99, the ratio of the p50s, and the D1 round trips of each kind of
+//! turn (the `x-halo-d1-trips` header of a `wrangler dev` with `HALO_DEBUG_D1`); then the
+//! widget's page-load figures (`tests/browser/widget-bench.mjs`). Asserts nothing (figures,
+//! not a timed test).
 //!
 //! Usage: cargo run --release -p halo-tests --bin bench -- [requests]
 
+use std::process::Command;
 use std::time::Instant;
 
-use halo_tests::{root, Server};
+use halo_tests::{call, root, Server};
 use serde_json::json;
 
 const QUESTIONS: &[&str] = &[
@@ -66,11 +71,25 @@ fn main() {
         };
         ws.add_source(field("title:"), field("url:"), body);
     }
+    // One visitor sends every request, from loopback: the workspace's rate limits are
+    // raised out of the way (they are measured by `make load` and tests/api/limits.rs).
+    let r = call(
+        &server,
+        "PATCH",
+        &format!("/api/admin/workspaces/{}", ws.org_id),
+        Some(&ws.admin_token),
+        Some(json!({ "limits": {
+            "chat_per_visitor": 100_000, "chat_per_ip": 100_000, "chat_per_workspace": 100_000,
+            "sessions_per_visitor": 100_000, "calls_per_visitor": 100_000,
+        } })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
     // Warm-up: the first requests compile and instantiate the Worker.
     for q in QUESTIONS {
         ws.chat(json!({ "message": q }));
     }
-    let (mut first, mut follow) = (Vec::new(), Vec::new());
+    let (mut first, mut follow, mut health) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut first_trips, mut follow_trips) = (Vec::new(), Vec::new());
     let mut session: Option<String> = None;
     for i in 0..n {
         let q = QUESTIONS[i % QUESTIONS.len()];
@@ -82,12 +101,22 @@ fn main() {
         let r = ws.chat(body);
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         assert_eq!(r.status, 200, "{}", r.body);
+        let trips: u32 = r
+            .header("x-halo-d1-trips")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         if i % 2 == 1 && session.is_some() {
             follow.push(ms);
+            follow_trips.push(trips);
         } else {
             first.push(ms);
+            first_trips.push(trips);
             session = r.body["session_id"].as_str().map(str::to_owned);
         }
+        let t = Instant::now();
+        let h = call(&server, "GET", "/health", None, None);
+        health.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(h.status, 200);
     }
     // The same questions with the data a real app attaches: 10 context entries of 5 items
     // and 10 traits, 60 facts ranked on every turn.
@@ -116,8 +145,46 @@ fn main() {
     }
     println!("POST /api/sdk/chat, offline engine, {n} sequential requests on loopback (wrangler dev, local D1):");
     let all: Vec<f64> = first.iter().chain(&follow).copied().collect();
+    let chat_p50 = p50(&all);
+    let health_p50 = p50(&health);
     report("all requests", all);
     report("first message (new conversation)", first);
     report("follow-up in the same session", follow);
     report("with 60 facts of context", with_data);
+    report("GET /health, same run", health);
+    println!(
+        "chat p50 / health p50: {:.1}x ({chat_p50:.2} / {health_p50:.2} ms)",
+        chat_p50 / health_p50
+    );
+    println!(
+        "D1 round trips per turn (one after another): first message {}, returning user's follow-up {}",
+        spread(first_trips),
+        spread(follow_trips)
+    );
+    println!();
+    let out = Command::new("node")
+        .arg(root().join("tests/browser/widget-bench.mjs"))
+        .args([&server.base, &ws.org_id, &ws.widget_key, "9"])
+        .output()
+        .expect("node runs");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    if !out.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+fn p50(ms: &[f64]) -> f64 {
+    let mut sorted = ms.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    percentile(&sorted, 50.0)
+}
+
+/// `min-max` (or the one value) of a count.
+fn spread(mut n: Vec<u32>) -> String {
+    n.sort_unstable();
+    match (n.first(), n.last()) {
+        (Some(a), Some(b)) if a == b => a.to_string(),
+        (Some(a), Some(b)) => format!("{a}-{b}"),
+        _ => "none".into(),
+    }
 }
