@@ -1,7 +1,6 @@
 //! The widget's chat endpoints: `POST /api/sdk/chat` (an adapter of the turn pipeline,
 //! `crate::turn`), the session opening, the rating and the transcript read.
 
-use futures_util::future::join;
 use halo_shared::chat::{ChatRequest, FieldError, InvalidField, UserRef};
 use halo_shared::conversation;
 use halo_shared::turn;
@@ -24,8 +23,8 @@ fn continues(c: &store::Conversation, user: &UserRef) -> bool {
 }
 
 /// `POST /api/sdk/chat`: the widget key's workspace (and the session the request names,
-/// read at the same time and scoped by the key itself, so it can only find this workspace's
-/// conversation), then one turn, answered with CORS for the page's origin.
+/// read in the same round trip and scoped by the key itself, so it can only find this
+/// workspace's conversation), then one turn, answered with CORS for the page's origin.
 pub async fn post_chat(req: &mut Request, b: &Bindings, ctx: &Context) -> ApiResult<Response> {
     let Bindings { env, db } = b;
     // A missing or malformed key is refused before the body is even read.
@@ -36,19 +35,9 @@ pub async fn post_chat(req: &mut Request, b: &Bindings, ctx: &Context) -> ApiRes
     let agent_id = valid.and_then(|c| c.agent_id.as_deref());
     let channel = valid.map(|c| c.channel.as_str());
     let session_id = valid.and_then(|c| c.session_id.as_deref());
-    let (caller, existing) = join(
-        store::workspace_and_agent_by_widget_key(db, &key_hash, agent_id, channel),
-        async {
-            match session_id {
-                Some(s) => {
-                    store::conversation_by_session(db, Scope::WidgetKeyHash(&key_hash), s).await
-                }
-                None => Ok(None),
-            }
-        },
-    )
-    .await;
-    let (ws, agent) = auth::widget_caller(req, caller?)?;
+    let (caller, existing) =
+        store::widget_caller_and_conversation(db, &key_hash, agent_id, channel, session_id).await?;
+    let (ws, agent) = auth::widget_caller(req, caller)?;
     let chat = match parsed {
         Some(parsed) => parsed?,
         None => return Err(body.err().unwrap_or(ApiError::InvalidJson)),
@@ -59,7 +48,7 @@ pub async fn post_chat(req: &mut Request, b: &Bindings, ctx: &Context) -> ApiRes
     };
     let session = chat.session_id.as_deref();
     crate::gate::admit_widget(env, req, &ws, crate::gate::Kind::Chat, user, session).await?;
-    let existing = existing.map_err(ApiError::from);
+    let existing = Ok(existing);
     let cors_ws = ws.clone();
     let inbound = Inbound {
         ws,

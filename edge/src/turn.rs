@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::future::join4;
+use futures_util::future::join;
 use halo_shared::answer::{self, Passage};
 use halo_shared::chat::reason;
 use halo_shared::chat::{Action, ChatRequest, ChatResponse, HistoryItem, Routed, Speaker, UserRef};
@@ -285,8 +285,9 @@ fn who(
     })
 }
 
-/// Stores the user's words. Searching and loading the profile and whispers only read, so
-/// they run while the turn is written; nothing is generated until the write has succeeded.
+/// Stores the user's words, and reads the profile and the whispers in the same batch; the
+/// search only reads, so it runs meanwhile. Nothing is generated until the write has
+/// succeeded.
 async fn record(
     env: &Env,
     db: &D1Database,
@@ -335,20 +336,58 @@ async fn record(
     };
     // Whispers from the team for this reply: none can exist for a new visitor.
     let verified_user = who.claims.as_ref().and(external_id);
-    let whispers = async {
-        if who.continuing.is_none() && verified_user.is_none() {
-            return Ok(Vec::new());
+    let wants_whispers = who.continuing.is_some() || verified_user.is_some();
+    let org = ws.id.as_str();
+    let company_ref = who.company_ref.as_deref();
+    let profile_and_whispers = async {
+        // The profile and the whispers are read in the batch that writes the message, after
+        // its writes (so the profile has this turn's traits): one round trip for all three.
+        let mut batch = store::user_message_statements(db, org, &write)?;
+        let writes = batch.len();
+        batch.push(contacts::known_statement(
+            db,
+            org,
+            external_id,
+            company_ref,
+        )?);
+        if wants_whispers {
+            batch.push(store::inbox::whispers_statement(
+                db,
+                org,
+                &who.session_id,
+                verified_user,
+            )?);
         }
-        store::inbox::whispers_for(db, &ws.id, &who.session_id, verified_user).await
+        match db.batch(batch).await {
+            Ok(results) => {
+                let loaded = results
+                    .get(writes)
+                    .map(|r| r.results::<contacts::KnownRow>())
+                    .transpose()
+                    .and_then(|rows| contacts::known_from(rows.and_then(|r| r.into_iter().next())));
+                let whispers = match results.get(writes + 1) {
+                    Some(r) => r.results(),
+                    None => Ok(Vec::new()),
+                };
+                Ok((loaded, whispers))
+            }
+            Err(e) => {
+                // Nothing is lost to a read: the message is stored on its own, then read as
+                // before (a failing write fails the turn here, as it would have anyway).
+                worker::console_warn!("the turn's batch failed, storing the message alone: {e}");
+                store::record_user_message(db, org, &write).await?;
+                let whispers = async {
+                    if !wants_whispers {
+                        return Ok(Vec::new());
+                    }
+                    store::inbox::whispers_for(db, org, &who.session_id, verified_user).await
+                };
+                Ok(join(contacts::known(db, org, external_id, company_ref), whispers).await)
+            }
+        }
     };
-    let (stored, searched, loaded, whispers) = join4(
-        store::record_user_message(db, &ws.id, &write),
-        search(env, db, &ws.id, &chat.message),
-        contacts::known(db, &ws.id, external_id, who.company_ref.as_deref()),
-        whispers,
-    )
-    .await;
-    stored?;
+    let (stored, searched) = join(profile_and_whispers, search(env, db, org, &chat.message)).await;
+    let (loaded, whispers) = stored.map_err(|e: worker::Error| ApiError::from(e))?;
     Ok(Recorded {
         message_id,
         searched,

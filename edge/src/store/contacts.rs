@@ -253,13 +253,22 @@ pub async fn known(
     external_id: Option<&str>,
     company_ref: Option<&str>,
 ) -> Result<Known> {
-    #[derive(Deserialize)]
-    struct Row {
-        user: Option<String>,
-        company: Option<String>,
-        descriptions: Option<String>,
-    }
-    let row: Option<Row> = query!(
+    known_from(
+        known_statement(db, org, external_id, company_ref)?
+            .first(None)
+            .await?,
+    )
+}
+
+/// What [`known`] reads, as one statement (a turn reads it in the batch that stores its
+/// message); [`known_from`] reads its row.
+pub fn known_statement(
+    db: &D1Database,
+    org: &str,
+    external_id: Option<&str>,
+    company_ref: Option<&str>,
+) -> Result<D1PreparedStatement> {
+    query!(
         db,
         &format!(
             "SELECT
@@ -274,9 +283,18 @@ pub async fn known(
         org,
         external_id,
         company_ref
-    )?
-    .first(None)
-    .await?;
+    )
+}
+
+/// The row [`known_statement`] reads.
+#[derive(Deserialize)]
+pub struct KnownRow {
+    user: Option<String>,
+    company: Option<String>,
+    descriptions: Option<String>,
+}
+
+pub fn known_from(row: Option<KnownRow>) -> Result<Known> {
     let Some(row) = row else {
         return Ok(Known {
             user: None,

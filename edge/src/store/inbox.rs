@@ -325,6 +325,19 @@ pub async fn whispers_for(
     session_id: &str,
     verified_user: Option<&str>,
 ) -> Result<Vec<Whisper>> {
+    whispers_statement(db, org, session_id, verified_user)?
+        .all()
+        .await?
+        .results()
+}
+
+/// What [`whispers_for`] reads, as one statement (for a batch).
+pub fn whispers_statement(
+    db: &D1Database,
+    org: &str,
+    session_id: &str,
+    verified_user: Option<&str>,
+) -> Result<D1PreparedStatement> {
     query!(
         db,
         "SELECT id, body, persist FROM whispers WHERE org_id = ?1 AND (
@@ -336,10 +349,7 @@ pub async fn whispers_for(
         org,
         session_id,
         verified_user
-    )?
-    .all()
-    .await?
-    .results()
+    )
 }
 
 /// Marks one-off whispers as used by a reply.

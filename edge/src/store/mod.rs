@@ -114,21 +114,36 @@ pub async fn workspace_and_agent_by_widget_key(
     agent_id: Option<&str>,
     channel: Option<&str>,
 ) -> Result<Option<(Workspace, Option<Agent>)>> {
-    #[derive(Deserialize)]
-    struct Row {
-        #[serde(flatten)]
-        ws: Workspace,
-        agent_id: Option<String>,
-        agent_instructions: Option<String>,
-        agent_threshold: Option<f64>,
-        #[serde(deserialize_with = "json_text")]
-        agent_rules: Vec<String>,
-        #[serde(deserialize_with = "json_text")]
-        agent_skills: Vec<String>,
-        #[serde(deserialize_with = "json_text")]
-        agent_llm: LlmChoice,
-    }
-    let row: Option<Row> = query!(
+    let row = widget_caller_statement(db, hash, agent_id, channel)?
+        .first(None)
+        .await?;
+    Ok(widget_caller_from(row))
+}
+
+/// The row of [`widget_caller_statement`]: the workspace with its agent's columns.
+#[derive(Deserialize)]
+pub struct CallerRow {
+    #[serde(flatten)]
+    ws: Workspace,
+    agent_id: Option<String>,
+    agent_instructions: Option<String>,
+    agent_threshold: Option<f64>,
+    #[serde(deserialize_with = "json_text")]
+    agent_rules: Vec<String>,
+    #[serde(deserialize_with = "json_text")]
+    agent_skills: Vec<String>,
+    #[serde(deserialize_with = "json_text")]
+    agent_llm: LlmChoice,
+}
+
+/// What [`workspace_and_agent_by_widget_key`] reads, as one statement (for a batch).
+pub fn widget_caller_statement(
+    db: &D1Database,
+    hash: &str,
+    agent_id: Option<&str>,
+    channel: Option<&str>,
+) -> Result<D1PreparedStatement> {
+    query!(
         db,
         &format!(
             "SELECT {}, a.id AS agent_id, a.instructions AS agent_instructions, a.escalation_threshold AS agent_threshold,
@@ -145,10 +160,11 @@ pub async fn workspace_and_agent_by_widget_key(
         hash,
         agent_id,
         channel
-    )?
-    .first(None)
-    .await?;
-    Ok(row.map(|r| {
+    )
+}
+
+pub fn widget_caller_from(row: Option<CallerRow>) -> Option<(Workspace, Option<Agent>)> {
+    row.map(|r| {
         let agent = r
             .agent_id
             .zip(r.agent_instructions)
@@ -165,7 +181,7 @@ pub async fn workspace_and_agent_by_widget_key(
             ..r.ws
         };
         (ws, agent)
-    }))
+    })
 }
 
 /// The active agent's escalation threshold, as a column of `w`.
@@ -458,6 +474,17 @@ pub async fn conversation_by_session(
     scope: Scope<'_>,
     session_id: &str,
 ) -> Result<Option<Conversation>> {
+    conversation_statement(db, scope, session_id)?
+        .first(None)
+        .await
+}
+
+/// What [`conversation_by_session`] reads, as one statement (for a batch).
+pub fn conversation_statement(
+    db: &D1Database,
+    scope: Scope<'_>,
+    session_id: &str,
+) -> Result<D1PreparedStatement> {
     let (org_condition, value) = match scope {
         Scope::Org(id) => ("c.org_id = ?1".to_owned(), id),
         Scope::WidgetKeyHash(h) => (
@@ -485,9 +512,33 @@ pub async fn conversation_by_session(
         ),
         value,
         session_id
-    )?
-    .first(None)
-    .await
+    )
+}
+
+/// A chat request's reads, in one round trip: the widget key's workspace and agent
+/// ([`workspace_and_agent_by_widget_key`]) and, when the request names one, its session's
+/// conversation scoped by the key itself, so it can only find this workspace's.
+pub async fn widget_caller_and_conversation(
+    db: &D1Database,
+    hash: &str,
+    agent_id: Option<&str>,
+    channel: Option<&str>,
+    session_id: Option<&str>,
+) -> Result<(Option<(Workspace, Option<Agent>)>, Option<Conversation>)> {
+    let mut batch = vec![widget_caller_statement(db, hash, agent_id, channel)?];
+    if let Some(s) = session_id {
+        batch.push(conversation_statement(db, Scope::WidgetKeyHash(hash), s)?);
+    }
+    let results = db.batch(batch).await?;
+    let caller = match results.first() {
+        Some(r) => r.results::<CallerRow>()?.into_iter().next(),
+        None => None,
+    };
+    let conversation = match results.get(1) {
+        Some(r) => r.results::<Conversation>()?.into_iter().next(),
+        None => None,
+    };
+    Ok((widget_caller_from(caller), conversation))
 }
 
 /// A conversation to open with this turn. A request racing on the same new session id may
@@ -538,6 +589,16 @@ const CONVERSATION_OF_SESSION: &str =
 /// its images, and the keys seen. This runs before any answer is attempted, so nothing the
 /// user said is lost.
 pub async fn record_user_message(db: &D1Database, org: &str, turn: &Turn<'_>) -> Result<()> {
+    db.batch(user_message_statements(db, org, turn)?).await?;
+    Ok(())
+}
+
+/// The writes of [`record_user_message`], for a batch that reads after them too.
+pub fn user_message_statements(
+    db: &D1Database,
+    org: &str,
+    turn: &Turn<'_>,
+) -> Result<Vec<D1PreparedStatement>> {
     let now = now_ms();
     let mut batch: Vec<D1PreparedStatement> = Vec::new();
     if let Some(company) = turn.company_external_id {
@@ -639,8 +700,7 @@ pub async fn record_user_message(db: &D1Database, org: &str, turn: &Turn<'_>) ->
             origin
         )?);
     }
-    db.batch(batch).await?;
-    Ok(())
+    Ok(batch)
 }
 
 /// The AI's reply and what it cost to produce.
