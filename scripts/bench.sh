@@ -24,6 +24,12 @@ rm -f "${TMPDIR:-/tmp}/halo-widget-total"
 printf '%-32s %s\n' "snippet (minified)" "$(sizes dist/widget/snippet.min.js)"
 printf '%-32s %s\n' "worker wasm (edge)" "$(sizes edge/build/index_bg.wasm)"
 printf '%-32s %s\n' "worker js (shim + glue)" "$(sizes edge/build/index.js)"
+# The Worker's startup, as wrangler profiles it locally (`wrangler check startup`).
+profile="${TMPDIR:-/tmp}/halo-worker-startup.cpuprofile"
+if HALO_SKIP_BUILD=1 wrangler check startup --outfile "$profile" >/dev/null 2>&1; then
+  python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print("worker startup (wrangler check startup, this machine): %.1f ms" % ((p["endTime"] - p["startTime"]) / 1000))' "$profile"
+  rm -f "$profile"
+fi
 echo
 cargo run --quiet --release -p halo-tests --bin bench -- "${BENCH_REQUESTS:-300}"
 

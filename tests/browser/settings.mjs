@@ -67,6 +67,10 @@ await run("settings", page, async ({ page: shop, url }) => {
       null, { timeout: 10000 });
     const look = await launcherStyle(shop);
     assert.equal(look.color, "rgb(28, 30, 33)", "dark text on a light brand colour");
+    // The loader's launcher on a first visit is named in English; the app's, in the
+    // workspace's language (a hover starts the app).
+    await launcher.hover();
+    await shop.waitForFunction(() => window.Halo.loaded === true, null, { timeout: 10000 });
     assert.equal(await launcher.getAttribute("aria-label"), "Ouvrir le chat d'assistance");
     await launcher.click();
     assert.equal(await shop.getByTestId("halo-title").innerText(), "Acme help");
