@@ -14,7 +14,11 @@ export XDG_CONFIG_HOME="${XDG_CONFIG_HOME:-$HALO_ROOT/.halo/config}"
 export WORKER_BUILD_VERSION=0.8.7
 # The shipped wasm names the files of its panic locations: from the workspace and the
 # registry, not from this machine's paths (which are longer, and nobody else's business).
-remaps="--remap-path-prefix=$HALO_ROOT=."
-for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do remaps+=" --remap-path-prefix=${d%/}=crates"; done
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$remaps"
+# (Cargo splits these flags on spaces: a path with a space in it is left as it is.)
+remaps=""
+for d in "$HALO_ROOT=." "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+  case "$d" in *" "*|*"*"*) continue ;; esac
+  case "$d" in *=.) remaps+=" --remap-path-prefix=$d" ;; *) remaps+=" --remap-path-prefix=${d%/}=crates" ;; esac
+done
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${remaps# }"
 unset remaps d

@@ -16,12 +16,25 @@ const w = window, d = document, h = w.Halo;
 if (h && h.q && !h.loader) {
   h.loader = 1;
   const q = h.q;
-  let app, started, drawn, idle, boot;
-  const fetchApp = () => (app = app || import(new URL(__HALO_APP__, import.meta.url).href));
+  let app, started, idle, boot, root;
+  const at = (name) => new URL(name, import.meta.url).href;
+  // A deploy since this loader was cached removes the app it names: then the current loader
+  // is asked for (which refreshes the cached one) and the app it names is loaded.
+  const fetchApp = () =>
+    (app = app || import(at(__HALO_APP__)).catch(() =>
+      fetch(import.meta.url, { cache: "reload" })
+        .then((r) => r.text())
+        .then((t) => import(at(t.match(/\.\/b\/app\.\w+\.js/)[0])))
+        .catch((e) => {
+          app = 0;
+          throw e;
+        })));
   const run = () => {
     if (started) return;
     started = 1;
-    fetchApp().then((m) => m.run(), () => (app = started = 0));
+    fetchApp()
+      .then((m) => m.run())
+      .catch(() => (started = 0));
   };
   const stored = (k) => {
     try {
@@ -39,8 +52,12 @@ if (h && h.q && !h.loader) {
     };
     return 0.2126 * lin(1) + 0.7152 * lin(3) + 0.0722 * lin(5) <= 0.2069 ? "#ffffff" : "#1c1e21";
   };
-  const hex = (c) => (/^#[0-9a-f]{6}$/i.test(c) ? c.toLowerCase() : 0);
-  let root;
+  // `#rrggbb` (or `#rgb`, spelled out) in lower case, as the app reads a colour.
+  const hex = (c) => {
+    c = typeof c == "string" ? c.trim().toLowerCase() : "";
+    if (/^#[0-9a-f]{3}$/.test(c)) c = c.replace(/[0-9a-f]/g, "$&$&");
+    return /^#[0-9a-f]{6}$/.test(c) ? c : 0;
+  };
   // `look`: brand, text on it, left ("1"), the launcher's and the dot's names (what the app saved).
   const colour = ([b, t, l]) => {
     const ui = boot.ui || {}, brand = hex(ui.brandColor) || hex(b) || "#2f5bea";
@@ -48,7 +65,7 @@ if (h && h.q && !h.loader) {
     root.className = left ? "root left" : "root";
     root.style.cssText = `--b:${brand};--bt:${brand == b && t ? t : textOn(brand)}`;
   };
-  const paint = ([b, t, l, open, unread]) => {
+  const paint = ([b, t, l, name, unread]) => {
     if (w.Halo.loaded) return;
     const host = d.createElement("halo-widget");
     host.setAttribute("data-testid", "halo-host");
@@ -57,7 +74,10 @@ if (h && h.q && !h.loader) {
     root = shadow.lastChild;
     const button = root.firstChild;
     colour([b, t, l]);
-    button.setAttribute("aria-label", open || "Open support chat");
+    // A press opens it (queued until the app is here): the app may take over between the
+    // press and the release, which would lose the click; a keyboard's click still counts.
+    button.addEventListener("pointerdown", (e) => e.button || open());
+    button.setAttribute("aria-label", name || "Open support chat");
     if (stored(`halo:${boot.orgId}:unread`)) {
       const dot = d.createElement("span");
       dot.className = "badge";
@@ -67,28 +87,34 @@ if (h && h.q && !h.loader) {
       button.append(dot);
     }
     for (const e of ["pointerenter", "pointerdown", "focus"]) button.addEventListener(e, run);
-    button.addEventListener("click", () => w.Halo.loaded || q.some((a) => a[0] == "open") || w.Halo("open"));
+    button.addEventListener("click", open);
     d.body.append(host);
   };
-  const draw = () => {
-    const saved = stored(`halo:${boot.orgId}:launcher`);
-    paint(saved ? saved.split("\n") : []);
-    if (saved) return;
-    // A first visit: drawn at once in the default look, then in the workspace's when its
-    // config arrives (the app reads the same response from the HTTP cache).
+  const open = () => w.Halo.loaded || q.some((a) => a[0] == "open") || w.Halo("open");
+  // The workspace's look from its config (cached by the browser for 5 minutes; the app reads
+  // the same response), painted over what was drawn.
+  const refresh = () => {
     const api = (boot.apiBase || new URL(import.meta.url).origin).replace(/\/$/, "");
     fetch(`${api}/api/sdk/widget/config?key=${encodeURIComponent(boot.widgetKey)}`)
       .then((r) => r.json())
       .then((j) => {
         const a = j.appearance || {};
-        if (!w.Halo.loaded) colour([a.brand_color, 0, a.position == "left" ? "1" : "0"]);
+        if (root && !w.Halo.loaded) colour([a.brand_color, 0, a.position == "left" ? "1" : "0"]);
       }, () => 0);
+  };
+  let saved;
+  const draw = () => {
+    saved = stored(`halo:${boot.orgId}:launcher`);
+    paint(saved ? saved.split("\n") : []);
+    // A first visit is drawn in the default look at once, then in the workspace's.
+    if (!saved) refresh();
   };
   const seen = (args) => {
     const [cmd, arg] = args;
-    if (cmd == "boot" && !boot && arg && arg.orgId) {
+    if (cmd == "boot" && !boot && arg && arg.orgId && arg.widgetKey) {
       boot = arg;
       d.body ? draw() : d.addEventListener("DOMContentLoaded", draw);
+      if (idle && busy()) run();
     }
     if (cmd == "open" || cmd == "toggle" || (idle && cmd != "boot")) run();
   };
@@ -98,10 +124,15 @@ if (h && h.q && !h.loader) {
     return Array.prototype.push.apply(q, arguments);
   };
   const whenIdle = () => {
+    if (idle) return;
     idle = 1;
     fetchApp();
     if (busy()) run();
+    // A returning visitor's saved look may be stale: the workspace's is painted over it.
+    else if (saved && boot) refresh();
   };
   const later = () => (w.requestIdleCallback ? requestIdleCallback(whenIdle, { timeout: 2000 }) : setTimeout(whenIdle, 200));
   d.readyState == "complete" ? later() : w.addEventListener("load", later);
+  // A page whose load never ends (a hanging resource) still hears from the app.
+  setTimeout(later, 5000);
 }

@@ -343,30 +343,36 @@ async fn record(
         // The profile and the whispers are read in the batch that writes the message, after
         // its writes (so the profile has this turn's traits): one round trip for all three.
         let mut batch = store::user_message_statements(db, org, &write)?;
-        let writes = batch.len();
-        batch.push(contacts::known_statement(
-            db,
-            org,
-            external_id,
-            company_ref,
-        )?);
-        if wants_whispers {
-            batch.push(store::inbox::whispers_statement(
+        // A read that cannot even be prepared is left out (and reported as failed): it must
+        // not keep the message from being stored.
+        let mut read = |statement: worker::Result<worker::D1PreparedStatement>| {
+            statement.map(|s| {
+                batch.push(s);
+                batch.len() - 1
+            })
+        };
+        let known_at = read(contacts::known_statement(db, org, external_id, company_ref));
+        let whispers_at = wants_whispers.then(|| {
+            read(store::inbox::whispers_statement(
                 db,
                 org,
                 &who.session_id,
                 verified_user,
-            )?);
-        }
+            ))
+        });
         match db.batch(batch).await {
             Ok(results) => {
-                let loaded = results
-                    .get(writes)
-                    .map(|r| r.results::<contacts::KnownRow>())
-                    .transpose()
-                    .and_then(|rows| contacts::known_from(rows.and_then(|r| r.into_iter().next())));
-                let whispers = match results.get(writes + 1) {
-                    Some(r) => r.results(),
+                let row = |at: usize| {
+                    results
+                        .get(at)
+                        .ok_or_else(|| worker::Error::RustError("a batch result is missing".into()))
+                };
+                let loaded = known_at.and_then(|at| {
+                    let rows = row(at)?.results::<contacts::KnownRow>()?;
+                    contacts::known_from(rows.into_iter().next())
+                });
+                let whispers = match whispers_at {
+                    Some(at) => at.and_then(|at| row(at)?.results()),
                     None => Ok(Vec::new()),
                 };
                 Ok((loaded, whispers))

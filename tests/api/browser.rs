@@ -32,6 +32,14 @@ fn the_widget_answers_a_visitor_on_a_hostile_host_page() {
 fn the_loader_draws_the_launcher_before_the_app_and_keeps_a_click() {
     let app = app();
     let ws = app.workspace();
+    let look = halo_tests::call(
+        app,
+        "PATCH",
+        &format!("/api/admin/workspaces/{}", ws.org_id),
+        Some(&app.admin_token),
+        Some(serde_json::json!({ "appearance": { "brand_color": "#7a3cff" } })),
+    );
+    assert_eq!(look.status, 200, "{}", look.body);
     halo_tests::browser_test("loader.mjs", &[&app.base, &ws.org_id, &ws.widget_key]);
 }
 

@@ -3,9 +3,11 @@
 // - a first visit shows the default launcher at once, with the boot call's brand colour and
 //   side, while `Halo` is still the queue;
 // - pressing it opens the panel once the app is let through, with a usable composer;
-// - the next page load, in the same browser, draws the launcher as the app last painted it
-//   (the workspace's colour, the unread dot), and the app replaces it without a second one
-//   ever showing; keyboard focus on the loader's launcher moves to the app's.
+// - the next page load, in the same browser, draws the launcher as the app last saved it
+//   (the workspace's colour and side, the unread dot) without reading the config, and the
+//   app replaces it without a second one ever showing; keyboard focus on the loader's
+//   launcher moves to the app's;
+// - a first visit draws the default look, then the workspace's from its config.
 // Exits non-zero on the first failure.
 //
 // Usage: node tests/browser/loader.mjs <api base> <org id> <widget key>
@@ -46,14 +48,18 @@ await run("loader", html, async ({ page, url, errors }) => {
   await composer.fill("Hello from before the app loaded");
   step("a click before the app loaded opens the panel once it has, with a usable composer");
 
-  // The app painted the workspace's look and saved it: make the dot show on the next load.
+  // The app painted the workspace's look (purple, on the right) and saved it: the next load
+  // draws it from what was saved alone (the config cannot be read), with the unread dot.
   await page.evaluate((org) => localStorage.setItem(`halo:${org}:unread`, "1"), orgId);
   held = new Promise((r) => (release = r));
+  await page.route(/\/api\/sdk\/widget\/config/, (route) => route.abort());
   await page.goto(url);
   await launcher.waitFor({ state: "visible", timeout: 5000 });
   assert.equal(await page.evaluate(() => window.Halo.loaded), undefined);
-  const saved = await launcher.evaluate((el) => getComputedStyle(el).backgroundColor);
-  assert.equal(saved, "rgb(47, 91, 234)", "the workspace's colour, as the app last painted it");
+  const saved = await launcher.evaluate((el) => [getComputedStyle(el).backgroundColor, el.getBoundingClientRect().left]);
+  assert.equal(saved[0], "rgb(122, 60, 255)", "the workspace's colour, as the app last saved it");
+  assert.ok(saved[1] > 100, `on the workspace's side (right), got x=${saved[1]}`);
+  await page.unroute(/\/api\/sdk\/widget\/config/);
   assert.equal(await page.getByTestId("halo-unread").count(), 1, "the unread dot");
   await launcher.focus();
   release();
@@ -63,6 +69,19 @@ await run("loader", html, async ({ page, url, errors }) => {
   const focused = await page.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.dataset.testid);
   assert.equal(focused, "halo-launcher", "focus moved to the app's launcher");
   step("the next load draws the saved look and dot; the app takes over in place, focus kept");
+
+  // A first visit (nothing saved): the default look at once, then the workspace's from its
+  // config, before the app has started.
+  await page.evaluate(() => localStorage.clear());
+  held = new Promise((r) => (release = r));
+  await page.goto(url);
+  await launcher.waitFor({ state: "visible", timeout: 5000 });
+  await page.waitForFunction(() =>
+    getComputedStyle(document.querySelector("halo-widget").shadowRoot.querySelector(".launcher")).backgroundColor === "rgb(122, 60, 255)",
+    null, { timeout: 5000 });
+  assert.equal(await page.evaluate(() => window.Halo.loaded), undefined, "the app has not started");
+  release();
+  step("a first visit draws the default look at once and the workspace's when its config arrives");
 
   assert.deepEqual(errors, []);
 });
