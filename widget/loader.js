@@ -65,6 +65,13 @@ if (h && h.q && !h.loader) {
     root.className = left ? "root left" : "root";
     root.style.cssText = `--b:${brand};--bt:${brand == b && t ? t : textOn(brand)}`;
   };
+  let button;
+  // The launcher's and the dot's names.
+  const names = (name, unread) => {
+    button.setAttribute("aria-label", name || "Open support chat");
+    const dot = button.querySelector(".badge");
+    if (dot) dot.setAttribute("aria-label", unread || "Unread reply");
+  };
   const paint = ([b, t, l, name, unread]) => {
     if (w.Halo.loaded) return;
     const host = d.createElement("halo-widget");
@@ -72,20 +79,19 @@ if (h && h.q && !h.loader) {
     const shadow = host.attachShadow({ mode: "open" });
     shadow.innerHTML = `<style>${css}</style><div><button class="launcher" data-testid="halo-launcher" aria-expanded="false"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="${icon}"/></svg></button></div>`;
     root = shadow.lastChild;
-    const button = root.firstChild;
+    button = root.firstChild;
     colour([b, t, l]);
     // A press opens it (queued until the app is here): the app may take over between the
     // press and the release, which would lose the click; a keyboard's click still counts.
     button.addEventListener("pointerdown", (e) => e.button || open());
-    button.setAttribute("aria-label", name || "Open support chat");
     if (stored(`halo:${boot.orgId}:unread`)) {
       const dot = d.createElement("span");
       dot.className = "badge";
       dot.setAttribute("data-testid", "halo-unread");
       dot.setAttribute("role", "status");
-      dot.setAttribute("aria-label", unread || "Unread reply");
       button.append(dot);
     }
+    names(name, unread);
     for (const e of ["pointerenter", "pointerdown", "focus"]) button.addEventListener(e, run);
     button.addEventListener("click", open);
     d.body.append(host);
@@ -98,8 +104,13 @@ if (h && h.q && !h.loader) {
     fetch(`${api}/api/sdk/widget/config?key=${encodeURIComponent(boot.widgetKey)}`)
       .then((r) => r.json())
       .then((j) => {
-        const a = j.appearance || {};
-        if (root && !w.Halo.loaded) colour([a.brand_color, 0, a.position == "left" ? "1" : "0"]);
+        const a = j.appearance || {}, all = a.launcher_labels || {};
+        if (!root || w.Halo.loaded) return;
+        colour([a.brand_color, a.brand_text_color, a.position == "left" ? "1" : "0"]);
+        // The workspace's language, or the first of the browser's it has, else English.
+        const tags = a.locale && a.locale != "auto" ? [a.locale] : navigator.languages || [navigator.language];
+        const lang = tags.map((t) => String(t).split(/[-_]/)[0].toLowerCase()).find((t) => all[t]);
+        names(...(all[lang || "en"] || []));
       }, () => 0);
   };
   let saved;

@@ -5,7 +5,7 @@
 //! by a boot option on the page.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::chat::{body_object, field_error as err, FieldError, InvalidField};
 
@@ -22,6 +22,7 @@ pub mod field {
     pub const APPEARANCE: &str = "appearance";
     pub const BRAND_COLOR: &str = "brand_color";
     pub const BRAND_TEXT_COLOR: &str = "brand_text_color";
+    pub const LAUNCHER_LABELS: &str = "launcher_labels";
     pub const POSITION: &str = "position";
     pub const TITLE: &str = "title";
     pub const GREETING: &str = "greeting";
@@ -215,6 +216,12 @@ impl Appearance {
     pub fn to_public(&self) -> Value {
         let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
         v[field::BRAND_TEXT_COLOR] = Value::from(self.brand_text_color());
+        // The launcher's and its unread dot's names in each language, for the loader, which
+        // draws the launcher before the app (and its strings) have loaded.
+        let names = |l: Locale| json!([strings(l).open_chat, strings(l).unread]);
+        v[field::LAUNCHER_LABELS] = json!({
+            "en": names(Locale::En), "fr": names(Locale::Fr), "es": names(Locale::Es), "de": names(Locale::De),
+        });
         v
     }
 }
@@ -513,5 +520,9 @@ mod tests {
             Appearance::default()
         );
         assert_eq!(a.to_public()["brand_text_color"], "#ffffff");
+        assert_eq!(
+            a.to_public()["launcher_labels"]["fr"],
+            serde_json::json!([FR.open_chat, FR.unread])
+        );
     }
 }

@@ -37,7 +37,7 @@ fn the_loader_draws_the_launcher_before_the_app_and_keeps_a_click() {
         "PATCH",
         &format!("/api/admin/workspaces/{}", ws.org_id),
         Some(&app.admin_token),
-        Some(serde_json::json!({ "appearance": { "brand_color": "#7a3cff" } })),
+        Some(serde_json::json!({ "appearance": { "brand_color": "#7a3cff", "locale": "de" } })),
     );
     assert_eq!(look.status, 200, "{}", look.body);
     halo_tests::browser_test("loader.mjs", &[&app.base, &ws.org_id, &ws.widget_key]);

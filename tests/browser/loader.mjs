@@ -35,8 +35,12 @@ await run("loader", html, async ({ page, url, errors }) => {
   const look = await launcher.evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color, el.getBoundingClientRect().left]);
   assert.deepEqual(look.slice(0, 2), ["rgb(255, 213, 0)", "rgb(28, 30, 33)"], "the boot call's colour, dark text on yellow");
   assert.ok(look[2] < 100, `on the left, got x=${look[2]}`);
-  assert.equal(await launcher.getAttribute("aria-label"), "Open support chat");
-  step("the launcher shows before the app, in the boot call's colour and side");
+  // The workspace speaks German: the loader names the launcher so once its config arrives.
+  await page.waitForFunction(() =>
+    document.querySelector("halo-widget").shadowRoot.querySelector(".launcher").getAttribute("aria-label") === "Support-Chat öffnen",
+    null, { timeout: 5000 });
+  assert.equal(await page.evaluate(() => window.Halo.loaded), undefined, "still before the app");
+  step("the launcher shows before the app, in the boot call's colour and side, named in the workspace's language");
 
   await launcher.click();
   assert.equal(await page.getByTestId("halo-panel").count(), 0);
@@ -79,6 +83,7 @@ await run("loader", html, async ({ page, url, errors }) => {
   await page.waitForFunction(() =>
     getComputedStyle(document.querySelector("halo-widget").shadowRoot.querySelector(".launcher")).backgroundColor === "rgb(122, 60, 255)",
     null, { timeout: 5000 });
+  assert.equal(await launcher.getAttribute("aria-label"), "Support-Chat öffnen");
   assert.equal(await page.evaluate(() => window.Halo.loaded), undefined, "the app has not started");
   release();
   step("a first visit draws the default look at once and the workspace's when its config arrives");

@@ -67,8 +67,11 @@ await run("settings", page, async ({ page: shop, url }) => {
       null, { timeout: 10000 });
     const look = await launcherStyle(shop);
     assert.equal(look.color, "rgb(28, 30, 33)", "dark text on a light brand colour");
-    // The loader's launcher on a first visit is named in English; the app's, in the
-    // workspace's language (a hover starts the app).
+    // Named in the workspace's language, by the loader (from the config) and then the app
+    // (a hover starts it).
+    await shop.waitForFunction(() =>
+      document.querySelector("halo-widget").shadowRoot.querySelector(".launcher").getAttribute("aria-label") === "Ouvrir le chat d'assistance",
+      null, { timeout: 10000 });
     await launcher.hover();
     await shop.waitForFunction(() => window.Halo.loaded === true, null, { timeout: 10000 });
     assert.equal(await launcher.getAttribute("aria-label"), "Ouvrir le chat d'assistance");
