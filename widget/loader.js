@@ -58,7 +58,7 @@ if (h && h.q && !h.loader) {
     if (/^#[0-9a-f]{3}$/.test(c)) c = c.replace(/[0-9a-f]/g, "$&$&");
     return /^#[0-9a-f]{6}$/.test(c) ? c : 0;
   };
-  // `look`: brand, text on it, left ("1"), the launcher's and the dot's names (what the app saved).
+  // Brand, text on it, left ("1"): the boot call's `ui` options win.
   const colour = ([b, t, l]) => {
     const ui = boot.ui || {}, brand = hex(ui.brandColor) || hex(b) || "#2f5bea";
     const left = ui.position ? ui.position == "left" : l == "1";
@@ -72,6 +72,7 @@ if (h && h.q && !h.loader) {
     const dot = button.querySelector(".badge");
     if (dot) dot.setAttribute("aria-label", unread || "Unread reply");
   };
+  // The look the app saved: brand, text on it, left ("1"), the launcher's and the dot's names.
   const paint = ([b, t, l, name, unread]) => {
     if (w.Halo.loaded) return;
     const host = d.createElement("halo-widget");
@@ -81,8 +82,9 @@ if (h && h.q && !h.loader) {
     root = shadow.lastChild;
     button = root.firstChild;
     colour([b, t, l]);
-    // A press opens it (queued until the app is here): the app may take over between the
-    // press and the release, which would lose the click; a keyboard's click still counts.
+    // A press opens it (queued until the app is here, which starts it): the app may take
+    // over between the press and the release, which would lose the click; a keyboard's
+    // click still counts.
     button.addEventListener("pointerdown", (e) => e.button || open());
     if (stored(`halo:${boot.orgId}:unread`)) {
       const dot = d.createElement("span");
@@ -92,7 +94,7 @@ if (h && h.q && !h.loader) {
       button.append(dot);
     }
     names(name, unread);
-    for (const e of ["pointerenter", "pointerdown", "focus"]) button.addEventListener(e, run);
+    for (const e of ["pointerenter", "focus"]) button.addEventListener(e, run);
     button.addEventListener("click", open);
     d.body.append(host);
   };

@@ -362,17 +362,10 @@ async fn record(
         });
         match db.batch(batch).await {
             Ok(results) => {
-                let row = |at: usize| {
-                    results
-                        .get(at)
-                        .ok_or_else(|| worker::Error::RustError("a batch result is missing".into()))
-                };
-                let loaded = known_at.and_then(|at| {
-                    let rows = row(at)?.results::<contacts::KnownRow>()?;
-                    contacts::known_from(rows.into_iter().next())
-                });
+                let loaded =
+                    known_at.and_then(|at| contacts::known_from(store::first_row(&results, at)?));
                 let whispers = match whispers_at {
-                    Some(at) => at.and_then(|at| row(at)?.results()),
+                    Some(at) => at.and_then(|at| store::batch_result(&results, at)?.results()),
                     None => Ok(Vec::new()),
                 };
                 Ok((loaded, whispers))

@@ -30,7 +30,7 @@ await run("loader", html, async ({ page, url, errors }) => {
 
   await page.goto(`${url}?brand=1`);
   const launcher = page.getByTestId("halo-launcher");
-  await launcher.waitFor({ state: "visible", timeout: 5000 });
+  await launcher.waitFor({ state: "visible", timeout: 15000 });
   assert.equal(await page.evaluate(() => window.Halo.loaded), undefined, "the app is held back");
   const look = await launcher.evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color, el.getBoundingClientRect().left]);
   assert.deepEqual(look.slice(0, 2), ["rgb(255, 213, 0)", "rgb(28, 30, 33)"], "the boot call's colour, dark text on yellow");
@@ -38,7 +38,7 @@ await run("loader", html, async ({ page, url, errors }) => {
   // The workspace speaks German: the loader names the launcher so once its config arrives.
   await page.waitForFunction(() =>
     document.querySelector("halo-widget").shadowRoot.querySelector(".launcher").getAttribute("aria-label") === "Support-Chat öffnen",
-    null, { timeout: 5000 });
+    null, { timeout: 15000 });
   assert.equal(await page.evaluate(() => window.Halo.loaded), undefined, "still before the app");
   step("the launcher shows before the app, in the boot call's colour and side, named in the workspace's language");
 
@@ -58,7 +58,7 @@ await run("loader", html, async ({ page, url, errors }) => {
   held = new Promise((r) => (release = r));
   await page.route(/\/api\/sdk\/widget\/config/, (route) => route.abort());
   await page.goto(url);
-  await launcher.waitFor({ state: "visible", timeout: 5000 });
+  await launcher.waitFor({ state: "visible", timeout: 15000 });
   assert.equal(await page.evaluate(() => window.Halo.loaded), undefined);
   const saved = await launcher.evaluate((el) => [getComputedStyle(el).backgroundColor, el.getBoundingClientRect().left]);
   assert.equal(saved[0], "rgb(122, 60, 255)", "the workspace's colour, as the app last saved it");
@@ -79,10 +79,10 @@ await run("loader", html, async ({ page, url, errors }) => {
   await page.evaluate(() => localStorage.clear());
   held = new Promise((r) => (release = r));
   await page.goto(url);
-  await launcher.waitFor({ state: "visible", timeout: 5000 });
+  await launcher.waitFor({ state: "visible", timeout: 15000 });
   await page.waitForFunction(() =>
     getComputedStyle(document.querySelector("halo-widget").shadowRoot.querySelector(".launcher")).backgroundColor === "rgb(122, 60, 255)",
-    null, { timeout: 5000 });
+    null, { timeout: 15000 });
   assert.equal(await launcher.getAttribute("aria-label"), "Support-Chat öffnen");
   assert.equal(await page.evaluate(() => window.Halo.loaded), undefined, "the app has not started");
   release();

@@ -15,7 +15,7 @@ pub mod views;
 use halo_shared::agents::LlmChoice;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::{query, D1Database, D1PreparedStatement, Result};
+use worker::{query, D1Database, D1PreparedStatement, D1Result, Result};
 
 use crate::platform::{new_id, now_ms};
 
@@ -530,15 +530,29 @@ pub async fn widget_caller_and_conversation(
         batch.push(conversation_statement(db, Scope::WidgetKeyHash(hash), s)?);
     }
     let results = db.batch(batch).await?;
-    let caller = match results.first() {
-        Some(r) => r.results::<CallerRow>()?.into_iter().next(),
+    let conversation = match session_id {
+        Some(_) => first_row(&results, 1)?,
         None => None,
     };
-    let conversation = match results.get(1) {
-        Some(r) => r.results::<Conversation>()?.into_iter().next(),
-        None => None,
-    };
-    Ok((widget_caller_from(caller), conversation))
+    Ok((widget_caller_from(first_row(&results, 0)?), conversation))
+}
+
+/// The result of a batch's statement `at` (D1 answers one per statement).
+pub fn batch_result(results: &[D1Result], at: usize) -> Result<&D1Result> {
+    results
+        .get(at)
+        .ok_or_else(|| worker::Error::RustError(format!("batch result {at} is missing")))
+}
+
+/// The first row a batch's statement `at` read, if it read any.
+pub fn first_row<T: serde::de::DeserializeOwned>(
+    results: &[D1Result],
+    at: usize,
+) -> Result<Option<T>> {
+    Ok(batch_result(results, at)?
+        .results::<T>()?
+        .into_iter()
+        .next())
 }
 
 /// A conversation to open with this turn. A request racing on the same new session id may
