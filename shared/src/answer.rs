@@ -25,7 +25,7 @@ pub struct Passage {
 }
 
 /// What an answer engine produced for one message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Answer {
     pub text: String,
     pub confidence: f64,
@@ -537,6 +537,9 @@ const FACT_MIN_SUPPORT: f64 = 0.34;
 const UNIQUE_FACT_MIN_SUPPORT: f64 = 0.25;
 /// How much better than the best fact an article must cover the question to be preferred.
 const ARTICLE_MARGIN: f64 = 0.25;
+/// Least share for the closest fact offered when no article answers either: the user asked
+/// about their own things, and what their account holds on the subject beats "nothing found".
+const CLOSEST_FACT_MIN_SUPPORT: f64 = 0.2;
 
 /// The offline engine: small talk; a request only the team can carry out, handed over; else
 /// what the user's own data says about the question (a problem in it first, then the article
@@ -574,8 +577,31 @@ pub fn answer(
         best.support >= FACT_MIN_SUPPORT || (unique && best.support >= UNIQUE_FACT_MIN_SUPPORT);
     if enough && best.support + ARTICLE_MARGIN >= article_support {
         fact_answer(evidence, from_articles, passages, article_support)
+    } else if from_articles.citations.is_empty()
+        && best.topical
+        && best.support >= CLOSEST_FACT_MIN_SUPPORT
+    {
+        closest_fact_answer(evidence, from_articles)
     } else {
         from_articles
+    }
+}
+
+/// The closest fact, said as a guess, when it covers too little of the question to be sure
+/// and no article covers it: the reply still offers a person, as "nothing found" does.
+fn closest_fact_answer(evidence: &Evidence, nothing_found: Answer) -> Answer {
+    let found = fact_answer(evidence, Answer::default(), &[], 0.0);
+    let said = found
+        .text
+        .strip_prefix("Here's what your account data shows. ")
+        .unwrap_or(&found.text);
+    Answer {
+        text: format!(
+            "I'm not sure this is what you mean, but your account data may help. {said}\n\nIf that's not it, I can bring in someone from the team."
+        ),
+        confidence: round2((0.2 + 0.65 * evidence.ranked[0].support).min(0.45)),
+        citations: found.citations,
+        actions: nothing_found.actions,
     }
 }
 
@@ -1011,6 +1037,57 @@ mod tests {
                 url: None
             }]
         );
+    }
+
+    #[test]
+    fn the_closest_fact_is_offered_as_a_guess_when_nothing_else_answers() {
+        let q = "is the car ready for me to collect at the garage?";
+        let (user, facts) = facts_of(
+            q,
+            serde_json::json!({ "job": { "label": "Service job", "value":
+                "Brake pads on order, expected ready Wednesday after 16:00" } }),
+        );
+        // One topic word of four: too little to state as the answer.
+        assert!(
+            facts.ranked[0].support < FACT_MIN_SUPPORT,
+            "{:?}",
+            facts.ranked
+        );
+        let a = answer(q, &[], &facts, &user, None);
+        assert!(
+            a.text.starts_with("I'm not sure this is what you mean"),
+            "{}",
+            a.text
+        );
+        assert!(
+            a.text.contains(
+                "Service job: Brake pads on order, expected ready Wednesday after 16:00."
+            ),
+            "{}",
+            a.text
+        );
+        assert!(
+            a.text.ends_with("I can bring in someone from the team."),
+            "{}",
+            a.text
+        );
+        assert!(a.confidence < 0.5, "{}", a.confidence);
+        assert_eq!(
+            a.actions,
+            vec![Action::OfferHuman {
+                reason: reason::NO_ANSWER.into()
+            }]
+        );
+        assert_eq!(a.citations[0].title, "Your account data: Service job");
+        // Only the kind of value matching ("when") is not the subject: nothing is guessed.
+        let q = "when does the gym open?";
+        let (user, facts) = facts_of(
+            q,
+            serde_json::json!({ "bills": { "label": "Bills", "type": "list", "value": [
+            { "name": "Water", "due": "3 Dec" }, { "name": "Phone", "due": "9 Dec" }
+        ] } }),
+        );
+        assert_eq!(answer(q, &[], &facts, &user, None).text, NO_ANSWER_TEXT);
     }
 
     #[test]

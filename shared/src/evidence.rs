@@ -239,6 +239,9 @@ pub struct Match {
     pub distinct: f64,
     /// Whether a matched word is one that no other fact has.
     pub unique: bool,
+    /// Whether it matches a topic word of the question (or its meaning), not only the kind
+    /// of value asked for or that something is wrong.
+    pub topical: bool,
 }
 
 /// Closeness in meaning of a short fact, from its cosine similarity to the question: it counts
@@ -319,6 +322,11 @@ const TROUBLE: &[&str] = &[
     "disconnecting",
     "lost",
 ];
+
+/// Whether a concept is one of the markers (a problem, a kind of value), not a word.
+fn is_marker(concept: &str) -> bool {
+    concept.starts_with(['\u{26a0}', '\u{231a}', '\u{a4}', '#', '\u{263a}'])
+}
 
 /// The concept every problem fact has, and every question that says something is wrong.
 const PROBLEM: &str = "\u{26a0}problem";
@@ -613,33 +621,35 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
         .enumerate()
         .filter(|(_, (f, _))| !f.suspicious)
         .filter_map(|(index, (f, set))| {
-            let weights: Vec<f64> = terms
+            // Each matched term's weight, and whether it is a topic word.
+            let weights: Vec<(f64, bool)> = terms
                 .iter()
                 .filter_map(|t| {
                     t.iter()
                         .filter(|c| has(set, c))
                         .map(|c| idf(c))
                         .reduce(f64::max)
+                        .map(|w| (w, !t.iter().all(|c| is_marker(c))))
                 })
                 .collect();
             let unique = facts.len() > 1
-                && asked.iter().any(|c| {
-                    has(set, c)
-                        && df.get(c) == Some(&1)
-                        && !c.starts_with(['\u{26a0}', '\u{231a}', '\u{a4}', '#', '\u{263a}'])
-                });
+                && asked
+                    .iter()
+                    .any(|c| has(set, c) && df.get(c) == Some(&1) && !is_marker(c));
             let coverage = weights.len() as f64 / terms.len().max(1) as f64;
             let meaning = fact_meaning(f.similarity, mean);
             let support = coverage.max(meaning);
             // Ties among siblings go to the fact that holds the kind of value asked for.
             let typed = types.iter().any(|t| set.contains(*t));
-            let lexical: f64 = weights.iter().sum::<f64>() + if typed { 0.05 } else { 0.0 };
+            let lexical: f64 =
+                weights.iter().map(|(w, _)| w).sum::<f64>() + if typed { 0.05 } else { 0.0 };
             (support > 0.0).then_some(Match {
                 index,
                 support,
                 lexical,
                 distinct: lexical + 0.3 * meaning,
                 unique,
+                topical: meaning > 0.0 || weights.iter().any(|(_, topic)| *topic),
             })
         })
         .collect();
