@@ -537,6 +537,9 @@ const FACT_MIN_SUPPORT: f64 = 0.34;
 const UNIQUE_FACT_MIN_SUPPORT: f64 = 0.25;
 /// How much better than the best fact an article must cover the question to be preferred.
 const ARTICLE_MARGIN: f64 = 0.25;
+/// How much less a fact matching the same words may stand out in meaning and still be said
+/// beside the best one, as its equal.
+const EQUAL_MARGIN: f64 = 0.2;
 /// Least share for the closest fact offered when no article answers either: the user asked
 /// about their own things, and what their account holds on the subject beats "nothing found".
 const CLOSEST_FACT_MIN_SUPPORT: f64 = 0.2;
@@ -641,7 +644,9 @@ fn fact_answer(
     let fact = &facts[best.index];
     let equals: Vec<&Fact> = ranked
         .iter()
-        .take_while(|m| m.lexical >= best.lexical - 1e-9)
+        .take_while(|m| {
+            m.lexical >= best.lexical - 1e-9 && m.distinct >= best.distinct - EQUAL_MARGIN
+        })
         .map(|m| &facts[m.index])
         .filter(|f| f.key == fact.key && f.label == fact.label)
         .take(5)

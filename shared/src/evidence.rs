@@ -257,6 +257,16 @@ fn fact_meaning(similarity: Option<f32>, mean: f64) -> f64 {
     ((s - 0.25) / 0.35).clamp(0.0, 1.0)
 }
 
+/// How far a fact stands out in meaning from the user's other facts: 0 at their mean, 1 at
+/// 0.15 above it. Among siblings that match the same words, the embedder tells them apart.
+fn fact_lift(similarity: Option<f32>, mean: f64) -> f64 {
+    similarity
+        .map(|s| ((f64::from(s) - mean) / LIFT_SPAN).clamp(0.0, 1.0))
+        .unwrap_or(0.0)
+}
+const LIFT_SPAN: f64 = 0.15;
+const LIFT_WEIGHT: f64 = 0.3;
+
 /// Words that say nothing about which fact is meant ("my account", "how far along",
 /// "it says", "keeps getting"): left out of the question's terms when facts are ranked.
 const FILLER: &[&str] = &[
@@ -643,11 +653,19 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
             let typed = types.iter().any(|t| set.contains(*t));
             let lexical: f64 =
                 weights.iter().map(|(w, _)| w).sum::<f64>() + if typed { 0.05 } else { 0.0 };
+            // Meaning tells siblings apart only among those holding the kind of value asked
+            // for: "who am I seeing for my video call?" is about the clinician, not the
+            // "video" the question shares most with.
+            let lift = if types.is_empty() || typed {
+                LIFT_WEIGHT * fact_lift(f.similarity, mean)
+            } else {
+                0.0
+            };
             (support > 0.0).then_some(Match {
                 index,
                 support,
                 lexical,
-                distinct: lexical + 0.3 * meaning,
+                distinct: lexical + 0.3 * meaning + lift,
                 unique,
                 topical: meaning > 0.0 || weights.iter().any(|(_, topic)| *topic),
             })
@@ -799,6 +817,49 @@ mod tests {
         assert!(!same_word("pay", "payout"));
         assert!(!same_word("card", "cart"));
         assert!(!same_word("payment", "paypal"));
+    }
+
+    #[test]
+    fn meaning_tells_apart_siblings_that_match_the_same_words_but_not_the_kind_asked_for() {
+        let p = profile(
+            json!({ "jobs": { "label": "Translation jobs", "type": "list", "value": [
+                { "name": "Brochure EN>FR", "status": "delivered" },
+                { "name": "Brochure EN>DE", "status": "in review" },
+                { "name": "Brochure EN>IT", "status": "delivered" }
+            ] } }),
+            json!({}),
+        );
+        let mut f = facts(&p, None, &BTreeMap::new());
+        let q = "is the german brochure done yet?";
+        // Words alone cannot tell them apart.
+        let ranked = rank(q, &f);
+        assert_eq!(ranked.len(), 3);
+        assert!((ranked[0].lexical - ranked[2].lexical).abs() < 1e-9);
+        // The embedder puts one well above the others.
+        for (fact, s) in f.iter_mut().zip([0.41, 0.58, 0.40]) {
+            fact.similarity = Some(s);
+        }
+        let best = rank(q, &f)[0];
+        assert_eq!(f[best.index].text, "\"Brochure EN>DE\" -- in review");
+        // A question asking for a kind of value keeps to the facts holding it.
+        let p = profile(
+            json!({ "c": { "label": "Next consultation", "value": {
+                "when": "Thu 4 Dec 10:15", "clinician": "Dr Amara Osei, GP",
+                "type": "video", "reason": "follow-up on blood results" } } }),
+            json!({}),
+        );
+        let mut f = facts(&p, None, &BTreeMap::new());
+        let q = "who am I seeing for my video call?";
+        // "video" stands out a little in meaning, as far as the margin between the two.
+        for fact in f.iter_mut() {
+            fact.similarity = Some(if fact.text.contains("video") {
+                0.42
+            } else {
+                0.36
+            });
+        }
+        let best = rank(q, &f)[0];
+        assert_eq!(f[best.index].text, "Clinician: Dr Amara Osei, GP");
     }
 
     #[test]
