@@ -360,7 +360,15 @@ async fn record(
                 verified_user,
             ))
         });
-        match db.batch(batch).await {
+        let answered = db.batch(batch).await.and_then(|results| {
+            if crate::faults::message_ack() {
+                return Err(worker::Error::RustError(
+                    "the batch's answer was lost (HALO_FAULTS)".into(),
+                ));
+            }
+            Ok(results)
+        });
+        match answered {
             Ok(results) => {
                 let loaded =
                     known_at.and_then(|at| contacts::known_from(store::first_row(&results, at)?));
@@ -372,9 +380,12 @@ async fn record(
             }
             Err(e) => {
                 // Nothing is lost to a read: the message is stored on its own, then read as
-                // before (a failing write fails the turn here, as it would have anyway).
+                // before (a failing write fails the turn here, as it would have anyway). A
+                // batch whose answer was lost may have committed: then it is not written twice.
                 worker::console_warn!("the turn's batch failed, storing the message alone: {e}");
-                store::record_user_message(db, org, &write).await?;
+                if !store::message_stored(db, org, &message_id).await? {
+                    store::record_user_message(db, org, &write).await?;
+                }
                 let whispers = async {
                     if !wants_whispers {
                         return Ok(Vec::new());

@@ -141,7 +141,7 @@ pub fn faults_for<'a>(setting: &'a str, host: Option<&str>) -> Vec<&'a str> {
     setting
         .split(',')
         .map(str::trim)
-        .filter(|f| ["reply_store", "live"].contains(f))
+        .filter(|f| ["reply_store", "live", "message_ack"].contains(f))
         .collect()
 }
 
@@ -329,8 +329,11 @@ mod tests {
     #[test]
     fn test_faults_apply_on_loopback_only() {
         assert_eq!(
-            faults_for("reply_store, live, nonsense", Some("127.0.0.1")),
-            vec!["reply_store", "live"]
+            faults_for(
+                "reply_store, live, message_ack, nonsense",
+                Some("127.0.0.1")
+            ),
+            vec!["reply_store", "live", "message_ack"]
         );
         assert!(faults_for("reply_store,live", Some("halo.example.com")).is_empty());
         assert!(faults_for("reply_store", None).is_empty());

@@ -8,7 +8,29 @@ use serde_json::json;
 
 fn failing() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| Server::start(&[("HALO_FAULTS", "reply_store,live")]))
+    SERVER.get_or_init(|| Server::start(&[("HALO_FAULTS", "reply_store,live,message_ack")]))
+}
+
+#[test]
+fn a_message_whose_stored_batch_was_reported_failed_is_kept_once_and_answered() {
+    // `message_ack`: the batch storing each message commits, then D1 reports it failed. The
+    // turn must see that it was stored, not store it again (a duplicate id would fail).
+    let ws = failing().workspace();
+    let first = ws.chat(json!({ "message": "Is anyone there?", "user_id": "u-ack" }));
+    assert_eq!(first.status, 200, "{}", first.body);
+    let session = first.session_id().to_owned();
+    let next =
+        ws.chat(json!({ "message": "Hello again", "session_id": session, "user_id": "u-ack" }));
+    assert_eq!(next.status, 200, "{}", next.body);
+    let t = ws.conversation(&session).body;
+    let said: Vec<&str> = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(said, vec!["Is anyone there?", "Hello again"], "{t}");
 }
 
 #[test]

@@ -607,6 +607,20 @@ pub async fn record_user_message(db: &D1Database, org: &str, turn: &Turn<'_>) ->
     Ok(())
 }
 
+/// Whether the message `id` is stored. A batch is one transaction: when its answer was lost,
+/// this tells whether all of its writes were committed or none.
+pub async fn message_stored(db: &D1Database, org: &str, id: &str) -> Result<bool> {
+    let row: Option<Value> = query!(
+        db,
+        "SELECT 1 AS stored FROM messages WHERE org_id = ?1 AND id = ?2",
+        org,
+        id
+    )?
+    .first(None)
+    .await?;
+    Ok(row.is_some())
+}
+
 /// The writes of [`record_user_message`], for a batch that reads after them too.
 pub fn user_message_statements(
     db: &D1Database,
