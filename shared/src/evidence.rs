@@ -557,8 +557,18 @@ fn question_terms(question: &str, asked: &[Vec<&'static str>]) -> Vec<Vec<String
     let mut terms: Vec<Vec<String>> = query_terms(question)
         .iter()
         .filter(|t| !FILLER.contains(&t.as_str()))
-        .map(|t| word_concepts(t))
+        .map(|t| {
+            let mut concepts = word_concepts(t);
+            concepts.extend(crate::places::of_word(t).iter().cloned());
+            concepts
+        })
         .collect();
+    // A country or language named by a code ("the US") is a term of its own.
+    for place in crate::places::in_text(question) {
+        if !terms.iter().any(|t| t.contains(&place)) {
+            terms.push(vec![place]);
+        }
+    }
     // A single capital or digit names something ("zone C", "gate 4"): search drops it, the
     // user's data may be told apart by nothing else.
     for token in question
@@ -597,7 +607,9 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
     let sets: Vec<HashSet<String>> = facts
         .iter()
         .map(|f| {
-            let mut set = concepts(&format!("{} {}", f.key.replace('_', " "), f.passage()));
+            let text = format!("{} {}", f.key.replace('_', " "), f.passage());
+            let mut set = concepts(&text);
+            set.extend(crate::places::in_text(&text));
             if f.is_problem() {
                 set.insert(PROBLEM.to_owned());
             }
@@ -822,15 +834,15 @@ mod tests {
     #[test]
     fn meaning_tells_apart_siblings_that_match_the_same_words_but_not_the_kind_asked_for() {
         let p = profile(
-            json!({ "jobs": { "label": "Translation jobs", "type": "list", "value": [
-                { "name": "Brochure EN>FR", "status": "delivered" },
-                { "name": "Brochure EN>DE", "status": "in review" },
-                { "name": "Brochure EN>IT", "status": "delivered" }
+            json!({ "jobs": { "label": "Design jobs", "type": "list", "value": [
+                { "name": "Logo draft", "status": "delivered" },
+                { "name": "Poster draft", "status": "in review" },
+                { "name": "Flyer draft", "status": "delivered" }
             ] } }),
             json!({}),
         );
         let mut f = facts(&p, None, &BTreeMap::new());
-        let q = "is the german brochure done yet?";
+        let q = "is the draft for the wall done yet?";
         // Words alone cannot tell them apart.
         let ranked = rank(q, &f);
         assert_eq!(ranked.len(), 3);
@@ -840,7 +852,7 @@ mod tests {
             fact.similarity = Some(s);
         }
         let best = rank(q, &f)[0];
-        assert_eq!(f[best.index].text, "\"Brochure EN>DE\" -- in review");
+        assert_eq!(f[best.index].text, "\"Poster draft\" -- in review");
         // A question asking for a kind of value keeps to the facts holding it.
         let p = profile(
             json!({ "c": { "label": "Next consultation", "value": {

@@ -29,6 +29,7 @@ pub mod limits;
 pub mod live;
 pub mod llm;
 pub mod markdown;
+pub mod places;
 pub mod profile;
 pub mod routing;
 pub mod search;
