@@ -540,6 +540,8 @@ const ARTICLE_MARGIN: f64 = 0.25;
 /// How much less a fact matching the same words may stand out in meaning and still be said
 /// beside the best one, as its equal.
 const EQUAL_MARGIN: f64 = 0.2;
+/// Most fields a guess names.
+const MAX_GUESSES: usize = 3;
 /// Least share for the closest fact offered when no article answers either: the user asked
 /// about their own things, and what their account holds on the subject beats "nothing found".
 const CLOSEST_FACT_MIN_SUPPORT: f64 = 0.2;
@@ -594,16 +596,39 @@ pub fn answer(
 /// and no article covers it: the reply still offers a person, as "nothing found" does.
 fn closest_fact_answer(evidence: &Evidence, nothing_found: Answer) -> Answer {
     let found = fact_answer(evidence, Answer::default(), &[], 0.0);
-    let said = found
+    let mut said = found
         .text
         .strip_prefix("Here's what your account data shows. ")
-        .unwrap_or(&found.text);
+        .unwrap_or(&found.text)
+        .to_owned();
+    let mut citations = found.citations;
+    // A guess names the other facts that match as well, from other fields: one of them may
+    // be what the user means ("Vehicle count: 2" beside the service job that says "ready").
+    let best = evidence.ranked[0];
+    let key = &evidence.facts[best.index].key;
+    let mut others: Vec<&Fact> = Vec::new();
+    for m in evidence.ranked.iter().skip(1) {
+        let fact = &evidence.facts[m.index];
+        if m.distinct < best.distinct - 1e-9 || others.len() == MAX_GUESSES - 1 {
+            break;
+        }
+        if &fact.key != key && others.iter().all(|o| o.key != fact.key) {
+            others.push(fact);
+        }
+    }
+    for fact in others {
+        said.push_str(&format!(" {}: {}.", fact.shown_label(), fact.spoken()));
+        citations.push(Citation {
+            title: format!("Your account data: {}", fact.shown_label()),
+            url: None,
+        });
+    }
     Answer {
         text: format!(
             "I'm not sure this is what you mean, but your account data may help. {said}\n\nIf that's not it, I can bring in someone from the team."
         ),
-        confidence: round2((0.2 + 0.65 * evidence.ranked[0].support).min(0.45)),
-        citations: found.citations,
+        confidence: round2((0.2 + 0.65 * best.support).min(0.45)),
+        citations,
         actions: nothing_found.actions,
     }
 }
@@ -1084,6 +1109,22 @@ mod tests {
             }]
         );
         assert_eq!(a.citations[0].title, "Your account data: Service job");
+        // A field matching as well is named beside it.
+        let q = "is my car ready to be picked up?";
+        let user = Profile {
+            traits: serde_json::json!({ "vehicle_count": 2 })
+                .as_object()
+                .cloned()
+                .unwrap(),
+            context: serde_json::from_value(serde_json::json!({ "job": { "label": "Service job",
+                "value": "Brake pads on order, expected ready Wednesday after 16:00" } }))
+            .unwrap(),
+        };
+        let facts = Evidence::new(q, evidence::facts(&user, None, &Default::default()));
+        let a = answer(q, &[], &facts, &user, None);
+        assert!(a.text.contains("Vehicle count: 2."), "{}", a.text);
+        assert!(a.text.contains("expected ready Wednesday"), "{}", a.text);
+        assert_eq!(a.citations.len(), 2, "{:?}", a.citations);
         // Only the kind of value matching ("when") is not the subject: nothing is guessed.
         let q = "when does the gym open?";
         let (user, facts) = facts_of(
