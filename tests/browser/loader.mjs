@@ -54,6 +54,10 @@ await run("loader", html, async ({ page, url, errors }) => {
 
   // The app painted the workspace's look (purple, on the right) and saved it: the next load
   // draws it from what was saved alone (the config cannot be read), with the unread dot.
+  // (The app saves it when its config arrives, which a loaded machine may finish after the
+  // composer shows: wait for the record, as a visitor's next page view would come later.)
+  await page.waitForFunction((org) => (localStorage.getItem(`halo:${org}:launcher`) || "").toLowerCase().startsWith("#7a3cff"),
+    orgId, { timeout: 15000 });
   await page.evaluate((org) => localStorage.setItem(`halo:${org}:unread`, "1"), orgId);
   held = new Promise((r) => (release = r));
   await page.route(/\/api\/sdk\/widget\/config/, (route) => route.abort());
