@@ -27,7 +27,8 @@ pub fn arm(env: &worker::Env, host: Option<&str>) {
         bits |= match name {
             "reply_store" => REPLY_STORE,
             "message_ack" => MESSAGE_ACK,
-            _ => LIVE,
+            "live" => LIVE,
+            _ => 0,
         };
     }
     ACTIVE.store(bits, Ordering::Relaxed);

@@ -540,6 +540,9 @@ const ARTICLE_MARGIN: f64 = 0.25;
 /// How much less a fact matching the same words may stand out in meaning and still be said
 /// beside the best one, as its equal.
 const EQUAL_MARGIN: f64 = 0.2;
+/// How an answer from the user's own data begins.
+const ACCOUNT_DATA_SHOWS: &str = "Here's what your account data shows. ";
+
 /// Most fields a guess names.
 const MAX_GUESSES: usize = 3;
 /// Least share for the closest fact offered when no article answers either: the user asked
@@ -598,7 +601,7 @@ fn closest_fact_answer(evidence: &Evidence, nothing_found: Answer) -> Answer {
     let found = fact_answer(evidence, Answer::default(), &[], 0.0);
     let mut said = found
         .text
-        .strip_prefix("Here's what your account data shows. ")
+        .strip_prefix(ACCOUNT_DATA_SHOWS)
         .unwrap_or(&found.text)
         .to_owned();
     let mut citations = found.citations;
@@ -616,8 +619,14 @@ fn closest_fact_answer(evidence: &Evidence, nothing_found: Answer) -> Answer {
             others.push(fact);
         }
     }
-    for fact in others {
-        said.push_str(&format!(" {}: {}.", fact.shown_label(), fact.spoken()));
+    for (n, fact) in others.into_iter().enumerate() {
+        // After a list, the other fields start a paragraph of their own.
+        let gap = if n == 0 && said.contains('\n') {
+            "\n\n"
+        } else {
+            " "
+        };
+        said.push_str(&format!("{gap}{}: {}.", fact.shown_label(), fact.spoken()));
         citations.push(Citation {
             title: format!("Your account data: {}", fact.shown_label()),
             url: None,
@@ -679,21 +688,15 @@ fn fact_answer(
     let label = fact.shown_label();
     let mut text = if equals.len() > 1 {
         let items: Vec<String> = equals.iter().map(|f| format!("- {}", f.spoken())).collect();
-        format!(
-            "Here's what your account data shows. {label}:\n{}",
-            items.join("\n")
-        )
+        format!("{ACCOUNT_DATA_SHOWS}{label}:\n{}", items.join("\n"))
     } else if let Some(other) = evidence.complement() {
         format!(
-            "Here's what your account data shows. {label}: {}; {}.",
+            "{ACCOUNT_DATA_SHOWS}{label}: {}; {}.",
             fact.spoken(),
             other.spoken()
         )
     } else {
-        format!(
-            "Here's what your account data shows. {label}: {}.",
-            fact.spoken()
-        )
+        format!("{ACCOUNT_DATA_SHOWS}{label}: {}.", fact.spoken())
     };
     let mut citations = vec![Citation {
         title: format!("Your account data: {label}"),
