@@ -1140,6 +1140,45 @@ mod tests {
     }
 
     #[test]
+    fn a_guess_names_at_most_three_fields() {
+        let q = "is the car ready for me to collect at the garage?";
+        let user = Profile {
+            traits: serde_json::json!({ "car_a": "blue", "car_b": "red", "car_c": "grey", "car_d": "white" })
+                .as_object()
+                .cloned()
+                .unwrap(),
+            context: Default::default(),
+        };
+        let facts = Evidence::new(q, evidence::facts(&user, None, &Default::default()));
+        assert_eq!(facts.ranked.len(), 4);
+        let a = answer(q, &[], &facts, &user, None);
+        assert!(a.text.starts_with("I'm not sure"), "{}", a.text);
+        assert_eq!(a.citations.len(), 3, "{:?}", a.citations);
+    }
+
+    #[test]
+    fn siblings_that_stand_out_alike_are_said_together_and_one_far_behind_is_not() {
+        let q = "which devices are on?";
+        let (user, mut facts) = facts_of(
+            q,
+            serde_json::json!({ "d": { "label": "Signed-in devices", "type": "list", "value": [
+            { "name": "Living room TV" }, { "name": "Emma's iPad" }, { "name": "Office laptop" }
+        ] } }),
+        );
+        for (f, s) in facts.facts.iter_mut().zip([0.60, 0.58, 0.30]) {
+            f.similarity = Some(s);
+        }
+        let facts = Evidence::new(q, facts.facts);
+        let a = answer(q, &[], &facts, &user, None);
+        assert!(
+            a.text.contains("Living room TV") && a.text.contains("Emma's iPad"),
+            "{}",
+            a.text
+        );
+        assert!(!a.text.contains("Office laptop"), "{}", a.text);
+    }
+
+    #[test]
     fn an_article_that_covers_the_question_better_than_any_fact_answers_it() {
         let (user, facts) = facts_of(
             "how do I export a project to CSV?",
