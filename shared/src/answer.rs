@@ -25,7 +25,7 @@ pub struct Passage {
 }
 
 /// What an answer engine produced for one message.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     pub text: String,
     pub confidence: f64,
@@ -540,9 +540,6 @@ const ARTICLE_MARGIN: f64 = 0.25;
 /// How much less a fact matching the same words may stand out in meaning and still be said
 /// beside the best one, as its equal.
 const EQUAL_MARGIN: f64 = 0.2;
-/// How an answer from the user's own data begins.
-const ACCOUNT_DATA_SHOWS: &str = "Here's what your account data shows. ";
-
 /// Most fields a guess names.
 const MAX_GUESSES: usize = 3;
 /// Least share for the closest fact offered when no article answers either: the user asked
@@ -598,16 +595,11 @@ pub fn answer(
 /// The closest fact, said as a guess, when it covers too little of the question to be sure
 /// and no article covers it: the reply still offers a person, as "nothing found" does.
 fn closest_fact_answer(evidence: &Evidence, nothing_found: Answer) -> Answer {
-    let found = fact_answer(evidence, Answer::default(), &[], 0.0);
-    let mut said = found
-        .text
-        .strip_prefix(ACCOUNT_DATA_SHOWS)
-        .unwrap_or(&found.text)
-        .to_owned();
-    let mut citations = found.citations;
+    let best = evidence.ranked[0];
+    let mut said = best_statement(evidence);
+    let mut citations = vec![account_citation(&evidence.facts[best.index])];
     // A guess names the other facts that match as well, from other fields: one of them may
     // be what the user means ("Vehicle count: 2" beside the service job that says "ready").
-    let best = evidence.ranked[0];
     let key = &evidence.facts[best.index].key;
     let mut others: Vec<&Fact> = Vec::new();
     for m in evidence.ranked.iter().skip(1) {
@@ -627,10 +619,7 @@ fn closest_fact_answer(evidence: &Evidence, nothing_found: Answer) -> Answer {
             " "
         };
         said.push_str(&format!("{gap}{}: {}.", fact.shown_label(), fact.spoken()));
-        citations.push(Citation {
-            title: format!("Your account data: {}", fact.shown_label()),
-            url: None,
-        });
+        citations.push(account_citation(fact));
     }
     Answer {
         text: format!(
@@ -673,35 +662,13 @@ fn fact_answer(
     passages: &[Passage],
     article_support: f64,
 ) -> Answer {
-    let (ranked, facts) = (&evidence.ranked, &evidence.facts);
-    let best = &ranked[0];
-    let fact = &facts[best.index];
-    let equals: Vec<&Fact> = ranked
-        .iter()
-        .take_while(|m| {
-            m.lexical >= best.lexical - 1e-9 && m.distinct >= best.distinct - EQUAL_MARGIN
-        })
-        .map(|m| &facts[m.index])
-        .filter(|f| f.key == fact.key && f.label == fact.label)
-        .take(5)
-        .collect();
-    let label = fact.shown_label();
-    let mut text = if equals.len() > 1 {
-        let items: Vec<String> = equals.iter().map(|f| format!("- {}", f.spoken())).collect();
-        format!("{ACCOUNT_DATA_SHOWS}{label}:\n{}", items.join("\n"))
-    } else if let Some(other) = evidence.complement() {
-        format!(
-            "{ACCOUNT_DATA_SHOWS}{label}: {}; {}.",
-            fact.spoken(),
-            other.spoken()
-        )
-    } else {
-        format!("{ACCOUNT_DATA_SHOWS}{label}: {}.", fact.spoken())
-    };
-    let mut citations = vec![Citation {
-        title: format!("Your account data: {label}"),
-        url: None,
-    }];
+    let best = &evidence.ranked[0];
+    let fact = &evidence.facts[best.index];
+    let mut text = format!(
+        "Here's what your account data shows. {}",
+        best_statement(evidence)
+    );
+    let mut citations = vec![account_citation(fact)];
     let mut confidence = round2((0.3 + 0.65 * best.support).min(0.9));
     if (fact.is_problem() && !from_articles.citations.is_empty() && article_support >= 0.5)
         || (fixes(&from_articles, passages, fact) && article_support >= FACT_MIN_SUPPORT)
@@ -716,6 +683,40 @@ fn fact_answer(
         confidence,
         citations,
         actions: Vec::new(),
+    }
+}
+
+/// The best fact with its label (and its equals from the same entry, when the question does
+/// not tell them apart, or the value of the other kind asked for).
+fn best_statement(evidence: &Evidence) -> String {
+    let (ranked, facts) = (&evidence.ranked, &evidence.facts);
+    let best = &ranked[0];
+    let fact = &facts[best.index];
+    let equals: Vec<&Fact> = ranked
+        .iter()
+        .take_while(|m| {
+            m.lexical >= best.lexical - 1e-9 && m.distinct >= best.distinct - EQUAL_MARGIN
+        })
+        .map(|m| &facts[m.index])
+        .filter(|f| f.key == fact.key && f.label == fact.label)
+        .take(5)
+        .collect();
+    let label = fact.shown_label();
+    if equals.len() > 1 {
+        let items: Vec<String> = equals.iter().map(|f| format!("- {}", f.spoken())).collect();
+        format!("{label}:\n{}", items.join("\n"))
+    } else if let Some(other) = evidence.complement() {
+        format!("{label}: {}; {}.", fact.spoken(), other.spoken())
+    } else {
+        format!("{label}: {}.", fact.spoken())
+    }
+}
+
+/// A fact's citation: the account's data, with no URL.
+fn account_citation(fact: &Fact) -> Citation {
+    Citation {
+        title: format!("Your account data: {}", fact.shown_label()),
+        url: None,
     }
 }
 
