@@ -161,8 +161,32 @@ fn trait_lines(traits: &Map<String, Value>, known: &[&str], skip: &[&str], out: 
 
 /// The first of `keys` that `item` has, as text.
 fn field(item: &Map<String, Value>, keys: &[&str]) -> Option<String> {
-    keys.iter()
-        .find_map(|k| item.get(*k).filter(|v| !v.is_null()).map(scalar))
+    field_of(item, keys).map(|(_, v)| v)
+}
+
+/// The first of `keys` the item has (not null), and its value.
+fn field_of<'k>(item: &Map<String, Value>, keys: &[&'k str]) -> Option<(&'k str, String)> {
+    keys.iter().find_map(|k| {
+        item.get(*k)
+            .filter(|v| !v.is_null())
+            .map(|v| (*k, scalar(v)))
+    })
+}
+
+/// The item's other fields, the ones a typed rendering did not use, as ` (key: value, …)`:
+/// a list item's `source` beside its `name`, an integration's `last_sync`. Nothing is
+/// dropped.
+fn rest(item: &Map<String, Value>, used: &[&str]) -> String {
+    let attrs: Vec<String> = item
+        .iter()
+        .filter(|(k, v)| !used.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, v)| format!("{}: {}", clean_label(k), scalar(v)))
+        .collect();
+    if attrs.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", attrs.join(", "))
+    }
 }
 
 fn items(value: &Value) -> Vec<Value> {
@@ -191,18 +215,10 @@ fn list_item(item: &Value) -> String {
     let Value::Object(o) = item else {
         return format!("\"{}\"", scalar(item));
     };
-    let Some(name) = field(o, NAME_KEYS) else {
+    let Some((name_key, name)) = field_of(o, NAME_KEYS) else {
         return scalar(item);
     };
-    let attrs: Vec<String> = o
-        .iter()
-        .filter(|(k, v)| !NAME_KEYS.contains(&k.as_str()) && k.as_str() != "status" && !v.is_null())
-        .map(|(k, v)| format!("{}: {}", clean_label(k), scalar(v)))
-        .collect();
-    let mut line = format!("\"{name}\"");
-    if !attrs.is_empty() {
-        line.push_str(&format!(" ({})", attrs.join(", ")));
-    }
+    let mut line = format!("\"{name}\"{}", rest(o, &[name_key, "status"]));
     if let Some(status) = field(o, &["status"]) {
         line.push_str(&format!(" -- {status}"));
     }
@@ -213,7 +229,18 @@ fn integration_item(item: &Value) -> String {
     let Value::Object(o) = item else {
         return scalar(item);
     };
-    let name = field(o, NAME_KEYS).unwrap_or_else(|| "Integration".into());
+    let (name_key, name) = field_of(o, NAME_KEYS).unwrap_or(("", "Integration".into()));
+    let more = rest(
+        o,
+        &[
+            name_key,
+            "connected",
+            "error",
+            "error_message",
+            "status",
+            "state",
+        ],
+    );
     let connected = match o.get("connected") {
         Some(Value::Bool(b)) => *b,
         _ => o
@@ -221,17 +248,30 @@ fn integration_item(item: &Value) -> String {
             .and_then(Value::as_str)
             .is_some_and(|s| s != "disconnected" && s != "not connected"),
     };
-    if !connected {
-        return format!("{name}: not connected");
-    }
     let error = field(o, &["error", "error_message"]);
     let status = field(o, &["status", "state"]);
-    match (error, status) {
-        (Some(e), _) => format!("{name}: connected, ERROR -- {e}"),
-        (None, Some(s)) if s.eq_ignore_ascii_case("error") => format!("{name}: connected, ERROR"),
-        (None, Some(s)) => format!("{name}: connected, {s}"),
-        (None, None) => format!("{name}: connected"),
-    }
+    let line = match (connected, error, status) {
+        (false, e, s) => {
+            // What it says beside "not connected" ("offline", "lost Wi-Fi") is kept.
+            let said: Vec<String> = s
+                .into_iter()
+                .chain(e)
+                .filter(|x| !x.contains("connected"))
+                .collect();
+            if said.is_empty() {
+                format!("{name}: not connected")
+            } else {
+                format!("{name}: not connected, {}", said.join(", "))
+            }
+        }
+        (true, Some(e), _) => format!("{name}: connected, ERROR -- {e}"),
+        (true, None, Some(s)) if s.eq_ignore_ascii_case("error") => {
+            format!("{name}: connected, ERROR")
+        }
+        (true, None, Some(s)) => format!("{name}: connected, {s}"),
+        (true, None, None) => format!("{name}: connected"),
+    };
+    format!("{line}{more}")
 }
 
 fn named_value(
@@ -242,12 +282,16 @@ fn named_value(
     let Value::Object(o) = item else {
         return scalar(item);
     };
-    let Some(name) = field(o, NAME_KEYS) else {
+    let Some((name_key, name)) = field_of(o, NAME_KEYS) else {
         return scalar(item);
     };
-    match field(o, value_keys) {
-        Some(v) => fmt(name, v),
-        None => name,
+    match field_of(o, value_keys) {
+        Some((value_key, v)) => format!(
+            "{}{}",
+            fmt(name, v),
+            rest(o, &[name_key, value_key, "unit"])
+        ),
+        None => format!("{name}{}", rest(o, &[name_key, "unit"])),
     }
 }
 
@@ -417,6 +461,39 @@ mod tests {
             kind: Some(kind),
             value,
         }
+    }
+
+    #[test]
+    fn typed_renderings_keep_the_fields_they_do_not_know() {
+        let lines = |kind, value: Value| entry_facts(&entry("L", kind, value));
+        assert_eq!(
+            lines(
+                ContextType::List,
+                json!([{ "name": "November 2026", "source": "employer", "amount": "212.40 GBP" }])
+            ),
+            ["\"November 2026\" (amount: 212.40 GBP, source: employer)"]
+        );
+        assert_eq!(
+            lines(
+                ContextType::Integration,
+                json!([{ "name": "Inverter", "connected": false, "status": "offline", "error": "lost Wi-Fi on 2 Dec" }])
+            ),
+            ["Inverter: not connected, offline, lost Wi-Fi on 2 Dec"]
+        );
+        assert_eq!(
+            lines(
+                ContextType::Metric,
+                json!([{ "name": "Washes", "value": 3, "of": 4, "unit": "washes" }])
+            ),
+            ["Washes: 3 washes (of: 4)"]
+        );
+        assert_eq!(
+            lines(
+                ContextType::Relationship,
+                json!([{ "name": "Priya", "role": "manager", "since": 2021 }])
+            ),
+            ["Priya (manager) (since: 2021)"]
+        );
     }
 
     fn obj(v: Value) -> Map<String, Value> {
@@ -617,7 +694,7 @@ Space ID: space_789
             (
                 ContextType::Integration,
                 json!({ "Shopify": { "connected": true, "last_sync": { "at": "09:00", "ok": false } } }),
-                "- Shopify: connected",
+                "- Shopify: connected (last_sync: at: 09:00, ok: false)",
             ),
         ];
         for (kind, value, expected) in cases {
