@@ -222,7 +222,8 @@ pub async fn account_facts(
             Err(e) => worker::console_warn!("embedding the question failed: {e}"),
         }
     }
-    let evidence = Evidence::new(question, facts);
+    let today = halo_shared::dates::Day::from_unix_ms(crate::platform::now_ms());
+    let evidence = Evidence::on(question, facts, Some(today));
     Ok(evidence
         .top()
         .map(|(m, f)| halo_shared::settings::AccountFact {

@@ -490,7 +490,11 @@ async fn gather(
         passages,
         search_failed,
         stored_traits: stored_user.traits,
-        evidence: Evidence::new(&chat.message, facts),
+        evidence: Evidence::on(
+            &chat.message,
+            facts,
+            Some(halo_shared::dates::Day::from_unix_ms(now_ms())),
+        ),
         user,
         company,
         rendered,

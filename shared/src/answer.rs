@@ -81,9 +81,128 @@ const TEAM_ONLY: &[&str] = &[
     "misspelt",
 ];
 
-/// Whether the question asks for something only the team can do.
+/// Words that ask for money to be paid back.
+const REFUND_WORDS: &[&str] = &[
+    "refund",
+    "refunded",
+    "refunds",
+    "reimburse",
+    "reimbursed",
+    "credited",
+    "credit back",
+    "pay back",
+    "paid back",
+];
+
+/// Phrases that say the user wants it done, not how it works ("I want them refunded",
+/// "can you refund it", "please reimburse me").
+const DEMANDS: &[&str] = &[
+    "i want",
+    "i need",
+    "i d like",
+    "i would like",
+    "i demand",
+    "i expect",
+    "i m asking",
+    "i am asking",
+    "please",
+    "can you",
+    "could you",
+    "will you",
+    "i want them",
+    "want it",
+];
+
+/// Questions about how something works, which an article answers.
+const HOW_QUESTIONS: &[&str] = &[
+    "how do",
+    "how does",
+    "how can",
+    "how long",
+    "how much",
+    "what is",
+    "what s",
+    "when will",
+    "when do",
+    "where",
+    "do you",
+    "is there",
+];
+
+/// Whether the question asks for something only the team can do: one of [`TEAM_ONLY`], or
+/// money paid back asked for as a demand ("I want all 3 refunded"), not as a question about
+/// the policy ("how long do refunds take?").
 pub fn needs_team(question: &str) -> bool {
-    Phrases::of(question).has_any(TEAM_ONLY)
+    let said = Phrases::of(question);
+    said.has_any(TEAM_ONLY)
+        || (said.has_any(REFUND_WORDS) && said.has_any(DEMANDS) && !said.has_any(HOW_QUESTIONS))
+}
+
+/// Who a user may ask to talk to: a person, or anyone by their role.
+const PEOPLE_TO_TALK_TO: &[&str] = &[
+    "human",
+    "person",
+    "someone",
+    "somebody",
+    "anyone",
+    "anybody",
+    "agent",
+    "representative",
+    "rep",
+    "staff",
+    "operator",
+    "manager",
+    "supervisor",
+    "advisor",
+    "adviser",
+    "pharmacist",
+    "doctor",
+    "nurse",
+    "vet",
+    "dentist",
+    "engineer",
+    "technician",
+    "specialist",
+    "expert",
+    "colleague",
+];
+
+/// Whether a message asks for a person: "talk to / speak with / chat with" someone (up to
+/// three words later: "an actual pharmacist", "a real person"), or says it is not the bot
+/// it wants.
+fn asks_for_person(said: &Phrases, message: &str) -> bool {
+    if said.has_any(&[
+        "not a bot",
+        "not a robot",
+        "not a machine",
+        "no bots",
+        "no bot",
+        "not an ai",
+        "real person",
+        "actual person",
+        "actual human",
+        "live agent",
+        "talk to support",
+        "speak to support",
+        "talk to your team",
+        "speak to your team",
+        "talk to the team",
+        "speak to the team",
+        "connect me",
+        "transfer me",
+        "put me through",
+    ]) {
+        return true;
+    }
+    let ws: Vec<String> = words(message).collect();
+    ws.iter().enumerate().any(|(i, w)| {
+        ["talk", "speak", "chat"].contains(&w.as_str())
+            && ws
+                .iter()
+                .skip(i + 1)
+                .take(4)
+                .any(|x| PEOPLE_TO_TALK_TO.contains(&x.as_str()))
+    })
 }
 
 /// A reply that offers a person, with `reason` for the caller.
@@ -113,32 +232,13 @@ pub fn intent(message: &str) -> Intent {
     let n = words(message).count();
     let said = Phrases::of(message);
     let has = |phrase: &str| said.has(phrase);
-    if [
-        "human",
-        "real person",
-        "a person",
-        "someone",
-        "representative",
-        "live agent",
-        "talk to support",
-        "speak to support",
-    ]
-    .iter()
-    .any(|p| has(p))
-        && [
-            "talk",
-            "speak",
-            "chat",
-            "connect",
-            "want",
-            "need",
-            "get",
-            "human",
-            "person",
-            "representative",
-        ]
-        .iter()
-        .any(|p| has(p))
+    if asks_for_person(&said, message)
+        || (["human", "a person", "someone", "representative"]
+            .iter()
+            .any(|p| has(p))
+            && ["want", "need", "get", "human", "person", "representative"]
+                .iter()
+                .any(|p| has(p)))
     {
         return Intent::Human;
     }
@@ -1239,6 +1339,14 @@ mod tests {
             }]
         );
         assert!(!needs_team("what is your refund policy?"));
+        // Money paid back, asked for as a demand, is the team's; asked about, the articles'.
+        assert!(needs_team(
+            "yes i forgot to pause but i want all 3 refunded, they went in the bin"
+        ));
+        assert!(needs_team("can you reimburse the taxi?"));
+        assert!(!needs_team("How long do refunds take to reach my card?"));
+        assert!(!needs_team("how do i get a refund if i want one?"));
+        assert!(!needs_team("I want to change my plan"));
     }
 
     #[test]
@@ -1257,6 +1365,21 @@ mod tests {
         assert_eq!(intent("What can you do?"), Intent::Capabilities);
         assert_eq!(intent("thanks!"), Intent::Thanks);
         assert_eq!(intent("I want to talk to a human"), Intent::Human);
+        // A person by their role, or "not a bot".
+        assert_eq!(
+            intent("can i talk to an actual pharmacist? its about my mums tablets"),
+            Intent::Human
+        );
+        assert_eq!(intent("not a bot please, my order is wrong"), Intent::Human);
+        assert_eq!(intent("put me through to billing"), Intent::Human);
+        assert_eq!(
+            intent("how do I connect my team to Slack?"),
+            Intent::Question
+        );
+        assert_eq!(
+            intent("what should I talk about in the review?"),
+            Intent::Question
+        );
         // What the widget's "Talk to a person" button sends.
         assert_eq!(
             intent("I'd like to talk to a person, please."),

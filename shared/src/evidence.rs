@@ -13,7 +13,8 @@ use crate::chat::ContextType;
 use crate::context::{
     clean, clean_label, display_key, entry_facts, scalar, Profile, MAX_RENDERED_ITEMS,
 };
-use crate::search::{concepts, query_terms, word_concepts, words, Phrases};
+use crate::dates::{dates_in, relative_days, Day};
+use crate::search::{clock_times, concepts, query_terms, word_concepts, words, Phrases};
 
 /// One fact about the user or their company.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,7 +110,20 @@ impl Fact {
             "canceled",
         ];
         let text = format!(" {} ", self.text.to_lowercase());
-        self.kind == Some(ContextType::Error) || WORDS.iter().any(|w| text.contains(w))
+        self.kind == Some(ContextType::Error)
+            || WORDS.iter().any(|w| text.contains(w))
+            || self.at_limit()
+    }
+
+    /// Whether the fact says an allowance is used up: "100% used", "20 of 20 GB", "full".
+    pub fn at_limit(&self) -> bool {
+        let ws: Vec<String> = words(&self.text).collect();
+        let full = ws.iter().any(|w| w == "full" || w == "maxed") || self.text.contains("100%");
+        // "N of N", the same number twice.
+        let n_of_n = ws
+            .windows(3)
+            .any(|w| w[1] == "of" && w[0] == w[2] && w[0].chars().all(|c| c.is_ascii_digit()));
+        full || n_of_n
     }
 
     /// Whether the fact says something failed outright (an error, an expiry, a refusal), the
@@ -297,6 +311,7 @@ const FILLER: &[&str] = &[
     "seems",
     "mean",
     "guys",
+    "else",
 ];
 
 /// Words that say something is wrong; such a question is about a fact that is a problem.
@@ -334,10 +349,89 @@ const TROUBLE: &[&str] = &[
     "lost",
 ];
 
+/// Phrases that say something stopped working ("we can't upload files anymore").
+const TROUBLE_PHRASES: &[&str] = &["can t", "cannot", "cant", "unable", "anymore", "no longer"];
+
 /// Whether a concept is one of the markers (a problem, a kind of value), not a word.
 fn is_marker(concept: &str) -> bool {
-    concept.starts_with(['\u{26a0}', '\u{231a}', '\u{a4}', '#', '\u{263a}'])
+    concept.starts_with([
+        '\u{26a0}', '\u{231a}', '\u{a4}', '#', '\u{263a}', '\u{25b6}', '\u{2610}',
+    ])
 }
+
+/// The concept of a fact about something not over yet ("active, ends 14:35", "dispatching
+/// 9 Dec"): a question about what is left, happening now or coming next is about it, not
+/// about the sessions that ended or the case delivered in October.
+const CURRENT: &str = "\u{25b6}current";
+/// The concept of a fact about something still needed from the user ("missing", "not
+/// received"): "what else do you need from me?" is about those.
+const NEEDED: &str = "\u{2610}needed";
+
+/// Words that say something is over.
+const OVER_WORDS: &[&str] = &[
+    "ended",
+    "completed",
+    "finished",
+    "delivered",
+    "returned",
+    "collected",
+    "done",
+    "past",
+    "closed",
+    "attended",
+    "redeemed",
+    "expired",
+    "used up",
+];
+/// Phrases that ask about what is not over yet.
+const ASKS_NOW: &[&str] = &[
+    "left",
+    "remaining",
+    "right now",
+    "currently",
+    "at the moment",
+    "still",
+    "now",
+    "active",
+    "ongoing",
+    "running",
+    "next",
+    "upcoming",
+    "coming up",
+];
+const NEEDED_WORDS: &[&str] = &[
+    "missing",
+    "required",
+    "outstanding",
+    "not received",
+    "not yet received",
+    "not uploaded",
+    "not submitted",
+    "awaiting upload",
+    "needed",
+    "to do",
+    "action required",
+    "not signed",
+    "incomplete",
+];
+/// What says nothing is needed after all ("Gift Aid donations list: not needed").
+const NOT_NEEDED_WORDS: &[&str] = &["not needed", "no longer needed", "not required"];
+const ASKS_NEEDED: &[&str] = &[
+    "need from me",
+    "needed from me",
+    "you need",
+    "still need",
+    "else do you need",
+    "missing",
+    "left to do",
+    "left to send",
+    "still to send",
+    "haven t sent",
+    "have to send",
+    "should i send",
+    "do i need to send",
+    "outstanding",
+];
 
 /// The concept every problem fact has, and every question that says something is wrong.
 const PROBLEM: &str = "\u{26a0}problem";
@@ -554,10 +648,26 @@ fn within_one_edit(a: &[char], b: &[char]) -> bool {
 /// capital or digit that names something, the problem concept when it says something is
 /// wrong, and the kinds of value it asks for. A fact matches a term when it has any of its
 /// concepts.
-fn question_terms(question: &str, asked: &[Vec<&'static str>]) -> Vec<Vec<String>> {
+fn question_terms(
+    question: &str,
+    asked: &[Vec<&'static str>],
+    today: Option<Day>,
+) -> Vec<Vec<String>> {
+    let times = clock_times(question);
+    // "7am" and "30pm" are said again as times below.
+    let clock_word = |t: &str| {
+        let digits = t
+            .strip_suffix("am")
+            .or_else(|| t.strip_suffix("pm"))
+            .unwrap_or(t);
+        !times.is_empty()
+            && (digits.len() < t.len() || t.len() <= 2)
+            && !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+    };
     let mut terms: Vec<Vec<String>> = query_terms(question)
         .iter()
-        .filter(|t| !FILLER.contains(&t.as_str()))
+        .filter(|t| !FILLER.contains(&t.as_str()) && !clock_word(t))
         .map(|t| word_concepts(t))
         .collect();
     // A country or language named by a code or a name of several words ("the US", "the
@@ -591,8 +701,30 @@ fn question_terms(question: &str, asked: &[Vec<&'static str>]) -> Vec<Vec<String
             }
         }
     }
-    if words(question).any(|w| TROUBLE.contains(&w.as_str())) {
+    if words(question).any(|w| TROUBLE.contains(&w.as_str()))
+        || Phrases::of(question).has_any(TROUBLE_PHRASES)
+    {
         terms.push(vec![FAILURE.to_owned(), PROBLEM.to_owned()]);
+    }
+    // "Tomorrow", "last month": the days they mean today, in the term of their word (or one
+    // of their own when it is not a term).
+    for (phrase, days) in today
+        .map(|t| relative_days(question, t))
+        .unwrap_or_default()
+    {
+        let word = phrase.rsplit(' ').next().unwrap_or(phrase);
+        let known = word_concepts(word);
+        match terms
+            .iter_mut()
+            .find(|t| t.iter().any(|c| known.contains(c)))
+        {
+            Some(term) => term.extend(days),
+            None => terms.push(days),
+        }
+    }
+    // A time of day names one thing ("the 7am boat"): one term each.
+    for t in times {
+        terms.push(vec![t]);
     }
     terms.extend(
         asked
@@ -606,12 +738,15 @@ fn question_terms(question: &str, asked: &[Vec<&'static str>]) -> Vec<Vec<String
 /// A question term matches a fact when one of its concepts (its stem, or its synonyms'
 /// group) is among the fact's; terms that every fact has count little among siblings.
 pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
+    rank_on(question, facts, None)
+}
+
+/// [`rank`] on a day: "tomorrow" and "last month" in the question meet the dates the facts
+/// print ("Thu 3 Dec", "November 2026").
+pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match> {
     let asked = asked_types(question);
-    let terms = question_terms(question, &asked);
+    let mut terms = question_terms(question, &asked, today);
     let types: Vec<&str> = asked.iter().flatten().copied().collect();
-    if terms.is_empty() && facts.iter().all(|f| f.similarity.is_none()) {
-        return Vec::new();
-    }
     let sets: Vec<HashSet<String>> = facts
         .iter()
         .map(|f| {
@@ -624,10 +759,33 @@ pub fn rank(question: &str, facts: &[Fact]) -> Vec<Match> {
             if f.is_failure() {
                 set.insert(FAILURE.to_owned());
             }
+            let said = Phrases::of(&f.text);
+            if !said.has_any(OVER_WORDS) {
+                set.insert(CURRENT.to_owned());
+            }
+            if said.has_any(NEEDED_WORDS) && !said.has_any(NOT_NEEDED_WORDS) {
+                set.insert(NEEDED.to_owned());
+            }
             set.extend(value_types(f).into_iter().map(str::to_owned));
+            set.extend(clock_times(&f.text));
+            if let Some(today) = today {
+                set.extend(dates_in(&f.text, today));
+            }
             set
         })
         .collect();
+    // What is not over yet, or still needed from the user, counts when it tells some facts
+    // from others (a term every fact has, or none, would only thin each one's share).
+    let said = Phrases::of(question);
+    for (marker, asks) in [(CURRENT, ASKS_NOW), (NEEDED, ASKS_NEEDED)] {
+        let holding = sets.iter().filter(|set| set.contains(marker)).count();
+        if said.has_any(asks) && holding > 0 && holding < sets.len() {
+            terms.push(vec![marker.to_owned()]);
+        }
+    }
+    if terms.is_empty() && facts.iter().all(|f| f.similarity.is_none()) {
+        return Vec::new();
+    }
     // A fact has a question's concept when it has the same word (see `same_word`).
     let has =
         |set: &HashSet<String>, c: &str| set.contains(c) || set.iter().any(|x| same_word(c, x));
@@ -715,7 +873,12 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn new(question: &str, facts: Vec<Fact>) -> Self {
-        let ranked = rank(question, &facts);
+        Self::on(question, facts, None)
+    }
+
+    /// [`Evidence::new`] on a day (the turn's), for the relative days of the question.
+    pub fn on(question: &str, facts: Vec<Fact>, today: Option<Day>) -> Self {
+        let ranked = rank_on(question, &facts, today);
         Self {
             facts,
             ranked,
@@ -881,6 +1044,148 @@ mod tests {
         }
         let best = rank(q, &f)[0];
         assert_eq!(f[best.index].text, "Clinician: Dr Amara Osei, GP");
+    }
+
+    fn best_of(q: &str, context: serde_json::Value, today: Option<Day>) -> Vec<String> {
+        let f = facts(&profile(context, json!({})), None, &BTreeMap::new());
+        let ranked = rank_on(q, &f, today);
+        let top = ranked.first().map_or(0.0, |m| m.distinct);
+        ranked
+            .iter()
+            .take_while(|m| m.distinct >= top - 1e-9)
+            .map(|m| f[m.index].text.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_time_of_day_meets_the_same_time_however_it_is_written() {
+        let sailings = json!({ "s": { "label": "Your sailings", "type": "list", "value": [
+            { "name": "FB-2207 Holyhead to Dublin, Thu 11 Dec 07:00", "status": "cancelled, moved to 10:30" },
+            { "name": "FB-2231 Dublin to Holyhead, Sun 14 Dec 19:15", "status": "on schedule" }
+        ] } });
+        assert_eq!(
+            best_of("is the 7am boat still going?", sailings.clone(), None),
+            ["\"FB-2207 Holyhead to Dublin, Thu 11 Dec 07:00\" -- cancelled, moved to 10:30"]
+        );
+        assert_eq!(
+            best_of("what about the 7.15pm boat", sailings, None),
+            ["\"FB-2231 Dublin to Holyhead, Sun 14 Dec 19:15\" -- on schedule"]
+        );
+    }
+
+    #[test]
+    fn what_is_left_or_next_is_about_what_is_not_over() {
+        let sessions = json!({ "p": { "label": "Parking sessions", "type": "list", "value": [
+            { "name": "Zone 4412", "status": "active, ends 14:35" },
+            { "name": "Zone 2087", "status": "ended 09:50" },
+            { "name": "Zone 3301", "status": "ended yesterday 17:20" }
+        ] } });
+        assert_eq!(
+            best_of(
+                "how long have i got left on the car",
+                sessions.clone(),
+                None
+            ),
+            ["\"Zone 4412\" -- active, ends 14:35"]
+        );
+        // Without a word about now, the ended ones are as likely.
+        assert_eq!(
+            best_of("when did zone parking end", sessions, None).len(),
+            3
+        );
+    }
+
+    #[test]
+    fn what_is_still_needed_from_the_user_is_what_is_missing() {
+        let checklist = json!({ "c": { "label": "Document checklist", "type": "list", "value": [
+            { "name": "P60", "status": "received" },
+            { "name": "Bank interest statement", "status": "missing" },
+            { "name": "Rental income summary", "status": "missing" },
+            { "name": "Gift Aid list", "status": "not needed" }
+        ] } });
+        assert_eq!(
+            best_of(
+                "what else do you need from me to get it done?",
+                checklist,
+                None
+            ),
+            [
+                "\"Bank interest statement\" -- missing",
+                "\"Rental income summary\" -- missing"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_allowance_used_up_is_a_problem_and_cant_says_something_is_wrong() {
+        let fact = |text: &str| Fact {
+            key: "k".into(),
+            label: "Workspace".into(),
+            kind: Some(ContextType::Config),
+            text: text.into(),
+            description: None,
+            similarity: None,
+            suspicious: false,
+            suspicious_label: false,
+        };
+        assert!(fact("Storage: 100% used (20 of 20 GB)").is_problem());
+        assert!(fact("Seats: 5 of 5").is_problem());
+        assert!(fact("Mailbox: full").is_problem());
+        assert!(!fact("Seats: 3 of 5").is_problem());
+        assert!(!fact("Projects: 37").is_problem());
+        let workspace = json!({ "w": { "label": "Workspace", "value": {
+            "members": 14, "storage": "100% used (20 of 20 GB)", "projects": 37 } } });
+        assert_eq!(
+            best_of(
+                "we can't upload files anymore, are we out of room?",
+                workspace,
+                None
+            ),
+            ["Storage: 100% used (20 of 20 GB)"]
+        );
+    }
+
+    #[test]
+    fn relative_days_meet_the_dates_the_data_prints() {
+        let today = Day {
+            year: 2026,
+            month: 12,
+            day: 2,
+        };
+        let payments = json!({ "p": { "label": "Payment history", "type": "list", "value": [
+            { "name": "1 Dec 2026", "status": "failed, card expired" },
+            { "name": "1 Nov 2026", "status": "paid" },
+            { "name": "1 Oct 2026", "status": "paid" }
+        ] } });
+        assert_eq!(
+            best_of(
+                "did you take the payment ok this month?",
+                payments.clone(),
+                Some(today)
+            ),
+            ["\"1 Dec 2026\" -- failed, card expired"]
+        );
+        assert_eq!(
+            best_of(
+                "what was the payment last month?",
+                payments.clone(),
+                Some(today)
+            ),
+            ["\"1 Nov 2026\" -- paid"]
+        );
+        // Without the day, "this month" says nothing about which.
+        assert_eq!(
+            best_of("did you take the payment ok this month?", payments, None).len(),
+            3
+        );
+        let walks = json!({ "w": { "label": "Walks", "type": "list", "value": [
+            { "name": "Thu 3 Dec", "walker": "Tomasz" },
+            { "name": "Fri 4 Dec", "walker": "Ines" }
+        ] } });
+        assert_eq!(
+            best_of("who is walking him tomorrow?", walks, Some(today)),
+            ["\"Thu 3 Dec\" (walker: Tomasz)"]
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod console;
 pub mod context;
 pub mod conversation;
 pub mod crawl;
+pub mod dates;
 #[cfg(feature = "email")]
 pub mod email;
 pub mod evidence;

@@ -20,6 +20,7 @@ const STOP_WORDS: &[&str] = &[
     "an",
     "and",
     "any",
+    "anymore",
     "anyone",
     "anything",
     "are",
@@ -288,7 +289,7 @@ const SYNONYMS: &[&[&str]] = &[
         "upgrade",
         "downgrade",
     ],
-    &["storage", "space", "disk", "quota"],
+    &["storage", "space", "disk", "quota", "room"],
     &[
         "left",
         "remaining",
@@ -298,7 +299,16 @@ const SYNONYMS: &[&[&str]] = &[
         "still",
         "available",
     ],
-    &["expire", "expired", "expiry", "expiration"],
+    &[
+        "expire",
+        "expired",
+        "expiry",
+        "expiration",
+        "renew",
+        "renewal",
+        "valid",
+    ],
+    &["ticket", "tickets", "pass", "passes"],
     &["login", "signin", "password", "credential"],
     &[
         "error", "fail", "failed", "failure", "broken", "wrong", "problem", "issue",
@@ -312,6 +322,11 @@ const SYNONYMS: &[&[&str]] = &[
         "linked",
     ],
     &["flight", "plane", "fly", "trip"],
+    &["boat", "ferry", "sailing", "crossing", "ship", "vessel"],
+    &["carriage", "coach", "wagon"],
+    &[
+        "child", "children", "kid", "kids", "son", "daughter", "junior", "minor",
+    ],
     &[
         "arrive",
         "arriving",
@@ -470,6 +485,68 @@ pub fn concepts(text: &str) -> std::collections::HashSet<String> {
         .collect()
 }
 
+/// The times of day a text names, each as `@HH:MM` on a 24-hour clock: "7am", "7 pm",
+/// "7:30pm", "07:00", "19:15", "09:00-10:00". A question about "the 7am boat" meets the
+/// sailing at "07:00". Numbers without a clock mark ("7", "1.5") are not times.
+pub fn clock_times(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.to_lowercase().chars().collect();
+    let digits_at = |i: usize| chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts = chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let n = digits_at(i);
+        let hour: u32 = chars[i..i + n]
+            .iter()
+            .collect::<String>()
+            .parse()
+            .unwrap_or(99);
+        let mut j = i + n;
+        let mut minute = None;
+        if n <= 2 && matches!(chars.get(j), Some(':' | '.')) && digits_at(j + 1) == 2 {
+            minute = chars[j + 1..j + 3].iter().collect::<String>().parse().ok();
+            j += 3;
+        }
+        let mut k = j;
+        while chars.get(k) == Some(&' ') {
+            k += 1;
+        }
+        let tail: String = chars[k.min(chars.len())..].iter().take(4).collect();
+        let meridiem = ["am", "a.m", "pm", "p.m"]
+            .iter()
+            .find(|m| {
+                tail.starts_with(*m)
+                    && !tail[m.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphabetic())
+            })
+            .map(|m| m.starts_with('p'));
+        let time = match (meridiem, minute) {
+            (Some(pm), m) if n <= 2 && (1..=12).contains(&hour) && m.is_none_or(|m| m < 60) => {
+                Some((hour % 12 + if pm { 12 } else { 0 }, m.unwrap_or(0)))
+            }
+            // Without am/pm only a colon makes a clock ("19:15", not "19.15" or "1.5").
+            (None, Some(m)) if n <= 2 && chars[i + n] == ':' && hour < 24 && m < 60 => {
+                Some((hour, m))
+            }
+            _ => None,
+        };
+        if let Some((h, m)) = time {
+            let t = format!("@{h:02}:{m:02}");
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        i = j.max(i + 1);
+    }
+    out
+}
+
 /// "cancell" and "cancel", "stopp" and "stop" meet; "ss" stays ("access").
 fn undouble(stem: &str) -> String {
     let mut chars = stem.chars().rev();
@@ -484,6 +561,19 @@ fn undouble(stem: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_of_day_are_read_on_one_clock() {
+        assert_eq!(clock_times("the 7am boat"), ["@07:00"]);
+        assert_eq!(clock_times("at 7 pm or 7:30PM"), ["@19:00", "@19:30"]);
+        assert_eq!(clock_times("FB-2207, Thu 11 Dec 07:00"), ["@07:00"]);
+        assert_eq!(clock_times("crew 09:00-10:00"), ["@09:00", "@10:00"]);
+        assert_eq!(clock_times("12am and 12pm"), ["@00:00", "@12:00"]);
+        assert!(clock_times(
+            "7 parcels, 1.5 kg, 19.15 EUR, room 12, 2026-12-01, 25:00, 13pm, 7 amps"
+        )
+        .is_empty());
+    }
 
     #[test]
     fn stop_words_are_sorted_for_binary_search() {

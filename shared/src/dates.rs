@@ -1,0 +1,277 @@
+//! Days as people say them and as apps print them, on one calendar: "tomorrow", "last month"
+//! and "this week" in a question, "Thu 11 Dec", "1 Dec 2026", "2026-12-01" and "November
+//! 2026" in the user's data. Each becomes concepts a question and a fact can share: `@d`
+//! and the day (`@d2026-12-11`), `@m` and the month (`@m2026-12`). Relative days are read
+//! against the turn's own date (UTC), and a date without a year is the one nearest to it.
+
+/// A day of the proleptic Gregorian calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Day {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// A month by its name, its first three letters, or "sept".
+fn month_of(word: &str) -> Option<u32> {
+    let w = word.to_lowercase();
+    if w == "sept" {
+        return Some(9);
+    }
+    MONTHS
+        .iter()
+        .position(|m| *m == w || (w.len() == 3 && m.starts_with(w.as_str())))
+        .map(|i| i as u32 + 1)
+}
+
+impl Day {
+    /// The day a Unix time in milliseconds falls on (UTC).
+    pub fn from_unix_ms(ms: i64) -> Self {
+        Self::from_days(ms.div_euclid(86_400_000))
+    }
+
+    /// The day `days` after 1970-01-01 (Howard Hinnant's civil-from-days).
+    fn from_days(days: i64) -> Self {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Self { year, month, day }
+    }
+
+    /// Days since 1970-01-01.
+    fn days(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    fn plus(self, days: i64) -> Self {
+        Self::from_days(self.days() + days)
+    }
+
+    /// 0 for Monday … 6 for Sunday.
+    fn weekday(self) -> i64 {
+        (self.days() + 3).rem_euclid(7)
+    }
+
+    /// The month `n` months after this one, as (year, month).
+    fn month_plus(self, n: i32) -> (i32, u32) {
+        let index = self.year * 12 + self.month as i32 - 1 + n;
+        (index.div_euclid(12), index.rem_euclid(12) as u32 + 1)
+    }
+
+    fn valid(year: i32, month: u32, day: u32) -> Option<Self> {
+        let d = Self { year, month, day };
+        ((1..=12).contains(&month) && (1..=31).contains(&day) && d.plus(0) == d).then_some(d)
+    }
+
+    fn concept(self) -> String {
+        format!("@d{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+fn month_concept((year, month): (i32, u32)) -> String {
+    format!("@m{year:04}-{month:02}")
+}
+
+/// The year that puts a month and day nearest to `today`.
+fn nearest(today: Day, month: u32, day: u32) -> Option<Day> {
+    (today.year - 1..=today.year + 1)
+        .filter_map(|y| Day::valid(y, month, day))
+        .min_by_key(|d| (d.days() - today.days()).abs())
+}
+
+fn add(out: &mut Vec<String>, concept: String) {
+    if !out.contains(&concept) {
+        out.push(concept);
+    }
+}
+
+fn add_day(out: &mut Vec<String>, d: Day) {
+    add(out, d.concept());
+    add(out, month_concept((d.year, d.month)));
+}
+
+/// The days and months a text names, as concepts (see the module's notes).
+pub fn dates_in(text: &str, today: Day) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let tokens: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let number = |t: &str| -> Option<u32> {
+        let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let suffix = &t[digits.len()..];
+        (!digits.is_empty()
+            && digits.len() <= 2
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && ["", "st", "nd", "rd", "th"].contains(&suffix))
+        .then(|| digits.parse().ok())
+        .flatten()
+    };
+    let year_of = |t: Option<&String>| -> Option<i32> {
+        t.filter(|t| t.len() == 4 && t.chars().all(|c| c.is_ascii_digit()))
+            .and_then(|t| t.parse().ok())
+            .filter(|y| (1900..=2200).contains(y))
+    };
+    for (i, t) in tokens.iter().enumerate() {
+        // 2026-12-01 (and 2026-12-01T10:00).
+        let parts: Vec<&str> = t.splitn(3, '-').collect();
+        if parts.len() == 3 && parts[0].len() == 4 {
+            let day: String = parts[2].chars().take_while(char::is_ascii_digit).collect();
+            if let (Ok(y), Ok(m), Ok(d)) = (parts[0].parse(), parts[1].parse(), day.parse()) {
+                if let Some(d) = Day::valid(y, m, d) {
+                    add_day(&mut out, d);
+                }
+            }
+            continue;
+        }
+        let Some(month) = month_of(t) else {
+            continue;
+        };
+        // "may" is a month only beside a day or a year.
+        let before = i.checked_sub(1).and_then(|j| number(&tokens[j]));
+        let after = tokens.get(i + 1).and_then(|t| number(t));
+        let year = year_of(tokens.get(i + 1)).or_else(|| year_of(tokens.get(i + 2)));
+        match (before.or(after), year) {
+            (Some(d), Some(y)) => {
+                if let Some(d) = Day::valid(y, month, d) {
+                    add_day(&mut out, d);
+                }
+            }
+            (Some(d), None) => {
+                if let Some(d) = nearest(today, month, d) {
+                    add_day(&mut out, d);
+                }
+            }
+            (None, Some(y)) => add(&mut out, month_concept((y, month))),
+            (None, None) if t != "may" => {
+                // A month alone: the nearest such month.
+                let y = (today.year - 1..=today.year + 1)
+                    .min_by_key(|y| {
+                        ((y * 12 + month as i32) - (today.year * 12 + today.month as i32)).abs()
+                    })
+                    .unwrap_or(today.year);
+                add(&mut out, month_concept((y, month)));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What a question's relative days mean on `today`: each found phrase, with the concepts
+/// (days or a month) it stands for. "This week" is the days left of it, "next week" the
+/// seven of the next one.
+pub fn relative_days(question: &str, today: Day) -> Vec<(&'static str, Vec<String>)> {
+    let said = crate::search::Phrases::of(question);
+    let days = |from: i64, n: i64| (from..from + n).map(|k| today.plus(k).concept()).collect();
+    let to_sunday = 7 - today.weekday();
+    let mut out: Vec<(&'static str, Vec<String>)> = Vec::new();
+    for (phrase, concepts) in [
+        ("today", days(0, 1)),
+        ("tonight", days(0, 1)),
+        ("tomorrow", days(1, 1)),
+        ("yesterday", days(-1, 1)),
+        ("this week", days(0, to_sunday)),
+        ("next week", days(to_sunday, 7)),
+        ("last week", days(to_sunday - 14, 7)),
+        ("this month", vec![month_concept(today.month_plus(0))]),
+        ("next month", vec![month_concept(today.month_plus(1))]),
+        ("last month", vec![month_concept(today.month_plus(-1))]),
+    ] {
+        if said.has(phrase) {
+            out.push((phrase, concepts));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> Day {
+        Day {
+            year: y,
+            month: m,
+            day: d,
+        }
+    }
+
+    #[test]
+    fn unix_time_and_days_agree_with_the_calendar() {
+        assert_eq!(Day::from_unix_ms(0), day(1970, 1, 1));
+        // 2026-12-02T01:49:17Z.
+        assert_eq!(Day::from_unix_ms(1_796_176_157_000), day(2026, 12, 2));
+        assert_eq!(day(2024, 2, 28).plus(1), day(2024, 2, 29));
+        assert_eq!(day(2026, 12, 31).plus(1), day(2027, 1, 1));
+        assert_eq!(day(2026, 12, 2).weekday(), 2, "a Wednesday");
+        assert!(Day::valid(2026, 2, 29).is_none());
+    }
+
+    #[test]
+    fn dates_as_apps_print_them_are_days_and_months() {
+        let today = day(2026, 12, 2);
+        let d = |t: &str| dates_in(t, today);
+        assert_eq!(
+            d("FB-2207, Thu 11 Dec 07:00"),
+            ["@d2026-12-11", "@m2026-12"]
+        );
+        assert_eq!(d("paid 1 Dec 2026"), ["@d2026-12-01", "@m2026-12"]);
+        assert_eq!(d("due 2026-11-25T10:00"), ["@d2026-11-25", "@m2026-11"]);
+        assert_eq!(d("Dec 3rd"), ["@d2026-12-03", "@m2026-12"]);
+        assert_eq!(d("November 2026"), ["@m2026-11"]);
+        // A date without a year is the nearest: January is next year's.
+        assert_eq!(d("9 Jan"), ["@d2027-01-09", "@m2027-01"]);
+        assert_eq!(d("planned for March"), ["@m2027-03"]);
+        // "may" is a month only with a day or a year; numbers alone are not dates.
+        assert!(d("you may pay 12 EUR for 3 months").is_empty());
+        assert_eq!(d("4 May 2027"), ["@d2027-05-04", "@m2027-05"]);
+    }
+
+    #[test]
+    fn relative_days_are_read_against_today() {
+        let today = day(2026, 12, 2);
+        let r = |q: &str| relative_days(q, today);
+        assert_eq!(
+            r("is my boat tomorrow ok?"),
+            [("tomorrow", vec!["@d2026-12-03".to_owned()])]
+        );
+        assert_eq!(
+            r("what did work pay in last month"),
+            [("last month", vec!["@m2026-11".to_owned()])]
+        );
+        assert_eq!(r("did you take the money this month?")[0].1, ["@m2026-12"]);
+        // This week: Wednesday to Sunday.
+        assert_eq!(r("anything this week?")[0].1.len(), 5);
+        assert_eq!(r("next week")[0].1[0], "@d2026-12-07");
+        assert!(r("what happened to my order").is_empty());
+    }
+}
