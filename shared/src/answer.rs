@@ -81,61 +81,68 @@ const TEAM_ONLY: &[&str] = &[
     "misspelt",
 ];
 
-/// Words that ask for money to be paid back.
-const REFUND_WORDS: &[&str] = &[
-    "refund",
-    "refunded",
-    "refunds",
-    "reimburse",
-    "reimbursed",
-    "credited",
-    "credit back",
-    "pay back",
-    "paid back",
+/// Money paid back asked for, with what is to be paid back: "refund me", "refund my order",
+/// "can you reimburse the taxi".
+const REFUND_DEMANDS: &[&str] = &[
+    "refund me",
+    "refund it",
+    "refund them",
+    "refund all",
+    "refund this",
+    "refund that",
+    "refund my",
+    "refund the",
+    "refund our",
+    "reimburse me",
+    "reimburse my",
+    "reimburse the",
+    "pay me back",
 ];
 
-/// Phrases that say the user wants it done, not how it works ("I want them refunded",
-/// "can you refund it", "please reimburse me").
-const DEMANDS: &[&str] = &[
-    "i want",
-    "i need",
-    "i d like",
-    "i would like",
-    "i demand",
-    "i expect",
-    "i m asking",
-    "i am asking",
-    "please",
-    "can you",
-    "could you",
-    "will you",
-    "i want them",
-    "want it",
+/// What says the user asks how it works, or does not want it ("can you tell me your refund
+/// policy?", "could you check whether my refund was processed?", "I don't want a refund").
+const NOT_A_DEMAND: &[&str] = &[
+    "how",
+    "policy",
+    "eligible",
+    "status",
+    "check",
+    "whether",
+    "processed",
 ];
 
-/// Questions about how something works, which an article answers.
-const HOW_QUESTIONS: &[&str] = &[
-    "how do",
-    "how does",
-    "how can",
-    "how long",
-    "how much",
-    "what is",
-    "what s",
-    "when will",
-    "when do",
-    "where",
-    "do you",
-    "is there",
+/// What says the user does not want it after all.
+const NOT_WANTED: &[&str] = &[
+    "don t want",
+    "do not want",
+    "no need",
+    "not asking",
+    "not looking",
 ];
 
 /// Whether the question asks for something only the team can do: one of [`TEAM_ONLY`], or
-/// money paid back asked for as a demand ("I want all 3 refunded"), not as a question about
-/// the policy ("how long do refunds take?").
+/// money paid back asked for as a demand ("refund my order", "I want all 3 refunded"), not as
+/// a question about the policy or its progress ("how long do refunds take?").
 pub fn needs_team(question: &str) -> bool {
     let said = Phrases::of(question);
-    said.has_any(TEAM_ONLY)
-        || (said.has_any(REFUND_WORDS) && said.has_any(DEMANDS) && !said.has_any(HOW_QUESTIONS))
+    if said.has_any(NOT_WANTED) {
+        return false;
+    }
+    if said.has_any(TEAM_ONLY) {
+        return true;
+    }
+    if said.has_any(NOT_A_DEMAND) {
+        return false;
+    }
+    // "I want all 3 refunded": a wish, then the word, in the same message.
+    let ws: Vec<String> = words(question).collect();
+    let wished_done = ws.iter().enumerate().any(|(i, w)| {
+        (w == "refunded" || w == "reimbursed")
+            && ws[..i]
+                .iter()
+                .any(|x| ["want", "need", "like", "expect", "demand"].contains(&x.as_str()))
+    });
+    said.has_any(REFUND_DEMANDS) || wished_done
 }
 
 /// Who a user may ask to talk to: a person, or anyone by their role.
@@ -168,15 +175,13 @@ const PEOPLE_TO_TALK_TO: &[&str] = &[
 ];
 
 /// Whether a message asks for a person: "talk to / speak with / chat with" someone (up to
-/// three words later: "an actual pharmacist", "a real person"), or says it is not the bot
-/// it wants.
+/// four words later: "an actual pharmacist", "a real person") after a request ("can i", "i
+/// want to", "let me"), or says it is not the bot it wants.
 fn asks_for_person(said: &Phrases, message: &str) -> bool {
     if said.has_any(&[
         "not a bot",
         "not a robot",
         "not a machine",
-        "no bots",
-        "no bot",
         "not an ai",
         "real person",
         "actual person",
@@ -188,15 +193,19 @@ fn asks_for_person(said: &Phrases, message: &str) -> bool {
         "speak to your team",
         "talk to the team",
         "speak to the team",
-        "connect me",
-        "transfer me",
         "put me through",
     ]) {
         return true;
     }
+    const REQUESTS: &[&str] = &[
+        "can", "could", "may", "want", "like", "let", "need", "wanna", "please", "rather",
+    ];
     let ws: Vec<String> = words(message).collect();
     ws.iter().enumerate().any(|(i, w)| {
         ["talk", "speak", "chat"].contains(&w.as_str())
+            && ws[i.saturating_sub(4)..i]
+                .iter()
+                .any(|x| REQUESTS.contains(&x.as_str()))
             && ws
                 .iter()
                 .skip(i + 1)
@@ -1344,6 +1353,14 @@ mod tests {
             "yes i forgot to pause but i want all 3 refunded, they went in the bin"
         ));
         assert!(needs_team("can you reimburse the taxi?"));
+        assert!(needs_team("Could you refund my order 4471?"));
+        assert!(!needs_team("Can you tell me your refund policy?"));
+        assert!(!needs_team("Please explain how refunds work"));
+        assert!(!needs_team(
+            "Could you check whether my refund has been processed?"
+        ));
+        assert!(!needs_team("I don't want a refund, just a replacement"));
+        assert!(!needs_team("when will it be refunded?"));
         assert!(!needs_team("How long do refunds take to reach my card?"));
         assert!(!needs_team("how do i get a refund if i want one?"));
         assert!(!needs_team("I want to change my plan"));
@@ -1372,6 +1389,19 @@ mod tests {
         );
         assert_eq!(intent("not a bot please, my order is wrong"), Intent::Human);
         assert_eq!(intent("put me through to billing"), Intent::Human);
+        assert_eq!(
+            intent("Can you transfer me to the annual plan?"),
+            Intent::Question
+        );
+        assert_eq!(intent("connect me to Google Calendar"), Intent::Question);
+        assert_eq!(
+            intent("I had a chat with an agent yesterday, when will the refund arrive?"),
+            Intent::Question
+        );
+        assert_eq!(
+            intent("there's no bot in our Slack after install"),
+            Intent::Question
+        );
         assert_eq!(
             intent("how do I connect my team to Slack?"),
             Intent::Question

@@ -256,13 +256,19 @@ fn integration_item(item: &Value) -> String {
             let said: Vec<String> = s
                 .into_iter()
                 .chain(e)
-                .filter(|x| !x.contains("connected"))
+                .filter(|x| {
+                    !["connected", "not connected", "disconnected"]
+                        .contains(&x.to_lowercase().as_str())
+                })
                 .collect();
             if said.is_empty() {
                 format!("{name}: not connected")
             } else {
                 format!("{name}: not connected, {}", said.join(", "))
             }
+        }
+        (true, Some(e), Some(s)) if !s.eq_ignore_ascii_case("error") => {
+            format!("{name}: connected, {s}, ERROR -- {e}")
         }
         (true, Some(e), _) => format!("{name}: connected, ERROR -- {e}"),
         (true, None, Some(s)) if s.eq_ignore_ascii_case("error") => {
@@ -479,6 +485,17 @@ mod tests {
                 json!([{ "name": "Inverter", "connected": false, "status": "offline", "error": "lost Wi-Fi on 2 Dec" }])
             ),
             ["Inverter: not connected, offline, lost Wi-Fi on 2 Dec"]
+        );
+        assert_eq!(
+            lines(
+                ContextType::Integration,
+                json!([{ "name": "Slack", "connected": false, "status": "disconnected", "error": "Disconnected: token revoked" },
+                       { "name": "Jira", "connected": true, "status": "degraded", "error": "rate limited" }])
+            ),
+            [
+                "Slack: not connected, Disconnected: token revoked",
+                "Jira: connected, degraded, ERROR -- rate limited"
+            ]
         );
         assert_eq!(
             lines(

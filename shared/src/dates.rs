@@ -1,8 +1,9 @@
 //! Days as people say them and as apps print them, on one calendar: "tomorrow", "last month"
-//! and "this week" in a question, "Thu 11 Dec", "1 Dec 2026", "2026-12-01" and "November
-//! 2026" in the user's data. Each becomes concepts a question and a fact can share: `@d`
-//! and the day (`@d2026-12-11`), `@m` and the month (`@m2026-12`). Relative days are read
-//! against the turn's own date (UTC), and a date without a year is the one nearest to it.
+//! and "this week" in a question ([`relative_days`]), "Thu 11 Dec", "1 Dec 2026",
+//! "2026-12-01" and "November 2026" in the user's data ([`dates_in`]). Each becomes concepts
+//! a question and a fact can share: `@d` and the day (`@d2026-12-11`), `@m` and the month
+//! (`@m2026-12`). Relative days are read against the turn's own date (UTC), and a date
+//! without a year is the one nearest to it.
 
 /// A day of the proleptic Gregorian calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -120,27 +121,52 @@ fn add_day(out: &mut Vec<String>, d: Day) {
 /// The days and months a text names, as concepts (see the module's notes).
 pub fn dates_in(text: &str, today: Day) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let tokens: Vec<String> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
-        .filter(|t| !t.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let number = |t: &str| -> Option<u32> {
+    // Tokens with where they end, so a day is read only from a number beside its month
+    // ("11 Dec", not "Jan, 3 walks") that is not part of a time or an amount ("Dec 07:00",
+    // "Nov 12.50").
+    let mut tokens: Vec<(String, usize, usize)> = Vec::new();
+    let mut start = None;
+    for (at, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        let word = c.is_alphanumeric() || c == '-';
+        match (word, start) {
+            (true, None) => start = Some(at),
+            (false, Some(from)) => {
+                tokens.push((text[from..at].to_lowercase(), from, at));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    let number = |k: usize| -> Option<u32> {
+        let (t, _, end) = tokens.get(k)?;
         let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let suffix = &t[digits.len()..];
+        let mut next = text[*end..].chars();
+        let part_of_more = matches!(
+            (next.next(), next.next()),
+            (Some(':'), _) | (Some('.' | ','), Some('0'..='9'))
+        );
         (!digits.is_empty()
             && digits.len() <= 2
             && digits.chars().all(|c| c.is_ascii_digit())
-            && ["", "st", "nd", "rd", "th"].contains(&suffix))
-        .then(|| digits.parse().ok())
-        .flatten()
+            && ["", "st", "nd", "rd", "th"].contains(&suffix)
+            && !part_of_more)
+            .then(|| digits.parse().ok())
+            .flatten()
     };
-    let year_of = |t: Option<&String>| -> Option<i32> {
-        t.filter(|t| t.len() == 4 && t.chars().all(|c| c.is_ascii_digit()))
-            .and_then(|t| t.parse().ok())
+    // Only spaces between two tokens.
+    let beside = |a: usize, b: usize| text[tokens[a].2..tokens[b].1].chars().all(|c| c == ' ');
+    let year_of = |k: usize| -> Option<i32> {
+        let (t, _, _) = tokens.get(k)?;
+        (t.len() == 4 && t.chars().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
             .filter(|y| (1900..=2200).contains(y))
     };
-    for (i, t) in tokens.iter().enumerate() {
+    for (i, (t, _, _)) in tokens.iter().enumerate() {
         // 2026-12-01 (and 2026-12-01T10:00).
         let parts: Vec<&str> = t.splitn(3, '-').collect();
         if parts.len() == 3 && parts[0].len() == 4 {
@@ -155,10 +181,28 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
         let Some(month) = month_of(t) else {
             continue;
         };
-        // "may" is a month only beside a day or a year.
-        let before = i.checked_sub(1).and_then(|j| number(&tokens[j]));
-        let after = tokens.get(i + 1).and_then(|t| number(t));
-        let year = year_of(tokens.get(i + 1)).or_else(|| year_of(tokens.get(i + 2)));
+        let year = [i + 1, i + 2]
+            .into_iter()
+            .filter(|&j| j < tokens.len() && beside(j - 1, j))
+            .find_map(year_of);
+        let before = i
+            .checked_sub(1)
+            .filter(|&j| beside(j, i))
+            .and_then(number)
+            // "May" is a word too: "up to 3 may be added" is no date, "Fri 3 May" is.
+            .filter(|_| {
+                t != "may"
+                    || year.is_some()
+                    || i.checked_sub(2).is_some_and(|j| {
+                        crate::search::word_concepts(&tokens[j].0)
+                            .iter()
+                            .any(|c| WEEKDAYS.contains(&c.as_str()))
+                    })
+                    || tokens[i - 1].0.ends_with(|c: char| c.is_ascii_alphabetic())
+            });
+        let after = Some(i + 1)
+            .filter(|&j| j < tokens.len() && beside(i, j))
+            .and_then(number);
         match (before.or(after), year) {
             (Some(d), Some(y)) => {
                 if let Some(d) = Day::valid(y, month, d) {
@@ -171,8 +215,9 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
                 }
             }
             (None, Some(y)) => add(&mut out, month_concept((y, month))),
-            (None, None) if t != "may" => {
-                // A month alone: the nearest such month.
+            // A month alone, by its full name and not one that is also a name ("Stylist:
+            // April"): the nearest such month.
+            (None, None) if t.len() > 4 && !["april", "june", "august"].contains(&t.as_str()) => {
                 let y = (today.year - 1..=today.year + 1)
                     .min_by_key(|y| {
                         ((y * 12 + month as i32) - (today.year * 12 + today.month as i32)).abs()
@@ -185,6 +230,17 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
     }
     out
 }
+
+/// Days of the week, as [`crate::search::word_concepts`] folds them.
+const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 /// What a question's relative days mean on `today`: each found phrase, with the concepts
 /// (days or a month) it stands for. "This week" is the days left of it, "next week" the
@@ -253,7 +309,16 @@ mod tests {
         assert_eq!(d("planned for March"), ["@m2027-03"]);
         // "may" is a month only with a day or a year; numbers alone are not dates.
         assert!(d("you may pay 12 EUR for 3 months").is_empty());
+        assert!(d("up to 3 may be added").is_empty());
         assert_eq!(d("4 May 2027"), ["@d2027-05-04", "@m2027-05"]);
+        assert_eq!(d("Fri 4 May"), ["@d2027-05-04", "@m2027-05"]);
+        assert_eq!(d("May 12"), ["@d2027-05-12", "@m2027-05"]);
+        // A number beside a month that is a time or an amount is not its day; a name is not
+        // a month, nor an abbreviation alone.
+        assert!(d("Dec 07:00").is_empty());
+        assert!(d("Nov 12.50 GBP").is_empty());
+        assert!(d("Stylist: April").is_empty());
+        assert!(d("Walker: Jan, 3 walks").is_empty());
     }
 
     #[test]

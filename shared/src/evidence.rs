@@ -14,7 +14,9 @@ use crate::context::{
     clean, clean_label, display_key, entry_facts, scalar, Profile, MAX_RENDERED_ITEMS,
 };
 use crate::dates::{dates_in, relative_days, Day};
-use crate::search::{clock_times, concepts, query_terms, word_concepts, words, Phrases};
+use crate::search::{
+    clock_times, concepts, query_terms, without_clock_times, word_concepts, words, Phrases,
+};
 
 /// One fact about the user or their company.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,13 +119,29 @@ impl Fact {
 
     /// Whether the fact says an allowance is used up: "100% used", "20 of 20 GB", "full".
     pub fn at_limit(&self) -> bool {
-        let ws: Vec<String> = words(&self.text).collect();
-        let full = ws.iter().any(|w| w == "full" || w == "maxed") || self.text.contains("100%");
-        // "N of N", the same number twice.
-        let n_of_n = ws
-            .windows(3)
-            .any(|w| w[1] == "of" && w[0] == w[2] && w[0].chars().all(|c| c.is_ascii_digit()));
-        full || n_of_n
+        const USAGE: &[&str] = &[
+            "used", "capacity", "quota", "storage", "space", "seats", "users", "licences",
+            "licenses", "slots", "credits", "gb", "mb", "tb",
+        ];
+        let text = self.text.to_lowercase();
+        let said = Phrases::of(&text);
+        let value = text.rsplit(": ").next().unwrap_or(&text).trim();
+        // "Mailbox: full", "storage is full"; not "paid in full" or "Board: full board".
+        let full = ["full", "maxed out", "at capacity"].contains(&value)
+            || said.has_any(&[
+                "is full",
+                "are full",
+                "at capacity",
+                "maxed out",
+                "limit reached",
+            ]);
+        let ws: Vec<String> = words(&text).collect();
+        let usage = ws.iter().any(|w| USAGE.contains(&w.as_str()));
+        // "20 of 20 GB", "Seats: 5 of 5"; not "Step 3 of 3" or "Instalment 12 of 12".
+        let n_of_n = ws.windows(3).any(|w| {
+            w[1] == "of" && w[0] == w[2] && w[0].chars().all(|c| c.is_ascii_digit()) && w[0] != "1"
+        });
+        full || (usage && (n_of_n || text.contains("100%")))
     }
 
     /// Whether the fact says something failed outright (an error, an expiry, a refusal), the
@@ -376,13 +394,23 @@ const OVER_WORDS: &[&str] = &[
     "returned",
     "collected",
     "done",
-    "past",
     "closed",
     "attended",
     "redeemed",
     "expired",
     "used up",
 ];
+
+/// Whether a fact says something is over: one of [`OVER_WORDS`], not negated ("not
+/// delivered", "not yet collected", "never returned").
+fn is_over(said: &Phrases) -> bool {
+    OVER_WORDS.iter().any(|w| {
+        said.has(w)
+            && !["not", "not yet", "never"]
+                .iter()
+                .any(|n| said.has(&format!("{n} {w}")))
+    })
+}
 /// Phrases that ask about what is not over yet.
 const ASKS_NOW: &[&str] = &[
     "left",
@@ -415,7 +443,14 @@ const NEEDED_WORDS: &[&str] = &[
     "incomplete",
 ];
 /// What says nothing is needed after all ("Gift Aid donations list: not needed").
-const NOT_NEEDED_WORDS: &[&str] = &["not needed", "no longer needed", "not required"];
+const NOT_NEEDED_WORDS: &[&str] = &[
+    "not needed",
+    "no longer needed",
+    "not required",
+    "no action required",
+    "none",
+    "nothing",
+];
 const ASKS_NEEDED: &[&str] = &[
     "need from me",
     "needed from me",
@@ -620,7 +655,8 @@ fn same_word(a: &str, b: &str) -> bool {
     }
     let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let shorter = x.len().min(y.len());
-    if shorter < 5 || !x[0].is_alphabetic() {
+    // Markers and dates ("#count", "@d2026-12-11") are matched only as they are.
+    if shorter < 5 || !x[0].is_alphabetic() || !y[0].is_alphabetic() {
         return false;
     }
     let common = x.iter().zip(&y).take_while(|(p, q)| p == q).count();
@@ -654,20 +690,11 @@ fn question_terms(
     today: Option<Day>,
 ) -> Vec<Vec<String>> {
     let times = clock_times(question);
-    // "7am" and "30pm" are said again as times below.
-    let clock_word = |t: &str| {
-        let digits = t
-            .strip_suffix("am")
-            .or_else(|| t.strip_suffix("pm"))
-            .unwrap_or(t);
-        !times.is_empty()
-            && (digits.len() < t.len() || t.len() <= 2)
-            && !digits.is_empty()
-            && digits.chars().all(|c| c.is_ascii_digit())
-    };
-    let mut terms: Vec<Vec<String>> = query_terms(question)
+    // "7am" and "7:30 pm" are said again as times below, not as words or numbers.
+    let plain = without_clock_times(question);
+    let mut terms: Vec<Vec<String>> = query_terms(&plain)
         .iter()
-        .filter(|t| !FILLER.contains(&t.as_str()) && !clock_word(t))
+        .filter(|t| !FILLER.contains(&t.as_str()))
         .map(|t| word_concepts(t))
         .collect();
     // A country or language named by a code or a name of several words ("the US", "the
@@ -689,7 +716,7 @@ fn question_terms(
     }
     // A single capital or digit names something ("zone C", "gate 4"): search drops it, the
     // user's data may be told apart by nothing else.
-    for token in question
+    for token in plain
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| t.chars().count() == 1)
         .take(4)
@@ -760,7 +787,7 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
                 set.insert(FAILURE.to_owned());
             }
             let said = Phrases::of(&f.text);
-            if !said.has_any(OVER_WORDS) {
+            if !is_over(&said) {
                 set.insert(CURRENT.to_owned());
             }
             if said.has_any(NEEDED_WORDS) && !said.has_any(NOT_NEEDED_WORDS) {
@@ -777,10 +804,12 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
     // What is not over yet, or still needed from the user, counts when it tells some facts
     // from others (a term every fact has, or none, would only thin each one's share).
     let said = Phrases::of(question);
-    for (marker, asks) in [(CURRENT, ASKS_NOW), (NEEDED, ASKS_NEEDED)] {
+    let mut current_term = false;
+    for (marker, asks) in [(NEEDED, ASKS_NEEDED), (CURRENT, ASKS_NOW)] {
         let holding = sets.iter().filter(|set| set.contains(marker)).count();
         if said.has_any(asks) && holding > 0 && holding < sets.len() {
             terms.push(vec![marker.to_owned()]);
+            current_term = marker == CURRENT;
         }
     }
     if terms.is_empty() && facts.iter().all(|f| f.similarity.is_none()) {
@@ -824,7 +853,10 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
                 && asked
                     .iter()
                     .any(|c| has(set, c) && df.get(c) == Some(&1) && !is_marker(c));
-            let coverage = weights.len() as f64 / terms.len().max(1) as f64;
+            // What is not over tells siblings apart; it does not make a fact cover the question.
+            let tiebreak = usize::from(current_term);
+            let covered = weights.len() - usize::from(current_term && set.contains(CURRENT));
+            let coverage = covered as f64 / (terms.len() - tiebreak).max(1) as f64;
             let meaning = fact_meaning(f.similarity, mean);
             let support = coverage.max(meaning);
             // Ties among siblings go to the fact that holds the kind of value asked for.
@@ -1093,6 +1125,21 @@ mod tests {
             best_of("when did zone parking end", sessions, None).len(),
             3
         );
+        // Not over is only a tie-breaker: it never makes an unrelated fact an answer.
+        let mixed = json!({ "o": { "label": "Orders", "type": "list", "value": [
+            { "name": "Order 1", "status": "delivered" },
+            { "name": "Order 2", "status": "not delivered yet" }
+        ] } });
+        let f = facts(
+            &profile(mixed.clone(), json!({ "plan": "Pro" })),
+            None,
+            &BTreeMap::new(),
+        );
+        assert!(rank("what's upcoming?", &f).is_empty());
+        assert_eq!(
+            best_of("which order is still on its way?", mixed, None),
+            ["\"Order 2\" -- not delivered yet"]
+        );
     }
 
     #[test]
@@ -1101,7 +1148,8 @@ mod tests {
             { "name": "P60", "status": "received" },
             { "name": "Bank interest statement", "status": "missing" },
             { "name": "Rental income summary", "status": "missing" },
-            { "name": "Gift Aid list", "status": "not needed" }
+            { "name": "Gift Aid list", "status": "not needed" },
+            { "name": "Identity check", "status": "no action required" }
         ] } });
         assert_eq!(
             best_of(
@@ -1133,6 +1181,17 @@ mod tests {
         assert!(fact("Mailbox: full").is_problem());
         assert!(!fact("Seats: 3 of 5").is_problem());
         assert!(!fact("Projects: 37").is_problem());
+        for fine in [
+            "Payment: paid in full",
+            "Board: full board",
+            "Profile: 100% complete",
+            "Discount: 100%",
+            "Step 3 of 3",
+            "Instalment 12 of 12",
+            "Parcel 1 of 1",
+        ] {
+            assert!(!fact(fine).is_problem(), "{fine}");
+        }
         let workspace = json!({ "w": { "label": "Workspace", "value": {
             "members": 14, "storage": "100% used (20 of 20 GB)", "projects": 37 } } });
         assert_eq!(

@@ -489,12 +489,46 @@ pub fn concepts(text: &str) -> std::collections::HashSet<String> {
 /// "7:30pm", "07:00", "19:15", "09:00-10:00". A question about "the 7am boat" meets the
 /// sailing at "07:00". Numbers without a clock mark ("7", "1.5") are not times.
 pub fn clock_times(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.to_lowercase().chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    for (_, _, t) in clock_spans(text) {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// The text with its times of day blanked out, so "7am" and "30pm" are not read again as
+/// words or numbers ("the 7am boat on 11 Dec" keeps its "11").
+pub fn without_clock_times(text: &str) -> String {
+    let spans = clock_spans(text);
+    text.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if spans.iter().any(|(a, b, _)| (*a..*b).contains(&i)) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Each time of day in `text`: where it starts and ends (in chars) and its `@HH:MM`.
+fn clock_spans(text: &str) -> Vec<(usize, usize, String)> {
+    // One char for each char of the text, lower-cased (only compared, never sliced).
+    let chars: Vec<char> = text
+        .chars()
+        .map(|c| c.to_lowercase().next().unwrap_or(c))
+        .collect();
     let digits_at = |i: usize| chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let starts = chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric());
+        // A time starts a word, or follows the `T` of an ISO timestamp ("2026-12-11T07:00").
+        let iso = i >= 2 && chars[i - 1] == 't' && chars[i - 2].is_ascii_digit();
+        let starts =
+            chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric() || iso);
         if !starts {
             i += 1;
             continue;
@@ -525,22 +559,21 @@ pub fn clock_times(text: &str) -> Vec<String> {
                         .next()
                         .is_some_and(|c| c.is_alphabetic())
             })
-            .map(|m| m.starts_with('p'));
+            .map(|m| (m.starts_with('p'), k + m.len()));
         let time = match (meridiem, minute) {
-            (Some(pm), m) if n <= 2 && (1..=12).contains(&hour) && m.is_none_or(|m| m < 60) => {
-                Some((hour % 12 + if pm { 12 } else { 0 }, m.unwrap_or(0)))
+            (Some((pm, end)), m)
+                if n <= 2 && (1..=12).contains(&hour) && m.is_none_or(|m| m < 60) =>
+            {
+                Some((hour % 12 + if pm { 12 } else { 0 }, m.unwrap_or(0), end))
             }
             // Without am/pm only a colon makes a clock ("19:15", not "19.15" or "1.5").
             (None, Some(m)) if n <= 2 && chars[i + n] == ':' && hour < 24 && m < 60 => {
-                Some((hour, m))
+                Some((hour, m, j))
             }
             _ => None,
         };
-        if let Some((h, m)) = time {
-            let t = format!("@{h:02}:{m:02}");
-            if !out.contains(&t) {
-                out.push(t);
-            }
+        if let Some((h, m, end)) = time {
+            out.push((i, end, format!("@{h:02}:{m:02}")));
         }
         i = j.max(i + 1);
     }
@@ -573,6 +606,11 @@ mod tests {
             "7 parcels, 1.5 kg, 19.15 EUR, room 12, 2026-12-01, 25:00, 13pm, 7 amps"
         )
         .is_empty());
+        assert_eq!(clock_times("due 2026-12-11T07:00:00Z"), ["@07:00"]);
+        assert_eq!(
+            without_clock_times("the 7am boat on 11 Dec, or 7:30 pm?"),
+            "the     boat on 11 Dec, or        ?"
+        );
     }
 
     #[test]
