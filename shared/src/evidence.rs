@@ -368,7 +368,17 @@ const TROUBLE: &[&str] = &[
 ];
 
 /// Phrases that say something stopped working ("we can't upload files anymore").
-const TROUBLE_PHRASES: &[&str] = &["can t", "cannot", "cant", "unable", "anymore", "no longer"];
+const TROUBLE_PHRASES: &[&str] = &["cannot", "cant", "unable", "anymore", "no longer"];
+
+/// Whether a question says something is wrong: a word of [`TROUBLE`], a phrase of
+/// [`TROUBLE_PHRASES`], or "can't" with its apostrophe ("Can T-Mobile users roam?" is not).
+fn says_trouble(question: &str) -> bool {
+    let lower = question.to_lowercase();
+    words(question).any(|w| TROUBLE.contains(&w.as_str()))
+        || Phrases::of(question).has_any(TROUBLE_PHRASES)
+        || lower.contains("can't")
+        || lower.contains("can\u{2019}t")
+}
 
 /// Whether a concept is one of the markers (a problem, a kind of value), not a word.
 fn is_marker(concept: &str) -> bool {
@@ -728,9 +738,7 @@ fn question_terms(
             }
         }
     }
-    if words(question).any(|w| TROUBLE.contains(&w.as_str()))
-        || Phrases::of(question).has_any(TROUBLE_PHRASES)
-    {
+    if says_trouble(question) {
         terms.push(vec![FAILURE.to_owned(), PROBLEM.to_owned()]);
     }
     // "Tomorrow", "last month": the days they mean today, in the term of their word (or one
@@ -1179,6 +1187,9 @@ mod tests {
         assert!(fact("Storage: 100% used (20 of 20 GB)").is_problem());
         assert!(fact("Seats: 5 of 5").is_problem());
         assert!(fact("Mailbox: full").is_problem());
+        assert!(says_trouble("we can't upload files anymore"));
+        assert!(says_trouble("I can\u{2019}t log in"));
+        assert!(!says_trouble("Can T-Mobile users roam?"));
         assert!(!fact("Seats: 3 of 5").is_problem());
         assert!(!fact("Projects: 37").is_problem());
         for fine in [
