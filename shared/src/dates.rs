@@ -29,7 +29,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// A month by its name, its first three letters, or "sept".
-fn month_of(word: &str) -> Option<u32> {
+pub fn month_of(word: &str) -> Option<u32> {
     let w = word.to_lowercase();
     if w == "sept" {
         return Some(9);

@@ -13,7 +13,7 @@ use crate::chat::ContextType;
 use crate::context::{
     clean, clean_label, display_key, entry_facts, scalar, Profile, MAX_RENDERED_ITEMS,
 };
-use crate::dates::{dates_in, relative_days, Day};
+use crate::dates::{dates_in, month_of, relative_days, Day};
 use crate::search::{
     clock_times, concepts, query_terms, without_clock_times, word_concepts, words, Phrases,
 };
@@ -521,32 +521,9 @@ fn asked_types(question: &str) -> Vec<Vec<&'static str>> {
     .collect()
 }
 
-/// Words that say a value is a time: months and days as apps print them, relative days, units.
-const MONTHS: &[&str] = &[
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "may",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-    "january",
-    "february",
-    "march",
-    "april",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
+/// Words that say a value is a time besides the months ([`month_of`]): days as apps print
+/// them, relative days, units.
+const TIME_WORDS: &[&str] = &[
     "mon",
     "tue",
     "wed",
@@ -633,7 +610,13 @@ fn value_types(fact: &Fact) -> Vec<&'static str> {
             && digits.chars().all(|c| c.is_ascii_digit())
             && ["st", "nd", "rd", "th"].contains(&&w[digits.len()..])
     });
-    if clock || iso || ordinal || ws.iter().any(|w| MONTHS.contains(&w.as_str())) {
+    if clock
+        || iso
+        || ordinal
+        || ws
+            .iter()
+            .any(|w| TIME_WORDS.contains(&w.as_str()) || month_of(w).is_some())
+    {
         out.push(WHEN);
     }
     if text.contains(['$', '\u{20ac}', '\u{a3}']) || ws.iter().any(|w| MONEY.contains(&w.as_str()))
@@ -812,14 +795,16 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
     // What is not over yet, or still needed from the user, counts when it tells some facts
     // from others (a term every fact has, or none, would only thin each one's share).
     let said = Phrases::of(question);
-    let mut current_term = false;
-    for (marker, asks) in [(NEEDED, ASKS_NEEDED), (CURRENT, ASKS_NOW)] {
+    let telling = |marker: &str, asks: &[&str]| {
         let holding = sets.iter().filter(|set| set.contains(marker)).count();
-        if said.has_any(asks) && holding > 0 && holding < sets.len() {
-            terms.push(vec![marker.to_owned()]);
-            current_term = marker == CURRENT;
-        }
+        (said.has_any(asks) && holding > 0 && holding < sets.len()).then_some(holding)
+    };
+    if telling(NEEDED, ASKS_NEEDED).is_some() {
+        terms.push(vec![NEEDED.to_owned()]);
     }
+    // What is not over only tells siblings apart: it adds to a fact's weight, never to how
+    // much of the question it covers.
+    let current = telling(CURRENT, ASKS_NOW);
     if terms.is_empty() && facts.iter().all(|f| f.similarity.is_none()) {
         return Vec::new();
     }
@@ -839,7 +824,9 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
         .collect();
     let mean = sims.iter().sum::<f64>() / sims.len().max(1) as f64;
     let n = facts.len() as f64;
-    let idf = |c: &str| ((n + 1.0) / (df.get(c).copied().unwrap_or(0) as f64 + 0.5)).ln();
+    let idf_of = |df: usize| ((n + 1.0) / (df as f64 + 0.5)).ln();
+    let idf = |c: &str| idf_of(df.get(c).copied().unwrap_or(0));
+    let current_weight = current.map_or(0.0, idf_of);
     let mut out: Vec<Match> = facts
         .iter()
         .zip(&sets)
@@ -861,16 +848,18 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
                 && asked
                     .iter()
                     .any(|c| has(set, c) && df.get(c) == Some(&1) && !is_marker(c));
-            // What is not over tells siblings apart; it does not make a fact cover the question.
-            let tiebreak = usize::from(current_term);
-            let covered = weights.len() - usize::from(current_term && set.contains(CURRENT));
-            let coverage = covered as f64 / (terms.len() - tiebreak).max(1) as f64;
+            let coverage = weights.len() as f64 / terms.len().max(1) as f64;
             let meaning = fact_meaning(f.similarity, mean);
             let support = coverage.max(meaning);
             // Ties among siblings go to the fact that holds the kind of value asked for.
             let typed = types.iter().any(|t| set.contains(*t));
-            let lexical: f64 =
-                weights.iter().map(|(w, _)| w).sum::<f64>() + if typed { 0.05 } else { 0.0 };
+            let lexical: f64 = weights.iter().map(|(w, _)| w).sum::<f64>()
+                + if typed { 0.05 } else { 0.0 }
+                + if set.contains(CURRENT) {
+                    current_weight
+                } else {
+                    0.0
+                };
             // Meaning tells siblings apart only among those holding the kind of value asked
             // for: "who am I seeing for my video call?" is about the clinician, not the
             // "video" the question shares most with.
