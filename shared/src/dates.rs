@@ -94,6 +94,12 @@ impl Day {
     fn concept(self) -> String {
         format!("@d{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
+
+    /// The day as a weekday asked about meets it: only in data that does not print its own
+    /// weekday (an app's "Sat 6 Dec" is met by "Saturday", whatever the calendar says).
+    fn weekday_concept(self) -> String {
+        format!("@w{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
 }
 
 fn month_concept((year, month): (i32, u32)) -> String {
@@ -166,6 +172,8 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
             .flatten()
             .filter(|y| (1900..=2200).contains(y))
     };
+    // Each day read, with the tokens it spans, for the ranges between two of them.
+    let mut found: Vec<(Day, usize, usize)> = Vec::new();
     for (i, (t, _, _)) in tokens.iter().enumerate() {
         // 2026-12-01 (and 2026-12-01T10:00).
         let parts: Vec<&str> = t.splitn(3, '-').collect();
@@ -174,6 +182,7 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
             if let (Ok(y), Ok(m), Ok(d)) = (parts[0].parse(), parts[1].parse(), day.parse()) {
                 if let Some(d) = Day::valid(y, m, d) {
                     add_day(&mut out, d);
+                    found.push((d, i, i));
                 }
             }
             continue;
@@ -181,10 +190,11 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
         let Some(month) = month_of(t) else {
             continue;
         };
-        let year = [i + 1, i + 2]
+        let year_at = [i + 1, i + 2]
             .into_iter()
             .filter(|&j| j < tokens.len() && beside(j - 1, j))
-            .find_map(year_of);
+            .find(|&j| year_of(j).is_some());
+        let year = year_at.and_then(year_of);
         let before = i
             .checked_sub(1)
             .filter(|&j| beside(j, i))
@@ -203,15 +213,40 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
         let after = Some(i + 1)
             .filter(|&j| j < tokens.len() && beside(i, j))
             .and_then(number);
+        let first = if before.is_some() { i - 1 } else { i };
+        let last = year_at.unwrap_or(i + usize::from(before.is_none() && after.is_some()));
+        let on = |d: u32| match year {
+            Some(y) => Day::valid(y, month, d),
+            None => nearest(today, month, d),
+        };
+        // "2-7 Dec", "Dec 2-7": every day between.
+        let span = [i.checked_sub(1), Some(i + 1)]
+            .into_iter()
+            .flatten()
+            .filter(|&j| j < tokens.len() && beside(j.min(i), j.max(i)))
+            .find_map(|j| {
+                let (a, b) = tokens[j].0.split_once('-')?;
+                let short =
+                    |x: &str| (1..=2).contains(&x.len()) && x.chars().all(|c| c.is_ascii_digit());
+                (short(a) && short(b))
+                    .then(|| Some((on(a.parse().ok()?)?, on(b.parse().ok()?)?)))
+                    .flatten()
+            });
+        if let Some((from, to)) = span {
+            add_days(&mut out, from, to);
+            continue;
+        }
         match (before.or(after), year) {
             (Some(d), Some(y)) => {
                 if let Some(d) = Day::valid(y, month, d) {
                     add_day(&mut out, d);
+                    found.push((d, first, last));
                 }
             }
             (Some(d), None) => {
                 if let Some(d) = nearest(today, month, d) {
                     add_day(&mut out, d);
+                    found.push((d, first, last));
                 }
             }
             (None, Some(y)) => add(&mut out, month_concept((y, month))),
@@ -228,7 +263,77 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
             _ => {}
         }
     }
+    for &(d, first, _) in &found {
+        let printed = first.checked_sub(1).and_then(|j| weekday_of(&tokens[j].0));
+        if printed.is_none() {
+            add(&mut out, d.weekday_concept());
+        }
+    }
+    // "2 Dec - 7 Dec", "1 Dec 2026 to 3 Jan 2027", "2 to 7 Dec", and "until 9 Dec" (from
+    // today): the days between, so a day asked about meets the range that holds it.
+    let between = |a: usize, b: usize| text[tokens[a].2..tokens[b].1].to_lowercase();
+    let joins = |gap: &str| {
+        let gap = gap.trim_matches(|c: char| c == ' ' || c == ',');
+        [
+            "-", "\u{2013}", "\u{2014}", "to", "until", "till", "through", "thru", "and",
+        ]
+        .contains(&gap.trim())
+    };
+    for k in 0..found.len() {
+        let (to, first, _) = found[k];
+        let earlier = k
+            .checked_sub(1)
+            .map(|p| found[p])
+            .filter(|&(_, _, end)| end < first && joins(&between(end, first)));
+        if let Some((from, _, _)) = earlier {
+            add_days(&mut out, from, to);
+        } else if let Some(n) = [first.checked_sub(1), first.checked_sub(2)]
+            .into_iter()
+            .flatten()
+            .find(|&j| joins(&between(j, first)))
+            .and_then(number)
+        {
+            if let Some(from) = Day::valid(to.year, to.month, n) {
+                add_days(&mut out, from, to);
+            }
+        } else if first
+            .checked_sub(1)
+            .is_some_and(|j| UNTIL.contains(&tokens[j].0.as_str()))
+            && to >= today
+        {
+            add_days(&mut out, today, to);
+        }
+    }
     out
+}
+
+/// Words that end a range that starts today ("valid until 9 Dec").
+const UNTIL: &[&str] = &["until", "till", "til", "through", "thru"];
+
+/// Longest range read as its days; a longer one ("2020 to 2030") names its ends only.
+const MAX_RANGE_DAYS: i64 = 92;
+
+/// Every day from `from` to `to`, both included, when that is a range of a sensible length.
+fn add_days(out: &mut Vec<String>, from: Day, to: Day) {
+    let n = to.days() - from.days();
+    if !(0..=MAX_RANGE_DAYS).contains(&n) {
+        add_day(out, from);
+        add_day(out, to);
+        return;
+    }
+    for k in 0..=n {
+        add_day(out, from.plus(k));
+        add(out, from.plus(k).weekday_concept());
+    }
+}
+
+/// 0 for Monday … 6 for Sunday, of a weekday's name or its first three letters.
+fn weekday_of(word: &str) -> Option<i64> {
+    let w = word.to_lowercase();
+    WEEKDAYS
+        .iter()
+        .position(|d| *d == w || (w.len() == 3 && d.starts_with(w.as_str())))
+        .map(|i| i as i64)
 }
 
 /// Days of the week, as [`crate::search::word_concepts`] folds them.
@@ -266,6 +371,22 @@ pub fn relative_days(question: &str, today: Day) -> Vec<(&'static str, Vec<Strin
             out.push((phrase, concepts));
         }
     }
+    // "On Saturday": the coming one (today, on a Saturday); "last Saturday" the one before,
+    // "next Saturday" the coming one or the one after (people mean either).
+    for (k, &name) in WEEKDAYS.iter().enumerate() {
+        if !said.has(name) {
+            continue;
+        }
+        let coming = today.plus((k as i64 - today.weekday()).rem_euclid(7));
+        let days = if said.has(&format!("last {name}")) {
+            vec![coming.plus(-7).weekday_concept()]
+        } else if said.has(&format!("next {name}")) {
+            vec![coming.weekday_concept(), coming.plus(7).weekday_concept()]
+        } else {
+            vec![coming.weekday_concept()]
+        };
+        out.push((name, days));
+    }
     out
 }
 
@@ -295,7 +416,11 @@ mod tests {
     #[test]
     fn dates_as_apps_print_them_are_days_and_months() {
         let today = day(2026, 12, 2);
-        let d = |t: &str| dates_in(t, today);
+        let d = |t: &str| -> Vec<String> {
+            let mut c = dates_in(t, today);
+            c.retain(|c| !c.starts_with("@w"));
+            c
+        };
         assert_eq!(
             d("FB-2207, Thu 11 Dec 07:00"),
             ["@d2026-12-11", "@m2026-12"]
@@ -319,6 +444,13 @@ mod tests {
         assert!(d("Nov 12.50 GBP").is_empty());
         assert!(d("Stylist: April").is_empty());
         assert!(d("Walker: Jan, 3 walks").is_empty());
+        // A day printed without its weekday is also met by a weekday asked about (`@w`);
+        // one printed with it, by that weekday's name alone.
+        assert_eq!(
+            dates_in("6 Dec", today),
+            ["@d2026-12-06", "@m2026-12", "@w2026-12-06"]
+        );
+        assert_eq!(dates_in("Sat 6 Dec", today), ["@d2026-12-06", "@m2026-12"]);
     }
 
     #[test]
@@ -338,5 +470,46 @@ mod tests {
         assert_eq!(r("anything this week?")[0].1.len(), 5);
         assert_eq!(r("next week")[0].1[0], "@d2026-12-07");
         assert!(r("what happened to my order").is_empty());
+        // Days of the week: the coming one (today counts), the one before, or either next.
+        assert_eq!(
+            r("which pass works on Saturday?")[0],
+            ("saturday", vec!["@w2026-12-05".to_owned()])
+        );
+        assert_eq!(r("open wednesday?")[0].1, ["@w2026-12-02"]);
+        assert_eq!(r("what did I buy last monday")[0].1, ["@w2026-11-30"]);
+        assert_eq!(r("next friday")[0].1, ["@w2026-12-04", "@w2026-12-11"]);
+    }
+
+    #[test]
+    fn a_range_is_every_day_it_holds() {
+        let today = day(2026, 12, 2);
+        let days = |t: &str| -> Vec<String> {
+            let mut days: Vec<String> = dates_in(t, today)
+                .into_iter()
+                .filter(|c| c.starts_with("@d"))
+                .collect();
+            days.sort();
+            days
+        };
+        let dec = |from: u32, to: u32| -> Vec<String> {
+            (from..=to).map(|d| format!("@d2026-12-{d:02}")).collect()
+        };
+        assert_eq!(days("valid: 2-7 Dec"), dec(2, 7));
+        assert_eq!(days("Dec 4-6"), dec(4, 6));
+        assert_eq!(days("2 Dec - 7 Dec"), dec(2, 7));
+        assert_eq!(days("from 2 to 7 Dec"), dec(2, 7));
+        assert_eq!(days("2\u{2013}7 Dec"), dec(2, 7));
+        assert_eq!(days("2026-12-03 to 2026-12-05"), dec(3, 5));
+        assert_eq!(days("stay: 30 Dec 2026 - 2 Jan 2027").len(), 4);
+        // Until a day: from today. A day past, or a range too long, is its ends alone.
+        assert_eq!(days("valid until 4 Dec"), dec(2, 4));
+        assert_eq!(days("free until 1 Dec"), ["@d2026-12-01"]);
+        assert_eq!(days("1 Jan 2020 to 1 Jan 2030").len(), 2);
+        // Two days side by side are no range, nor is a list.
+        assert_eq!(
+            days("Thu 3 Dec, Sat 5 Dec"),
+            ["@d2026-12-03", "@d2026-12-05"]
+        );
+        assert_eq!(days("3 Dec 07:00 to Paris"), ["@d2026-12-03"]);
     }
 }

@@ -740,6 +740,16 @@ fn question_terms(
             None => terms.push(days),
         }
     }
+    // A day the question names ("on 5 Dec"): met by the facts whose day, or range, holds it.
+    if let Some(t) = today {
+        let days: Vec<String> = dates_in(question, t)
+            .into_iter()
+            .filter(|c| c.starts_with("@d"))
+            .collect();
+        if !days.is_empty() {
+            terms.push(days);
+        }
+    }
     // A time of day names one thing ("the 7am boat"): one term each.
     for t in times {
         terms.push(vec![t]);
@@ -1244,6 +1254,40 @@ mod tests {
         assert_eq!(
             best_of("who is walking him tomorrow?", walks, Some(today)),
             ["\"Thu 3 Dec\" (walker: Tomasz)"]
+        );
+    }
+
+    #[test]
+    fn a_day_asked_about_meets_the_ranges_that_hold_it() {
+        let today = Day {
+            year: 2026,
+            month: 12,
+            day: 2,
+        };
+        let passes = json!({ "p": { "label": "Lift passes", "type": "list", "value": [
+            { "name": "Adult 1-day (Rui)", "valid": "3 Dec only" },
+            { "name": "Child 6-day (Tiago)", "valid": "2-7 Dec" },
+            { "name": "Adult 1-day (Ana)", "valid": "9 Dec only" }
+        ] } });
+        // Saturday is 5 Dec: only Tiago's pass holds it, and so does the 5th by its date.
+        for q in [
+            "which pass still works on Saturday?",
+            "can we ski on 5 Dec?",
+        ] {
+            assert_eq!(
+                best_of(q, passes.clone(), Some(today)),
+                ["\"Child 6-day (Tiago)\" (valid: 2-7 Dec)"],
+                "{q}"
+            );
+        }
+        // A weekday the data prints is met by its name, not by what the calendar says.
+        let tee = json!({ "t": { "label": "Tee times", "type": "list", "value": [
+            { "name": "Sat 6 Dec", "time": "08:40" },
+            { "name": "Sun 7 Dec", "time": "10:20" }
+        ] } });
+        assert_eq!(
+            best_of("what time do I tee off on Sunday?", tee, Some(today)),
+            ["\"Sun 7 Dec\" (time: 10:20)"]
         );
     }
 
