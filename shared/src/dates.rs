@@ -91,7 +91,8 @@ impl Day {
         ((1..=12).contains(&month) && (1..=31).contains(&day) && d.plus(0) == d).then_some(d)
     }
 
-    fn concept(self) -> String {
+    /// The day's concept, `@dYYYY-MM-DD`: in the order of the days, as text.
+    pub fn concept(self) -> String {
         format!("@d{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
 

@@ -837,6 +837,13 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
     let idf_of = |df: usize| ((n + 1.0) / (df as f64 + 0.5)).ln();
     let idf = |c: &str| idf_of(df.get(c).copied().unwrap_or(0));
     let current_weight = current.map_or(0.0, idf_of);
+    // "My next class", "the last payment": the dated sibling soonest to come, or latest past.
+    let ordered = match (today, asks_order(question)) {
+        (Some(t), Some(order)) => in_order(facts, t, order),
+        _ => HashSet::new(),
+    };
+    // Only a tie-break: "the cat's next jab" is the cat's, not the rabbit's sooner one.
+    let ordered_weight = ORDER_WEIGHT;
     let mut out: Vec<Match> = facts
         .iter()
         .zip(&sets)
@@ -869,6 +876,11 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
                     current_weight
                 } else {
                     0.0
+                }
+                + if ordered.contains(&index) {
+                    ordered_weight
+                } else {
+                    0.0
                 };
             // Meaning tells siblings apart only among those holding the kind of value asked
             // for: "who am I seeing for my video call?" is about the clinician, not the
@@ -894,6 +906,86 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
             .then(b.support.total_cmp(&a.support))
     });
     out
+}
+
+/// What being next (or last) adds to a fact that matches the question as well as its
+/// siblings do.
+const ORDER_WEIGHT: f64 = 0.1;
+
+/// Which way a question orders dated facts: the soonest still to come ("when's my next
+/// class?") or the latest past ("what was my last payment?").
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Order {
+    Next,
+    Last,
+}
+
+/// Units "next" and "last" also name a span of ("next week", "last Friday"): those are
+/// relative days (see [`relative_days`]), not an order.
+const SPANS: &[&str] = &[
+    "week",
+    "weekend",
+    "month",
+    "year",
+    "time",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+fn asks_order(question: &str) -> Option<Order> {
+    let said = Phrases::of(question);
+    let span = |w: &str| SPANS.iter().any(|s| said.has(&format!("{w} {s}")));
+    if said.has_any(&["upcoming", "coming up", "soonest"]) || (said.has("next") && !span("next")) {
+        return Some(Order::Next);
+    }
+    let last = said.has_any(&["my last", "the last", "last one"]) && !span("last");
+    (last || said.has_any(&["latest", "most recent", "previous"])).then_some(Order::Last)
+}
+
+/// The facts holding, among the dated facts of their entry, the soonest day still to come
+/// (or the latest day past), when the entry has more than one dated fact to tell apart.
+fn in_order(facts: &[Fact], today: Day, order: Order) -> HashSet<usize> {
+    let now = today.concept();
+    let dated: Vec<(usize, String)> = facts
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.suspicious)
+        .filter_map(|(i, f)| {
+            let days = dates_in(&f.text, today)
+                .into_iter()
+                .filter(|c| c.starts_with("@d"));
+            let day = match order {
+                Order::Next => days.filter(|d| *d >= now).min(),
+                Order::Last => days.filter(|d| *d <= now).max(),
+            };
+            Some((i, day?))
+        })
+        .collect();
+    let mut best: HashMap<&str, (&str, usize)> = HashMap::new();
+    for (i, day) in &dated {
+        let slot = best.entry(facts[*i].key.as_str()).or_insert((day, 0));
+        slot.1 += 1;
+        let better = match order {
+            Order::Next => day.as_str() < slot.0,
+            Order::Last => day.as_str() > slot.0,
+        };
+        if better {
+            slot.0 = day;
+        }
+    }
+    dated
+        .iter()
+        .filter(|(i, day)| {
+            best.get(facts[*i].key.as_str())
+                .is_some_and(|(b, n)| *n > 1 && *b == day.as_str())
+        })
+        .map(|(i, _)| *i)
+        .collect()
 }
 
 /// Most facts named in a model's prompt as the ones that match the question.
@@ -1255,6 +1347,53 @@ mod tests {
             best_of("who is walking him tomorrow?", walks, Some(today)),
             ["\"Thu 3 Dec\" (walker: Tomasz)"]
         );
+    }
+
+    #[test]
+    fn next_and_last_are_the_dated_siblings_soonest_to_come_and_latest_past() {
+        let today = Day {
+            year: 2026,
+            month: 12,
+            day: 2,
+        };
+        let classes = json!({ "c": { "label": "Class bookings", "type": "list", "value": [
+            { "name": "Spin", "date": "Mon 30 Nov" },
+            { "name": "Yoga", "date": "Fri 11 Dec" },
+            { "name": "Pilates", "date": "Thu 3 Dec" },
+            { "name": "Boxing", "date": "Fri 27 Nov" }
+        ] } });
+        assert_eq!(
+            best_of("when is my next class?", classes.clone(), Some(today)),
+            ["\"Pilates\" (date: Thu 3 Dec)"]
+        );
+        assert_eq!(
+            best_of(
+                "what was my last class booking?",
+                classes.clone(),
+                Some(today)
+            ),
+            ["\"Spin\" (date: Mon 30 Nov)"]
+        );
+        // "Next week" is a span of days, not the next one: Yoga, on the 11th, is in it.
+        assert_eq!(
+            best_of(
+                "which class have I got next week?",
+                classes.clone(),
+                Some(today)
+            ),
+            ["\"Yoga\" (date: Fri 11 Dec)"]
+        );
+        // Being next only breaks ties: the cat's jab is the cat's, however soon the rabbit's.
+        let pets = json!({ "p": { "label": "Pets", "type": "list", "value": [
+            { "name": "Pip (rabbit)", "next_vaccination": "11 Jan 2027" },
+            { "name": "Mittens (cat)", "next_vaccination": "19 Feb 2027" }
+        ] } });
+        assert_eq!(
+            best_of("when's the cat's next jab?", pets, Some(today)),
+            ["\"Mittens (cat)\" (next_vaccination: 19 Feb 2027)"]
+        );
+        // Without the day nothing is next.
+        assert_eq!(best_of("when is my next class?", classes, None).len(), 4);
     }
 
     #[test]
