@@ -844,6 +844,8 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
     };
     // Only a tie-break: "the cat's next jab" is the cat's, not the rabbit's sooner one.
     let ordered_weight = ORDER_WEIGHT;
+    // "My seat for Edinburgh": the journey to Edinburgh, not the one back from it.
+    let heading = headed_to(question, facts);
     let mut out: Vec<Match> = facts
         .iter()
         .zip(&sets)
@@ -881,6 +883,11 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
                     ordered_weight
                 } else {
                     0.0
+                }
+                + if heading.contains(&index) {
+                    ORDER_WEIGHT
+                } else {
+                    0.0
                 };
             // Meaning tells siblings apart only among those holding the kind of value asked
             // for: "who am I seeing for my video call?" is about the clinician, not the
@@ -911,6 +918,31 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
 /// What being next (or last) adds to a fact that matches the question as well as its
 /// siblings do.
 const ORDER_WEIGHT: f64 = 0.1;
+
+/// The facts going where the question is ("for Edinburgh", "to Paris", "towards the
+/// airport"): those saying "to" that place, when a sibling names it without going there
+/// ("Edinburgh to London").
+fn headed_to(question: &str, facts: &[Fact]) -> HashSet<usize> {
+    let ws: Vec<String> = words(question).collect();
+    let places: Vec<&String> = ws
+        .windows(2)
+        .filter(|w| ["to", "for", "towards", "into"].contains(&w[0].as_str()))
+        .map(|w| &w[1])
+        .filter(|w| w.chars().count() > 2 && !crate::search::is_stop_word(w))
+        .collect();
+    let mut out = HashSet::new();
+    for place in places {
+        let said: Vec<Phrases> = facts.iter().map(|f| Phrases::of(&f.text)).collect();
+        let going: Vec<usize> = (0..facts.len())
+            .filter(|&i| !facts[i].suspicious && said[i].has(&format!("to {place}")))
+            .collect();
+        let named = said.iter().filter(|p| p.has(place)).count();
+        if !going.is_empty() && named > going.len() {
+            out.extend(going);
+        }
+    }
+    out
+}
 
 /// Which way a question orders dated facts: the soonest still to come ("when's my next
 /// class?") or the latest past ("what was my last payment?").
@@ -1394,6 +1426,28 @@ mod tests {
         );
         // Without the day nothing is next.
         assert_eq!(best_of("when is my next class?", classes, None).len(), 4);
+    }
+
+    #[test]
+    fn a_journey_asked_for_is_the_one_going_there() {
+        let trains = json!({ "r": { "label": "Reservations", "type": "list", "value": [
+            { "name": "16:30 Edinburgh to London", "seat": "Coach B, seat 17" },
+            { "name": "09:00 London to Edinburgh", "seat": "Coach D, seat 42" }
+        ] } });
+        for q in [
+            "which carriage am i in for edinburgh",
+            "my seat going to Edinburgh?",
+        ] {
+            assert_eq!(
+                best_of(q, trains.clone(), None),
+                ["\"09:00 London to Edinburgh\" (seat: Coach D, seat 42)"],
+                "{q}"
+            );
+        }
+        assert_eq!(
+            best_of("my seat back to london", trains, None),
+            ["\"16:30 Edinburgh to London\" (seat: Coach B, seat 17)"]
+        );
     }
 
     #[test]
