@@ -2,8 +2,10 @@
 //! and "this week" in a question ([`relative_days`]), "Thu 11 Dec", "1 Dec 2026",
 //! "2026-12-01" and "November 2026" in the user's data ([`dates_in`]). Each becomes concepts
 //! a question and a fact can share: `@d` and the day (`@d2026-12-11`), `@m` and the month
-//! (`@m2026-12`). Relative days are read against the turn's own date (UTC), and a date
-//! without a year is the one nearest to it.
+//! (`@m2026-12`). A range ("2-7 Dec", "valid until 9 Dec") is each of its days. A weekday
+//! asked about ("on Saturday") is `@w` and the coming day, met by the days the data prints
+//! without a weekday or with the right one. Relative days are read against the turn's own
+//! date (UTC), and a date without a year is the one nearest to it.
 
 /// A day of the proleptic Gregorian calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -96,8 +98,8 @@ impl Day {
         format!("@d{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
 
-    /// The day as a weekday asked about meets it: only in data that does not print its own
-    /// weekday (an app's "Sat 6 Dec" is met by "Saturday", whatever the calendar says).
+    /// The day as a weekday asked about meets it: only in data that prints no weekday or the
+    /// right one (an app's "Sat 6 Dec" is met by "Saturday" alone when the 6th is a Sunday).
     fn weekday_concept(self) -> String {
         format!("@w{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
@@ -114,20 +116,38 @@ fn nearest(today: Day, month: u32, day: u32) -> Option<Day> {
         .min_by_key(|d| (d.days() - today.days()).abs())
 }
 
-fn add(out: &mut Vec<String>, concept: String) {
-    if !out.contains(&concept) {
-        out.push(concept);
+/// Concepts in the order first read, each once (a range adds a few hundred).
+#[derive(Default)]
+struct Concepts {
+    list: Vec<String>,
+    seen: std::collections::HashSet<String>,
+}
+
+fn add(out: &mut Concepts, concept: String) {
+    if out.seen.insert(concept.clone()) {
+        out.list.push(concept);
     }
 }
 
-fn add_day(out: &mut Vec<String>, d: Day) {
+fn add_day(out: &mut Concepts, d: Day) {
     add(out, d.concept());
     add(out, month_concept((d.year, d.month)));
 }
 
 /// The days and months a text names, as concepts (see the module's notes).
 pub fn dates_in(text: &str, today: Day) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    read(text, today).0
+}
+
+/// The days a text prints one by one ("Fri 11 Dec", "2026-12-03"), not those a range or an
+/// "until" stands for: what "my next class" orders.
+pub fn days_printed(text: &str, today: Day) -> Vec<Day> {
+    read(text, today).1
+}
+
+/// [`dates_in`] and [`days_printed`].
+fn read(text: &str, today: Day) -> (Vec<String>, Vec<Day>) {
+    let mut out = Concepts::default();
     // Tokens with where they end, so a day is read only from a number beside its month
     // ("11 Dec", not "Jan, 3 walks") that is not part of a time or an amount ("Dec 07:00",
     // "Nov 12.50").
@@ -181,7 +201,10 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
         if parts.len() == 3 && parts[0].len() == 4 {
             let day: String = parts[2].chars().take_while(char::is_ascii_digit).collect();
             if let (Ok(y), Ok(m), Ok(d)) = (parts[0].parse(), parts[1].parse(), day.parse()) {
-                if let Some(d) = Day::valid(y, m, d) {
+                if let Some(d) = Some(y)
+                    .filter(|y: &i32| (1900..=2200).contains(y))
+                    .and_then(|y| Day::valid(y, m, d))
+                {
                     add_day(&mut out, d);
                     found.push((d, i, i));
                 }
@@ -220,11 +243,13 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
             Some(y) => Day::valid(y, month, d),
             None => nearest(today, month, d),
         };
-        // "2-7 Dec", "Dec 2-7": every day between.
+        // "2-7 Dec", "Dec 2-7": every day between; never beside a day of its own ("Sat 6
+        // Dec 2-4 players") nor for "may" without a year ("fees of 1-2 may apply").
+        let alone = before.or(after).is_none() && (t != "may" || year.is_some());
         let span = [i.checked_sub(1), Some(i + 1)]
             .into_iter()
             .flatten()
-            .filter(|&j| j < tokens.len() && beside(j.min(i), j.max(i)))
+            .filter(|&j| alone && j < tokens.len() && beside(j.min(i), j.max(i)))
             .find_map(|j| {
                 let (a, b) = tokens[j].0.split_once('-')?;
                 let short =
@@ -264,9 +289,11 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
             _ => {}
         }
     }
+    // The weekday printed before a day, if any: a day printed with the wrong one ("Sat 6
+    // Dec" in a year when the 6th is a Sunday) is met by that name only.
+    let printed = |first: usize| first.checked_sub(1).and_then(|j| weekday_of(&tokens[j].0));
     for &(d, first, _) in &found {
-        let printed = first.checked_sub(1).and_then(|j| weekday_of(&tokens[j].0));
-        if printed.is_none() {
+        if printed(first).is_none_or(|w| w == d.weekday()) {
             add(&mut out, d.weekday_concept());
         }
     }
@@ -276,12 +303,18 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
     let joins = |gap: &str| {
         let gap = gap.trim_matches(|c: char| c == ' ' || c == ',');
         [
-            "-", "\u{2013}", "\u{2014}", "to", "until", "till", "through", "thru", "and",
+            "-", "\u{2013}", "\u{2014}", "to", "until", "till", "through", "thru",
         ]
         .contains(&gap.trim())
     };
     for k in 0..found.len() {
-        let (to, first, _) = found[k];
+        let (to, day_at, _) = found[k];
+        // "Thu 3 Dec - Sat 5 Dec", "until Sat 9 Dec": the range reaches the weekday.
+        let first = if printed(day_at).is_some() {
+            day_at - 1
+        } else {
+            day_at
+        };
         let earlier = k
             .checked_sub(1)
             .map(|p| found[p])
@@ -305,7 +338,7 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
             add_days(&mut out, today, to);
         }
     }
-    out
+    (out.list, found.into_iter().map(|(d, _, _)| d).collect())
 }
 
 /// Words that end a range that starts today ("valid until 9 Dec").
@@ -314,10 +347,14 @@ const UNTIL: &[&str] = &["until", "till", "til", "through", "thru"];
 /// Longest range read as its days; a longer one ("2020 to 2030") names its ends only.
 const MAX_RANGE_DAYS: i64 = 92;
 
-/// Every day from `from` to `to`, both included, when that is a range of a sensible length.
-fn add_days(out: &mut Vec<String>, from: Day, to: Day) {
+/// Every day from `from` to `to`, both included, when that is a range of a sensible length
+/// (a longer one names its ends, a backwards one nothing: "Terminal 25 - 7 Dec").
+fn add_days(out: &mut Concepts, from: Day, to: Day) {
     let n = to.days() - from.days();
-    if !(0..=MAX_RANGE_DAYS).contains(&n) {
+    if n < 0 {
+        return;
+    }
+    if n > MAX_RANGE_DAYS {
         add_day(out, from);
         add_day(out, to);
         return;
@@ -452,6 +489,10 @@ mod tests {
             ["@d2026-12-06", "@m2026-12", "@w2026-12-06"]
         );
         assert_eq!(dates_in("Sat 6 Dec", today), ["@d2026-12-06", "@m2026-12"]);
+        assert_eq!(
+            dates_in("Sun 6 Dec", today),
+            ["@d2026-12-06", "@m2026-12", "@w2026-12-06"]
+        );
     }
 
     #[test]
@@ -512,5 +553,16 @@ mod tests {
             ["@d2026-12-03", "@d2026-12-05"]
         );
         assert_eq!(days("3 Dec 07:00 to Paris"), ["@d2026-12-03"]);
+        assert_eq!(
+            days("bins: 3 Dec and 17 Dec"),
+            ["@d2026-12-03", "@d2026-12-17"]
+        );
+        // A printed weekday is part of the range's end; a number beside a day is no range.
+        assert_eq!(days("Thu 3 Dec - Sat 5 Dec"), dec(3, 5));
+        assert_eq!(days("valid until Fri 4 Dec"), dec(2, 4));
+        assert_eq!(days("Sat 5 Dec 2-4 players"), ["@d2026-12-05"]);
+        assert_eq!(days("fees of 1-2 may apply"), Vec::<String>::new());
+        assert_eq!(days("Terminal 25 - 7 Dec"), ["@d2026-12-07"]);
+        assert_eq!(days("call 0800-01-23"), Vec::<String>::new());
     }
 }

@@ -13,7 +13,7 @@ use crate::chat::ContextType;
 use crate::context::{
     clean, clean_label, display_key, entry_facts, scalar, Profile, MAX_RENDERED_ITEMS,
 };
-use crate::dates::{dates_in, month_of, relative_days, Day};
+use crate::dates::{dates_in, days_printed, month_of, relative_days, Day};
 use crate::search::{
     clock_times, concepts, query_terms, without_clock_times, word_concepts, words, Phrases,
 };
@@ -646,10 +646,15 @@ fn same_word(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
+    // Markers and dates ("#count", "@d2026-12-11") are matched only as they are: told apart
+    // before anything is collected, as a range gives a fact a few hundred of them.
+    let alphabetic = |w: &str| w.chars().next().is_some_and(char::is_alphabetic);
+    if !alphabetic(a) || !alphabetic(b) {
+        return false;
+    }
     let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let shorter = x.len().min(y.len());
-    // Markers and dates ("#count", "@d2026-12-11") are matched only as they are.
-    if shorter < 5 || !x[0].is_alphabetic() || !y[0].is_alphabetic() {
+    if shorter < 5 {
         return false;
     }
     let common = x.iter().zip(&y).take_while(|(p, q)| p == q).count();
@@ -842,8 +847,6 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
         (Some(t), Some(order)) => in_order(facts, t, order),
         _ => HashSet::new(),
     };
-    // Only a tie-break: "the cat's next jab" is the cat's, not the rabbit's sooner one.
-    let ordered_weight = ORDER_WEIGHT;
     // "My seat for Edinburgh": the journey to Edinburgh, not the one back from it.
     let heading = headed_to(question, facts);
     let mut out: Vec<Match> = facts
@@ -880,7 +883,7 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
                     0.0
                 }
                 + if ordered.contains(&index) {
-                    ordered_weight
+                    ORDER_WEIGHT
                 } else {
                     0.0
                 }
@@ -915,8 +918,9 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
     out
 }
 
-/// What being next (or last) adds to a fact that matches the question as well as its
-/// siblings do.
+/// What being next (or last, or going where asked) adds to a fact that matches the question
+/// as well as its siblings do: only a tie-break, so "the cat's next jab" is the cat's, not
+/// the rabbit's sooner one.
 const ORDER_WEIGHT: f64 = 0.1;
 
 /// The facts going where the question is ("for Edinburgh", "to Paris", "towards the
@@ -959,7 +963,6 @@ const SPANS: &[&str] = &[
     "weekend",
     "month",
     "year",
-    "time",
     "monday",
     "tuesday",
     "wednesday",
@@ -969,8 +972,13 @@ const SPANS: &[&str] = &[
     "sunday",
 ];
 
+/// Whether a question asks for the next of something or the last: "my next class", "the
+/// upcoming payment", "my last order"; not "next week", "the last name", "what do I do next".
 fn asks_order(question: &str) -> Option<Order> {
     let said = Phrases::of(question);
+    if said.has_any(NOT_AN_ORDER) {
+        return None;
+    }
     let span = |w: &str| SPANS.iter().any(|s| said.has(&format!("{w} {s}")));
     if said.has_any(&["upcoming", "coming up", "soonest"]) || (said.has("next") && !span("next")) {
         return Some(Order::Next);
@@ -979,44 +987,61 @@ fn asks_order(question: &str) -> Option<Order> {
     (last || said.has_any(&["latest", "most recent", "previous"])).then_some(Order::Last)
 }
 
-/// The facts holding, among the dated facts of their entry, the soonest day still to come
-/// (or the latest day past), when the entry has more than one dated fact to tell apart.
+/// "Next" and "last" that are no order of dated things.
+const NOT_AN_ORDER: &[&str] = &[
+    "last name",
+    "last digits",
+    "last 4",
+    "last four",
+    "last day",
+    "last date",
+    "next to",
+    "do next",
+    "happens next",
+];
+
+/// The facts holding, among the dated facts of their entry, the soonest day printed still to
+/// come (or the latest past), when the entry has more than one dated fact to tell apart.
 fn in_order(facts: &[Fact], today: Day, order: Order) -> HashSet<usize> {
-    let now = today.concept();
-    let dated: Vec<(usize, String)> = facts
+    // Each fact's printed days (not a range's, nor an "until"'s), and its entry's dated facts.
+    let days: Vec<Vec<Day>> = facts
         .iter()
-        .enumerate()
-        .filter(|(_, f)| !f.suspicious)
-        .filter_map(|(i, f)| {
-            let days = dates_in(&f.text, today)
-                .into_iter()
-                .filter(|c| c.starts_with("@d"));
-            let day = match order {
-                Order::Next => days.filter(|d| *d >= now).min(),
-                Order::Last => days.filter(|d| *d <= now).max(),
-            };
-            Some((i, day?))
+        .map(|f| {
+            if f.suspicious {
+                Vec::new()
+            } else {
+                days_printed(&f.text, today)
+            }
         })
         .collect();
-    let mut best: HashMap<&str, (&str, usize)> = HashMap::new();
-    for (i, day) in &dated {
-        let slot = best.entry(facts[*i].key.as_str()).or_insert((day, 0));
-        slot.1 += 1;
-        let better = match order {
-            Order::Next => day.as_str() < slot.0,
-            Order::Last => day.as_str() > slot.0,
-        };
-        if better {
-            slot.0 = day;
+    let mut dated: HashMap<&str, usize> = HashMap::new();
+    for (f, d) in facts.iter().zip(&days) {
+        if !d.is_empty() {
+            *dated.entry(f.key.as_str()).or_default() += 1;
         }
     }
-    dated
+    let pick: Vec<Option<Day>> = days
         .iter()
-        .filter(|(i, day)| {
-            best.get(facts[*i].key.as_str())
-                .is_some_and(|(b, n)| *n > 1 && *b == day.as_str())
+        .map(|d| match order {
+            Order::Next => d.iter().filter(|d| **d >= today).min().copied(),
+            Order::Last => d.iter().filter(|d| **d <= today).max().copied(),
         })
-        .map(|(i, _)| *i)
+        .collect();
+    let mut best: HashMap<&str, Day> = HashMap::new();
+    for (f, day) in facts.iter().zip(&pick) {
+        let Some(day) = *day else { continue };
+        let slot = best.entry(f.key.as_str()).or_insert(day);
+        if (order == Order::Next && day < *slot) || (order == Order::Last && day > *slot) {
+            *slot = day;
+        }
+    }
+    (0..facts.len())
+        .filter(|&i| {
+            let key = facts[i].key.as_str();
+            pick[i].is_some()
+                && dated.get(key).is_some_and(|n| *n > 1)
+                && best.get(key) == pick[i].as_ref()
+        })
         .collect()
 }
 
@@ -1414,6 +1439,28 @@ mod tests {
                 Some(today)
             ),
             ["\"Yoga\" (date: Fri 11 Dec)"]
+        );
+        // One to come among past ones is next; "the last time" is an order, "last name" not.
+        let few = json!({ "c": { "label": "Class bookings", "type": "list", "value": [
+            { "name": "Spin", "date": "Mon 30 Nov" },
+            { "name": "Yoga", "date": "Fri 11 Dec" },
+            { "name": "Boxing", "date": "Fri 27 Nov" }
+        ] } });
+        assert_eq!(
+            best_of("when is my next class?", few.clone(), Some(today)),
+            ["\"Yoga\" (date: Fri 11 Dec)"]
+        );
+        assert_eq!(
+            best_of(
+                "when was the last time I had a class?",
+                few.clone(),
+                Some(today)
+            ),
+            ["\"Spin\" (date: Mon 30 Nov)"]
+        );
+        assert_eq!(
+            asks_order("what is the last name on my class booking?"),
+            None
         );
         // Being next only breaks ties: the cat's jab is the cat's, however soon the rabbit's.
         let pets = json!({ "p": { "label": "Pets", "type": "list", "value": [
