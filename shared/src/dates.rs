@@ -124,7 +124,8 @@ struct Concepts {
 }
 
 fn add(out: &mut Concepts, concept: String) {
-    if out.seen.insert(concept.clone()) {
+    if !out.seen.contains(&concept) {
+        out.seen.insert(concept.clone());
         out.list.push(concept);
     }
 }
@@ -360,8 +361,12 @@ fn add_days(out: &mut Concepts, from: Day, to: Day) {
         return;
     }
     for k in 0..=n {
-        add_day(out, from.plus(k));
-        add(out, from.plus(k).weekday_concept());
+        let d = from.plus(k);
+        add(out, d.concept());
+        add(out, d.weekday_concept());
+        if k == 0 || d.day == 1 {
+            add(out, month_concept((d.year, d.month)));
+        }
     }
 }
 

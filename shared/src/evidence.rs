@@ -824,8 +824,11 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
         return Vec::new();
     }
     // A fact has a question's concept when it has the same word (see `same_word`).
-    let has =
-        |set: &HashSet<String>, c: &str| set.contains(c) || set.iter().any(|x| same_word(c, x));
+    // (A marker or a date has only itself: the facts' hundreds of range days are not walked.)
+    let has = |set: &HashSet<String>, c: &str| {
+        set.contains(c)
+            || (c.starts_with(char::is_alphabetic) && set.iter().any(|x| same_word(c, x)))
+    };
     let asked: HashSet<&str> = terms.iter().flatten().map(String::as_str).collect();
     let mut df: HashMap<&str, usize> = HashMap::new();
     for set in &sets {
