@@ -140,14 +140,9 @@ pub fn dates_in(text: &str, today: Day) -> Vec<String> {
     read(text, today).0
 }
 
-/// The days a text prints one by one ("Fri 11 Dec", "2026-12-03"), not those a range or an
-/// "until" stands for: what "my next class" orders.
-pub fn days_printed(text: &str, today: Day) -> Vec<Day> {
-    read(text, today).1
-}
-
-/// [`dates_in`] and [`days_printed`].
-fn read(text: &str, today: Day) -> (Vec<String>, Vec<Day>) {
+/// [`dates_in`], and the days the text prints one by one ("Fri 11 Dec", "2026-12-03"), not
+/// those a range or an "until" stands for: what "my next class" orders.
+pub fn read(text: &str, today: Day) -> (Vec<String>, Vec<Day>) {
     let mut out = Concepts::default();
     // Tokens with where they end, so a day is read only from a number beside its month
     // ("11 Dec", not "Jan, 3 walks") that is not part of a time or an amount ("Dec 07:00",
@@ -380,7 +375,7 @@ fn weekday_of(word: &str) -> Option<i64> {
 }
 
 /// Days of the week, as [`crate::search::word_concepts`] folds them.
-const WEEKDAYS: &[&str] = &[
+pub const WEEKDAYS: &[&str] = &[
     "monday",
     "tuesday",
     "wednesday",

@@ -13,7 +13,7 @@ use crate::chat::ContextType;
 use crate::context::{
     clean, clean_label, display_key, entry_facts, scalar, Profile, MAX_RENDERED_ITEMS,
 };
-use crate::dates::{dates_in, days_printed, month_of, relative_days, Day};
+use crate::dates::{dates_in, month_of, relative_days, Day, WEEKDAYS};
 use crate::search::{
     clock_times, concepts, query_terms, without_clock_times, word_concepts, words, Phrases,
 };
@@ -780,9 +780,18 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
     let asked = asked_types(question);
     let mut terms = question_terms(question, &asked, today);
     let types: Vec<&str> = asked.iter().flatten().copied().collect();
+    // Each fact's dates as concepts, and the days it prints (what "next" orders), read once.
+    let (dates, printed): (Vec<Vec<String>>, Vec<Vec<Day>>) = facts
+        .iter()
+        .map(|f| match today {
+            Some(t) => crate::dates::read(&f.text, t),
+            None => (Vec::new(), Vec::new()),
+        })
+        .unzip();
     let sets: Vec<HashSet<String>> = facts
         .iter()
-        .map(|f| {
+        .zip(dates)
+        .map(|(f, dates)| {
             let text = format!("{} {}", f.key.replace('_', " "), f.passage());
             let mut set = concepts(&text);
             set.extend(crate::places::concepts_in(&text));
@@ -801,9 +810,7 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
             }
             set.extend(value_types(f).into_iter().map(str::to_owned));
             set.extend(clock_times(&f.text));
-            if let Some(today) = today {
-                set.extend(dates_in(&f.text, today));
-            }
+            set.extend(dates);
             set
         })
         .collect();
@@ -847,7 +854,7 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
     let current_weight = current.map_or(0.0, idf_of);
     // "My next class", "the last payment": the dated sibling soonest to come, or latest past.
     let ordered = match (today, asks_order(question)) {
-        (Some(t), Some(order)) => in_order(facts, t, order),
+        (Some(t), Some(order)) => in_order(facts, &printed, t, order),
         _ => HashSet::new(),
     };
     // "My seat for Edinburgh": the journey to Edinburgh, not the one back from it.
@@ -938,8 +945,11 @@ fn headed_to(question: &str, facts: &[Fact]) -> HashSet<usize> {
         .filter(|w| w.chars().count() > 2 && !crate::search::is_stop_word(w))
         .collect();
     let mut out = HashSet::new();
+    if places.is_empty() {
+        return out;
+    }
+    let said: Vec<Phrases> = facts.iter().map(|f| Phrases::of(&f.text)).collect();
     for place in places {
-        let said: Vec<Phrases> = facts.iter().map(|f| Phrases::of(&f.text)).collect();
         let going: Vec<usize> = (0..facts.len())
             .filter(|&i| !facts[i].suspicious && said[i].has(&format!("to {place}")))
             .collect();
@@ -959,21 +969,9 @@ enum Order {
     Last,
 }
 
-/// Units "next" and "last" also name a span of ("next week", "last Friday"): those are
-/// relative days (see [`relative_days`]), not an order.
-const SPANS: &[&str] = &[
-    "week",
-    "weekend",
-    "month",
-    "year",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
+/// Units "next" and "last" also name a span of ("next week", and the days of the week, "last
+/// Friday"): those are relative days (see [`relative_days`]), not an order.
+const SPANS: &[&str] = &["week", "weekend", "month", "year"];
 
 /// Whether a question asks for the next of something or the last: "my next class", "the
 /// upcoming payment", "my last order"; not "next week", "the last name", "what do I do next".
@@ -982,7 +980,12 @@ fn asks_order(question: &str) -> Option<Order> {
     if said.has_any(NOT_AN_ORDER) {
         return None;
     }
-    let span = |w: &str| SPANS.iter().any(|s| said.has(&format!("{w} {s}")));
+    let span = |w: &str| {
+        SPANS
+            .iter()
+            .chain(WEEKDAYS)
+            .any(|s| said.has(&format!("{w} {s}")))
+    };
     if said.has_any(&["upcoming", "coming up", "soonest"]) || (said.has("next") && !span("next")) {
         return Some(Order::Next);
     }
@@ -1005,17 +1008,13 @@ const NOT_AN_ORDER: &[&str] = &[
 
 /// The facts holding, among the dated facts of their entry, the soonest day printed still to
 /// come (or the latest past), when the entry has more than one dated fact to tell apart.
-fn in_order(facts: &[Fact], today: Day, order: Order) -> HashSet<usize> {
-    // Each fact's printed days (not a range's, nor an "until"'s), and its entry's dated facts.
-    let days: Vec<Vec<Day>> = facts
+/// `days` are each fact's printed days (not a range's, nor an "until"'s).
+fn in_order(facts: &[Fact], days: &[Vec<Day>], today: Day, order: Order) -> HashSet<usize> {
+    // A suspicious fact is never matched, so never next either.
+    let days: Vec<&[Day]> = facts
         .iter()
-        .map(|f| {
-            if f.suspicious {
-                Vec::new()
-            } else {
-                days_printed(&f.text, today)
-            }
-        })
+        .zip(days)
+        .map(|(f, d)| if f.suspicious { &[][..] } else { d.as_slice() })
         .collect();
     let mut dated: HashMap<&str, usize> = HashMap::new();
     for (f, d) in facts.iter().zip(&days) {
@@ -1237,6 +1236,13 @@ mod tests {
         assert_eq!(f[best.index].text, "Clinician: Dr Amara Osei, GP");
     }
 
+    /// The day the tests' data was written for, a Wednesday.
+    const TODAY: Day = Day {
+        year: 2026,
+        month: 12,
+        day: 2,
+    };
+
     fn best_of(q: &str, context: serde_json::Value, today: Option<Day>) -> Vec<String> {
         let f = facts(&profile(context, json!({})), None, &BTreeMap::new());
         let ranked = rank_on(q, &f, today);
@@ -1368,11 +1374,7 @@ mod tests {
 
     #[test]
     fn relative_days_meet_the_dates_the_data_prints() {
-        let today = Day {
-            year: 2026,
-            month: 12,
-            day: 2,
-        };
+        let today = TODAY;
         let payments = json!({ "p": { "label": "Payment history", "type": "list", "value": [
             { "name": "1 Dec 2026", "status": "failed, card expired" },
             { "name": "1 Nov 2026", "status": "paid" },
@@ -1411,11 +1413,7 @@ mod tests {
 
     #[test]
     fn next_and_last_are_the_dated_siblings_soonest_to_come_and_latest_past() {
-        let today = Day {
-            year: 2026,
-            month: 12,
-            day: 2,
-        };
+        let today = TODAY;
         let classes = json!({ "c": { "label": "Class bookings", "type": "list", "value": [
             { "name": "Spin", "date": "Mon 30 Nov" },
             { "name": "Yoga", "date": "Fri 11 Dec" },
@@ -1502,11 +1500,7 @@ mod tests {
 
     #[test]
     fn a_day_asked_about_meets_the_ranges_that_hold_it() {
-        let today = Day {
-            year: 2026,
-            month: 12,
-            day: 2,
-        };
+        let today = TODAY;
         let passes = json!({ "p": { "label": "Lift passes", "type": "list", "value": [
             { "name": "Adult 1-day (Rui)", "valid": "3 Dec only" },
             { "name": "Child 6-day (Tiago)", "valid": "2-7 Dec" },
