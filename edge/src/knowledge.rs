@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, query_param, read_json};
 use crate::platform::Bindings;
 use crate::rerank::{Reranker, RERANK_CANDIDATES};
-use crate::semantic::{score_facts, Embedder, VectorIndex};
+use crate::semantic::{score_facts, Embedder, Role, VectorIndex};
 use crate::store::contacts;
 
 use crate::platform::new_id;
@@ -211,7 +211,7 @@ pub async fn account_facts(
     let company = loaded.company.map(|c| c.profile());
     let mut facts = evidence::facts(&user, company.as_ref(), &loaded.descriptions);
     if let Some(embedder) = Embedder::from_env(env) {
-        let vector = embedder.embed(&[question.to_owned()]).await;
+        let vector = embedder.embed(&[question.to_owned()], Role::Query).await;
         match vector.map(|mut v| v.pop()) {
             Ok(Some(v)) => {
                 if let Err(e) = score_facts(&embedder, db, org, &v, &mut facts).await {
@@ -297,7 +297,7 @@ pub async fn retrieve_with_vector(
                 // a semantic-only search has nothing to fall back to and waits the embedder's own
                 // timeout.
                 let texts = [question.to_owned()];
-                let embedding = e.embed(&texts);
+                let embedding = e.embed(&texts, Role::Query);
                 let v = if mode == Mode::Hybrid {
                     crate::outbound::deadline(query_embed_budget(env), embedding).await??
                 } else {
@@ -419,7 +419,7 @@ pub(crate) async fn embed_source(
         .await
         .map_err(|e| e.to_string())?;
     let texts: Vec<String> = chunks.iter().map(|(_, t)| t.clone()).collect();
-    let vectors = embedder.embed(&texts).await?;
+    let vectors = embedder.embed(&texts, Role::Document).await?;
     let items: Vec<(i64, Vec<f32>)> = chunks.iter().map(|(id, _)| *id).zip(vectors).collect();
     VectorIndex::from_env(env, db)
         .map_err(|e| e.to_string())?
@@ -448,7 +448,7 @@ pub async fn backfill_embeddings(env: &Env, db: &D1Database) -> Result<usize, St
         return Ok(0);
     }
     let texts: Vec<String> = lacking.iter().map(|c| c.2.clone()).collect();
-    let vectors = embedder.embed(&texts).await?;
+    let vectors = embedder.embed(&texts, Role::Document).await?;
     let index = VectorIndex::from_env(env, db).map_err(|e| e.to_string())?;
     let mut by_org: BTreeMap<&str, Vec<(i64, Vec<f32>)>> = BTreeMap::new();
     for ((org, id, _), v) in lacking.iter().zip(vectors) {

@@ -25,8 +25,27 @@ use crate::platform::setting;
 pub const EMBED_BATCH: usize = 32;
 const WORKERS_AI_MODEL: &str = "@cf/baai/bge-base-en-v1.5";
 
+/// What a text is to the embedder: models trained with prompts embed a question and a
+/// passage differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A customer's question.
+    Query,
+    /// A knowledge chunk or an account fact.
+    Document,
+}
+
 /// Turns texts into vectors.
-pub enum Embedder {
+pub struct Embedder {
+    backend: Backend,
+    /// Put before each question and each passage (`EMBEDDINGS_QUERY_PREFIX`,
+    /// `EMBEDDINGS_DOCUMENT_PREFIX`, joined with a space), for models trained with prompts:
+    /// EmbeddingGemma's are `task: search result | query:` and `title: none | text:`.
+    query_prefix: Option<String>,
+    document_prefix: Option<String>,
+}
+
+enum Backend {
     /// An OpenAI-compatible `/embeddings` endpoint.
     OpenAi(ModelServer),
     /// Workers AI through the `AI` binding.
@@ -36,27 +55,53 @@ pub enum Embedder {
 impl Embedder {
     /// The configured embedder, if any.
     pub fn from_env(env: &Env) -> Option<Self> {
-        if setting(env, "EMBEDDINGS_PROVIDER").as_deref() == Some("workers-ai") {
-            return env.ai("AI").ok().map(|ai| Embedder::WorkersAi { ai });
-        }
-        ModelServer::from_env(env, "EMBEDDINGS", "all-MiniLM-L6-v2", 10_000).map(Embedder::OpenAi)
+        let backend = if setting(env, "EMBEDDINGS_PROVIDER").as_deref() == Some("workers-ai") {
+            Backend::WorkersAi {
+                ai: env.ai("AI").ok()?,
+            }
+        } else {
+            Backend::OpenAi(ModelServer::from_env(
+                env,
+                "EMBEDDINGS",
+                "all-MiniLM-L6-v2",
+                10_000,
+            )?)
+        };
+        Some(Embedder {
+            backend,
+            query_prefix: setting(env, "EMBEDDINGS_QUERY_PREFIX"),
+            document_prefix: setting(env, "EMBEDDINGS_DOCUMENT_PREFIX"),
+        })
     }
 
     /// The model's name, part of a cached vector's key.
     pub fn model(&self) -> &str {
-        match self {
-            Embedder::OpenAi(endpoint) => &endpoint.model,
-            Embedder::WorkersAi { .. } => WORKERS_AI_MODEL,
+        match &self.backend {
+            Backend::OpenAi(endpoint) => &endpoint.model,
+            Backend::WorkersAi { .. } => WORKERS_AI_MODEL,
+        }
+    }
+
+    /// `text` as the model is given it in `role`.
+    pub fn prompt(&self, text: &str, role: Role) -> String {
+        let prefix = match role {
+            Role::Query => &self.query_prefix,
+            Role::Document => &self.document_prefix,
+        };
+        match prefix {
+            Some(p) => format!("{p} {text}"),
+            None => text.to_owned(),
         }
     }
 
     /// One vector per text, in order.
-    pub async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+    pub async fn embed(&self, texts: &[String], role: Role) -> Result<Vec<Vec<f32>>, String> {
+        let texts: Vec<String> = texts.iter().map(|t| self.prompt(t, role)).collect();
         let mut out = Vec::with_capacity(texts.len());
         for batch in texts.chunks(EMBED_BATCH) {
-            out.extend(match self {
-                Embedder::OpenAi(endpoint) => openai_embed(endpoint, batch).await?,
-                Embedder::WorkersAi { ai } => {
+            out.extend(match &self.backend {
+                Backend::OpenAi(endpoint) => openai_embed(endpoint, batch).await?,
+                Backend::WorkersAi { ai } => {
                     #[derive(Deserialize)]
                     struct Output {
                         data: Vec<Vec<f32>>,
@@ -125,8 +170,11 @@ pub async fn score_facts(
         .filter(|(_, f)| !f.suspicious)
         .map(|(i, f)| {
             let text = f.passage();
-            let hash =
-                halo_shared::ids::hex(&Sha256::digest(format!("{}\n{text}", embedder.model())));
+            let hash = halo_shared::ids::hex(&Sha256::digest(format!(
+                "{}\n{}",
+                embedder.model(),
+                embedder.prompt(&text, Role::Document)
+            )));
             (i, hash, text)
         })
         .collect();
@@ -160,7 +208,7 @@ pub async fn score_facts(
         .collect();
     if !missing.is_empty() {
         let texts: Vec<String> = missing.iter().map(|(_, _, t)| t.clone()).collect();
-        let vectors = embedder.embed(&texts).await?;
+        let vectors = embedder.embed(&texts, Role::Document).await?;
         let now = crate::platform::now_ms();
         let statements = missing
             .iter()

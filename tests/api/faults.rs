@@ -275,3 +275,60 @@ fn two_requests_for_a_person_at_the_same_moment_open_one_ticket() {
         .count();
     assert_eq!(of_session, 1, "{}", tickets.body);
 }
+
+#[test]
+fn an_embedder_trained_with_prompts_gets_its_query_and_document_prompts() {
+    use std::sync::atomic::AtomicU8;
+    let stub = embedder(std::sync::Arc::new(AtomicU8::new(1)));
+    let server = Server::start(&[
+        ("EMBEDDINGS_BASE_URL", &format!("{}/v1", stub.base())),
+        ("EMBEDDINGS_QUERY_PREFIX", "task: search result | query:"),
+        ("EMBEDDINGS_DOCUMENT_PREFIX", "title: none | text:"),
+    ]);
+    let ws = server.workspace();
+    let added = ws.call(
+        "POST",
+        "/api/sdk/knowledge/sources",
+        Some(&ws.secret_key),
+        Some(json!({ "title": "Parcels", "content": "# Parcels\n\nParcels to Europe arrive in 3 to 5 working days." })),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    ws.search("how long to europe", "semantic");
+    ws.chat(json!({
+        "message": "where is my parcel",
+        "context": { "shipments": { "label": "Shipments", "value": "PX-1003 held at customs" } }
+    }));
+    let inputs: Vec<String> = stub
+        .requests()
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
+        .flat_map(|b| b["input"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    let has = |prefix: &str, part: &str| {
+        inputs
+            .iter()
+            .any(|t| t.starts_with(prefix) && t.contains(part))
+    };
+    assert!(
+        has("title: none | text: Parcels\n", "3 to 5 working days"),
+        "the chunk: {inputs:?}"
+    );
+    assert!(
+        inputs.contains(&"task: search result | query: how long to europe".to_owned()),
+        "{inputs:?}"
+    );
+    assert!(
+        inputs.contains(&"task: search result | query: where is my parcel".to_owned()),
+        "{inputs:?}"
+    );
+    assert!(
+        has("title: none | text: ", "held at customs"),
+        "the account fact: {inputs:?}"
+    );
+    assert!(
+        inputs.iter().all(|t| t.starts_with("title: none | text: ")
+            || t.starts_with("task: search result | query: ")),
+        "every text has its prompt: {inputs:?}"
+    );
+}

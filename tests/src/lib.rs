@@ -573,50 +573,79 @@ pub fn percent_encode(s: &str) -> String {
         .collect()
 }
 
+fn tools_dir() -> PathBuf {
+    std::env::var("HALO_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".local/share/halo-tools")
+        })
+}
+
+/// Starts scripts/embed-server.py with `args` on a free port and waits until it embeds;
+/// the watchdog stops it when the test process ends. `None` without the embeddings venv.
+fn start_embed_server(args: &[&str]) -> Option<String> {
+    let python = tools_dir().join("venv/bin/python");
+    if !python.exists() {
+        return None;
+    }
+    let port = free_port();
+    let mut cmd = watched(&python);
+    cmd.arg(root().join("scripts/embed-server.py"))
+        .args(["--port", &port.to_string()])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // Kept for the life of the run.
+    static CHILDREN: std::sync::Mutex<Vec<Child>> = std::sync::Mutex::new(Vec::new());
+    CHILDREN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(cmd.spawn().expect("the embed server starts"));
+
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let probe = agent()
+            .post(format!("{base}/embeddings"))
+            .header("content-type", "application/json")
+            .send(r#"{"input":"ready?"}"#);
+        if probe.is_ok_and(|r| r.status() == 200) {
+            return Some(base);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("the embed server did not become ready");
+}
+
 /// The offline embedding server (scripts/embed-server.py, MiniLM on onnxruntime) on a free
 /// port, under the same watchdog as `wrangler dev`. `None` when its venv is not installed
 /// (`scripts/setup.sh --embeddings`).
 pub fn embed_server() -> Option<&'static str> {
     static BASE: OnceLock<Option<String>> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let tools = std::env::var("HALO_TOOLS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                    .join(".local/share/halo-tools")
-            });
-        let python = tools.join("venv/bin/python");
-        if !python.exists() {
+    BASE.get_or_init(|| start_embed_server(&[])).as_deref()
+}
+
+/// The Worker's settings for EmbeddingGemma-300M served by scripts/embed-server.py, when
+/// `scripts/setup.sh --gemma` installed it (else `None`): its URL, its name, its prompts,
+/// and a timeout for a batch of 32 passages at over a second each.
+pub fn gemma_server() -> Option<Vec<(&'static str, &'static str)>> {
+    static BASE: OnceLock<Option<String>> = OnceLock::new();
+    let base = BASE.get_or_init(|| {
+        let dir = tools_dir().join("embeddinggemma/model_download");
+        if !dir.join("model.safetensors").exists() {
             return None;
         }
-        let port = free_port();
-        let mut cmd = watched(&python);
-        cmd.arg(root().join("scripts/embed-server.py"))
-            .args(["--port", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // Kept for the life of the run; the watchdog stops it when the test process ends.
-        static CHILD: OnceLock<std::sync::Mutex<Child>> = OnceLock::new();
-        let _ = CHILD.set(std::sync::Mutex::new(
-            cmd.spawn().expect("the embed server starts"),
-        ));
-
-        let base = format!("http://127.0.0.1:{port}/v1");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            let probe = agent()
-                .post(format!("{base}/embeddings"))
-                .header("content-type", "application/json")
-                .send(r#"{"input":"ready?"}"#);
-            if probe.is_ok_and(|r| r.status() == 200) {
-                return Some(base);
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!("the embed server did not become ready");
-    })
-    .as_deref()
+        let dir = dir.to_string_lossy().into_owned();
+        start_embed_server(&["--model", "embeddinggemma", "--model-dir", &dir])
+    });
+    Some(vec![
+        ("EMBEDDINGS_BASE_URL", base.as_deref()?),
+        ("EMBEDDINGS_MODEL", "embeddinggemma-300m"),
+        ("EMBEDDINGS_QUERY_PREFIX", "task: search result | query:"),
+        ("EMBEDDINGS_DOCUMENT_PREFIX", "title: none | text:"),
+        ("EMBEDDINGS_TIMEOUT_MS", "120000"),
+    ])
 }
 
 /// A teammate of `ws` made through the admin API: `(teammate_id, inbox token)`.
@@ -734,12 +763,7 @@ pub struct ModelServer {
 
 impl ModelServer {
     pub fn start() -> ModelServer {
-        let tools = std::env::var("HALO_TOOLS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                    .join(".local/share/halo-tools")
-            });
+        let tools = tools_dir();
         let python = tools.join("llm-venv/bin/python");
         assert!(
             python.exists(),

@@ -7,7 +7,7 @@
 //! for each mode and for the default (what the chat uses). Then, with `--scale N`, the search
 //! latency of one workspace holding N synthetic chunks. Asserts nothing.
 //!
-//! Usage: cargo run --release -p halo-tests --bin retrieval [-- --scale 10000]
+//! Usage: cargo run --release -p halo-tests --bin retrieval [-- --scale 10000] [--gemma]
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -240,17 +240,25 @@ fn main() {
         .skip_while(|a| a != "--scale")
         .nth(1)
         .and_then(|n| n.parse().ok());
-    let embedder = halo_tests::embed_server();
-    let server = match embedder {
-        Some(base) => Server::start(&[("EMBEDDINGS_BASE_URL", base)]),
-        None => Server::start(&[]),
+    // `--gemma`: EmbeddingGemma-300M (scripts/setup.sh --gemma) instead of MiniLM.
+    let gemma = std::env::args().any(|a| a == "--gemma");
+    let embedder: Option<Vec<(&str, &str)>> = if gemma {
+        Some(halo_tests::gemma_server().expect("EmbeddingGemma: run scripts/setup.sh --gemma"))
+    } else {
+        halo_tests::embed_server().map(|base| vec![("EMBEDDINGS_BASE_URL", base)])
+    };
+    let server = Server::start(embedder.as_deref().unwrap_or_default());
+    let model = if gemma {
+        "EmbeddingGemma-300M"
+    } else {
+        "MiniLM int8"
     };
     let modes: &[&str] = if embedder.is_some() {
         &["lexical", "semantic", "hybrid", "default"]
     } else {
         &["lexical", "default"]
     };
-    println!("Retrieval through the knowledge API of wrangler dev (lexical: D1 FTS5 bm25; semantic: MiniLM int8,");
+    println!("Retrieval through the knowledge API of wrangler dev (lexical: D1 FTS5 bm25; semantic: {model},");
     println!("exact cosine over vectors in D1; hybrid: score fusion of both; default: no mode named, as the chat):");
     for (name, faqs) in [("python", python_faq()), ("debian", debian_faq())] {
         let faqs = faqs.unwrap_or_else(|e| {
