@@ -2,7 +2,7 @@
 //! tuned and untouched parts apart, with the offline engine alone and, when the embedding
 //! model is installed, with semantic search of articles and account data. Asserts nothing.
 //!
-//! Usage: cargo run --release -p halo-tests --bin scenarios [-- --verbose] [--show-untouched]
+//! Usage: cargo run --release -p halo-tests --bin scenarios [-- --verbose] [--show-untouched] [--gemma]
 //! (`--verbose` prints the failed answers; the untouched part's failures are listed only with
 //! `--show-untouched`, which is for reporting, not tuning.)
 
@@ -64,5 +64,17 @@ fn main() {
         None => {
             println!("With embeddings: the model is not installed (scripts/setup.sh --embeddings).")
         }
+    }
+    // `--gemma`: also with EmbeddingGemma-300M (scripts/setup.sh --gemma).
+    if std::env::args().any(|a| a == "--gemma") {
+        let vars =
+            halo_tests::gemma_server().expect("EmbeddingGemma: run scripts/setup.sh --gemma");
+        let server = Server::start(&vars);
+        report(
+            "with EmbeddingGemma-300M",
+            &run(&server),
+            verbose,
+            untouched_too,
+        );
     }
 }
