@@ -75,8 +75,7 @@ def main():
     parser.add_argument("--model-dir", help="EmbeddingGemma's sentence-transformers folder")
     args = parser.parse_args()
     if args.model == "embeddinggemma":
-        sys.path.insert(0, str(Path(__file__).parent))
-        from embeddinggemma import EmbeddingGemma
+        from embeddinggemma import EmbeddingGemma  # beside this script, on sys.path
 
         model_id, encode = "embeddinggemma-300m", EmbeddingGemma(args.model_dir).embed
     else:

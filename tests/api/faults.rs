@@ -139,6 +139,16 @@ fn embedder(mode: std::sync::Arc<std::sync::atomic::AtomicU8>) -> halo_tests::st
     )
 }
 
+/// Adds the one article the embedder tests search for.
+fn add_parcels(ws: &halo_tests::Workspace) -> halo_tests::Reply {
+    ws.call(
+        "POST",
+        "/api/sdk/knowledge/sources",
+        Some(&ws.secret_key),
+        Some(json!({ "title": "Parcels", "content": "# Parcels\n\nParcels to Europe arrive in 3 to 5 working days." })),
+    )
+}
+
 #[test]
 fn with_the_embedder_down_search_is_lexical_and_a_later_job_embeds_what_it_missed() {
     use std::sync::atomic::{AtomicU8, Ordering};
@@ -149,12 +159,7 @@ fn with_the_embedder_down_search_is_lexical_and_a_later_job_embeds_what_it_misse
         ("EMBED_QUERY_BUDGET_MS", "1000"),
     ]);
     let ws = server.workspace();
-    let added = ws.call(
-        "POST",
-        "/api/sdk/knowledge/sources",
-        Some(&ws.secret_key),
-        Some(json!({ "title": "Parcels", "content": "# Parcels\n\nParcels to Europe arrive in 3 to 5 working days." })),
-    );
+    let added = add_parcels(&ws);
     assert_eq!(added.status, 201, "{}", added.body);
     assert!(
         added.body["embedding_error"].is_string(),
@@ -286,12 +291,7 @@ fn an_embedder_trained_with_prompts_gets_its_query_and_document_prompts() {
         ("EMBEDDINGS_DOCUMENT_PREFIX", "title: none | text:"),
     ]);
     let ws = server.workspace();
-    let added = ws.call(
-        "POST",
-        "/api/sdk/knowledge/sources",
-        Some(&ws.secret_key),
-        Some(json!({ "title": "Parcels", "content": "# Parcels\n\nParcels to Europe arrive in 3 to 5 working days." })),
-    );
+    let added = add_parcels(&ws);
     assert_eq!(added.status, 201, "{}", added.body);
     ws.search("how long to europe", "semantic");
     ws.chat(json!({
