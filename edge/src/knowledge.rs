@@ -19,7 +19,7 @@ use worker::{D1Database, Env, Request, Response};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{json_ok, json_response, query_param, read_json};
-use crate::platform::Bindings;
+use crate::platform::{setting, Bindings};
 use crate::rerank::{Reranker, RERANK_CANDIDATES};
 use crate::semantic::{score_facts, Embedder, Role, VectorIndex};
 use crate::store::contacts;
@@ -350,7 +350,11 @@ pub async fn retrieve_with_vector(
     } else {
         limit as usize
     };
-    let ids = fusion::fuse(&lexical_hits, &semantic, wanted);
+    let weight = fusion::weight_for(
+        embedder.as_ref().map_or("", |e| e.model()),
+        setting(env, "SEARCH_LEXICAL_WEIGHT").as_deref(),
+    );
+    let ids = fusion::fuse(&lexical_hits, &semantic, weight, wanted);
     let missing: Vec<i64> = ids
         .iter()
         .copied()
