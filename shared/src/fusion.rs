@@ -25,11 +25,7 @@ pub const LEXICAL_WEIGHT: f64 = 0.06;
 /// the embedder's model name: the weight with the most right first answers over those splits
 /// that is never below semantic search on any of them. MiniLM gains two to four first answers
 /// a split from exact words; every weight above 0 costs EmbeddingGemma one to three.
-const GEMMA_WEIGHT: f64 = 0.0;
-const CALIBRATED: &[(&str, f64)] = &[
-    ("all-MiniLM-L6-v2", 0.06),
-    ("embeddinggemma-300m", GEMMA_WEIGHT),
-];
+const CALIBRATED: &[(&str, f64)] = &[("all-MiniLM-L6-v2", 0.06), ("embeddinggemma-300m", 0.0)];
 
 /// The full-text list's weight beside the embedder `model` (its name as configured, any case):
 /// `configured` (`SEARCH_LEXICAL_WEIGHT`) when it is a number from 0 to 1, else the model's
@@ -42,7 +38,7 @@ pub fn weight_for(model: &str, configured: Option<&str>) -> f64 {
 }
 
 /// The calibrated weight of the embedder `model`, else [`LEXICAL_WEIGHT`].
-pub fn lexical_weight(model: &str) -> f64 {
+fn lexical_weight(model: &str) -> f64 {
     let name = model.rsplit('/').next().unwrap_or(model);
     CALIBRATED
         .iter()
@@ -163,7 +159,7 @@ mod tests {
             lexical_weight("sentence-transformers/all-minilm-l6-v2"),
             0.06
         );
-        assert_eq!(lexical_weight("EmbeddingGemma-300M"), GEMMA_WEIGHT);
+        assert_eq!(lexical_weight("EmbeddingGemma-300M"), 0.0);
         assert_eq!(lexical_weight("@cf/baai/bge-base-en-v1.5"), LEXICAL_WEIGHT);
     }
 
