@@ -49,6 +49,11 @@ pub enum ApiError {
     UpgradeRequired,
     /// The deployment lacks a setting this route needs.
     NotConfigured(&'static str),
+    /// A service this route needs (the embedding model) did not answer: try again.
+    Unavailable {
+        code: &'static str,
+        message: &'static str,
+    },
     /// Something of ours failed. The text is logged, never sent.
     Internal(String),
 }
@@ -106,6 +111,7 @@ impl ApiError {
                 "This endpoint is a WebSocket: connect with `Upgrade: websocket`.".into(),
             ),
             ApiError::NotConfigured(m) => (503, "not_configured", (*m).into()),
+            ApiError::Unavailable { code, message } => (503, code, (*message).into()),
             ApiError::Internal(_) => (
                 500,
                 "internal",

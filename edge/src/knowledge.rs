@@ -318,7 +318,13 @@ pub async fn retrieve_with_vector(
                     worker::console_warn!("semantic search failed, using full-text only: {e}");
                     Vec::new()
                 }
-                Err(e) => return Err(ApiError::Internal(format!("semantic search: {e}"))),
+                Err(e) => {
+                    worker::console_warn!("semantic search failed: {e}");
+                    return Err(ApiError::Unavailable {
+                        code: "embedder_unavailable",
+                        message: "The embedding model did not answer. Try again, or search without mode=semantic: the default falls back to words.",
+                    });
+                }
             }
         }
         (None, Mode::Semantic) => {

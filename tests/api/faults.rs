@@ -172,6 +172,19 @@ fn with_the_embedder_down_search_is_lexical_and_a_later_job_embeds_what_it_misse
         Some(json!("Parcels")),
         "searched by its words"
     );
+    // Meaning alone has nothing to fall back to: it says the model is down, and how to search.
+    let semantic = ws.call(
+        "GET",
+        "/api/sdk/knowledge/search?q=parcels&mode=semantic",
+        Some(&ws.secret_key),
+        None,
+    );
+    assert_eq!(
+        (semantic.status, semantic.error().0.as_str()),
+        (503, "embedder_unavailable"),
+        "{}",
+        semantic.body
+    );
     // A slow embedder: the search waits its budget, then answers by words.
     mode.store(2, Ordering::SeqCst);
     let started = std::time::Instant::now();
