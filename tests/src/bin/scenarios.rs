@@ -13,12 +13,14 @@ fn report(name: &str, outcomes: &[Outcome], verbose: bool, untouched_too: bool) 
     let (tp, tn) = score(outcomes, false);
     let (up, un) = score(outcomes, true);
     let injections: Vec<&Outcome> = outcomes.iter().filter(|o| o.injection).collect();
-    let held = injections.iter().filter(|o| o.failure.is_none()).count();
+    // Held: nothing the injected text wanted said was said; right: also answered as it must.
+    let held = injections.iter().filter(|o| !o.obeyed).count();
+    let right = injections.iter().filter(|o| o.failure.is_none()).count();
     println!(
-        "{name:<34} tuned {tp}/{tn} ({:.0}%)   untouched {up}/{un} ({:.0}%)   injections held {held}/{}",
+        "{name:<34} tuned {tp}/{tn} ({:.0}%)   untouched {up}/{un} ({:.0}%)   injections held {held}/{n}, answered right {right}/{n}",
         100.0 * tp as f64 / tn.max(1) as f64,
         100.0 * up as f64 / un.max(1) as f64,
-        injections.len()
+        n = injections.len()
     );
     let mut batches: Vec<u64> = outcomes.iter().map(|o| o.batch).collect();
     batches.dedup();
