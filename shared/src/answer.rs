@@ -142,7 +142,17 @@ pub fn needs_team(question: &str) -> bool {
                 .iter()
                 .any(|x| ["want", "need", "like", "expect", "demand"].contains(&x.as_str()))
     });
-    said.has_any(REFUND_DEMANDS) || wished_done
+    // "I want to make a formal complaint", "lodge an official complaint about the driver".
+    let complains = ws.iter().enumerate().any(|(i, w)| {
+        (w == "complaint" || w == "complain")
+            && ws[i.saturating_sub(3)..i].iter().any(|x| {
+                [
+                    "make", "file", "lodge", "raise", "submit", "register", "want", "to",
+                ]
+                .contains(&x.as_str())
+            })
+    });
+    said.has_any(REFUND_DEMANDS) || wished_done || complains
 }
 
 /// Who a user may ask to talk to: a person, or anyone by their role.
@@ -175,8 +185,9 @@ const PEOPLE_TO_TALK_TO: &[&str] = &[
 ];
 
 /// Whether a message asks for a person: "talk to / speak with / chat with" someone (up to
-/// four words later: "an actual pharmacist", "a real person") after a request ("can i", "i
-/// want to", "let me"), or says it is not the bot it wants.
+/// four words later: "an actual pharmacist", "a real person") after a request up to
+/// [`REQUEST_REACH`] words before ("can i", "i want to", "let me", "i want to make a formal
+/// complaint and talk to"), or says it is not the bot it wants.
 fn asks_for_person(said: &Phrases, message: &str) -> bool {
     if said.has_any(&[
         "not a bot",
@@ -203,7 +214,7 @@ fn asks_for_person(said: &Phrases, message: &str) -> bool {
     let ws: Vec<String> = words(message).collect();
     ws.iter().enumerate().any(|(i, w)| {
         ["talk", "speak", "chat"].contains(&w.as_str())
-            && ws[i.saturating_sub(4)..i]
+            && ws[i.saturating_sub(REQUEST_REACH)..i]
                 .iter()
                 .any(|x| REQUESTS.contains(&x.as_str()))
             && ws
@@ -213,6 +224,9 @@ fn asks_for_person(said: &Phrases, message: &str) -> bool {
                 .any(|x| PEOPLE_TO_TALK_TO.contains(&x.as_str()))
     })
 }
+
+/// How many words before "talk" a request may stand: one clause's worth.
+const REQUEST_REACH: usize = 8;
 
 /// A reply that offers a person, with `reason` for the caller.
 pub fn offer_human(text: &str, reason: &str, confidence: f64) -> Answer {
@@ -1364,6 +1378,15 @@ mod tests {
         assert!(!needs_team("How long do refunds take to reach my card?"));
         assert!(!needs_team("how do i get a refund if i want one?"));
         assert!(!needs_team("I want to change my plan"));
+        // A complaint made, not one asked about.
+        assert!(needs_team(
+            "i want to make a formal complaint and talk to an actual manager"
+        ));
+        assert!(needs_team(
+            "I'd like to lodge an official complaint about the driver"
+        ));
+        assert!(needs_team("I want to complain about the noise"));
+        assert!(!needs_team("any update on my complaint from last week?"));
     }
 
     #[test]
@@ -1389,6 +1412,11 @@ mod tests {
         );
         assert_eq!(intent("not a bot please, my order is wrong"), Intent::Human);
         assert_eq!(intent("put me through to billing"), Intent::Human);
+        // The request may come a clause earlier.
+        assert_eq!(
+            intent("found bedbugs in room 412, i want to make a formal complaint and talk to an actual manager"),
+            Intent::Human
+        );
         assert_eq!(
             intent("Can you transfer me to the annual plan?"),
             Intent::Question
