@@ -147,7 +147,7 @@ pub fn needs_team(question: &str) -> bool {
         (w == "complaint" || w == "complain")
             && ws[i.saturating_sub(3)..i].iter().any(|x| {
                 [
-                    "make", "file", "lodge", "raise", "submit", "register", "want", "to",
+                    "make", "file", "lodge", "raise", "submit", "register", "want",
                 ]
                 .contains(&x.as_str())
             })
