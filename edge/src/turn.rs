@@ -36,6 +36,8 @@ use crate::tickets;
 
 /// Passages given to an engine per question.
 const PASSAGES_PER_QUESTION: u32 = 4;
+/// Articles looked up by the words of a problem in the user's data (see `problem_articles`).
+const PROBLEM_PASSAGES: u32 = 2;
 /// Stored turns given to a model when the client sends no history.
 const STORED_TURNS: u32 = 20;
 /// How long a webhook may take to answer.
@@ -486,18 +488,47 @@ async fn gather(
             worker::console_warn!("embedding account data failed: {e}");
         }
     }
+    let evidence = Evidence::on(
+        &chat.message,
+        facts,
+        Some(halo_shared::dates::Day::from_unix_ms(now_ms())),
+    );
+    let mut passages = passages;
+    if let Some(problem) = evidence.problem() {
+        passages.extend(problem_articles(env, db, &ws.id, &problem.text, &passages).await);
+    }
     Seen {
         passages,
         search_failed,
         stored_traits: stored_user.traits,
-        evidence: Evidence::on(
-            &chat.message,
-            facts,
-            Some(halo_shared::dates::Day::from_unix_ms(now_ms())),
-        ),
+        evidence,
         user,
         company,
         rendered,
+    }
+}
+
+/// The articles about a problem the user's data states, searched by its words ("AUTH_EXPIRED:
+/// consent lapsed"), that the question's own search did not return: the question may only
+/// describe the symptom. Full-text only (an error's code and words are what it finds best);
+/// a failed search adds nothing.
+async fn problem_articles(
+    env: &Env,
+    db: &D1Database,
+    org: &str,
+    problem: &str,
+    have: &[Passage],
+) -> Vec<Passage> {
+    match knowledge::retrieve(env, db, org, problem, PROBLEM_PASSAGES, Mode::Lexical).await {
+        Ok(hits) => hits
+            .into_iter()
+            .map(store::Hit::into_passage)
+            .filter(|p| !have.iter().any(|h| h.title == p.title && h.text == p.text))
+            .collect(),
+        Err(e) => {
+            worker::console_warn!("searching the articles for the user's problem failed: {e:?}");
+            Vec::new()
+        }
     }
 }
 

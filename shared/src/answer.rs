@@ -704,7 +704,7 @@ pub fn answer(
     let enough =
         best.support >= FACT_MIN_SUPPORT || (unique && best.support >= UNIQUE_FACT_MIN_SUPPORT);
     if enough && best.support + ARTICLE_MARGIN >= article_support {
-        fact_answer(evidence, from_articles, passages, article_support)
+        fact_answer(question, evidence, from_articles, passages, article_support)
     } else if from_articles.citations.is_empty()
         && best.topical
         && best.support >= CLOSEST_FACT_MIN_SUPPORT
@@ -780,6 +780,7 @@ fn problem_answer(problem: &Problem, from_articles: Answer) -> Answer {
 /// question does not tell them apart), cited as the account's data; a problem is followed by
 /// the article that fixes it.
 fn fact_answer(
+    question: &str,
     evidence: &Evidence,
     from_articles: Answer,
     passages: &[Passage],
@@ -800,6 +801,22 @@ fn fact_answer(
         text.push_str(&from_articles.text);
         citations.extend(from_articles.citations);
         confidence = confidence.max(from_articles.confidence);
+    } else if let Some(fix) = fact
+        .is_problem()
+        .then(|| fix_for(evidence, fact, passages))
+        .flatten()
+    {
+        // The question only described the symptom; the article is about what the data says.
+        let about = format!("{question} {}", fact.text);
+        text.push_str(&format!(
+            "\n\nHere's what our article \u{201c}{}\u{201d} says:\n\n{}",
+            fix.title,
+            excerpt(&about, &fix.text)
+        ));
+        citations.push(Citation {
+            title: fix.title.clone(),
+            url: fix.url.clone(),
+        });
     }
     Answer {
         text,
@@ -860,6 +877,32 @@ fn fixes(from_articles: &Answer, passages: &[Passage], fact: &Fact) -> bool {
             .iter()
             .any(|c| problem.contains(c) && !label.contains(c) && c.chars().count() > 3)
     })
+}
+
+/// The article among `passages` that is about the problem `fact` states: it has the fact's
+/// own words ([`Evidence::own_words`]: "E42", "consent lapsed"), one in its title or two in
+/// all; the one with most of them, then the first, wins.
+fn fix_for<'a>(evidence: &Evidence, fact: &Fact, passages: &'a [Passage]) -> Option<&'a Passage> {
+    let own = evidence.own_words(fact);
+    if own.is_empty() {
+        return None;
+    }
+    let found = |text: &str| {
+        words(text)
+            .map(|w| stem(&w))
+            .filter(|s| own.contains(s))
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    passages
+        .iter()
+        .rev()
+        .filter_map(|p| {
+            let (title, all) = (found(&p.title), found(&format!("{} {}", p.title, p.text)));
+            (title >= 1 || all >= 2).then_some((title + all, p))
+        })
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, p)| p)
 }
 
 /// The most relevant stretch of `text` for the question: from the sentence that shares most
@@ -1172,6 +1215,84 @@ mod tests {
         };
         let facts = evidence::facts(&user, None, &Default::default());
         (user, Evidence::new(question, facts))
+    }
+
+    #[test]
+    fn a_problem_stated_from_the_data_brings_the_article_on_its_own_words() {
+        let context = serde_json::json!({ "channels": { "label": "Sales channels", "type": "integration", "value": [
+            { "channel": "Etsy", "state": "connected", "last_sync": "3 Dec 09:10" },
+            { "channel": "Amazon", "state": "error", "error": "SP_TOKEN_REVOKED: seller authorisation withdrawn" },
+            { "channel": "eBay", "state": "connected", "last_sync": "3 Dec 08:55" }
+        ] } });
+        let passages = [
+            passage(
+                "eBay listing limits",
+                "eBay caps new sellers at 10 listings a month. The limit rises as you sell.",
+            ),
+            passage(
+                "When Amazon shows SP_TOKEN_REVOKED",
+                "Amazon withdrew the seller authorisation. Open Channels > Amazon and click Reauthorise, then sign in to Seller Central.",
+            ),
+        ];
+        let question = "amazon orders stopped showing up, what do I do";
+        let (user, facts) = facts_of(question, context.clone());
+        assert!(facts
+            .problem()
+            .is_some_and(|f| f.text.contains("SP_TOKEN_REVOKED")));
+        let a = answer(question, &passages, &facts, &user, None);
+        assert!(
+            a.text
+                .starts_with("Here's what your account data shows. Sales channels:"),
+            "{}",
+            a.text
+        );
+        assert!(
+            a.text.contains("SP_TOKEN_REVOKED") && a.text.contains("Reauthorise"),
+            "{}",
+            a.text
+        );
+        let titles: Vec<&str> = a.citations.iter().map(|c| c.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Your account data: Sales channels",
+                "When Amazon shows SP_TOKEN_REVOKED"
+            ]
+        );
+        // A channel that is fine is no problem, and no article is brought for it.
+        let question = "when did etsy last sync?";
+        let (user, facts) = facts_of(question, context);
+        assert!(facts.problem().is_none());
+        let a = answer(question, &passages, &facts, &user, None);
+        assert!(!a.text.contains("Reauthorise"), "{}", a.text);
+        assert_eq!(a.citations.len(), 1, "{:?}", a.citations);
+    }
+
+    #[test]
+    fn a_problem_s_own_words_leave_out_what_its_siblings_and_label_say() {
+        let (_, facts) = facts_of(
+            "the hall radiator is cold",
+            serde_json::json!({ "devices": { "label": "Devices", "type": "integration", "value": [
+                { "device": "Hall radiator valve", "status": "offline", "error": "E42 - no response from valve" },
+                { "device": "Bedroom radiator valve", "status": "online", "battery": "71%" }
+            ] } }),
+        );
+        let problem = facts.problem().expect("the valve in error");
+        let own = facts.own_words(problem);
+        assert!(
+            own.contains("e42") && own.contains(&stem("hall")),
+            "{own:?}"
+        );
+        for shared in [
+            "valve",
+            "radiator",
+            "device",
+            "offline",
+            "error",
+            "connected",
+        ] {
+            assert!(!own.contains(&stem(shared)), "{shared} in {own:?}");
+        }
     }
 
     #[test]

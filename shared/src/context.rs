@@ -225,11 +225,27 @@ fn list_item(item: &Value) -> String {
     line
 }
 
+/// What names an integration when no [`NAME_KEYS`] field does: the service, app, bank or
+/// device it connects ("channel": "Amazon" is the Amazon integration).
+const INTEGRATION_NAME_KEYS: &[&str] = &[
+    "integration",
+    "service",
+    "provider",
+    "app",
+    "platform",
+    "channel",
+    "bank",
+    "account",
+    "device",
+];
+
 fn integration_item(item: &Value) -> String {
     let Value::Object(o) = item else {
         return scalar(item);
     };
-    let (name_key, name) = field_of(o, NAME_KEYS).unwrap_or(("", "Integration".into()));
+    let (name_key, name) = field_of(o, NAME_KEYS)
+        .or_else(|| field_of(o, INTEGRATION_NAME_KEYS))
+        .unwrap_or(("", "Integration".into()));
     let more = rest(
         o,
         &[
@@ -241,15 +257,19 @@ fn integration_item(item: &Value) -> String {
             "state",
         ],
     );
+    // Connected unless it says otherwise; with neither a flag nor a state, not connected.
     let connected = match o.get("connected") {
         Some(Value::Bool(b)) => *b,
-        _ => o
-            .get("status")
-            .and_then(Value::as_str)
-            .is_some_and(|s| s != "disconnected" && s != "not connected"),
+        _ => ["status", "state"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_str))
+            .is_some_and(|s| {
+                !["disconnected", "not connected", "not_connected"]
+                    .contains(&s.trim().to_lowercase().as_str())
+            }),
     };
     let error = field(o, &["error", "error_message"]);
-    let status = field(o, &["status", "state"]);
+    let status = field(o, &["status", "state"]).filter(|s| !s.eq_ignore_ascii_case("connected"));
     let line = match (connected, error, status) {
         (false, e, s) => {
             // What it says beside "not connected" ("offline", "lost Wi-Fi") is kept.
@@ -495,6 +515,20 @@ mod tests {
             [
                 "Slack: not connected, Disconnected: token revoked",
                 "Jira: connected, degraded, ERROR -- rate limited"
+            ]
+        );
+        // A state says whether it is connected as a status does; a service names it.
+        assert_eq!(
+            lines(
+                ContextType::Integration,
+                json!([{ "channel": "Etsy", "state": "connected", "last_sync": "3 Dec" },
+                       { "bank": "Monzo", "state": "error", "error": "AUTH_EXPIRED" },
+                       { "device": "Hall valve", "state": "Disconnected" }])
+            ),
+            [
+                "Etsy: connected (last_sync: 3 Dec)",
+                "Monzo: connected, ERROR -- AUTH_EXPIRED",
+                "Hall valve: not connected"
             ]
         );
         assert_eq!(

@@ -404,6 +404,10 @@ pub fn relative_days(question: &str, today: Day) -> Vec<(&'static str, Vec<Strin
         ("this month", vec![month_concept(today.month_plus(0))]),
         ("next month", vec![month_concept(today.month_plus(1))]),
         ("last month", vec![month_concept(today.month_plus(-1))]),
+        // A year is met by its number, as apps write it ("2026 total", "tax year 2025-26").
+        ("this year", vec![today.year.to_string()]),
+        ("next year", vec![(today.year + 1).to_string()]),
+        ("last year", vec![(today.year - 1).to_string()]),
     ] {
         if said.has(phrase) {
             out.push((phrase, concepts));
@@ -520,6 +524,12 @@ mod tests {
         assert_eq!(r("open wednesday?")[0].1, ["@w2026-12-02"]);
         assert_eq!(r("what did I buy last monday")[0].1, ["@w2026-11-30"]);
         assert_eq!(r("next friday")[0].1, ["@w2026-12-04", "@w2026-12-11"]);
+        // A year is its number.
+        assert_eq!(
+            r("how much did I give this year")[0],
+            ("this year", vec!["2026".to_owned()])
+        );
+        assert_eq!(r("last year's statement")[0].1, ["2025"]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::context::{
 };
 use crate::dates::{dates_in, month_of, relative_days, Day, WEEKDAYS};
 use crate::search::{
-    clock_times, concepts, query_terms, without_clock_times, word_concepts, words, Phrases,
+    clock_times, concepts, query_terms, stem, without_clock_times, word_concepts, words, Phrases,
 };
 
 /// One fact about the user or their company.
@@ -165,6 +165,43 @@ impl Fact {
             || WORDS.iter().any(|w| text.contains(w))
     }
 }
+
+/// Words that say only that something is wrong, or what kind of thing it is: an article that
+/// shares just these with a problem is not thereby about it.
+const GENERIC_PROBLEM_WORDS: &[&str] = &[
+    "error",
+    "errors",
+    "warning",
+    "fail",
+    "failed",
+    "failing",
+    "failure",
+    "expired",
+    "declined",
+    "rejected",
+    "problem",
+    "issue",
+    "status",
+    "state",
+    "integration",
+    "connected",
+    "connection",
+    "disconnected",
+    "offline",
+    "online",
+    "not",
+    "none",
+    "pending",
+    "held",
+    "delayed",
+    "since",
+    "last",
+    "the",
+    "and",
+    "for",
+    "from",
+    "with",
+];
 
 /// Phrases that address the assistant rather than describe the user.
 const INSTRUCTION_PHRASES: &[&str] = &[
@@ -1099,6 +1136,41 @@ impl Evidence {
             .find(|f| lacking.iter().any(|term| holds(f, term)))
     }
 
+    /// The fact the question is about, when it says something is wrong (and is not data
+    /// giving orders). The help articles are searched again by its own words, so the article
+    /// that fixes it is found even when the question only describes the symptom ("stuff
+    /// stopped coming through" beside "AUTH_EXPIRED: consent lapsed").
+    pub fn problem(&self) -> Option<&Fact> {
+        let fact = &self.facts[self.ranked.first()?.index];
+        (fact.is_problem() && !fact.suspicious).then_some(fact)
+    }
+
+    /// The words that tell `fact` apart: stems that none of its siblings (the other items of
+    /// its entry) and not its label have, leaving out numbers, months, weekdays and the words
+    /// that only say something is wrong. For the bank connection in error these are "auth",
+    /// "consent" and "lapsed"; for the valve that reports E42, "e42", not "valve", which
+    /// every valve has.
+    pub fn own_words(&self, fact: &Fact) -> HashSet<String> {
+        let stems = |text: &str| -> HashSet<String> { words(text).map(|w| stem(&w)).collect() };
+        let mut shared = stems(&fact.label);
+        for sibling in self
+            .facts
+            .iter()
+            .filter(|f| f.key == fact.key && f.text != fact.text)
+        {
+            shared.extend(stems(&sibling.text));
+        }
+        let generic: HashSet<String> = GENERIC_PROBLEM_WORDS.iter().map(|w| stem(w)).collect();
+        words(&fact.text)
+            .filter(|w| w.chars().count() > 2 && !w.chars().all(|c| c.is_ascii_digit()))
+            .filter(|w| {
+                month_of(w).is_none() && !WEEKDAYS.iter().any(|d| d.starts_with(w.as_str()))
+            })
+            .map(|w| stem(&w))
+            .filter(|s| !shared.contains(s) && !generic.contains(s))
+            .collect()
+    }
+
     /// The best few matches with their facts.
     pub fn top(&self) -> impl Iterator<Item = (&Match, &Fact)> {
         self.ranked
@@ -1552,5 +1624,32 @@ mod tests {
         assert!(f[1].suspicious);
         let ranked = rank("was my refund approved? is tokyo online?", &f);
         assert!(ranked.iter().all(|m| m.index == 0), "{ranked:?}");
+    }
+
+    #[test]
+    fn this_year_is_met_by_the_years_number() {
+        let p = Profile {
+            traits: Default::default(),
+            context: serde_json::from_value(serde_json::json!({ "giving": { "label": "Giving summary", "type": "metric", "value": {
+                "2026 total": "£195.00", "2025 total": "£180.00", "Spring appeal 2025": "£45.00", "lifetime": "£1,410.00" } } })).unwrap(),
+        };
+        let f = facts(&p, None, &BTreeMap::new());
+        let today = Day {
+            year: 2026,
+            month: 12,
+            day: 3,
+        };
+        let ranked = rank_on("how much have i donated this year?", &f, Some(today));
+        assert!(
+            f[ranked[0].index].text.contains("195.00"),
+            "{:?}",
+            ranked.iter().map(|m| &f[m.index].text).collect::<Vec<_>>()
+        );
+        let ranked = rank_on("what was my total last year", &f, Some(today));
+        assert!(
+            f[ranked[0].index].text.contains("180.00"),
+            "{:?}",
+            ranked.iter().map(|m| &f[m.index].text).collect::<Vec<_>>()
+        );
     }
 }

@@ -77,6 +77,39 @@ fn a_problem_in_the_account_comes_first_then_the_article_that_fixes_it() {
 }
 
 #[test]
+fn a_symptom_brings_the_article_on_what_the_data_says_is_wrong() {
+    // The question names neither the error nor the article: a second search by the problem's
+    // own words ("SP_TOKEN_REVOKED", "authorisation") finds the fix.
+    let ws = app().workspace();
+    ws.add_source("When Amazon shows SP_TOKEN_REVOKED", "https://help.example.test/amazon-token",
+        "# When Amazon shows SP_TOKEN_REVOKED\n\nAmazon withdrew the seller authorisation. Open Channels > Amazon and click Reauthorise, then sign in to Seller Central.");
+    ws.add_source("eBay listing limits", "https://help.example.test/ebay-limits",
+        "# eBay listing limits\n\nNew eBay sellers can list 10 items a month; the limit rises as you sell.");
+    let r = ws.chat(json!({ "message": "new amazon orders stopped showing up, what do I do", "user_id": "ev-3b",
+        "context": { "channels": { "label": "Sales channels", "type": "integration", "value": [
+            { "channel": "Etsy", "state": "connected", "last_sync": "3 Dec 09:10" },
+            { "channel": "Amazon", "state": "error", "error": "SP_TOKEN_REVOKED: seller authorisation withdrawn" },
+            { "channel": "eBay", "state": "connected", "last_sync": "3 Dec 08:55" }
+        ] } } }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let text = r.body["text"].as_str().unwrap();
+    let (problem, fix) = (
+        text.find("SP_TOKEN_REVOKED").expect(text),
+        text.find("Reauthorise").expect(text),
+    );
+    assert!(problem < fix, "{text}");
+    assert!(
+        !text.contains("Etsy") && !text.contains("listing"),
+        "{text}"
+    );
+    assert_eq!(
+        r.body["citations"],
+        json!([{ "title": "Your account data: Sales channels" },
+               { "title": "When Amazon shows SP_TOKEN_REVOKED", "url": "https://help.example.test/amazon-token" }])
+    );
+}
+
+#[test]
 fn a_value_that_gives_the_assistant_orders_is_never_obeyed() {
     let ws = app().workspace();
     let r = ws.chat(json!({ "message": "is the tokyo server up?", "user_id": "ev-4",
