@@ -75,6 +75,12 @@ impl From<InvalidKey> for ApiError {
         ApiError::Unauthorized(match e {
             InvalidKey::Missing => "Send your key as `Authorization: Bearer <key>`.",
             InvalidKey::Malformed => "The key is malformed.",
+            InvalidKey::WrongKind(prefix) => match prefix {
+                "ab_live_" => "This call takes the workspace's widget key (ab_live_…), not another kind of key.",
+                "sk_live_" => "This call takes the workspace's secret key (sk_live_…), not another kind of key.",
+                "tm_live_" => "This call takes a teammate's token (tm_live_…) or a console session, not another kind of key.",
+                _ => "This call takes another kind of key.",
+            },
         })
     }
 }

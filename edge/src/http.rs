@@ -43,7 +43,7 @@ pub async fn read_json(req: &mut Request) -> ApiResult<Value> {
             }
         }
     }
-    serde_json::from_slice(&bytes).map_err(|_| ApiError::InvalidJson)
+    halo_shared::chat::parse_body(&bytes).ok_or(ApiError::InvalidJson)
 }
 
 /// A query-string parameter of the request's URL, if present.

@@ -565,10 +565,8 @@ pub fn problems(profile: &Profile) -> Vec<Problem> {
                     let Some(name) = text_of(&item, &["name", "label", "title"]) else {
                         continue;
                     };
-                    let connected = item
-                        .get("connected")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(true);
+                    let connected =
+                        crate::context::is_connected(&item, &["status", "state"]).unwrap_or(true);
                     let error = text_of(&item, &["error", "error_message"]);
                     let status = text_of(&item, &["status", "state"]).unwrap_or_default();
                     let sentence = if !connected {

@@ -575,6 +575,7 @@ fn key(field: &str, k: &str) -> Result<(), FieldError> {
 /// [`MAX_TRAIT_JSON_CHARS`] of JSON.
 fn trait_problem(field: &str, k: &str, val: &Value) -> Result<(), FieldError> {
     key(field, k)?;
+    too_deep(&path(field, k), val)?;
     let (len, max) = match val {
         Value::String(s) => (s.chars().count(), MAX_TRAIT_VALUE_CHARS),
         Value::Array(_) | Value::Object(_) => {
@@ -586,6 +587,89 @@ fn trait_problem(field: &str, k: &str, val: &Value) -> Result<(), FieldError> {
         return Err(FieldError::new(
             path(field, k),
             InvalidField::TooLong { max, len },
+        ));
+    }
+    Ok(())
+}
+
+/// Deepest nesting a request body keeps (the JSON parser stops at 128): a value nested
+/// deeper is replaced by [`TOO_DEEP`] by [`parse_body`], and the trait or context entry that
+/// holds it is left out with a warning, while the request is served.
+pub const MAX_BODY_DEPTH: usize = 64;
+/// What stands for a value nested past [`MAX_BODY_DEPTH`].
+pub const TOO_DEEP: &str = "\u{1}nested too deep";
+
+/// A request body as JSON, or `None` when it is not JSON. Values nested past
+/// [`MAX_BODY_DEPTH`] are replaced by [`TOO_DEEP`] (a body nested 200 levels deep is still
+/// valid JSON, and the message beside it must be heard).
+pub fn parse_body(bytes: &[u8]) -> Option<Value> {
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Some(v),
+        Err(e) if e.to_string().contains("recursion limit") => {
+            serde_json::from_slice(&shallow(bytes, MAX_BODY_DEPTH)).ok()
+        }
+        Err(_) => None,
+    }
+}
+
+/// `json` with each array or object that opens past `max` levels replaced by the string
+/// [`TOO_DEEP`] (escaped as JSON). Strings are skipped whole, escapes and all.
+fn shallow(json: &[u8], max: usize) -> Vec<u8> {
+    let marker = serde_json::to_string(TOO_DEEP).unwrap_or_default();
+    let mut out = Vec::with_capacity(json.len());
+    let (mut depth, mut skip_from) = (0usize, None::<usize>);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > max && skip_from.is_none() {
+                        skip_from = Some(depth);
+                        out.extend_from_slice(marker.as_bytes());
+                    }
+                }
+                b']' | b'}' => {
+                    let closing = skip_from == Some(depth);
+                    depth = depth.saturating_sub(1);
+                    if closing {
+                        skip_from = None;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if skip_from.is_none() {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// Refuses a value that holds [`TOO_DEEP`]: part of it was nested past what a body keeps.
+fn too_deep(at: &str, v: &Value) -> Result<(), FieldError> {
+    fn holds(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s == TOO_DEEP,
+            Value::Array(a) => a.iter().any(holds),
+            Value::Object(o) => o.values().any(holds),
+            _ => false,
+        }
+    }
+    if holds(v) {
+        return Err(FieldError::new(
+            at,
+            InvalidField::Invalid("is nested more than 64 levels deep"),
         ));
     }
     Ok(())
@@ -667,6 +751,7 @@ fn context_entry(at: &str, entry: &Value) -> Result<(ContextEntry, Option<Warnin
         .get("value")
         .cloned()
         .ok_or_else(|| FieldError::new(sub("value"), InvalidField::Missing))?;
+    too_deep(&sub("value"), &value)?;
     let len = value.to_string().chars().count();
     if len > MAX_CONTEXT_VALUE_CHARS {
         return Err(FieldError::new(
@@ -1089,6 +1174,40 @@ mod tests {
             ("warnings", "too_many")
         );
         assert!(last.message.starts_with("980 more"), "{}", last.message);
+    }
+
+    #[test]
+    fn a_value_nested_past_the_parsers_limit_costs_its_entry_not_the_message() {
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let body = format!(
+            r#"{{"message":"where is my parcel? [[\" \\\\ ]]","context":{{"deep":{{"label":"Deep","value":{}}},"ok":{{"label":"OK","value":[[2]]}}}},"custom_fields":{{"t":{},"plan":"pro"}}}}"#,
+            deep(200),
+            deep(130)
+        );
+        assert!(
+            serde_json::from_str::<Value>(&body).is_err(),
+            "the parser's own limit"
+        );
+        let req = ChatRequest::parse(&parse_body(body.as_bytes()).expect("served")).unwrap();
+        assert_eq!(req.message, r#"where is my parcel? [[" \\ ]]"#);
+        assert_eq!(req.context.keys().collect::<Vec<_>>(), ["ok"]);
+        assert_eq!(req.context["ok"].value, json!([[2]]));
+        assert_eq!(req.custom_fields.keys().collect::<Vec<_>>(), ["plan"]);
+        let mut got = warned(&req);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("context.deep.value", "invalid_value"),
+                ("custom_fields.t", "invalid_value")
+            ]
+        );
+        // Within the limit, nothing changes; what is not JSON is still refused.
+        assert_eq!(
+            parse_body(deep(100).as_bytes()),
+            serde_json::from_str(&deep(100)).ok()
+        );
+        assert_eq!(parse_body(b"{\"a\": [}"), None);
     }
 
     #[test]

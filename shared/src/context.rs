@@ -225,6 +225,36 @@ fn list_item(item: &Value) -> String {
     line
 }
 
+fn says_disconnected(state: &str) -> bool {
+    matches!(
+        state.trim().to_lowercase().as_str(),
+        "disconnected" | "not connected" | "not_connected" | "unlinked"
+    )
+}
+
+/// Whether an integration says it is connected: its `connected` flag (`true`, `1`, "yes"),
+/// else a state ("disconnected" is not; "active" and "error" are); `None` when it says
+/// nothing of it.
+pub(crate) fn is_connected(o: &Map<String, Value>, state_keys: &[&str]) -> Option<bool> {
+    let flag = match o.get("connected") {
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::Number(n)) => Some(n.as_f64() != Some(0.0)),
+        Some(Value::String(s)) => match s.trim().to_lowercase().as_str() {
+            "yes" | "true" | "connected" | "on" | "1" => Some(true),
+            "no" | "false" | "off" | "0" => Some(false),
+            other if says_disconnected(other) => Some(false),
+            _ => None,
+        },
+        _ => None,
+    };
+    flag.or_else(|| {
+        state_keys
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_str))
+            .map(|s| !says_disconnected(s))
+    })
+}
+
 /// What names an integration when no [`NAME_KEYS`] field does: the service, app, bank or
 /// device it connects ("channel": "Amazon" is the Amazon integration).
 const INTEGRATION_NAME_KEYS: &[&str] = &[
@@ -246,40 +276,24 @@ fn integration_item(item: &Value) -> String {
     let (name_key, name) = field_of(o, NAME_KEYS)
         .or_else(|| field_of(o, INTEGRATION_NAME_KEYS))
         .unwrap_or(("", "Integration".into()));
-    let more = rest(
-        o,
-        &[
-            name_key,
-            "connected",
-            "error",
-            "error_message",
-            "status",
-            "state",
-        ],
-    );
-    // Connected unless it says otherwise; with neither a flag nor a state, not connected.
-    let connected = match o.get("connected") {
-        Some(Value::Bool(b)) => *b,
-        _ => ["status", "state"]
-            .iter()
-            .find_map(|k| o.get(*k).and_then(Value::as_str))
-            .is_some_and(|s| {
-                !["disconnected", "not connected", "not_connected"]
-                    .contains(&s.trim().to_lowercase().as_str())
-            }),
+    // A map of names to states ({"Stripe": "connected"}) gives each its state as `value`.
+    let state_keys: &[&str] = if o.get("value").is_some_and(Value::is_string) {
+        &["status", "state", "value"]
+    } else {
+        &["status", "state"]
     };
+    let mut used = vec![name_key, "connected", "error", "error_message"];
+    used.extend(state_keys);
+    let more = rest(o, &used);
     let error = field(o, &["error", "error_message"]);
-    let status = field(o, &["status", "state"]).filter(|s| !s.eq_ignore_ascii_case("connected"));
-    let line = match (connected, error, status) {
-        (false, e, s) => {
+    let status = field(o, state_keys).filter(|s| !s.eq_ignore_ascii_case("connected"));
+    let line = match (is_connected(o, state_keys), error, status) {
+        (Some(false), e, s) => {
             // What it says beside "not connected" ("offline", "lost Wi-Fi") is kept.
             let said: Vec<String> = s
                 .into_iter()
                 .chain(e)
-                .filter(|x| {
-                    !["connected", "not connected", "disconnected"]
-                        .contains(&x.to_lowercase().as_str())
-                })
+                .filter(|x| !says_disconnected(x))
                 .collect();
             if said.is_empty() {
                 format!("{name}: not connected")
@@ -287,15 +301,18 @@ fn integration_item(item: &Value) -> String {
                 format!("{name}: not connected, {}", said.join(", "))
             }
         }
-        (true, Some(e), Some(s)) if !s.eq_ignore_ascii_case("error") => {
+        (Some(true), Some(e), Some(s)) if !s.eq_ignore_ascii_case("error") => {
             format!("{name}: connected, {s}, ERROR -- {e}")
         }
-        (true, Some(e), _) => format!("{name}: connected, ERROR -- {e}"),
-        (true, None, Some(s)) if s.eq_ignore_ascii_case("error") => {
+        (Some(true), Some(e), _) => format!("{name}: connected, ERROR -- {e}"),
+        (Some(true), None, Some(s)) if s.eq_ignore_ascii_case("error") => {
             format!("{name}: connected, ERROR")
         }
-        (true, None, Some(s)) => format!("{name}: connected, {s}"),
-        (true, None, None) => format!("{name}: connected"),
+        (Some(true), None, Some(s)) => format!("{name}: connected, {s}"),
+        (Some(true), None, None) => format!("{name}: connected"),
+        // It says nothing of its connection: nothing is claimed.
+        (None, Some(e), _) => format!("{name}: ERROR -- {e}"),
+        (None, None, _) => name,
     };
     format!("{line}{more}")
 }
@@ -529,6 +546,32 @@ mod tests {
                 "Etsy: connected (last_sync: 3 Dec)",
                 "Monzo: connected, ERROR -- AUTH_EXPIRED",
                 "Hall valve: not connected"
+            ]
+        );
+        // As sent: a map of states, a flag in words or a number, or no state at all.
+        assert_eq!(
+            lines(
+                ContextType::Integration,
+                json!({ "Stripe": "connected", "HubSpot": "error", "Xero": "disconnected" })
+            ),
+            [
+                "HubSpot: connected, ERROR",
+                "Stripe: connected",
+                "Xero: not connected"
+            ]
+        );
+        assert_eq!(
+            lines(
+                ContextType::Integration,
+                json!([{ "name": "Stripe", "connected": "yes" }, { "name": "B", "connected": 1 },
+                       { "name": "C", "connected": "no" }, { "foo": "bar" }, { "name": "D", "error": "quota" }])
+            ),
+            [
+                "Stripe: connected",
+                "B: connected",
+                "C: not connected",
+                "Integration (foo: bar)",
+                "D: ERROR -- quota"
             ]
         );
         assert_eq!(

@@ -19,7 +19,14 @@ pub enum InvalidKey {
     Missing,
     #[error("the key is malformed")]
     Malformed,
+    /// A well-made key of another kind (the secret key where the widget key belongs): the
+    /// prefix this call takes.
+    #[error("the key is of another kind")]
+    WrongKind(&'static str),
 }
+
+/// Every kind's prefix, to tell a key of the wrong kind from a malformed one.
+const PREFIXES: &[&str] = &["ab_live_", "sk_live_", "ha_secret_", "tm_live_", "cs_"];
 
 macro_rules! key_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
@@ -35,6 +42,9 @@ macro_rules! key_type {
             pub fn parse(s: &str) -> Result<Self, InvalidKey> {
                 if s.is_empty() {
                     return Err(InvalidKey::Missing);
+                }
+                if !s.starts_with($prefix) && PREFIXES.iter().any(|p| s.starts_with(p)) {
+                    return Err(InvalidKey::WrongKind($prefix));
                 }
                 let body = s.strip_prefix($prefix).ok_or(InvalidKey::Malformed)?;
                 let well_formed = body.len() == KEY_BYTES * 2
@@ -258,23 +268,18 @@ mod tests {
     }
 
     #[test]
-    fn a_key_of_another_kind_is_malformed() {
-        let secret = SecretKey::from_random(&[1; KEY_BYTES]);
+    fn a_key_of_another_kind_is_named_as_such() {
+        let secret = SecretKey::from_random(&[7; KEY_BYTES]);
         assert_eq!(
             WidgetKey::parse(secret.as_str()),
-            Err(InvalidKey::Malformed)
+            Err(InvalidKey::WrongKind(WidgetKey::PREFIX))
         );
+        assert_eq!(
+            WidgetKey::parse("sk_live_oops"),
+            Err(InvalidKey::WrongKind("ab_live_"))
+        );
+        assert_eq!(WidgetKey::parse("pk_test_123"), Err(InvalidKey::Malformed));
         assert_eq!(SecretKey::parse(secret.as_str()), Ok(secret));
-    }
-
-    #[test]
-    fn truncated_or_non_hex_keys_are_malformed() {
-        let good = IdentitySecret::from_random(&[0xab; KEY_BYTES]);
-        let short = &good.as_str()[..good.as_str().len() - 1];
-        assert_eq!(IdentitySecret::parse(short), Err(InvalidKey::Malformed));
-        let upper = good.as_str().to_uppercase();
-        assert_eq!(IdentitySecret::parse(&upper), Err(InvalidKey::Malformed));
-        assert_eq!(IdentitySecret::parse(""), Err(InvalidKey::Missing));
     }
 
     #[test]

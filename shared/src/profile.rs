@@ -126,11 +126,26 @@ impl UserIdentify {
         let company = o
             .get("company")
             .filter(|v| !v.is_null())
-            .map(|v| {
-                CompanyIdentify::parse_at(v, "company.").map_err(|e| FieldError {
-                    field: format!("company.{}", e.field),
-                    kind: e.kind,
-                })
+            .map(|v| match v {
+                // `company: "acme"` names the company by its id.
+                Value::String(_) => Ok(CompanyIdentify {
+                    company_id: chat::identifier("company", v)?,
+                    traits: Map::new(),
+                    context: BTreeMap::new(),
+                    warnings: Vec::new(),
+                }),
+                Value::Object(_) => {
+                    CompanyIdentify::parse_at(v, "company.").map_err(|e| FieldError {
+                        field: format!("company.{}", e.field),
+                        kind: e.kind,
+                    })
+                }
+                _ => Err(err(
+                    "company",
+                    InvalidField::Invalid(
+                        "must be an object with a `company_id`, or the company's id",
+                    ),
+                )),
             })
             .transpose()?;
         let company_id = match o.get("company_id").filter(|v| !v.is_null()) {
@@ -178,7 +193,9 @@ impl ContextUpdate {
             _ => {
                 return Err(err(
                     "user_id",
-                    InvalidField::Invalid("send exactly one of user_id and company_id"),
+                    InvalidField::Invalid(
+                        "or `company_id` names the owner: send one of them, not both",
+                    ),
                 ))
             }
         };
@@ -188,14 +205,21 @@ impl ContextUpdate {
             .filter(|v| !v.is_null())
             .map(|v| chat::context("set", v, &mut warnings))
             .unwrap_or_default();
-        let delete = match o.get("delete").filter(|v| !v.is_null()) {
-            None => Vec::new(),
-            Some(v) => chat::bounded_array("delete", v, MAX_DELETES, "an array of context keys")?
-                .iter()
-                .enumerate()
-                .map(|(i, k)| chat::identifier(&format!("delete[{i}]"), k))
-                .collect::<Result<_, _>>()?,
-        };
+        // A key that cannot be one is left out with a warning, as a bad entry of `set` is.
+        let mut delete = Vec::new();
+        if let Some(v) = o.get("delete").filter(|v| !v.is_null()) {
+            match chat::bounded_array("delete", v, MAX_DELETES, "an array of context keys") {
+                Ok(keys) => {
+                    for (i, k) in keys.iter().enumerate() {
+                        match chat::identifier(&format!("delete[{i}]"), k) {
+                            Ok(k) => delete.push(k),
+                            Err(e) => warnings.push(Warning::dropped(&e)),
+                        }
+                    }
+                }
+                Err(e) => warnings.push(Warning::dropped(&e)),
+            }
+        }
         // Entries that were sent but left out are answered with their warnings, not refused.
         if set.is_empty() && delete.is_empty() && warnings.is_empty() {
             return Err(err(
@@ -373,6 +397,11 @@ mod tests {
         let e = UserIdentify::parse(&json!({ "user_id": "u", "company": { "name": "x" } }))
             .unwrap_err();
         assert_eq!(e.field, "company.company_id");
+        // A company named by its id alone; anything else is named as `company`.
+        let u = UserIdentify::parse(&json!({ "user_id": "u", "company": "acme" })).unwrap();
+        assert_eq!(u.company_id.as_deref(), Some("acme"));
+        let e = UserIdentify::parse(&json!({ "user_id": "u", "company": 7 })).unwrap_err();
+        assert_eq!(e.field, "company");
         assert_eq!(
             CompanyIdentify::parse(&json!({ "name": "Acme" }))
                 .unwrap_err()
@@ -398,11 +427,20 @@ mod tests {
                 .field,
             "set"
         );
+        // Keys to delete that cannot be keys are left out with a warning; the rest is done.
+        let u =
+            ContextUpdate::parse(&json!({ "user_id": "u", "set": set, "delete": ["gone", 5, ""] }))
+                .unwrap();
         assert_eq!(
-            ContextUpdate::parse(&json!({ "user_id": "u", "delete": "a" }))
-                .unwrap_err()
-                .field,
-            "delete"
+            (u.set.len(), u.delete.as_slice()),
+            (1, ["gone".to_owned()].as_slice())
+        );
+        let fields: Vec<&str> = u.warnings.iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(fields, ["delete[1]", "delete[2]"]);
+        let u = ContextUpdate::parse(&json!({ "user_id": "u", "delete": "a" })).unwrap();
+        assert_eq!(
+            (u.delete.len(), u.warnings[0].field.as_str()),
+            (0, "delete")
         );
     }
 

@@ -172,6 +172,14 @@ fn a_missing_malformed_or_unknown_widget_key_is_401() {
         body.clone(),
     );
     let secret_as_widget = call(app, "POST", "/api/sdk/chat", Some(&ws.secret_key), body);
+    // The secret key is well made, only of the wrong kind: the answer says which it takes.
+    assert!(
+        secret_as_widget.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("widget key")),
+        "{}",
+        secret_as_widget.body
+    );
     for r in [none, malformed, unknown, secret_as_widget] {
         assert_eq!(
             (r.status, r.error().0.as_str()),

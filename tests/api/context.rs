@@ -234,3 +234,67 @@ fn a_context_update_whose_entries_were_all_left_out_writes_nothing() {
     );
     assert_eq!(u.status, 404, "no contact was made: {}", u.body);
 }
+
+#[test]
+fn a_value_nested_deeper_than_the_parser_reads_costs_its_entry_not_the_message() {
+    let ws = app().workspace();
+    // 200 levels: valid JSON, past what the JSON parser takes (128).
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let body = format!(
+        r#"{{"message":"is my parcel [still] held?","user_id":"deep-1","context":{{"deep":{{"label":"Deep","value":{deep}}},"parcels":{{"label":"Parcels","type":"list","value":[{{"name":"PX-9","status":"held at customs"}}]}}}}}}"#
+    );
+    let r = halo_tests::send(
+        app(),
+        "POST",
+        "/api/sdk/chat",
+        Some(&ws.widget_key),
+        &[],
+        Some(body),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        warnings(&r),
+        pairs(&[("context.deep.value", "invalid_value")])
+    );
+    let text = r.body["text"].as_str().unwrap();
+    assert!(text.contains("PX-9"), "{text}");
+}
+
+#[test]
+fn identify_names_a_company_by_its_id_and_keeps_an_email_that_is_not_text() {
+    let ws = app().workspace();
+    let r = post(
+        &ws,
+        "/api/sdk/users/identify",
+        json!({ "user_id": "odd-id-1", "company": "acme-co", "name": 42, "email": { "work": "a@b.test" } }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let u = call(
+        app(),
+        "GET",
+        "/api/sdk/users/odd-id-1",
+        Some(&ws.secret_key),
+        None,
+    )
+    .body;
+    assert_eq!(u["user"]["company_id"], "acme-co", "{u}");
+    assert_eq!(u["user"]["name"], "42", "{u}");
+    // An object is no email address: it is kept whole, among the custom traits.
+    assert!(u["user"]["email"].is_null(), "{u}");
+    assert_eq!(
+        u["user"]["custom_fields"]["email"],
+        json!({ "work": "a@b.test" }),
+        "{u}"
+    );
+    let bad = post(
+        &ws,
+        "/api/sdk/users/identify",
+        json!({ "user_id": "odd-id-2", "company": 7 }),
+    );
+    assert_eq!(
+        (bad.status, bad.body["error"]["field"].as_str()),
+        (400, Some("company")),
+        "{}",
+        bad.body
+    );
+}

@@ -151,6 +151,16 @@ fn context_entries_are_set_and_deleted_for_users_and_companies() {
     assert_eq!(odd.status, 200, "{}", odd.body);
     assert_eq!(odd.body["context"]["x"]["value"], "broken");
     assert!(odd.body.get("warnings").is_none(), "{}", odd.body);
+    // A key to delete that cannot be a key is left out with a warning; the rest is done.
+    let r = post(
+        &ws,
+        "/api/sdk/context",
+        json!({ "user_id": "u-ctx", "set": { "y": { "label": "Y", "value": 1 } }, "delete": ["x", 5] }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["warnings"][0]["field"], "delete[1]", "{}", r.body);
+    let keys: Vec<&String> = r.body["context"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["billing", "y"], "{}", r.body);
 }
 
 #[test]

@@ -21,14 +21,20 @@ fn split_traits(traits: &Map<String, Value>, columns: &[&str]) -> (Value, Value)
     let mut cols = Map::new();
     let mut custom = Map::new();
     for (k, v) in traits {
-        if columns.contains(&k.as_str()) && k != "team_size" {
-            let text = match v {
-                Value::Null => Value::Null,
-                Value::String(s) => Value::String(s.clone()),
-                other => Value::String(other.to_string()),
-            };
+        // A column holds text: a number or a flag is written as one, and an object or a
+        // list (`email: { primary, work }`) is kept whole among the custom traits instead.
+        let text = match v {
+            Value::Null => Some(Value::Null),
+            Value::String(s) => Some(Value::String(s.clone())),
+            Value::Number(_) | Value::Bool(_) => Some(Value::String(v.to_string())),
+            Value::Object(_) | Value::Array(_) => None,
+        };
+        if k == "team_size" {
+            continue;
+        }
+        if let (true, Some(text)) = (columns.contains(&k.as_str()), text) {
             cols.insert(k.clone(), text);
-        } else if k != "team_size" {
+        } else {
             custom.insert(k.clone(), v.clone());
         }
     }
