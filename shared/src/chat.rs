@@ -552,7 +552,7 @@ fn key(field: &str, k: &str) -> Result<(), FieldError> {
     if len == 0 {
         return Err(FieldError::new(
             field,
-            InvalidField::Invalid("keys must not be empty"),
+            InvalidField::Invalid("has an entry whose key is empty"),
         ));
     }
     if len > MAX_KEY_CHARS {
@@ -564,7 +564,7 @@ fn key(field: &str, k: &str) -> Result<(), FieldError> {
     if k.chars().any(char::is_control) {
         return Err(FieldError::new(
             field,
-            InvalidField::Invalid("keys must not contain control characters"),
+            InvalidField::Invalid("has an entry whose key holds control characters"),
         ));
     }
     Ok(())
@@ -695,7 +695,13 @@ fn keep_entries<T>(
         if out.len() == max {
             let len = obj.len();
             let e = FieldError::new(count_field, InvalidField::TooMany { max, len });
-            warnings.push(Warning::dropped(&e));
+            let left = obj.keys().skip_while(|other| *other != k).count();
+            warnings.push(Warning {
+                message: format!(
+                    "{e}; the first {max} usable ones were kept and the last {left} left out"
+                ),
+                ..Warning::dropped(&e)
+            });
             break;
         }
         match read(k, val, warnings) {
@@ -1208,6 +1214,29 @@ mod tests {
             serde_json::from_str(&deep(100)).ok()
         );
         assert_eq!(parse_body(b"{\"a\": [}"), None);
+    }
+
+    #[test]
+    fn warnings_say_which_entries_were_left_out() {
+        let many: Map<String, Value> = (0..MAX_CONTEXT_ENTRIES + 10)
+            .map(|i| (format!("k{i:03}"), json!({ "label": "L", "value": i })))
+            .collect();
+        let req =
+            parsed(json!({ "message": "x", "context": many, "custom_fields": { "": 1, "ok": 2 } }));
+        assert_eq!(req.context.len(), MAX_CONTEXT_ENTRIES);
+        let said: Vec<&str> = req.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(
+            said.iter().any(|m| m.contains(&format!(
+                "the first {MAX_CONTEXT_ENTRIES} usable ones were kept and the last 10 left out"
+            ))),
+            "{said:?}"
+        );
+        assert!(
+            said.iter()
+                .any(|m| m.contains("has an entry whose key is empty; it was left out")),
+            "{said:?}"
+        );
+        assert_eq!(req.custom_fields.keys().collect::<Vec<_>>(), ["ok"]);
     }
 
     #[test]

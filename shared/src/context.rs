@@ -123,6 +123,10 @@ pub fn display_key(key: &str) -> String {
     const UPPER: &[&str] = &[
         "id", "url", "mrr", "arr", "api", "sso", "ip", "crm", "ltv", "nps", "vat",
     ];
+    // An identifier ("PX-2", "INV-2026-004") is said as it is written.
+    if key.chars().any(|c| c.is_ascii_digit()) && !key.contains(['_', ' ']) {
+        return clean_label(key);
+    }
     let words: Vec<String> = key
         .split(['_', '-', ' '])
         .filter(|w| !w.is_empty())
@@ -843,6 +847,9 @@ Space ID: space_789
         assert_eq!(display_key("space_id"), "Space ID");
         assert_eq!(display_key("signed_up_at"), "Signed up at");
         assert_eq!(display_key("mrr"), "MRR");
+        assert_eq!(display_key("PX-2"), "PX-2");
+        assert_eq!(display_key("inv-2026-004"), "inv-2026-004");
+        assert_eq!(display_key("2026_total"), "2026 total");
     }
 
     #[test]
