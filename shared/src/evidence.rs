@@ -890,6 +890,10 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
     let idf = |c: &str| idf_of(df.get(c).copied().unwrap_or(0));
     let current_weight = current.map_or(0.0, idf_of);
     // "My next class", "the last payment": the dated sibling soonest to come, or latest past.
+    // "What's using most of my space?": the sibling with the largest amount.
+    let extreme = asks_extreme(question)
+        .map(|e| extreme_of(facts, e))
+        .unwrap_or_default();
     let ordered = match (today, asks_order(question)) {
         (Some(t), Some(order)) => in_order(facts, &printed, t, order),
         _ => HashSet::new(),
@@ -926,6 +930,11 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
                 + if typed { 0.05 } else { 0.0 }
                 + if set.contains(CURRENT) {
                     current_weight
+                } else {
+                    0.0
+                }
+                + if extreme.contains(&index) {
+                    ORDER_WEIGHT
                 } else {
                     0.0
                 }
@@ -1004,6 +1013,101 @@ fn headed_to(question: &str, facts: &[Fact]) -> HashSet<usize> {
 enum Order {
     Next,
     Last,
+}
+
+/// Whether a question asks for the largest or the smallest of its siblings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Extreme {
+    Most,
+    Least,
+}
+
+fn asks_extreme(question: &str) -> Option<Extreme> {
+    let said = Phrases::of(question);
+    // Not an order of amounts: "at least", "most recent" (the latest, see `asks_order`).
+    if said.has_any(&[
+        "at least",
+        "at most",
+        "most recent",
+        "most likely",
+        "least once",
+    ]) {
+        return None;
+    }
+    const MOST: &[&str] = &[
+        "most",
+        "biggest",
+        "largest",
+        "highest",
+        "maximum",
+        "heaviest",
+        "longest",
+        "priciest",
+        "eating",
+        "hogging",
+        "taking up",
+        "using up",
+    ];
+    const LEAST: &[&str] = &[
+        "least", "smallest", "lowest", "minimum", "cheapest", "shortest", "fewest", "lightest",
+    ];
+    if said.has_any(MOST) {
+        Some(Extreme::Most)
+    } else if said.has_any(LEAST) {
+        Some(Extreme::Least)
+    } else {
+        None
+    }
+}
+
+/// The amount a fact states: the first number of its value (after its name, `Photos: 142.3
+/// GB`), not a day of a date (`1 Feb`) nor a time (`07:15`); `None` for a total, which is no
+/// sibling of its parts.
+fn amount_of(fact: &Fact) -> Option<f64> {
+    let text = fact.text.to_lowercase();
+    if ["total", "overall", "lifetime", "sum", "combined"]
+        .iter()
+        .any(|w| text.contains(w) || fact.key.to_lowercase().contains(w))
+    {
+        return None;
+    }
+    let value = text.split_once(": ").map_or(text.as_str(), |(_, v)| v);
+    let tokens: Vec<&str> = value.split_whitespace().collect();
+    tokens.iter().enumerate().find_map(|(i, t)| {
+        let t = t.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ',');
+        let t = t.trim_end_matches([',', '.']);
+        if t.is_empty()
+            || t.contains(':')
+            || tokens.get(i + 1).is_some_and(|n| month_of(n).is_some())
+        {
+            return None;
+        }
+        t.replace(',', "").parse::<f64>().ok()
+    })
+}
+
+/// The facts holding the largest (or smallest) amount among their entry's facts that state
+/// one, when the entry has more than one to tell apart.
+fn extreme_of(facts: &[Fact], extreme: Extreme) -> HashSet<usize> {
+    let amounts: Vec<Option<f64>> = facts
+        .iter()
+        .map(|f| if f.suspicious { None } else { amount_of(f) })
+        .collect();
+    let mut best: HashMap<&str, (f64, usize)> = HashMap::new();
+    for (f, a) in facts.iter().zip(&amounts) {
+        let Some(a) = *a else { continue };
+        let slot = best.entry(f.key.as_str()).or_insert((a, 0));
+        slot.1 += 1;
+        if (extreme == Extreme::Most && a > slot.0) || (extreme == Extreme::Least && a < slot.0) {
+            slot.0 = a;
+        }
+    }
+    (0..facts.len())
+        .filter(|&i| {
+            best.get(facts[i].key.as_str())
+                .is_some_and(|(a, n)| *n > 1 && amounts[i] == Some(*a))
+        })
+        .collect()
 }
 
 /// Units "next" and "last" also name a span of ("next week", and the days of the week, "last
@@ -1624,6 +1728,29 @@ mod tests {
         assert!(f[1].suspicious);
         let ranked = rank("was my refund approved? is tokyo online?", &f);
         assert!(ranked.iter().all(|m| m.index == 0), "{ranked:?}");
+    }
+
+    #[test]
+    fn the_most_or_the_least_is_the_sibling_with_that_amount() {
+        let p = Profile {
+            traits: Default::default(),
+            context: serde_json::from_value(serde_json::json!({
+                "storage": { "label": "Storage", "type": "metric", "value": {
+                    "Music": "12.5 GB", "Video": "1,204 GB", "Mail": "0.4 GB", "Total": "1,216.9 GB of 2 TB" } },
+                "bills": { "label": "Bills", "type": "list", "value": [
+                    { "name": "March", "amount": "£42.10", "paid": "2 Mar" },
+                    { "name": "April", "amount": "£17.00", "paid": "1 Apr" } ] } })).unwrap(),
+        };
+        let f = facts(&p, None, &BTreeMap::new());
+        let first = |q: &str| {
+            let ranked = rank_on(q, &f, None);
+            f[ranked[0].index].text.clone()
+        };
+        assert!(first("what is using the most storage").contains("Video"));
+        assert!(first("which uses the least storage?").contains("Mail"));
+        assert!(first("which bill was the cheapest").contains("April"));
+        assert!(first("my biggest bill?").contains("March"));
+        assert_eq!(asks_extreme("do I need at least 2 GB?"), None);
     }
 
     #[test]
