@@ -420,7 +420,7 @@ fn says_trouble(question: &str) -> bool {
 /// Whether a concept is one of the markers (a problem, a kind of value), not a word.
 fn is_marker(concept: &str) -> bool {
     concept.starts_with([
-        '\u{26a0}', '\u{231a}', '\u{a4}', '#', '\u{263a}', '\u{25b6}', '\u{2610}',
+        '\u{26a0}', '\u{231a}', '\u{231b}', '\u{a4}', '#', '\u{263a}', '\u{25b6}', '\u{2610}',
     ])
 }
 
@@ -431,6 +431,37 @@ const CURRENT: &str = "\u{25b6}current";
 /// The concept of a fact about something still needed from the user ("missing", "not
 /// received"): "what else do you need from me?" is about those.
 const NEEDED: &str = "\u{2610}needed";
+
+/// The concept of a fact about something overdue: it says so, or it is due on a day gone by.
+const OVERDUE: &str = "\u{231b}overdue";
+
+/// Words of a question asking what is overdue, each the word whose term it joins.
+const ASKS_OVERDUE: &[(&str, &str)] = &[
+    ("overdue", "overdue"),
+    ("past due", "due"),
+    ("late", "late"),
+    ("already", "already"),
+    ("behind on", "behind"),
+];
+
+fn asks_overdue(said: &Phrases) -> Option<&'static str> {
+    ASKS_OVERDUE
+        .iter()
+        .find(|(phrase, _)| said.has(phrase))
+        .map(|(_, word)| *word)
+}
+
+/// Whether a fact is overdue: it says so ("overdue", "past due", "late"), or it is due
+/// ("due", "deadline", "return by", "pay by") on days that are all gone by.
+fn is_overdue(fact: &Fact, printed: &[Day], today: Option<Day>) -> bool {
+    let said = Phrases::of(&fact.text);
+    if said.has_any(&["overdue", "past due", "late"]) && !said.has_any(&["not late", "not overdue"])
+    {
+        return true;
+    }
+    let due = said.has_any(&["due", "deadline", "return by", "pay by", "renew by"]);
+    due && today.is_some_and(|t| !printed.is_empty() && printed.iter().all(|d| *d < t))
+}
 
 /// Words that say something is over.
 const OVER_WORDS: &[&str] = &[
@@ -851,9 +882,29 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
             set
         })
         .collect();
+    let mut sets = sets;
+    for (i, set) in sets.iter_mut().enumerate() {
+        if is_overdue(&facts[i], &printed[i], today) {
+            set.insert(OVERDUE.to_owned());
+        }
+    }
     // What is not over yet, or still needed from the user, counts when it tells some facts
     // from others (a term every fact has, or none, would only thin each one's share).
     let said = Phrases::of(question);
+    // "Is one of them late?": the term of its word is also met by what is overdue.
+    if let Some(cue) = asks_overdue(&said) {
+        let holding = sets.iter().filter(|set| set.contains(OVERDUE)).count();
+        if holding > 0 && holding < sets.len() {
+            let known = word_concepts(cue);
+            match terms
+                .iter_mut()
+                .find(|t| t.iter().any(|c| known.contains(c)))
+            {
+                Some(term) => term.push(OVERDUE.to_owned()),
+                None => terms.push(vec![OVERDUE.to_owned()]),
+            }
+        }
+    }
     let telling = |marker: &str, asks: &[&str]| {
         let holding = sets.iter().filter(|set| set.contains(marker)).count();
         (said.has_any(asks) && holding > 0 && holding < sets.len()).then_some(holding)
@@ -1728,6 +1779,35 @@ mod tests {
         assert!(f[1].suspicious);
         let ranked = rank("was my refund approved? is tokyo online?", &f);
         assert!(ranked.iter().all(|m| m.index == 0), "{ranked:?}");
+    }
+
+    #[test]
+    fn what_is_late_is_what_says_so_or_was_due_on_a_day_gone_by() {
+        let p = Profile {
+            traits: Default::default(),
+            context: serde_json::from_value(serde_json::json!({
+                "loans": { "label": "Items on loan", "type": "list", "value": [
+                    { "title": "Middlemarch", "due": "10 Dec 2026" },
+                    { "title": "Solaris", "due": "29 Nov 2026" },
+                    { "title": "Kindred", "due": "15 Dec 2026" } ] },
+                "fines": { "label": "Fees", "type": "list", "value": [
+                    { "name": "Room booking", "status": "paid" },
+                    { "name": "Lost card", "status": "past due" } ] } }))
+            .unwrap(),
+        };
+        let f = facts(&p, None, &BTreeMap::new());
+        let today = Day {
+            year: 2026,
+            month: 12,
+            day: 3,
+        };
+        let first = |q: &str| {
+            let ranked = rank_on(q, &f, Some(today));
+            f[ranked[0].index].text.clone()
+        };
+        assert!(first("is one of my loans late?").contains("Solaris"));
+        assert!(first("which loan should I have handed back already").contains("Solaris"));
+        assert!(first("which fee is overdue").contains("Lost card"));
     }
 
     #[test]
