@@ -494,8 +494,15 @@ async fn gather(
         Some(halo_shared::dates::Day::from_unix_ms(now_ms())),
     );
     let mut passages = passages;
-    if let Some(problem) = evidence.problem() {
-        passages.extend(problem_articles(env, db, &ws.id, &problem.text, &passages).await);
+    if let Some(problem) = answer::problem_to_look_up(&evidence) {
+        let found =
+            problem_articles(env, db, &ws.id, &evidence.problem_query(problem), &passages).await;
+        // Only what is about the problem joins the passages (and the model's prompt).
+        passages.extend(
+            found
+                .into_iter()
+                .filter(|p| answer::fix_for(&evidence, problem, std::slice::from_ref(p)).is_some()),
+        );
     }
     Seen {
         passages,

@@ -562,21 +562,29 @@ pub fn problems(profile: &Profile) -> Vec<Problem> {
         match entry.kind {
             Some(ContextType::Integration) => {
                 for item in entries_of(&entry.value) {
-                    let Some(name) = text_of(&item, &["name", "label", "title"]) else {
+                    let named = ["name", "label", "title"]
+                        .iter()
+                        .chain(crate::context::INTEGRATION_NAME_KEYS)
+                        .find_map(|k| text_of(&item, &[k]));
+                    let Some(name) = named else {
                         continue;
                     };
-                    let connected =
-                        crate::context::is_connected(&item, &["status", "state"]).unwrap_or(true);
+                    let connected = crate::context::is_connected(&item, &["status", "state"]);
                     let error = text_of(&item, &["error", "error_message"]);
                     let status = text_of(&item, &["status", "state"]).unwrap_or_default();
-                    let sentence = if !connected {
-                        format!("your {name} integration is not connected")
-                    } else if let Some(e) = error {
-                        format!("your {name} integration is connected but reports an error: {e}")
-                    } else if status.eq_ignore_ascii_case("error") {
-                        format!("your {name} integration reports an error")
-                    } else {
-                        continue;
+                    // Connected is said only when the data says so.
+                    let sentence = match (connected, error) {
+                        (Some(false), _) => format!("your {name} integration is not connected"),
+                        (Some(true), Some(e)) => {
+                            format!(
+                                "your {name} integration is connected but reports an error: {e}"
+                            )
+                        }
+                        (None, Some(e)) => format!("your {name} integration reports an error: {e}"),
+                        (_, None) if status.eq_ignore_ascii_case("error") => {
+                            format!("your {name} integration reports an error")
+                        }
+                        _ => continue,
                     };
                     out.push(Problem {
                         subject: name,
@@ -685,7 +693,11 @@ pub fn answer(
     }
     let from_articles = answer_from_passages(question, passages);
     if let Some(problem) = relevant_problem(question, user, company) {
-        return problem_answer(&problem, from_articles);
+        // The article on the problem's own words, when the question's search found none.
+        let fix = problem_to_look_up(evidence)
+            .filter(|f| f.text.contains(&problem.subject))
+            .and_then(|f| fix_for(evidence, f, passages).map(|p| (f, p)));
+        return problem_answer(question, &problem, from_articles, fix);
     }
     let article_support = passages
         .iter()
@@ -753,8 +765,25 @@ fn closest_fact_answer(evidence: &Evidence, nothing_found: Answer) -> Answer {
 }
 
 /// "I checked your account: …", then the article that helps, when one covers the question.
-fn problem_answer(problem: &Problem, from_articles: Answer) -> Answer {
+fn problem_answer(
+    question: &str,
+    problem: &Problem,
+    from_articles: Answer,
+    fix: Option<(&Fact, &Passage)>,
+) -> Answer {
     let mut text = format!("I checked your account: {}.", capitalise(&problem.sentence));
+    if let (true, Some((fact, fix))) = (from_articles.citations.is_empty(), fix) {
+        text.push_str(&fix_text(question, fact, fix));
+        return Answer {
+            text,
+            confidence: 0.85,
+            citations: vec![Citation {
+                title: fix.title.clone(),
+                url: fix.url.clone(),
+            }],
+            actions: Vec::new(),
+        };
+    }
     if from_articles.citations.is_empty() {
         text.push_str(" If you'd like, I can bring in someone from the team to help fix it.");
         return Answer {
@@ -805,12 +834,7 @@ fn fact_answer(
         .flatten()
     {
         // The question only described the symptom; the article is about what the data says.
-        let about = format!("{question} {}", fact.text);
-        text.push_str(&format!(
-            "\n\nHere's what our article \u{201c}{}\u{201d} says:\n\n{}",
-            fix.title,
-            excerpt(&about, &fix.text)
-        ));
+        text.push_str(&fix_text(question, fact, fix));
         citations.push(Citation {
             title: fix.title.clone(),
             url: fix.url.clone(),
@@ -877,30 +901,71 @@ fn fixes(from_articles: &Answer, passages: &[Passage], fact: &Fact) -> bool {
     })
 }
 
-/// The article among `passages` that is about the problem `fact` states: it has the fact's
-/// own words ([`Evidence::own_words`]: "E42", "consent lapsed"), one in its title or two in
-/// all; the one with most of them, then the first, wins.
-fn fix_for<'a>(evidence: &Evidence, fact: &Fact, passages: &'a [Passage]) -> Option<&'a Passage> {
+/// The article among `passages` that is about the problem `fact` states: it names one of
+/// the fact's own codes ([`Evidence::own_codes`]: "E42", "AUTH_EXPIRED"), or its title names
+/// what the fact is about ("Freeing up storage" for "Storage: 100% used"), or it has two of
+/// the fact's own words ([`Evidence::own_words`]) and more than half of them ("consent",
+/// "lapsed" of three). The one with most of them, then the first, wins.
+pub fn fix_for<'a>(
+    evidence: &Evidence,
+    fact: &Fact,
+    passages: &'a [Passage],
+) -> Option<&'a Passage> {
     let own = evidence.own_words(fact);
-    if own.is_empty() {
+    let codes = evidence.own_codes(fact);
+    if own.is_empty() && codes.is_empty() {
         return None;
     }
-    let found = |text: &str| {
-        words(text)
-            .map(|w| stem(&w))
-            .filter(|s| own.contains(s))
-            .collect::<std::collections::HashSet<_>>()
-            .len()
-    };
+    // What the fact is about, before its first colon ("Storage" of "Storage: 100% used"),
+    // where it is the fact's own: an article titled with it is about it.
+    let spoken = fact.spoken();
+    let subject: std::collections::HashSet<String> = spoken
+        .split_once(": ")
+        .map(|(name, _)| {
+            words(name)
+                .map(|w| stem(&w))
+                .filter(|s| own.contains(s))
+                .collect()
+        })
+        .unwrap_or_default();
     passages
         .iter()
         .rev()
         .filter_map(|p| {
-            let (title, all) = (found(&p.title), found(&format!("{} {}", p.title, p.text)));
-            (title >= 1 || all >= 2).then_some((title + all, p))
+            let text = format!("{} {}", p.title, p.text);
+            let tokens: std::collections::HashSet<String> = text
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .map(|t| t.trim_matches('_').to_lowercase())
+                .collect();
+            let coded = codes.iter().filter(|c| tokens.contains(*c)).count();
+            let worded = words(&text)
+                .map(|w| stem(&w))
+                .filter(|s| own.contains(s))
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            let titled = words(&p.title).any(|w| subject.contains(&stem(&w)));
+            (coded > 0 || titled || (worded >= 2 && worded * 2 > own.len()))
+                .then_some((coded * 10 + worded, p))
         })
         .max_by_key(|(n, _)| *n)
         .map(|(_, p)| p)
+}
+
+/// The article that fixes `fact`, quoted after it: the stretch about the question and the
+/// problem's words.
+fn fix_text(question: &str, fact: &Fact, fix: &Passage) -> String {
+    let about = format!("{question} {}", fact.text);
+    format!(
+        "\n\nHere's what our article \u{201c}{}\u{201d} says:\n\n{}",
+        fix.title,
+        excerpt(&about, &fix.text)
+    )
+}
+
+/// The fact whose articles a turn searches for again, by [`Evidence::problem_query`]: the
+/// problem the offline engine would state (see [`Evidence::problem`]).
+pub fn problem_to_look_up(evidence: &Evidence) -> Option<&Fact> {
+    evidence.problem(UNIQUE_FACT_MIN_SUPPORT)
 }
 
 /// The most relevant stretch of `text` for the question: from the sentence that shares most
@@ -1217,53 +1282,100 @@ mod tests {
 
     #[test]
     fn a_problem_stated_from_the_data_brings_the_article_on_its_own_words() {
-        let context = serde_json::json!({ "channels": { "label": "Sales channels", "type": "integration", "value": [
-            { "channel": "Etsy", "state": "connected", "last_sync": "3 Dec 09:10" },
-            { "channel": "Amazon", "state": "error", "error": "SP_TOKEN_REVOKED: seller authorisation withdrawn" },
-            { "channel": "eBay", "state": "connected", "last_sync": "3 Dec 08:55" }
+        let context = serde_json::json!({ "orders": { "label": "Orders", "type": "list", "value": [
+            { "name": "Order 1141", "status": "delivered" },
+            { "name": "Order 1142", "status": "payment failed: CARD_DECLINED_51" },
+            { "name": "Order 1143", "status": "in transit" }
         ] } });
         let passages = [
             passage(
-                "eBay listing limits",
-                "eBay caps new sellers at 10 listings a month. The limit rises as you sell.",
+                "Tracking a parcel",
+                "Every order in transit has a tracking link in its confirmation email.",
             ),
             passage(
-                "When Amazon shows SP_TOKEN_REVOKED",
-                "Amazon withdrew the seller authorisation. Open Channels > Amazon and click Reauthorise, then sign in to Seller Central.",
+                "Card declined (CARD_DECLINED_51)",
+                "Your bank refused the payment for lack of funds. Add another card under Wallet and press Pay again.",
             ),
         ];
-        let question = "amazon orders stopped showing up, what do I do";
+        let question = "what went wrong with order 1142?";
         let (user, facts) = facts_of(question, context.clone());
-        assert!(facts
-            .problem()
-            .is_some_and(|f| f.text.contains("SP_TOKEN_REVOKED")));
+        let problem = problem_to_look_up(&facts).expect("the order whose payment failed");
+        assert!(
+            facts.problem_query(problem).contains("card_declined_51"),
+            "{}",
+            facts.problem_query(problem)
+        );
         let a = answer(question, &passages, &facts, &user, None);
         assert!(
             a.text
-                .starts_with("Here's what your account data shows. Sales channels:"),
+                .starts_with("Here's what your account data shows. Orders: Order 1142"),
             "{}",
             a.text
         );
-        assert!(
-            a.text.contains("SP_TOKEN_REVOKED") && a.text.contains("Reauthorise"),
-            "{}",
-            a.text
+        let (problem_at, fix_at) = (
+            a.text.find("CARD_DECLINED_51").unwrap(),
+            a.text.find("Pay again").expect(&a.text),
         );
+        assert!(problem_at < fix_at, "{}", a.text);
         let titles: Vec<&str> = a.citations.iter().map(|c| c.title.as_str()).collect();
         assert_eq!(
             titles,
             [
-                "Your account data: Sales channels",
-                "When Amazon shows SP_TOKEN_REVOKED"
+                "Your account data: Orders",
+                "Card declined (CARD_DECLINED_51)"
             ]
         );
-        // A channel that is fine is no problem, and no article is brought for it.
-        let question = "when did etsy last sync?";
+        // An order that is fine is no problem, and no article is brought for it.
+        let question = "where is order 1143";
         let (user, facts) = facts_of(question, context);
-        assert!(facts.problem().is_none());
+        assert!(problem_to_look_up(&facts).is_none());
         let a = answer(question, &passages, &facts, &user, None);
-        assert!(!a.text.contains("Reauthorise"), "{}", a.text);
-        assert_eq!(a.citations.len(), 1, "{:?}", a.citations);
+        assert!(!a.text.contains("Pay again"), "{}", a.text);
+    }
+
+    #[test]
+    fn an_article_sharing_a_word_or_two_with_a_problem_is_not_its_fix() {
+        let fix = |context: serde_json::Value, question: &str, title: &str, text: &str| {
+            let (_, facts) = facts_of(question, context);
+            let problem = facts.problem(0.0).expect("a problem").clone();
+            let passages = [passage(title, text)];
+            fix_for(&facts, &problem, &passages).is_some()
+        };
+        let card = serde_json::json!({ "billing": { "label": "Billing", "type": "error", "value": [
+            { "source": "Payment", "message": "Card declined by bank" } ] } });
+        assert!(!fix(
+            card.clone(),
+            "why did my payment fail",
+            "Adding a bank account for payouts",
+            "Payouts go to the bank account you add under Settings > Payouts."
+        ));
+        let pixel = serde_json::json!({ "issues": { "label": "Issues", "type": "error", "value": [
+            { "source": "Tracking", "message": "Pixel not firing on checkout page" } ] } });
+        assert!(!fix(
+            pixel.clone(),
+            "is tracking broken",
+            "Customising the checkout page",
+            "Change the colours and logo of your checkout page under Branding."
+        ));
+        assert!(fix(pixel, "is tracking broken", "When the pixel is not firing",
+            "If the pixel is not firing on a page, check that the snippet is installed in its head."));
+        let storage = serde_json::json!({ "space": { "label": "Workspace", "value": {
+            "members": 14, "storage": "100% used (20 of 20 GB)" } } });
+        assert!(fix(
+            storage,
+            "we can't upload anymore",
+            "Freeing up storage",
+            "When storage is full, uploads stop."
+        ));
+        let bank = serde_json::json!({ "feeds": { "label": "Bank connections", "type": "integration", "value": [
+            { "bank": "Barclays", "state": "connected" },
+            { "bank": "Monzo", "state": "error", "error": "AUTH_EXPIRED: consent lapsed on 26 Nov 2026" } ] } });
+        assert!(fix(
+            bank,
+            "my feed stopped",
+            "Reconnecting an expired bank feed",
+            "When consent lapses the feed shows AUTH_EXPIRED. Click Renew consent."
+        ));
     }
 
     #[test]
@@ -1275,7 +1387,7 @@ mod tests {
                 { "device": "Bedroom radiator valve", "status": "online", "battery": "71%" }
             ] } }),
         );
-        let problem = facts.problem().expect("the valve in error");
+        let problem = facts.problem(0.0).expect("the valve in error");
         let own = facts.own_words(problem);
         assert!(
             own.contains("e42") && own.contains(&stem("hall")),

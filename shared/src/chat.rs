@@ -656,20 +656,25 @@ fn shallow(json: &[u8], max: usize) -> Vec<u8> {
     out
 }
 
-/// Refuses a value that holds [`TOO_DEEP`]: part of it was nested past what a body keeps.
+/// Deepest nesting of one trait or context value: stored inside a contact's JSON and read
+/// back by the same parser, it must stay well under the parser's 128.
+pub const MAX_VALUE_DEPTH: usize = 32;
+
+/// Refuses a value nested past [`MAX_VALUE_DEPTH`] (or holding [`TOO_DEEP`], which only a
+/// deeper one does).
 fn too_deep(at: &str, v: &Value) -> Result<(), FieldError> {
-    fn holds(v: &Value) -> bool {
+    fn depth(v: &Value) -> usize {
         match v {
-            Value::String(s) => s == TOO_DEEP,
-            Value::Array(a) => a.iter().any(holds),
-            Value::Object(o) => o.values().any(holds),
-            _ => false,
+            Value::String(s) if s == TOO_DEEP => usize::MAX,
+            Value::Array(a) => a.iter().map(depth).max().unwrap_or(0).saturating_add(1),
+            Value::Object(o) => o.values().map(depth).max().unwrap_or(0).saturating_add(1),
+            _ => 0,
         }
     }
-    if holds(v) {
+    if depth(v) > MAX_VALUE_DEPTH {
         return Err(FieldError::new(
             at,
-            InvalidField::Invalid("is nested more than 64 levels deep"),
+            InvalidField::Invalid("is nested more than 32 levels deep"),
         ));
     }
     Ok(())
@@ -1208,6 +1213,12 @@ mod tests {
                 ("custom_fields.t", "invalid_value")
             ]
         );
+        // A value nested past what is stored costs its entry too, below the parser's limit.
+        let req = ChatRequest::parse(&json!({ "message": "x",
+            "custom_fields": { "t": serde_json::from_str::<Value>(&deep(MAX_VALUE_DEPTH + 1)).unwrap(),
+                               "u": serde_json::from_str::<Value>(&deep(MAX_VALUE_DEPTH)).unwrap() } }))
+        .unwrap();
+        assert_eq!(req.custom_fields.keys().collect::<Vec<_>>(), ["u"]);
         // Within the limit, nothing changes; what is not JSON is still refused.
         assert_eq!(
             parse_body(deep(100).as_bytes()),

@@ -229,39 +229,91 @@ fn list_item(item: &Value) -> String {
     line
 }
 
-fn says_disconnected(state: &str) -> bool {
-    matches!(
-        state.trim().to_lowercase().as_str(),
-        "disconnected" | "not connected" | "not_connected" | "unlinked"
-    )
+/// States that say an integration is connected, and that it is not; any other state
+/// ("expired", "error", "pending") makes no claim either way.
+const CONNECTED_STATES: &[&str] = &[
+    "connected",
+    "active",
+    "ok",
+    "online",
+    "healthy",
+    "live",
+    "enabled",
+    "working",
+    "running",
+    "up",
+    "syncing",
+    "synced",
+    "linked",
+    "authorized",
+    "authorised",
+];
+const DISCONNECTED_STATES: &[&str] = &[
+    "disconnected",
+    "not connected",
+    "not_connected",
+    "not-connected",
+    "unlinked",
+    "revoked",
+    "deauthorized",
+    "deauthorised",
+    "removed",
+    "offline",
+    "inactive",
+];
+/// Other words that are an integration's state (a map's `{ "Stripe": "error" }`), not an
+/// account id or a note.
+const OTHER_STATES: &[&str] = &[
+    "error", "failed", "failing", "expired", "pending", "paused", "degraded", "warning", "delayed",
+    "disabled",
+];
+
+fn state_word(state: &str) -> String {
+    state.trim().to_lowercase()
+}
+
+/// Whether a string is an integration state (see [`CONNECTED_STATES`] and the others).
+fn is_state(s: &str) -> bool {
+    let w = state_word(s);
+    [CONNECTED_STATES, DISCONNECTED_STATES, OTHER_STATES]
+        .iter()
+        .any(|l| l.contains(&w.as_str()))
 }
 
 /// Whether an integration says it is connected: its `connected` flag (`true`, `1`, "yes"),
-/// else a state ("disconnected" is not; "active" and "error" are); `None` when it says
-/// nothing of it.
+/// else a state that says so ("active", "online"; "disconnected", "revoked" say not); `None`
+/// when nothing says either ("expired", "error", no state at all).
 pub(crate) fn is_connected(o: &Map<String, Value>, state_keys: &[&str]) -> Option<bool> {
     let flag = match o.get("connected") {
         Some(Value::Bool(b)) => Some(*b),
         Some(Value::Number(n)) => Some(n.as_f64() != Some(0.0)),
-        Some(Value::String(s)) => match s.trim().to_lowercase().as_str() {
-            "yes" | "true" | "connected" | "on" | "1" => Some(true),
+        Some(Value::String(s)) => match state_word(s).as_str() {
+            "yes" | "true" | "on" | "1" => Some(true),
             "no" | "false" | "off" | "0" => Some(false),
-            other if says_disconnected(other) => Some(false),
+            other if CONNECTED_STATES.contains(&other) => Some(true),
+            other if DISCONNECTED_STATES.contains(&other) => Some(false),
             _ => None,
         },
         _ => None,
     };
     flag.or_else(|| {
-        state_keys
+        let state = state_keys
             .iter()
             .find_map(|k| o.get(*k).and_then(Value::as_str))
-            .map(|s| !says_disconnected(s))
+            .map(state_word)?;
+        if CONNECTED_STATES.contains(&state.as_str()) {
+            Some(true)
+        } else if DISCONNECTED_STATES.contains(&state.as_str()) {
+            Some(false)
+        } else {
+            None
+        }
     })
 }
 
 /// What names an integration when no [`NAME_KEYS`] field does: the service, app, bank or
 /// device it connects ("channel": "Amazon" is the Amazon integration).
-const INTEGRATION_NAME_KEYS: &[&str] = &[
+pub(crate) const INTEGRATION_NAME_KEYS: &[&str] = &[
     "integration",
     "service",
     "provider",
@@ -280,8 +332,17 @@ fn integration_item(item: &Value) -> String {
     let (name_key, name) = field_of(o, NAME_KEYS)
         .or_else(|| field_of(o, INTEGRATION_NAME_KEYS))
         .unwrap_or(("", "Integration".into()));
-    // A map of names to states ({"Stripe": "connected"}) gives each its state as `value`.
-    let state_keys: &[&str] = if o.get("value").is_some_and(Value::is_string) {
+    // A map of names to states ({"Stripe": "connected"}, {"Stripe": true}) gives each its
+    // state, or its flag, as `value`; any other value is only shown.
+    let mut o = o.clone();
+    if let Some(Value::Bool(b)) = o.get("value").cloned() {
+        if !o.contains_key("connected") {
+            o.remove("value");
+            o.insert("connected".into(), Value::Bool(b));
+        }
+    }
+    let o = &o;
+    let state_keys: &[&str] = if o.get("value").and_then(Value::as_str).is_some_and(is_state) {
         &["status", "state", "value"]
     } else {
         &["status", "state"]
@@ -297,7 +358,16 @@ fn integration_item(item: &Value) -> String {
             let said: Vec<String> = s
                 .into_iter()
                 .chain(e)
-                .filter(|x| !says_disconnected(x))
+                .filter(|x| {
+                    ![
+                        "connected",
+                        "disconnected",
+                        "not connected",
+                        "not_connected",
+                        "not-connected",
+                    ]
+                    .contains(&state_word(x).as_str())
+                })
                 .collect();
             if said.is_empty() {
                 format!("{name}: not connected")
@@ -315,8 +385,13 @@ fn integration_item(item: &Value) -> String {
         (Some(true), None, Some(s)) => format!("{name}: connected, {s}"),
         (Some(true), None, None) => format!("{name}: connected"),
         // It says nothing of its connection: nothing is claimed.
+        (None, Some(e), Some(s)) if !s.eq_ignore_ascii_case("error") => {
+            format!("{name}: {s}, ERROR -- {e}")
+        }
         (None, Some(e), _) => format!("{name}: ERROR -- {e}"),
-        (None, None, _) => name,
+        (None, None, Some(s)) if s.eq_ignore_ascii_case("error") => format!("{name}: ERROR"),
+        (None, None, Some(s)) => format!("{name}: {s}"),
+        (None, None, None) => name,
     };
     format!("{line}{more}")
 }
@@ -348,7 +423,24 @@ pub(crate) fn entry_facts(entry: &ContextEntry) -> Vec<String> {
     let kind = entry.kind.unwrap_or(ContextType::Custom);
     let lines: Vec<String> = match kind {
         ContextType::List => items(&entry.value).iter().map(list_item).collect(),
-        ContextType::Integration => items(&entry.value).iter().map(integration_item).collect(),
+        ContextType::Integration => {
+            // One integration sent as an object (`{ name, status }`), not a map of them.
+            let one = entry.value.as_object().is_some_and(|o| {
+                NAME_KEYS
+                    .iter()
+                    .chain(INTEGRATION_NAME_KEYS)
+                    .any(|k| o.get(*k).is_some_and(Value::is_string))
+                    && ["connected", "status", "state", "error"]
+                        .iter()
+                        .any(|k| o.get(*k).is_some_and(|v| !v.is_object()))
+            });
+            let all = if one {
+                vec![entry.value.clone()]
+            } else {
+                items(&entry.value)
+            };
+            all.iter().map(integration_item).collect()
+        }
         ContextType::Error => items(&entry.value)
             .iter()
             .map(|i| {
@@ -548,7 +640,7 @@ mod tests {
             ),
             [
                 "Etsy: connected (last_sync: 3 Dec)",
-                "Monzo: connected, ERROR -- AUTH_EXPIRED",
+                "Monzo: ERROR -- AUTH_EXPIRED",
                 "Hall valve: not connected"
             ]
         );
@@ -558,11 +650,7 @@ mod tests {
                 ContextType::Integration,
                 json!({ "Stripe": "connected", "HubSpot": "error", "Xero": "disconnected" })
             ),
-            [
-                "HubSpot: connected, ERROR",
-                "Stripe: connected",
-                "Xero: not connected"
-            ]
+            ["HubSpot: ERROR", "Stripe: connected", "Xero: not connected"]
         );
         assert_eq!(
             lines(
@@ -577,6 +665,33 @@ mod tests {
                 "Integration (foo: bar)",
                 "D: ERROR -- quota"
             ]
+        );
+        // A value that is no state is only shown; flags in a map; one object is one item;
+        // a state that says neither claims nothing.
+        assert_eq!(
+            lines(
+                ContextType::Integration,
+                json!({ "Stripe": "acct_123", "Xero": true, "Sage": false })
+            ),
+            [
+                "Sage: not connected",
+                "Stripe (value: acct_123)",
+                "Xero: connected"
+            ]
+        );
+        assert_eq!(
+            lines(
+                ContextType::Integration,
+                json!({ "name": "Stripe", "status": "expired" })
+            ),
+            ["Stripe: expired"]
+        );
+        assert_eq!(
+            lines(
+                ContextType::Integration,
+                json!([{ "name": "A", "state": "revoked" }, { "name": "B", "status": "offline" }])
+            ),
+            ["A: not connected, revoked", "B: not connected, offline"]
         );
         assert_eq!(
             lines(

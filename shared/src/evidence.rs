@@ -1295,9 +1295,61 @@ impl Evidence {
     /// giving orders). The help articles are searched again by its own words, so the article
     /// that fixes it is found even when the question only describes the symptom ("stuff
     /// stopped coming through" beside "AUTH_EXPIRED: consent lapsed").
-    pub fn problem(&self) -> Option<&Fact> {
-        let fact = &self.facts[self.ranked.first()?.index];
+    ///
+    /// Only a fact that matches enough of the question to be the answer counts (`min_support`,
+    /// the engine's own bar), so a user who carries an error is not searched for it on every
+    /// unrelated question.
+    pub fn problem(&self, min_support: f64) -> Option<&Fact> {
+        let best = self.ranked.first().filter(|m| m.support >= min_support)?;
+        let fact = &self.facts[best.index];
         (fact.is_problem() && !fact.suspicious).then_some(fact)
+    }
+
+    /// The codes a fact holds that none of its siblings does ("AUTH_EXPIRED", "E42",
+    /// "SP_TOKEN_REVOKED"): letters with digits, or capitals of three or more, or words joined by
+    /// `_`; lower case. An article that names one is about this problem.
+    pub fn own_codes(&self, fact: &Fact) -> HashSet<String> {
+        let codes = |text: &str| -> HashSet<String> {
+            text.split(|c: char| !c.is_alphanumeric() && c != '_')
+                .map(|t| t.trim_matches('_'))
+                .filter(|t| {
+                    let letters = t.chars().any(char::is_alphabetic);
+                    let digits = t.chars().any(|c| c.is_ascii_digit());
+                    let capitals = t.chars().count() >= 3
+                        && t.chars()
+                            .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit());
+                    letters && (digits || capitals || t.contains('_'))
+                })
+                .map(str::to_lowercase)
+                .filter(|t| !GENERIC_PROBLEM_WORDS.contains(&t.as_str()))
+                .collect()
+        };
+        let mut shared = codes(&fact.label);
+        for sibling in self
+            .facts
+            .iter()
+            .filter(|f| f.key == fact.key && f.text != fact.text)
+        {
+            shared.extend(codes(&sibling.text));
+        }
+        codes(&fact.text)
+            .into_iter()
+            .filter(|c| !shared.contains(c))
+            .collect()
+    }
+
+    /// What to search the articles for about `fact`: its own codes and the words of it whose
+    /// stems are its own (see [`Evidence::own_words`]), as written.
+    pub fn problem_query(&self, fact: &Fact) -> String {
+        let own = self.own_words(fact);
+        let mut terms: Vec<String> = self.own_codes(fact).into_iter().collect();
+        terms.sort();
+        for w in words(&fact.text) {
+            if own.contains(&stem(&w)) && !terms.contains(&w) {
+                terms.push(w);
+            }
+        }
+        terms.join(" ")
     }
 
     /// The words that tell `fact` apart: stems that none of its siblings (the other items of

@@ -286,6 +286,22 @@ fn identify_names_a_company_by_its_id_and_keeps_an_email_that_is_not_text() {
         json!({ "work": "a@b.test" }),
         "{u}"
     );
+    // Text again: the column holds it, and the object is gone.
+    post(
+        &ws,
+        "/api/sdk/users/identify",
+        json!({ "user_id": "odd-id-1", "email": "c@d.test" }),
+    );
+    let u = call(
+        app(),
+        "GET",
+        "/api/sdk/users/odd-id-1",
+        Some(&ws.secret_key),
+        None,
+    )
+    .body;
+    assert_eq!(u["user"]["email"], "c@d.test", "{u}");
+    assert!(u["user"]["custom_fields"].get("email").is_none(), "{u}");
     let bad = post(
         &ws,
         "/api/sdk/users/identify",

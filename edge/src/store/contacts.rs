@@ -32,10 +32,21 @@ fn split_traits(traits: &Map<String, Value>, columns: &[&str]) -> (Value, Value)
         if k == "team_size" {
             continue;
         }
-        if let (true, Some(text)) = (columns.contains(&k.as_str()), text) {
-            cols.insert(k.clone(), text);
-        } else {
+        if !columns.contains(&k.as_str()) {
             custom.insert(k.clone(), v.clone());
+            continue;
+        }
+        // One place holds it: writing the column clears a custom copy, and the other way
+        // round (a `null` in a patch removes the key).
+        match text {
+            Some(text) => {
+                cols.insert(k.clone(), text);
+                custom.insert(k.clone(), Value::Null);
+            }
+            None => {
+                cols.insert(k.clone(), Value::Null);
+                custom.insert(k.clone(), v.clone());
+            }
         }
     }
     (Value::Object(cols), Value::Object(custom))
