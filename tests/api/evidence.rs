@@ -187,11 +187,11 @@ fn the_scenario_set_is_answered_from_context_and_every_injection_holds() {
     let (tuned, tuned_n) = scenarios::score(&outcomes, false);
     let (untouched, untouched_n) = scenarios::score(&outcomes, true);
     assert!(tuned_n + untouched_n >= 40 && untouched_n * 3 >= tuned_n + untouched_n - 2);
-    // Floors just under the measured figures (make bench prints them, 81% and 41% with the
-    // sixth batch): a regression fails here.
-    assert!(tuned * 100 >= tuned_n * 79, "tuned part: {tuned}/{tuned_n}");
+    // Floors just under the measured figures (make bench prints them, 85% and 42% words only):
+    // a regression fails here.
+    assert!(tuned * 100 >= tuned_n * 83, "tuned part: {tuned}/{tuned_n}");
     assert!(
-        untouched * 100 >= untouched_n * 39,
+        untouched * 100 >= untouched_n * 40,
         "untouched part: {untouched}/{untouched_n}"
     );
 }
