@@ -41,6 +41,11 @@ pub const NO_ANSWER_TEXT: &str =
     "I couldn't find anything about that in our help articles, so I'd rather not guess. \
 Would you like me to bring in someone from the team?";
 
+/// [`NO_ANSWER_TEXT`] for a user whose account data was searched too.
+pub const NO_ANSWER_WITH_DATA_TEXT: &str =
+    "I couldn't find that in your account details or in our help articles, so I'd rather not \
+guess. Would you like me to bring in someone from the team?";
+
 /// The reply when answering failed for a reason of ours (a model or the index was down).
 pub const FAILURE_TEXT: &str =
     "Sorry, I couldn't put an answer together just now. Your message is saved, \
@@ -679,6 +684,21 @@ const CLOSEST_FACT_MIN_SUPPORT: f64 = 0.2;
 /// what the user's own data says about the question (a problem in it first, then the article
 /// that fixes it), or the articles when they cover the question better.
 pub fn answer(
+    question: &str,
+    passages: &[Passage],
+    evidence: &Evidence,
+    user: &Profile,
+    company: Option<&Profile>,
+) -> Answer {
+    let mut a = answer_on(question, passages, evidence, user, company);
+    // "Nothing found" says where it looked: the user's own data too, when there is any.
+    if a.text == NO_ANSWER_TEXT && !evidence.facts.is_empty() {
+        a.text = NO_ANSWER_WITH_DATA_TEXT.to_owned();
+    }
+    a
+}
+
+fn answer_on(
     question: &str,
     passages: &[Passage],
     evidence: &Evidence,
@@ -1491,7 +1511,10 @@ mod tests {
             { "name": "Water", "due": "3 Dec" }, { "name": "Phone", "due": "9 Dec" }
         ] } }),
         );
-        assert_eq!(answer(q, &[], &facts, &user, None).text, NO_ANSWER_TEXT);
+        assert_eq!(
+            answer(q, &[], &facts, &user, None).text,
+            NO_ANSWER_WITH_DATA_TEXT
+        );
     }
 
     #[test]

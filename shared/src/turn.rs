@@ -75,7 +75,8 @@ pub fn team_acknowledgement(reply: Option<&str>, team: Option<&str>) -> String {
 /// "nothing found" that a failed search would make untrue becomes an apology, and any
 /// failure offers a person, once.
 pub fn settle_failures(answer: &mut Answer, search_failed: bool, failed: bool) {
-    if search_failed && answer.text == answer::NO_ANSWER_TEXT {
+    let nothing = [answer::NO_ANSWER_TEXT, answer::NO_ANSWER_WITH_DATA_TEXT];
+    if search_failed && nothing.contains(&answer.text.as_str()) {
         *answer = answer::offer_human(answer::FAILURE_TEXT, reason::ENGINE_FAILED, 0.0);
     }
     if failed {
@@ -172,6 +173,9 @@ mod tests {
         settle_failures(&mut a, true, true);
         assert_eq!(a.text, answer::FAILURE_TEXT);
         assert_eq!(a.actions, vec![offer(reason::ENGINE_FAILED)]);
+        let mut a = answer::offer_human(answer::NO_ANSWER_WITH_DATA_TEXT, reason::NO_ANSWER, 0.1);
+        settle_failures(&mut a, true, false);
+        assert_eq!(a.text, answer::FAILURE_TEXT);
 
         let mut a = answer::offer_human("Here is the article.", reason::USER_REQUESTED, 0.8);
         settle_failures(&mut a, false, false);
