@@ -1324,18 +1324,29 @@ impl Evidence {
                 .filter(|t| !GENERIC_PROBLEM_WORDS.contains(&t.as_str()))
                 .collect()
         };
-        let mut shared = codes(&fact.label);
+        let shared = self.shared_by_siblings(fact, codes);
+        codes(&fact.text)
+            .into_iter()
+            .filter(|c| !shared.contains(c))
+            .collect()
+    }
+
+    /// What `read` finds in `fact`'s label and in its siblings (the other items of its entry):
+    /// what does not tell it apart.
+    fn shared_by_siblings(
+        &self,
+        fact: &Fact,
+        read: impl Fn(&str) -> HashSet<String>,
+    ) -> HashSet<String> {
+        let mut shared = read(&fact.label);
         for sibling in self
             .facts
             .iter()
             .filter(|f| f.key == fact.key && f.text != fact.text)
         {
-            shared.extend(codes(&sibling.text));
+            shared.extend(read(&sibling.text));
         }
-        codes(&fact.text)
-            .into_iter()
-            .filter(|c| !shared.contains(c))
-            .collect()
+        shared
     }
 
     /// What to search the articles for about `fact`: its own codes and the words of it whose
@@ -1359,14 +1370,7 @@ impl Evidence {
     /// every valve has.
     pub fn own_words(&self, fact: &Fact) -> HashSet<String> {
         let stems = |text: &str| -> HashSet<String> { words(text).map(|w| stem(&w)).collect() };
-        let mut shared = stems(&fact.label);
-        for sibling in self
-            .facts
-            .iter()
-            .filter(|f| f.key == fact.key && f.text != fact.text)
-        {
-            shared.extend(stems(&sibling.text));
-        }
+        let shared = self.shared_by_siblings(fact, stems);
         let generic: HashSet<String> = GENERIC_PROBLEM_WORDS.iter().map(|w| stem(w)).collect();
         words(&fact.text)
             .filter(|w| w.chars().count() > 2 && !w.chars().all(|c| c.is_ascii_digit()))
