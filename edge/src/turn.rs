@@ -495,14 +495,14 @@ async fn gather(
     );
     let mut passages = passages;
     if let Some(problem) = answer::problem_to_look_up(&evidence) {
-        let found =
-            problem_articles(env, db, &ws.id, &evidence.problem_query(problem), &passages).await;
+        let query = evidence.problem_query(problem);
+        let found = problem_articles(env, db, &ws.id, &query, &passages).await;
         // Only what is about the problem joins the passages (and the model's prompt).
-        passages.extend(
-            found
-                .into_iter()
-                .filter(|p| answer::fix_for(&evidence, problem, std::slice::from_ref(p)).is_some()),
-        );
+        let about: Vec<Passage> = answer::articles_about(&evidence, problem, &found)
+            .into_iter()
+            .cloned()
+            .collect();
+        passages.extend(about);
     }
     Seen {
         passages,

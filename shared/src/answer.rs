@@ -925,16 +925,26 @@ fn fixes(from_articles: &Answer, passages: &[Passage], fact: &Fact) -> bool {
 /// the fact's own codes ([`Evidence::own_codes`]: "E42", "AUTH_EXPIRED"), or its title names
 /// what the fact is about ("Freeing up storage" for "Storage: 100% used"), or it has two of
 /// the fact's own words ([`Evidence::own_words`]) and more than half of them ("consent",
-/// "lapsed" of three). The one with most of them, then the first, wins.
+/// "lapsed" of three). The one with most of them, then the first, wins (see [`articles_about`]).
 pub fn fix_for<'a>(
     evidence: &Evidence,
     fact: &Fact,
     passages: &'a [Passage],
 ) -> Option<&'a Passage> {
+    articles_about(evidence, fact, passages).into_iter().next()
+}
+
+/// Every article among `passages` that is about the problem `fact` states (as [`fix_for`]
+/// tells), best first.
+pub fn articles_about<'a>(
+    evidence: &Evidence,
+    fact: &Fact,
+    passages: &'a [Passage],
+) -> Vec<&'a Passage> {
     let own = evidence.own_words(fact);
     let codes = evidence.own_codes(fact);
     if own.is_empty() && codes.is_empty() {
-        return None;
+        return Vec::new();
     }
     // What the fact is about, before its first colon ("Storage" of "Storage: 100% used"),
     // where it is the fact's own: an article titled with it is about it.
@@ -948,9 +958,8 @@ pub fn fix_for<'a>(
                 .collect()
         })
         .unwrap_or_default();
-    passages
+    let mut found: Vec<(usize, &Passage)> = passages
         .iter()
-        .rev()
         .filter_map(|p| {
             let text = format!("{} {}", p.title, p.text);
             let tokens: std::collections::HashSet<String> = text
@@ -967,8 +976,10 @@ pub fn fix_for<'a>(
             (coded > 0 || titled || (worded >= 2 && worded * 2 > own.len()))
                 .then_some((coded * 10 + worded, p))
         })
-        .max_by_key(|(n, _)| *n)
-        .map(|(_, p)| p)
+        .collect();
+    // Most first; a stable sort keeps search's order among equals.
+    found.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    found.into_iter().map(|(_, p)| p).collect()
 }
 
 /// The article that fixes `fact`, quoted after it: the stretch about the question and the

@@ -15,7 +15,8 @@ use crate::context::{
 };
 use crate::dates::{dates_in, month_of, relative_days, Day, WEEKDAYS};
 use crate::search::{
-    clock_times, concepts, query_terms, stem, without_clock_times, word_concepts, words, Phrases,
+    clock_times, concepts, is_stop_word, query_terms, stem, without_clock_times, word_concepts,
+    words, Phrases,
 };
 
 /// One fact about the user or their company.
@@ -72,48 +73,9 @@ impl Fact {
 
     /// Whether the fact says something is wrong (an error, a failure, a block).
     pub fn is_problem(&self) -> bool {
-        const WORDS: &[&str] = &[
-            "error",
-            "fail",
-            "failed",
-            "failing",
-            "failure",
-            "expired",
-            "declined",
-            "frozen",
-            "suspended",
-            "outage",
-            "revoked",
-            "missing",
-            "rejected",
-            "fault",
-            "not connected",
-            "blocked",
-            "overdue",
-            "past due",
-            "broken",
-            "held",
-            "pending",
-            "restart",
-            "action required",
-            "needs attention",
-            "on hold",
-            "delayed",
-            "stuck",
-            "maintenance",
-            "unavailable",
-            "offline",
-            "damaged",
-            "late",
-            "limit reached",
-            "exceeded",
-            "over limit",
-            "cancelled",
-            "canceled",
-        ];
         let text = format!(" {} ", self.text.to_lowercase());
         self.kind == Some(ContextType::Error)
-            || WORDS.iter().any(|w| text.contains(w))
+            || PROBLEM_WORDS.iter().any(|w| text.contains(w))
             || self.at_limit()
     }
 
@@ -166,19 +128,53 @@ impl Fact {
     }
 }
 
-/// Words that say only that something is wrong, or what kind of thing it is: an article that
-/// shares just these with a problem is not thereby about it.
-const GENERIC_PROBLEM_WORDS: &[&str] = &[
+/// Words that say something is wrong ("expired", "on hold"): [`Fact::is_problem`]'s.
+const PROBLEM_WORDS: &[&str] = &[
     "error",
-    "errors",
-    "warning",
     "fail",
     "failed",
     "failing",
     "failure",
     "expired",
     "declined",
+    "frozen",
+    "suspended",
+    "outage",
+    "revoked",
+    "missing",
     "rejected",
+    "fault",
+    "not connected",
+    "blocked",
+    "overdue",
+    "past due",
+    "broken",
+    "held",
+    "pending",
+    "restart",
+    "action required",
+    "needs attention",
+    "on hold",
+    "delayed",
+    "stuck",
+    "maintenance",
+    "unavailable",
+    "offline",
+    "damaged",
+    "late",
+    "limit reached",
+    "exceeded",
+    "over limit",
+    "cancelled",
+    "canceled",
+];
+
+/// Words that, beside [`PROBLEM_WORDS`] and the stop words, only say what kind of thing a
+/// problem is about: an article that shares just these with a problem is not thereby about it.
+const GENERIC_PROBLEM_WORDS: &[&str] = &[
+    "error",
+    "errors",
+    "warning",
     "problem",
     "issue",
     "status",
@@ -187,21 +183,16 @@ const GENERIC_PROBLEM_WORDS: &[&str] = &[
     "connected",
     "connection",
     "disconnected",
-    "offline",
     "online",
-    "not",
     "none",
-    "pending",
-    "held",
-    "delayed",
     "since",
     "last",
-    "the",
-    "and",
-    "for",
-    "from",
-    "with",
 ];
+
+/// Whether a word says only that something is wrong, or nothing of a topic at all.
+fn is_generic(word: &str) -> bool {
+    GENERIC_PROBLEM_WORDS.contains(&word) || PROBLEM_WORDS.contains(&word) || is_stop_word(word)
+}
 
 /// Phrases that address the assistant rather than describe the user.
 const INSTRUCTION_PHRASES: &[&str] = &[
@@ -859,7 +850,8 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
     let sets: Vec<HashSet<String>> = facts
         .iter()
         .zip(dates)
-        .map(|(f, dates)| {
+        .zip(&printed)
+        .map(|((f, dates), printed)| {
             let text = format!("{} {}", f.key.replace('_', " "), f.passage());
             let mut set = concepts(&text);
             set.extend(crate::places::concepts_in(&text));
@@ -876,18 +868,15 @@ pub fn rank_on(question: &str, facts: &[Fact], today: Option<Day>) -> Vec<Match>
             if said.has_any(NEEDED_WORDS) && !said.has_any(NOT_NEEDED_WORDS) {
                 set.insert(NEEDED.to_owned());
             }
+            if is_overdue(f, printed, today) {
+                set.insert(OVERDUE.to_owned());
+            }
             set.extend(value_types(f).into_iter().map(str::to_owned));
             set.extend(clock_times(&f.text));
             set.extend(dates);
             set
         })
         .collect();
-    let mut sets = sets;
-    for (i, set) in sets.iter_mut().enumerate() {
-        if is_overdue(&facts[i], &printed[i], today) {
-            set.insert(OVERDUE.to_owned());
-        }
-    }
     // What is not over yet, or still needed from the user, counts when it tells some facts
     // from others (a term every fact has, or none, would only thin each one's share).
     let said = Phrases::of(question);
@@ -1321,7 +1310,7 @@ impl Evidence {
                     letters && (digits || capitals || t.contains('_'))
                 })
                 .map(str::to_lowercase)
-                .filter(|t| !GENERIC_PROBLEM_WORDS.contains(&t.as_str()))
+                .filter(|t| !is_generic(t))
                 .collect()
         };
         let shared = self.shared_by_siblings(fact, codes);
@@ -1371,14 +1360,14 @@ impl Evidence {
     pub fn own_words(&self, fact: &Fact) -> HashSet<String> {
         let stems = |text: &str| -> HashSet<String> { words(text).map(|w| stem(&w)).collect() };
         let shared = self.shared_by_siblings(fact, stems);
-        let generic: HashSet<String> = GENERIC_PROBLEM_WORDS.iter().map(|w| stem(w)).collect();
         words(&fact.text)
             .filter(|w| w.chars().count() > 2 && !w.chars().all(|c| c.is_ascii_digit()))
             .filter(|w| {
                 month_of(w).is_none() && !WEEKDAYS.iter().any(|d| d.starts_with(w.as_str()))
             })
+            .filter(|w| !is_generic(w))
             .map(|w| stem(&w))
-            .filter(|s| !shared.contains(s) && !generic.contains(s))
+            .filter(|s| !shared.contains(s))
             .collect()
     }
 

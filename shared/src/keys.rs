@@ -26,7 +26,13 @@ pub enum InvalidKey {
 }
 
 /// Every kind's prefix, to tell a key of the wrong kind from a malformed one.
-const PREFIXES: &[&str] = &["ab_live_", "sk_live_", "ha_secret_", "tm_live_", "cs_"];
+const PREFIXES: &[&str] = &[
+    WidgetKey::PREFIX,
+    SecretKey::PREFIX,
+    IdentitySecret::PREFIX,
+    TeammateToken::PREFIX,
+    SessionToken::PREFIX,
+];
 
 macro_rules! key_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
