@@ -129,7 +129,13 @@ def main():
                 "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
             })
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    class Server(ThreadingHTTPServer):
+        # The default backlog (5) resets connections when a test run's servers all embed at
+        # once; a caller then sees its request fail instead of wait.
+        request_queue_size = 256
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", args.port), Handler)
     print(f"ready {server.server_address[1]}", flush=True)
     server.serve_forever()
 
