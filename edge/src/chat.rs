@@ -195,13 +195,20 @@ pub async fn open_session(req: &mut Request, b: &Bindings) -> ApiResult<Response
         _ => new_id(),
     };
     let user_traits = claims.as_ref().map(trusted_traits).unwrap_or_default();
+    // Opening a session answers no warnings: a company it may not use is simply not used.
+    let (company_ref, _) = halo_shared::identity::vouched_company(
+        ws.identity_verification != 0,
+        claims.as_ref().and_then(|c| c.company_id.as_deref()),
+        open.company_id.clone(),
+        "company_id",
+    );
     let conversation_id = new_id();
     let turn = Turn {
         session_id: &session_id,
         new_conversation: Some(NewConversation {
             id: &conversation_id,
             channel: open.channel.as_str(),
-            company_ref: open.company_id.as_deref(),
+            company_ref: company_ref.as_deref(),
         }),
         user: match &open.user {
             UserRef::External(id) => Some(UserWrite {

@@ -237,14 +237,23 @@ pub async fn identify_from_widget(req: &mut Request, b: &Bindings) -> ApiResult<
     )
     .await?;
     let claims = crate::auth::verify_token(&ws, &u.user_id, u.user_token.as_deref())?;
+    let mut u = u;
     let mut traits = u.traits.clone();
     if let Some(c) = &claims {
         traits.extend(crate::auth::trusted_traits(c));
     }
-    let company_id = claims
-        .as_ref()
-        .and_then(|c| c.company_id.clone())
-        .or_else(|| u.company_id.clone());
+    let field = if u.company.is_some() {
+        "company"
+    } else {
+        "company_id"
+    };
+    let (company_id, warning) = halo_shared::identity::vouched_company(
+        ws.identity_verification != 0,
+        claims.as_ref().and_then(|c| c.company_id.as_deref()),
+        u.company_id.clone(),
+        field,
+    );
+    u.warnings.extend(warning);
     if company_id.as_deref().is_some_and(|c| c.is_empty()) {
         return Err(ApiError::Field(FieldError {
             field: "company_id".into(),

@@ -118,7 +118,8 @@ pub async fn run(
         page_origin,
         vouched,
     } = inbound;
-    let who = who(&ws, agent, existing, &chat, vouched)?;
+    let mut chat = chat;
+    let who = who(&ws, agent, existing, &mut chat, vouched)?;
     let Recorded {
         message_id,
         searched,
@@ -235,7 +236,7 @@ fn who(
     ws: &Workspace,
     agent: Option<Agent>,
     existing: ApiResult<Option<Conversation>>,
-    chat: &ChatRequest,
+    chat: &mut ChatRequest,
     vouched: bool,
 ) -> ApiResult<Who> {
     let claims = match &chat.user {
@@ -244,6 +245,15 @@ fn who(
         }
         _ => None,
     };
+    // From here on the request names only a company it may use.
+    let (company_ref, warning) = halo_shared::identity::vouched_company(
+        ws.identity_verification != 0,
+        claims.as_ref().and_then(|c| c.company_id.as_deref()),
+        chat.company_id.take(),
+        "company_id",
+    );
+    chat.company_id = company_ref.clone();
+    chat.warnings.extend(warning);
     let existing = existing?;
     let owned_by = |c: &Conversation| turn::continues(c.external_id.as_deref(), &chat.user);
     let taken_by_another = existing.as_ref().is_some_and(|c| !owned_by(c));
@@ -272,10 +282,6 @@ fn who(
     // The trusted claims of a valid token override what the page sent.
     let mut request_traits = chat.custom_fields.clone();
     request_traits.extend(user_traits.clone());
-    let company_ref = claims
-        .as_ref()
-        .and_then(|c| c.company_id.clone())
-        .or_else(|| chat.company_id.clone());
     Ok(Who {
         claims,
         continuing,

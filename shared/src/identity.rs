@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::chat::MAX_TOKEN_CHARS;
+use crate::chat::{Warning, MAX_TOKEN_CHARS};
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
 pub const LEEWAY_SECS: u64 = 60;
@@ -104,6 +104,41 @@ pub struct TrustedClaims {
     pub plan: Option<String>,
     #[serde(default)]
     pub company_id: Option<String>,
+}
+
+/// The company a widget request may tie its user to, and read for the AI: the one the user's
+/// token names; without such a claim, the one the page sent, unless the workspace verifies
+/// identities. There the page cannot vouch for membership (anyone can send any id), so a
+/// company only a page names would let a visitor, or a verified user of another company,
+/// read that company's data through the AI or write its traits. A sent company that is not
+/// used is named in a warning at `field`; the message itself is answered as ever.
+pub fn vouched_company(
+    verifying: bool,
+    claimed: Option<&str>,
+    sent: Option<String>,
+    field: &str,
+) -> (Option<String>, Option<Warning>) {
+    let warning = |message: String| Warning {
+        field: field.to_owned(),
+        code: "company_not_verified".into(),
+        message,
+    };
+    match (claimed, sent) {
+        (Some(claimed), Some(sent)) if sent != claimed => (
+            Some(claimed.to_owned()),
+            Some(warning(format!(
+                "the user_token names the company \"{claimed}\"; the one sent was not used"
+            ))),
+        ),
+        (Some(claimed), _) => (Some(claimed.to_owned()), None),
+        (None, Some(_)) if verifying => (
+            None,
+            Some(warning(
+                "this workspace verifies identities: a company is taken only from the user_token's company_id claim".into(),
+            )),
+        ),
+        (None, sent) => (sent, None),
+    }
 }
 
 #[derive(Deserialize)]
@@ -228,6 +263,38 @@ pub fn verify_with_any<S: AsRef<[u8]>>(
 
 #[cfg(test)]
 pub(crate) mod tests {
+
+    #[test]
+    fn a_company_comes_from_the_token_and_only_from_it_when_identities_are_verified() {
+        let sent = || Some("other-co".to_owned());
+        // Verified: the claim wins, a page-sent company alone counts for nothing.
+        let (c, w) = vouched_company(true, Some("acme"), sent(), "company_id");
+        assert_eq!(c.as_deref(), Some("acme"));
+        assert_eq!(
+            w.expect("the override is said").code,
+            "company_not_verified"
+        );
+        let (c, w) = vouched_company(true, None, sent(), "company_id");
+        assert_eq!(c, None);
+        assert_eq!(w.expect("the drop is said").field, "company_id");
+        assert_eq!(
+            vouched_company(true, Some("acme"), Some("acme".into()), "company_id"),
+            (Some("acme".into()), None)
+        );
+        assert_eq!(
+            vouched_company(true, None, None, "company_id"),
+            (None, None)
+        );
+        // Unverified: the page is trusted, as for the user's id.
+        assert_eq!(
+            vouched_company(false, None, sent(), "company_id"),
+            (sent(), None)
+        );
+        assert!(vouched_company(false, Some("acme"), sent(), "company")
+            .1
+            .is_some());
+    }
+
     use super::*;
     use base64::Engine;
     use serde_json::json;

@@ -218,3 +218,89 @@ fn with_verification_off_browser_contacts_are_marked_unverified() {
         (&json!(false), &json!("Wanda"))
     );
 }
+
+/// A company of `ws` with its renewal date in its context, written by the company's server.
+fn company_renewing(ws: &Workspace, company_id: &str, date: &str) {
+    let r = call(
+        app(),
+        "POST",
+        "/api/sdk/companies/identify",
+        Some(&ws.secret_key),
+        Some(json!({
+            "company_id": company_id,
+            "plan": "enterprise",
+            "context": { "renewal": { "label": "Contract renewal date", "value": date } },
+        })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn with_verification_on_only_the_token_ties_a_user_to_a_company() {
+    let app = app();
+    let ws = app.workspace();
+    require_verification(&ws, true);
+    company_renewing(&ws, "acme", "March 3, 2027");
+    company_renewing(&ws, "rival", "July 9, 2027");
+    let question = "when does our contract renew?";
+
+    // A member the token vouches for reads their own company's data.
+    let member = user_token(&ws, json!({ "user_id": "u-acme", "company_id": "acme" }));
+    let r = ws.chat(json!({ "message": question, "user_id": "u-acme", "user_token": member, "company_id": "rival" }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let text = r.body["text"].as_str().unwrap_or_default();
+    assert!(text.contains("March 3, 2027"), "{text}");
+    assert!(!text.contains("July 9"), "{text}");
+    assert_eq!(
+        r.body["warnings"][0]["code"], "company_not_verified",
+        "{}",
+        r.body
+    );
+    assert_eq!(contact(&ws, "u-acme").1["company"]["company_id"], "acme");
+
+    // A page can name any company: a visitor, or a verified user with no company claim,
+    // neither reads it nor is tied to it.
+    let loner = user_token(&ws, json!({ "user_id": "u-loner" }));
+    for body in [
+        json!({ "message": question, "company_id": "rival" }),
+        json!({ "message": question, "user_id": "u-loner", "user_token": loner, "company_id": "rival" }),
+    ] {
+        let r = ws.chat(body);
+        assert_eq!(r.status, 200, "the message is answered: {}", r.body);
+        let text = r.body["text"].as_str().unwrap_or_default();
+        assert!(!text.contains("July 9"), "another company's data: {text}");
+        assert_eq!(r.body["warnings"][0]["field"], "company_id", "{}", r.body);
+    }
+    let w = call(
+        app,
+        "POST",
+        "/api/sdk/widget/identify",
+        Some(&ws.widget_key),
+        Some(
+            json!({ "user_id": "u-loner", "user_token": loner, "company": { "company_id": "rival", "plan": "free" } }),
+        ),
+    );
+    assert_eq!(w.status, 200, "{}", w.body);
+    assert_eq!(w.body["warnings"][0]["field"], "company", "{}", w.body);
+    let (_, body) = contact(&ws, "u-loner");
+    assert_eq!(body["user"]["verified"], json!(true));
+    assert!(body["company"].is_null(), "not tied to the company: {body}");
+    let rival = call(
+        app,
+        "GET",
+        "/api/sdk/companies/rival",
+        Some(&ws.secret_key),
+        None,
+    );
+    assert_eq!(
+        rival.body["company"]["plan"], "enterprise",
+        "its traits untouched: {}",
+        rival.body
+    );
+
+    // Without verification the page is trusted, for the company as for the user.
+    require_verification(&ws, false);
+    let r = ws.chat(json!({ "message": question, "company_id": "rival" }));
+    let text = r.body["text"].as_str().unwrap_or_default();
+    assert!(text.contains("July 9, 2027"), "{text}");
+}
