@@ -33,6 +33,18 @@ pub struct Answer {
     pub actions: Vec<Action>,
 }
 
+impl Answer {
+    /// Whether this is the engine's "nothing found": it offers a person for that reason and
+    /// cites nothing (a guess at the closest fact offers one too, citing the fact).
+    pub fn found_nothing(&self) -> bool {
+        self.citations.is_empty()
+            && self
+                .actions
+                .iter()
+                .any(|a| matches!(a, Action::OfferHuman { reason } if reason == reason::NO_ANSWER))
+    }
+}
+
 /// Longest quoted excerpt, in characters.
 pub const MAX_EXCERPT_CHARS: usize = 600;
 
@@ -692,7 +704,7 @@ pub fn answer(
 ) -> Answer {
     let mut a = answer_on(question, passages, evidence, user, company);
     // "Nothing found" says where it looked: the user's own data too, when there is any.
-    if a.text == NO_ANSWER_TEXT && !evidence.facts.is_empty() {
+    if a.found_nothing() && !evidence.facts.is_empty() {
         a.text = NO_ANSWER_WITH_DATA_TEXT.to_owned();
     }
     a

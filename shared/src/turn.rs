@@ -75,8 +75,7 @@ pub fn team_acknowledgement(reply: Option<&str>, team: Option<&str>) -> String {
 /// "nothing found" that a failed search would make untrue becomes an apology, and any
 /// failure offers a person, once.
 pub fn settle_failures(answer: &mut Answer, search_failed: bool, failed: bool) {
-    let nothing = [answer::NO_ANSWER_TEXT, answer::NO_ANSWER_WITH_DATA_TEXT];
-    if search_failed && nothing.contains(&answer.text.as_str()) {
+    if search_failed && answer.found_nothing() {
         *answer = answer::offer_human(answer::FAILURE_TEXT, reason::ENGINE_FAILED, 0.0);
     }
     if failed {
