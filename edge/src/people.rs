@@ -72,7 +72,14 @@ async fn write_user(
     batch.extend(contacts::record_sightings(
         db,
         org,
-        &sightings(traits, u.company.as_ref(), u),
+        // Only a company written has its attributes discovered.
+        &sightings(
+            traits,
+            u.company
+                .as_ref()
+                .filter(|c| Some(c.company_id.as_str()) == company_id),
+            u,
+        ),
     )?);
     db.batch(batch).await?;
     Ok(())

@@ -245,14 +245,14 @@ fn who(
         }
         _ => None,
     };
-    // From here on the request names only a company it may use.
+    // Only a company it may use is read or linked (`company_ref`); the request keeps what the
+    // page sent, for the team to see.
     let (company_ref, warning) = halo_shared::identity::vouched_company(
         ws.identity_verification != 0,
         claims.as_ref().and_then(|c| c.company_id.as_deref()),
-        chat.company_id.take(),
+        chat.company_id.clone(),
         "company_id",
     );
-    chat.company_id = company_ref.clone();
     chat.warnings.extend(warning);
     let existing = existing?;
     let owned_by = |c: &Conversation| turn::continues(c.external_id.as_deref(), &chat.user);
@@ -319,7 +319,7 @@ async fn record(
         new_conversation: who.continuing.is_none().then_some(NewConversation {
             id: &conversation_id,
             channel: chat.channel.as_str(),
-            company_ref: chat.company_id.as_deref(),
+            company_ref: who.company_ref.as_deref(),
         }),
         user: external_id.map(|id| UserWrite {
             external_id: id,

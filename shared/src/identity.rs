@@ -134,7 +134,7 @@ pub fn vouched_company(
         (None, Some(_)) if verifying => (
             None,
             Some(warning(
-                "this workspace verifies identities: a company is taken only from the user_token's company_id claim".into(),
+                "this workspace verifies identities: a company is taken from the user_token's company_id claim, or from a link your server made, never from the page alone".into(),
             )),
         ),
         (None, sent) => (sent, None),

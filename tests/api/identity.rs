@@ -269,7 +269,15 @@ fn with_verification_on_only_the_token_ties_a_user_to_a_company() {
         assert_eq!(r.status, 200, "the message is answered: {}", r.body);
         let text = r.body["text"].as_str().unwrap_or_default();
         assert!(!text.contains("July 9"), "another company's data: {text}");
-        assert_eq!(r.body["warnings"][0]["field"], "company_id", "{}", r.body);
+        assert_eq!(
+            (
+                &r.body["warnings"][0]["field"],
+                &r.body["warnings"][0]["code"]
+            ),
+            (&json!("company_id"), &json!("company_not_verified")),
+            "{}",
+            r.body
+        );
     }
     let w = call(
         app,
@@ -297,6 +305,33 @@ fn with_verification_on_only_the_token_ties_a_user_to_a_company() {
         "its traits untouched: {}",
         rival.body
     );
+
+    // A link the company's server made stands without a claim: the AI reads that company,
+    // and the ticket the user asks for is the company's.
+    let r = call(
+        app,
+        "POST",
+        "/api/sdk/users/identify",
+        Some(&ws.secret_key),
+        Some(json!({ "user_id": "u-linked", "company_id": "acme" })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let linked = user_token(&ws, json!({ "user_id": "u-linked" }));
+    let r = ws.chat(json!({ "message": question, "user_id": "u-linked", "user_token": linked, "company_id": "rival" }));
+    let text = r.body["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("March 3, 2027") && !text.contains("July 9"),
+        "{text}"
+    );
+    let session = r.body["session_id"].as_str().expect("session").to_owned();
+    let r = ws.chat(json!({ "message": "I want to talk to a person", "user_id": "u-linked", "user_token": linked, "session_id": session }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let tickets = call(app, "GET", "/api/sdk/tickets", Some(&ws.secret_key), None);
+    let ticket = tickets.body["tickets"]
+        .as_array()
+        .and_then(|all| all.iter().find(|t| t["user_id"] == "u-linked"))
+        .unwrap_or_else(|| panic!("the user's ticket: {}", tickets.body));
+    assert_eq!(ticket["company_id"], "acme", "{ticket}");
 
     // Without verification the page is trusted, for the company as for the user.
     require_verification(&ws, false);

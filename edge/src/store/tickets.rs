@@ -44,7 +44,9 @@ pub fn create(db: &D1Database, org: &str, t: &TicketWrite<'_>) -> Result<Vec<D1P
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
                  COALESCE((SELECT id FROM end_users WHERE org_id = ?2 AND external_id = ?9),
                           (SELECT end_user_id FROM conversations WHERE org_id = ?2 AND session_id = ?11)),
-                 (SELECT id FROM companies WHERE org_id = ?2 AND external_id = ?10),
+                 -- The company named, else the user's own (the one the AI read).
+                 COALESCE((SELECT id FROM companies WHERE org_id = ?2 AND external_id = ?10),
+                          (SELECT company_id FROM end_users WHERE org_id = ?2 AND external_id = ?9)),
                  (SELECT id FROM conversations WHERE org_id = ?2 AND session_id = ?11),
                  ?12, ?13, ?14, ?16, ?15, ?15
          -- A conversation has one open ticket: of two escalations at the same moment, the
