@@ -262,6 +262,22 @@ pub fn verify_token(
     }
 }
 
+/// The company a widget request may use for its user, from the company the page `sent` at
+/// `field` and the token's claims ([`halo_shared::identity::vouched_company`]).
+pub fn vouched_company(
+    ws: &store::Workspace,
+    claims: Option<&TrustedClaims>,
+    sent: Option<String>,
+    field: &str,
+) -> (Option<String>, Option<halo_shared::chat::Warning>) {
+    halo_shared::identity::vouched_company(
+        ws.identity_verification != 0,
+        claims.and_then(|c| c.company_id.as_deref()),
+        sent,
+        field,
+    )
+}
+
 /// The traits a valid token vouches for, as traits.
 pub fn trusted_traits(claims: &TrustedClaims) -> Map<String, Value> {
     [

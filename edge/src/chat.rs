@@ -196,12 +196,8 @@ pub async fn open_session(req: &mut Request, b: &Bindings) -> ApiResult<Response
     };
     let user_traits = claims.as_ref().map(trusted_traits).unwrap_or_default();
     // Opening a session answers no warnings: a company it may not use is simply not used.
-    let (company_ref, _) = halo_shared::identity::vouched_company(
-        ws.identity_verification != 0,
-        claims.as_ref().and_then(|c| c.company_id.as_deref()),
-        open.company_id.clone(),
-        "company_id",
-    );
+    let (company_ref, _) =
+        auth::vouched_company(&ws, claims.as_ref(), open.company_id.clone(), "company_id");
     let conversation_id = new_id();
     let turn = Turn {
         session_id: &session_id,

@@ -233,7 +233,7 @@ pub async fn identify_from_widget(req: &mut Request, b: &Bindings) -> ApiResult<
     let key_hash = auth::widget_key_hash(req)?;
     let body = read_json(req).await;
     let (ws, _) = auth::widget_workspace(req, db, &key_hash, None, None).await?;
-    let u = UserIdentify::parse(&body?)?;
+    let mut u = UserIdentify::parse(&body?)?;
     crate::gate::admit_widget(
         &b.env,
         req,
@@ -244,7 +244,6 @@ pub async fn identify_from_widget(req: &mut Request, b: &Bindings) -> ApiResult<
     )
     .await?;
     let claims = crate::auth::verify_token(&ws, &u.user_id, u.user_token.as_deref())?;
-    let mut u = u;
     let mut traits = u.traits.clone();
     if let Some(c) = &claims {
         traits.extend(crate::auth::trusted_traits(c));
@@ -254,12 +253,8 @@ pub async fn identify_from_widget(req: &mut Request, b: &Bindings) -> ApiResult<
     } else {
         "company_id"
     };
-    let (company_id, warning) = halo_shared::identity::vouched_company(
-        ws.identity_verification != 0,
-        claims.as_ref().and_then(|c| c.company_id.as_deref()),
-        u.company_id.clone(),
-        field,
-    );
+    let (company_id, warning) =
+        auth::vouched_company(&ws, claims.as_ref(), u.company_id.clone(), field);
     u.warnings.extend(warning);
     if company_id.as_deref().is_some_and(|c| c.is_empty()) {
         return Err(ApiError::Field(FieldError {

@@ -247,12 +247,8 @@ fn who(
     };
     // Only a company it may use is read or linked (`company_ref`); the request keeps what the
     // page sent, for the team to see.
-    let (company_ref, warning) = halo_shared::identity::vouched_company(
-        ws.identity_verification != 0,
-        claims.as_ref().and_then(|c| c.company_id.as_deref()),
-        chat.company_id.clone(),
-        "company_id",
-    );
+    let (company_ref, warning) =
+        crate::auth::vouched_company(ws, claims.as_ref(), chat.company_id.clone(), "company_id");
     chat.warnings.extend(warning);
     let existing = existing?;
     let owned_by = |c: &Conversation| turn::continues(c.external_id.as_deref(), &chat.user);

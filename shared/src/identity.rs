@@ -263,38 +263,6 @@ pub fn verify_with_any<S: AsRef<[u8]>>(
 
 #[cfg(test)]
 pub(crate) mod tests {
-
-    #[test]
-    fn a_company_comes_from_the_token_and_only_from_it_when_identities_are_verified() {
-        let sent = || Some("other-co".to_owned());
-        // Verified: the claim wins, a page-sent company alone counts for nothing.
-        let (c, w) = vouched_company(true, Some("acme"), sent(), "company_id");
-        assert_eq!(c.as_deref(), Some("acme"));
-        assert_eq!(
-            w.expect("the override is said").code,
-            "company_not_verified"
-        );
-        let (c, w) = vouched_company(true, None, sent(), "company_id");
-        assert_eq!(c, None);
-        assert_eq!(w.expect("the drop is said").field, "company_id");
-        assert_eq!(
-            vouched_company(true, Some("acme"), Some("acme".into()), "company_id"),
-            (Some("acme".into()), None)
-        );
-        assert_eq!(
-            vouched_company(true, None, None, "company_id"),
-            (None, None)
-        );
-        // Unverified: the page is trusted, as for the user's id.
-        assert_eq!(
-            vouched_company(false, None, sent(), "company_id"),
-            (sent(), None)
-        );
-        assert!(vouched_company(false, Some("acme"), sent(), "company")
-            .1
-            .is_some());
-    }
-
     use super::*;
     use base64::Engine;
     use serde_json::json;
@@ -450,5 +418,36 @@ pub(crate) mod tests {
             json!({ "user_id": "u1", "exp": now() - 30, "nbf": now() + 30, "iat": now() + 30 }),
         );
         assert!(verify_user_token(&t, SECRET, "u1").is_ok());
+    }
+
+    #[test]
+    fn a_company_comes_from_the_token_and_only_from_it_when_identities_are_verified() {
+        let sent = || Some("other-co".to_owned());
+        // Verified: the claim wins, a page-sent company alone counts for nothing.
+        let (c, w) = vouched_company(true, Some("acme"), sent(), "company_id");
+        assert_eq!(c.as_deref(), Some("acme"));
+        assert_eq!(
+            w.expect("the override is said").code,
+            "company_not_verified"
+        );
+        let (c, w) = vouched_company(true, None, sent(), "company_id");
+        assert_eq!(c, None);
+        assert_eq!(w.expect("the drop is said").field, "company_id");
+        assert_eq!(
+            vouched_company(true, Some("acme"), Some("acme".into()), "company_id"),
+            (Some("acme".into()), None)
+        );
+        assert_eq!(
+            vouched_company(true, None, None, "company_id"),
+            (None, None)
+        );
+        // Unverified: the page is trusted, as for the user's id.
+        assert_eq!(
+            vouched_company(false, None, sent(), "company_id"),
+            (sent(), None)
+        );
+        assert!(vouched_company(false, Some("acme"), sent(), "company")
+            .1
+            .is_some());
     }
 }
