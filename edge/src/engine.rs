@@ -145,8 +145,6 @@ impl AnswerEngine for Offline {
 
 /// Largest provider answer read, in bytes.
 const MAX_PROVIDER_BODY: usize = 1024 * 1024;
-/// Pause before the one retry of a transient failure.
-const RETRY_PAUSE: Duration = Duration::from_millis(300);
 
 /// An HTTP model endpoint: the server (where, which model, the key, the deadline) and the
 /// length bound of one answer.
@@ -318,10 +316,12 @@ async fn call<R: StreamRead>(
         let left = timeout.saturating_sub(elapsed);
         match stream_once::<R>(url, headers, body, progress, left, whole).await {
             Err((transient, msg))
-                if transient && attempt == 1 && elapsed + RETRY_PAUSE < timeout / 2 =>
+                if transient
+                    && attempt == 1
+                    && elapsed + crate::outbound::RETRY_PAUSE < timeout / 2 =>
             {
                 worker::console_warn!("provider failed ({msg}); retrying once");
-                worker::Delay::from(RETRY_PAUSE).await;
+                worker::Delay::from(crate::outbound::RETRY_PAUSE).await;
             }
             Err((_, msg)) => return Err(EngineError(msg)),
             Ok(c) => return Ok(c),

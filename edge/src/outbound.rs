@@ -15,19 +15,47 @@ pub struct Fetched {
     pub body: Option<Vec<u8>>,
 }
 
+/// Pause before the one retry of a transient failure of a model call.
+pub const RETRY_PAUSE: Duration = Duration::from_millis(300);
+
+/// Why an outbound call failed.
+#[derive(Debug)]
+pub struct FetchError {
+    pub message: String,
+    /// The connection failed or dropped (no answer, or a body cut short), which one more try
+    /// can fix; a timeout is not, its time is spent.
+    pub dropped: bool,
+}
+
+impl From<FetchError> for String {
+    fn from(e: FetchError) -> String {
+        e.message
+    }
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Sends `request` and reads at most `max_body` bytes of the answer, all within `timeout`.
 pub async fn fetch(
     request: Request,
     timeout: Duration,
     max_body: usize,
-) -> Result<Fetched, String> {
+) -> Result<Fetched, FetchError> {
     let controller = AbortController::default();
     let signal = controller.signal();
+    let dropped = |message: String| FetchError {
+        message,
+        dropped: true,
+    };
     let work = async move {
         let mut resp = Fetch::Request(request)
             .send_with_signal(&signal)
             .await
-            .map_err(|e| format!("fetch: {e}"))?;
+            .map_err(|e| dropped(format!("fetch: {e}")))?;
         let status = resp.status_code();
         let content_type = resp
             .headers()
@@ -35,10 +63,10 @@ pub async fn fetch(
             .ok()
             .flatten()
             .unwrap_or_default();
-        let mut stream = resp.stream().map_err(|e| format!("body: {e}"))?;
+        let mut stream = resp.stream().map_err(|e| dropped(format!("body: {e}")))?;
         let mut body = Vec::new();
         while let Some(chunk) = stream.next().await {
-            body.extend_from_slice(&chunk.map_err(|e| format!("body: {e}"))?);
+            body.extend_from_slice(&chunk.map_err(|e| dropped(format!("body: {e}")))?);
             if body.len() > max_body {
                 return Ok(Fetched {
                     status,
@@ -55,7 +83,10 @@ pub async fn fetch(
     };
     deadline(timeout, work).await.unwrap_or_else(|timed_out| {
         controller.abort();
-        Err(timed_out)
+        Err(FetchError {
+            message: timed_out,
+            dropped: false,
+        })
     })
 }
 
@@ -120,7 +151,10 @@ impl ModelServer {
     }
 
     /// POSTs `body` as JSON to `path` under the base URL, with the key as a bearer token;
-    /// the body of a 2xx answer, read up to `max_body` bytes. `what` names it in errors.
+    /// the body of a 2xx answer, read up to `max_body` bytes. One deadline covers the call,
+    /// and a transient failure (a dropped connection, a rate limit, a failing gateway) is
+    /// tried once more if at least half of it is left, as a model's answer is. `what` names
+    /// it in errors.
     pub async fn post_json(
         &self,
         what: &str,
@@ -135,14 +169,35 @@ impl ModelServer {
             .into_iter()
             .collect();
         let url = format!("{}/{path}", self.base_url);
-        let request = post_json(&url, &headers, &body.to_string())?;
-        let fetched = fetch(request, self.timeout, max_body)
-            .await
-            .map_err(|e| format!("{what} {e}"))?;
-        let body = fetched.body.ok_or(format!("{what} answer too large"))?;
-        if !(200..300).contains(&fetched.status) {
-            return Err(format!("{what} answered {}", fetched.status));
+        let body = body.to_string();
+        let started = crate::platform::now_ms();
+        let elapsed = || Duration::from_millis((crate::platform::now_ms() - started).max(0) as u64);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let request = post_json(&url, &headers, &body)?;
+            let outcome = fetch(request, self.timeout.saturating_sub(elapsed()), max_body).await;
+            let failure = match &outcome {
+                Err(e) if e.dropped => Some(e.message.clone()),
+                Ok(f) if halo_shared::llm::is_transient(f.status) => {
+                    Some(format!("answered {}", f.status))
+                }
+                _ => None,
+            };
+            match failure {
+                Some(why) if attempt == 1 && elapsed() + RETRY_PAUSE < self.timeout / 2 => {
+                    worker::console_warn!("{what} {why}; retrying once");
+                    Delay::from(RETRY_PAUSE).await;
+                    continue;
+                }
+                _ => {}
+            }
+            let fetched = outcome.map_err(|e| format!("{what} {e}"))?;
+            let body = fetched.body.ok_or(format!("{what} answer too large"))?;
+            if !(200..300).contains(&fetched.status) {
+                return Err(format!("{what} answered {}", fetched.status));
+            }
+            return Ok(body);
         }
-        Ok(body)
     }
 }

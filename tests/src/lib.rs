@@ -64,6 +64,7 @@ pub struct Server {
     pub state_dir: PathBuf,
     vars: Vec<(String, String)>,
     child: Option<Child>,
+    log_path: PathBuf,
 }
 
 impl Server {
@@ -112,6 +113,7 @@ impl Server {
             state_dir,
             vars: all,
             child: None,
+            log_path: PathBuf::new(),
         };
         server.boot();
         server
@@ -153,6 +155,7 @@ impl Server {
         std::fs::write(&env_file, lines).expect("env file");
         let log_path = self.state_dir.join(format!("wrangler-{port}.log"));
         let log = std::fs::File::create(&log_path).expect("log file");
+        self.log_path = log_path.clone();
         let mut cmd = watched(&wrangler());
         cmd.args([
             "dev",
@@ -219,6 +222,12 @@ impl Server {
             std::thread::sleep(Duration::from_millis(200));
         }
         Err(log_tail("did not become ready in 90 s"))
+    }
+
+    /// The Worker's warnings and errors so far (wrangler's log at `--log-level warn`), for a
+    /// failing test to say why.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
     /// Stops the server (its whole process group) and waits for it.
