@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use halo_tests::stub::{Answer, Stub};
-use halo_tests::{call, embed_server, Server, Workspace};
+use halo_tests::{call, own_embed_server, Server, Workspace};
 use serde_json::{json, Value};
 
 fn seed(server: &Server, ws: &Workspace) {
@@ -29,12 +29,13 @@ fn seed(server: &Server, ws: &Workspace) {
 
 #[test]
 fn a_reranker_orders_hybrid_hits_by_relevance_and_a_failing_one_changes_nothing() {
-    let base = embed_server()
+    let base = own_embed_server()
         .expect("the embedding model is not installed: run scripts/setup.sh --embeddings");
+    let base = base.as_str();
     let q = "I forgot my password, how do I sign in?";
 
-    // The one local model server embeds for other tests too: under a full parallel run a
-    // rerank can wait longer than production's 5 s deadline, which this test is not about.
+    // A model server of its own, and a long deadline: on a machine loaded by a full parallel
+    // run a rerank can wait longer than production's 5 s, which this test is not about.
     let working = Server::start(&[
         ("EMBEDDINGS_BASE_URL", base),
         ("RERANK_BASE_URL", base),

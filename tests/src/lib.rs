@@ -635,6 +635,12 @@ pub fn embed_server() -> Option<&'static str> {
     BASE.get_or_init(|| start_embed_server(&[])).as_deref()
 }
 
+/// A MiniLM server of the caller's own, that no other test's embedding waits on (for a test
+/// of a call's outcome rather than of search); `None` as for [`embed_server`].
+pub fn own_embed_server() -> Option<String> {
+    start_embed_server(&[])
+}
+
 /// The Worker's settings for EmbeddingGemma-300M served by scripts/embed-server.py, when
 /// `scripts/setup.sh --gemma` installed it (else `None`): its URL, its name, its prompts,
 /// and a timeout for a batch of 32 passages at over a second each.
