@@ -292,7 +292,8 @@ pub struct ChatRequest {
     pub context: BTreeMap<String, ContextEntry>,
     pub history: Vec<HistoryItem>,
     pub behavior: Option<String>,
-    /// What of `custom_fields` and `context` was left out, and why.
+    /// What of `custom_fields`, `context`, `history` and `behavior` was left out or cut, and
+    /// why.
     pub warnings: Vec<Warning>,
 }
 
@@ -367,10 +368,10 @@ impl ChatRequest {
         let context = get("context")
             .map(|v| context("context", v, &mut warnings))
             .unwrap_or_default();
-        let history = get("history").map(history).transpose()?.unwrap_or_default();
-        let behavior = get("behavior")
-            .map(|v| bounded_string("behavior", v, MAX_BEHAVIOR_CHARS))
-            .transpose()?;
+        let history = get("history")
+            .map(|v| history(v, &mut warnings))
+            .unwrap_or_default();
+        let behavior = get("behavior").and_then(|v| behavior(v, &mut warnings));
 
         Ok(Self {
             message,
@@ -815,40 +816,96 @@ pub fn context(field: &str, v: &Value, warnings: &mut Warnings) -> BTreeMap<Stri
     .collect()
 }
 
-fn history(v: &Value) -> Result<Vec<HistoryItem>, FieldError> {
-    let items = bounded_array("history", v, MAX_HISTORY_ITEMS, "an array")?;
-    items
+/// Reads client-supplied history: the lines that can be used, the last
+/// [`MAX_HISTORY_ITEMS`] of them (the most recent matter most). A line without a known
+/// speaker or a text, or with a text over [`MAX_MESSAGE_CHARS`], and a `history` that is not
+/// an array, are left out with a warning.
+fn history(v: &Value, warnings: &mut Warnings) -> Vec<HistoryItem> {
+    let Some(items) = v.as_array() else {
+        warnings.push(Warning::dropped(&wrong_type("history", "an array")));
+        return Vec::new();
+    };
+    let mut kept: Vec<HistoryItem> = items
         .iter()
         .enumerate()
-        .map(|(i, item)| {
-            let at = format!("history[{i}]");
-            let o = item
-                .as_object()
-                .ok_or_else(|| wrong_type(&at, "an object"))?;
-            let pick = |a: &str, b: &str| o.get(a).or_else(|| o.get(b)).filter(|v| !v.is_null());
-            let who = pick("speaker", "role")
-                .ok_or_else(|| FieldError::new(format!("{at}.role"), InvalidField::Missing))?;
-            let who = who
-                .as_str()
-                .ok_or_else(|| wrong_type(&format!("{at}.role"), "a string"))?;
-            let speaker = match who.to_ascii_lowercase().as_str() {
-                "user" | "customer" | "human" => Speaker::User,
-                "assistant" | "ai" | "bot" | "agent" => Speaker::Assistant,
-                _ => {
-                    return Err(FieldError::new(
-                        format!("{at}.role"),
-                        InvalidField::NotOneOf {
-                            allowed: "user, assistant (or customer, human, ai, bot, agent)",
-                        },
-                    ))
-                }
-            };
-            let text = pick("text", "content")
-                .ok_or_else(|| FieldError::new(format!("{at}.text"), InvalidField::Missing))?;
-            let text = bounded_string(&format!("{at}.text"), text, MAX_MESSAGE_CHARS)?;
-            Ok(HistoryItem { speaker, text })
+        .filter_map(|(i, item)| {
+            history_item(&format!("history[{i}]"), item)
+                .map_err(|e| warnings.push(Warning::dropped(&e)))
+                .ok()
         })
-        .collect()
+        .collect();
+    if kept.len() > MAX_HISTORY_ITEMS {
+        let len = kept.len();
+        let e = FieldError::new(
+            "history",
+            InvalidField::TooMany {
+                max: MAX_HISTORY_ITEMS,
+                len,
+            },
+        );
+        warnings.push(Warning {
+            message: format!(
+                "{e}; the last {MAX_HISTORY_ITEMS} usable lines were kept and the first {} left out",
+                len - MAX_HISTORY_ITEMS
+            ),
+            ..Warning::dropped(&e)
+        });
+        kept.drain(..len - MAX_HISTORY_ITEMS);
+    }
+    kept
+}
+
+fn history_item(at: &str, item: &Value) -> Result<HistoryItem, FieldError> {
+    let o = item
+        .as_object()
+        .ok_or_else(|| wrong_type(at, "an object"))?;
+    let pick = |a: &str, b: &str| o.get(a).or_else(|| o.get(b)).filter(|v| !v.is_null());
+    let who = pick("speaker", "role")
+        .ok_or_else(|| FieldError::new(format!("{at}.role"), InvalidField::Missing))?;
+    let who = who
+        .as_str()
+        .ok_or_else(|| wrong_type(&format!("{at}.role"), "a string"))?;
+    let speaker = match who.to_ascii_lowercase().as_str() {
+        "user" | "customer" | "human" => Speaker::User,
+        "assistant" | "ai" | "bot" | "agent" => Speaker::Assistant,
+        _ => {
+            return Err(FieldError::new(
+                format!("{at}.role"),
+                InvalidField::NotOneOf {
+                    allowed: "user, assistant (or customer, human, ai, bot, agent)",
+                },
+            ))
+        }
+    };
+    let text = pick("text", "content")
+        .ok_or_else(|| FieldError::new(format!("{at}.text"), InvalidField::Missing))?;
+    let text = bounded_string(&format!("{at}.text"), text, MAX_MESSAGE_CHARS)?;
+    Ok(HistoryItem { speaker, text })
+}
+
+/// Reads `behavior`: a text over [`MAX_BEHAVIOR_CHARS`] keeps its first characters, and one
+/// that is not a string is left out, each with a warning.
+fn behavior(v: &Value, warnings: &mut Warnings) -> Option<String> {
+    let Some(text) = v.as_str() else {
+        warnings.push(Warning::dropped(&wrong_type("behavior", "a string")));
+        return None;
+    };
+    let len = text.chars().count();
+    if len > MAX_BEHAVIOR_CHARS {
+        let e = FieldError::new(
+            "behavior",
+            InvalidField::TooLong {
+                max: MAX_BEHAVIOR_CHARS,
+                len,
+            },
+        );
+        warnings.push(Warning {
+            message: format!("{e}; its first {MAX_BEHAVIOR_CHARS} characters were kept"),
+            ..Warning::dropped(&e)
+        });
+        return Some(text.chars().take(MAX_BEHAVIOR_CHARS).collect());
+    }
+    Some(text.to_owned())
 }
 
 /// Something the AI did besides answering, reported to the caller and the widget.
@@ -1067,9 +1124,17 @@ mod tests {
     }
 
     #[test]
-    fn behavior_is_bounded() {
-        let e = err(json!({ "message": "x", "behavior": "b".repeat(MAX_BEHAVIOR_CHARS + 1) }));
-        assert_eq!((e.field.as_str(), e.code()), ("behavior", "too_long"));
+    fn a_long_behavior_keeps_its_first_characters_and_a_bad_one_is_left_out() {
+        let long = format!("{}END", "b".repeat(MAX_BEHAVIOR_CHARS));
+        let req = parsed(json!({ "message": "x", "behavior": long }));
+        assert_eq!(req.behavior.as_deref(), Some(&long[..MAX_BEHAVIOR_CHARS]));
+        assert_eq!(warned(&req), [("behavior", "too_long")]);
+        let req = parsed(json!({ "message": "x", "behavior": { "clicks": 3 } }));
+        assert_eq!(req.behavior, None);
+        assert_eq!(warned(&req), [("behavior", "invalid_type")]);
+        let req = parsed(json!({ "message": "x", "behavior": "b".repeat(MAX_BEHAVIOR_CHARS) }));
+        assert_eq!(req.behavior.map(|b| b.len()), Some(MAX_BEHAVIOR_CHARS));
+        assert!(req.warnings.is_empty());
     }
 
     #[test]
@@ -1287,11 +1352,48 @@ mod tests {
     }
 
     #[test]
-    fn history_items_need_a_known_speaker_and_text() {
-        let e = err(json!({ "message": "x", "history": [{ "role": "narrator", "text": "t" }] }));
-        assert_eq!(e.field, "history[0].role");
-        let e = err(json!({ "message": "x", "history": [{ "role": "user" }] }));
-        assert_eq!(e.field, "history[0].text");
+    fn history_lines_without_a_known_speaker_or_a_text_are_left_out_and_the_rest_kept() {
+        let req = parsed(json!({ "message": "x", "history": [
+            { "role": "narrator", "text": "t" },
+            { "role": "user" },
+            "hello",
+            { "role": "user", "text": "m".repeat(MAX_MESSAGE_CHARS + 1) },
+            { "role": "customer", "content": "my parcel?" },
+        ] }));
+        assert_eq!(
+            req.history,
+            [HistoryItem {
+                speaker: Speaker::User,
+                text: "my parcel?".into()
+            }]
+        );
+        assert_eq!(
+            warned(&req),
+            [
+                ("history[0].role", "invalid_value"),
+                ("history[1].text", "missing_field"),
+                ("history[2]", "invalid_type"),
+                ("history[3].text", "too_long"),
+            ]
+        );
+        let req = parsed(json!({ "message": "x", "history": "we talked before" }));
+        assert!(req.history.is_empty());
+        assert_eq!(warned(&req), [("history", "invalid_type")]);
+    }
+
+    #[test]
+    fn a_long_history_keeps_its_most_recent_lines() {
+        let lines: Vec<Value> = (0..MAX_HISTORY_ITEMS + 5)
+            .map(|i| json!({ "role": "user", "text": format!("line {i}") }))
+            .collect();
+        let req = parsed(json!({ "message": "x", "history": lines }));
+        assert_eq!(req.history.len(), MAX_HISTORY_ITEMS);
+        assert_eq!(req.history[0].text, "line 5");
+        assert_eq!(
+            req.history.last().map(|h| h.text.as_str()),
+            Some(format!("line {}", MAX_HISTORY_ITEMS + 4).as_str())
+        );
+        assert_eq!(warned(&req), [("history", "too_many")]);
     }
 
     #[test]

@@ -108,6 +108,37 @@ fn context_that_is_not_an_object_costs_nothing_but_itself() {
 }
 
 #[test]
+fn history_and_behavior_the_page_got_wrong_cost_only_themselves() {
+    let ws = app().workspace();
+    let r = ws.chat(json!({
+        "message": "Is my parcel still at customs?",
+        "history": [
+            { "role": "narrator", "text": "once upon a time" },
+            { "role": "user", "text": "I ordered boots" },
+            "a line that is not an object",
+            { "role": "assistant" },
+        ],
+        "behavior": format!("viewed /orders; {}", "clicked refresh; ".repeat(400)),
+    }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body["text"].as_str().unwrap_or("").is_empty());
+    assert_eq!(
+        warnings(&r),
+        pairs(&[
+            ("behavior", "too_long"),
+            ("history[0].role", "invalid_value"),
+            ("history[2]", "invalid_type"),
+            ("history[3].text", "missing_field"),
+        ])
+    );
+    let t = ws.conversation(r.session_id());
+    assert_eq!(
+        t.body["messages"][0]["text"], "Is my parcel still at customs?",
+        "the message is stored"
+    );
+}
+
+#[test]
 fn identify_and_context_endpoints_keep_what_they_can_and_warn_about_the_rest() {
     let ws = app().workspace();
     let r = post(
