@@ -126,6 +126,12 @@ pub async fn run(
         loaded,
         whispers,
     } = record(env, db, &ws, &chat, &who, page_origin.as_deref()).await?;
+    // The company the page named is the one the company's server linked the user to: it was
+    // used after all, through the link.
+    let linked = loaded.as_ref().ok().and_then(|k| k.company.as_ref());
+    if linked.is_some_and(|c| Some(c.company_id.as_str()) == chat.company_id.as_deref()) {
+        chat.warnings.retain(|w| w.code != "company_not_verified");
+    }
     let out = |reply: Reply, chat: ChatRequest, who: Who, at: i64| {
         finish(ctx, env, &ws, chat, who, &message_id, reply, at)
     };

@@ -324,6 +324,9 @@ fn with_verification_on_only_the_token_ties_a_user_to_a_company() {
         "{text}"
     );
     let session = r.body["session_id"].as_str().expect("session").to_owned();
+    // The page naming the linked company itself is no warning: that company is used.
+    let r = ws.chat(json!({ "message": question, "user_id": "u-linked", "user_token": linked, "company_id": "acme", "session_id": session }));
+    assert!(r.body.get("warnings").is_none(), "{}", r.body);
     let r = ws.chat(json!({ "message": "I want to talk to a person", "user_id": "u-linked", "user_token": linked, "session_id": session }));
     assert_eq!(r.status, 200, "{}", r.body);
     let tickets = call(app, "GET", "/api/sdk/tickets", Some(&ws.secret_key), None);
