@@ -29,7 +29,8 @@ fn sightings(
     s
 }
 
-/// Writes a user (and the company sent along) in one transaction.
+/// Writes a user (and the company sent along) in one transaction; with `u.unlink_company`,
+/// the user is tied to no company.
 async fn write_user(
     db: &D1Database,
     org: &str,
@@ -69,6 +70,9 @@ async fn write_user(
             verified,
         },
     )?);
+    if u.unlink_company {
+        batch.push(contacts::unlink_company(db, org, &u.user_id)?);
+    }
     batch.extend(contacts::record_sightings(
         db,
         org,
@@ -262,6 +266,8 @@ pub async fn identify_from_widget(req: &mut Request, b: &Bindings) -> ApiResult<
             kind: InvalidField::Empty,
         }));
     }
+    // Only the company's server unties a user from their company.
+    u.unlink_company = false;
     write_user(
         db,
         &ws.id,

@@ -101,6 +101,9 @@ pub struct UserIdentify {
     pub traits: Map<String, Value>,
     /// Links the user to this company (created if new).
     pub company_id: Option<String>,
+    /// `company_id: null` (and no `company`): the user is to be tied to no company. Only the
+    /// company's server does this (`POST /api/sdk/users/identify`); a page's null is ignored.
+    pub unlink_company: bool,
     /// Company traits sent along (`company: { company_id, … }`).
     pub company: Option<CompanyIdentify>,
     pub context: BTreeMap<String, ContextEntry>,
@@ -152,6 +155,7 @@ impl UserIdentify {
             Some(v) => Some(chat::identifier("company_id", v)?),
             None => company.as_ref().map(|c| c.company_id.clone()),
         };
+        let unlink_company = company.is_none() && o.get("company_id").is_some_and(Value::is_null);
         let mut warnings = Warnings::default();
         warnings.extend(company.iter().flat_map(|c| c.warnings.clone()));
         Ok(Self {
@@ -159,6 +163,7 @@ impl UserIdentify {
             user_token,
             traits: traits_of(o, USER_RESERVED, "", &mut warnings),
             company_id,
+            unlink_company,
             company,
             context: context_of(o, "", &mut warnings),
             warnings: warnings.into_vec(),
@@ -402,6 +407,15 @@ mod tests {
         assert_eq!(u.company_id.as_deref(), Some("acme"));
         let e = UserIdentify::parse(&json!({ "user_id": "u", "company": 7 })).unwrap_err();
         assert_eq!(e.field, "company");
+        // `company_id: null` asks for no company; an absent one leaves the link alone.
+        let u = UserIdentify::parse(&json!({ "user_id": "u", "company_id": null })).unwrap();
+        assert!(u.unlink_company && u.company_id.is_none());
+        let u = UserIdentify::parse(&json!({ "user_id": "u" })).unwrap();
+        assert!(!u.unlink_company);
+        let u =
+            UserIdentify::parse(&json!({ "user_id": "u", "company_id": null, "company": "acme" }))
+                .unwrap();
+        assert!(!u.unlink_company && u.company_id.as_deref() == Some("acme"));
         assert_eq!(
             CompanyIdentify::parse(&json!({ "name": "Acme" }))
                 .unwrap_err()

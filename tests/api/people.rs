@@ -108,6 +108,40 @@ fn identifying_users_with_a_company_links_them_and_counts_the_team() {
         get(&ws, "/api/sdk/users/a").body["company"]["company_id"],
         json!("acme")
     );
+
+    // `company_id: null` from the company's server unties a user; the widget's is ignored,
+    // and leaving company_id out changes nothing.
+    let r = call(
+        app(),
+        "POST",
+        "/api/sdk/widget/identify",
+        Some(&ws.widget_key),
+        Some(json!({ "user_id": "b", "company_id": null })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    post(
+        &ws,
+        "/api/sdk/users/identify",
+        json!({ "user_id": "a", "plan": "pro" }),
+    );
+    assert_eq!(
+        get(&ws, "/api/sdk/companies/acme").body["company"]["team_size"],
+        json!(2)
+    );
+    let r = post(
+        &ws,
+        "/api/sdk/users/identify",
+        json!({ "user_id": "a", "company_id": null }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["company"].is_null(), "{}", r.body);
+    assert_eq!(r.body["user"]["plan"], json!("pro"), "the rest is kept");
+    assert!(get(&ws, "/api/sdk/users/a").body["company"].is_null());
+    assert_eq!(
+        get(&ws, "/api/sdk/companies/acme").body["company"]["team_size"],
+        json!(1),
+        "the company stays, with its other user"
+    );
 }
 
 #[test]

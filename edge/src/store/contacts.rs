@@ -174,6 +174,21 @@ pub fn upsert_user(db: &D1Database, org: &str, w: &UserWrite<'_>) -> Result<D1Pr
     )
 }
 
+/// Ties the user to no company (the company stays, with its other users).
+pub fn unlink_company(
+    db: &D1Database,
+    org: &str,
+    external_id: &str,
+) -> Result<D1PreparedStatement> {
+    query!(
+        db,
+        "UPDATE end_users SET company_id = NULL, updated_at = ?3 WHERE org_id = ?1 AND external_id = ?2",
+        org,
+        external_id,
+        now_ms()
+    )
+}
+
 /// Records sightings of trait and context keys (type and sample of the latest).
 pub fn record_sightings(
     db: &D1Database,
